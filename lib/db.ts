@@ -1,0 +1,77 @@
+/**
+ * Database connections. Each subgraph owns its own MongoDB database (one per bureau) and opens its
+ * own mongoose connection; the same code talks to a real MongoDB or to the embedded engine.
+ */
+import mongoose, { type Connection } from 'mongoose';
+
+export interface DbOptions {
+  uri: string;
+  /** Database name for this subgraph, e.g. `city_properties`. */
+  dbName: string;
+  /** Enables driver command monitoring (used by the N+1 tests and benchmarks). */
+  monitorCommands?: boolean;
+}
+
+export async function connectDatabase(opts: DbOptions): Promise<Connection> {
+  const conn = mongoose.createConnection(opts.uri, {
+    dbName: opts.dbName,
+    monitorCommands: opts.monitorCommands ?? false,
+    serverSelectionTimeoutMS: 5000,
+  });
+  await conn.asPromise();
+  return conn;
+}
+
+/** Creates the collections and indexes of every model on the connection. */
+export async function initModels(conn: Connection): Promise<void> {
+  for (const model of Object.values(conn.models)) {
+    await model.init();
+  }
+}
+
+/** Round trip to the database; false when it does not answer in time. */
+export async function pingDatabase(conn: Connection, timeoutMs = 1000): Promise<boolean> {
+  const db = conn.db;
+  if (!db || conn.readyState !== 1) return false;
+  try {
+    await Promise.race([
+      db.command({ ping: 1 }),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('ping timeout')), timeoutMs).unref()),
+    ]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Counts the commands the driver sends on this connection (needs `monitorCommands`). */
+export function countCommands(conn: Connection): { readonly count: number; byName: Map<string, number>; reset(): void } {
+  const byName = new Map<string, number>();
+  let count = 0;
+  conn.getClient().on('commandStarted', (ev) => {
+    if (ev.commandName === 'hello' || ev.commandName === 'isMaster' || ev.commandName === 'ismaster') return;
+    count++;
+    byName.set(ev.commandName, (byName.get(ev.commandName) ?? 0) + 1);
+  });
+  return {
+    get count() {
+      return count;
+    },
+    byName,
+    reset() {
+      count = 0;
+      byName.clear();
+    },
+  };
+}
+
+/** Registers a model once per connection (later calls return the same model). */
+export function defineModel<S extends mongoose.Schema>(
+  conn: Connection,
+  name: string,
+  schema: S,
+  collection: string,
+): mongoose.Model<mongoose.InferSchemaType<S>> {
+  const existing = conn.models[name] as unknown as mongoose.Model<mongoose.InferSchemaType<S>> | undefined;
+  return existing ?? (conn.model(name, schema, collection) as unknown as mongoose.Model<mongoose.InferSchemaType<S>>);
+}

@@ -1,0 +1,23 @@
+import { scalarResolvers } from '../../../lib/scalars';
+import type { Resolvers } from '../__generated__/resolvers-types';
+import { City, District, Neighborhood, Street } from './areas';
+import { Building, Community } from './community';
+import { DistrictFeeRank, FeeCollectionPeriod, PropertyCompany, RateSummary, SatisfactionSurvey, ServiceContract } from './company';
+import { Query } from './query';
+
+export const resolvers: Resolvers = {
+  ...scalarResolvers,
+  Query,
+  City,
+  District,
+  Street,
+  Neighborhood,
+  Community,
+  Building,
+  PropertyCompany,
+  ServiceContract,
+  FeeCollectionPeriod,
+  RateSummary,
+  DistrictFeeRank,
+  SatisfactionSurvey,
+};
