@@ -1,0 +1,117 @@
+/**
+ * Public entry of the embedded MongoDB-compatible engine.
+ *
+ *   const db = await startEmbeddedMongo({ port: 0, dbPath: '.data/db' });
+ *   await mongoose.connect(db.uri);
+ *   ...
+ *   await db.stop();
+ *
+ * The engine (TCP server included) runs on a worker thread, so large aggregations do not stall
+ * the host's event loop. Without `dbPath` it is purely in memory.
+ */
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { RecoveryInfo } from './persistence';
+
+export type { RecoveryInfo } from './persistence';
+
+export interface EmbeddedMongoOptions {
+  /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  /** Data directory; omit for an in-memory engine. */
+  dbPath?: string;
+  /** Idle cursor timeout in ms (default 10 minutes, like MongoDB). */
+  cursorTimeoutMs?: number;
+  /** Snapshot and compact the journal after this many records (default 100,000). */
+  snapshotEveryRecords?: number;
+}
+
+export interface EmbeddedMongo {
+  /** `mongodb://127.0.0.1:PORT` */
+  uri: string;
+  port: number;
+  /** What recovery found when a dbPath was given (null in memory). */
+  recovery: RecoveryInfo | null;
+  /** Force a snapshot + journal compaction now. */
+  snapshot(): Promise<void>;
+  /** Close all connections, flush + snapshot, release the port and the lock. Idempotent. */
+  stop(): Promise<void>;
+}
+
+type WorkerMsg =
+  | { type: 'ready'; port: number; recovery: RecoveryInfo | null }
+  | { type: 'error'; message: string }
+  | { type: 'stopped'; error?: string }
+  | { type: 'snapshotted'; error?: string };
+
+export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
+  const workerData = {
+    port: options.port ?? 0,
+    dbPath: options.dbPath ? path.resolve(options.dbPath) : undefined,
+    cursorTimeoutMs: options.cursorTimeoutMs,
+    snapshotEveryRecords: options.snapshotEveryRecords,
+  };
+  // execArgv: [] keeps host flags (e.g. jest's or tsx's loaders) out of the worker; the
+  // bootstrap registers its own TypeScript loader.
+  const worker = new Worker(path.join(__dirname, 'worker-entry.js'), { workerData, execArgv: [] });
+  const waiters: ((m: WorkerMsg) => void)[] = [];
+  let exited = false;
+  worker.on('message', (m: WorkerMsg) => {
+    for (const w of waiters.splice(0)) w(m);
+  });
+
+  const ready = await new Promise<WorkerMsg>((resolve, reject) => {
+    waiters.push(resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      exited = true;
+      reject(new Error(`embedded-mongo worker exited during start-up (code ${code})`));
+    });
+  }).catch(async (e) => {
+    await worker.terminate().catch(() => undefined);
+    throw e;
+  });
+  if (ready.type !== 'ready') {
+    await worker.terminate();
+    throw new Error(ready.type === 'error' ? ready.message : `embedded-mongo: unexpected start-up message ${ready.type}`);
+  }
+  worker.removeAllListeners('error');
+  worker.removeAllListeners('exit');
+  worker.on('error', (e) => process.stderr.write(`embedded-mongo worker error: ${e.stack ?? e.message}\n`));
+  worker.on('exit', () => {
+    exited = true;
+  });
+
+  const request = (type: string, expect: WorkerMsg['type']): Promise<WorkerMsg> =>
+    new Promise((resolve) => {
+      const onMsg = (m: WorkerMsg) => {
+        if (m.type === expect) resolve(m);
+        else waiters.push(onMsg);
+      };
+      waiters.push(onMsg);
+      worker.postMessage({ type });
+    });
+
+  let stopping: Promise<void> | null = null;
+  return {
+    uri: `mongodb://127.0.0.1:${ready.port}`,
+    port: ready.port,
+    recovery: ready.recovery,
+    async snapshot() {
+      if (exited) throw new Error('embedded-mongo is stopped');
+      const m = await request('snapshot', 'snapshotted');
+      if ('error' in m && m.error) throw new Error(m.error);
+    },
+    stop() {
+      if (!stopping) {
+        stopping = (async () => {
+          if (exited) return;
+          const m = await request('stop', 'stopped');
+          await worker.terminate();
+          if ('error' in m && m.error) throw new Error(m.error);
+        })();
+      }
+      return stopping;
+    },
+  };
+}

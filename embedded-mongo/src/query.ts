@@ -1,0 +1,355 @@
+/**
+ * Query execution: refusal scans, a small planner (equality / $in / range on the first field of
+ * an index, index-ordered sort on a single indexed field), and mingo for the actual semantics
+ * (the planner only narrows the candidate set; mingo re-checks every candidate).
+ */
+import { Decimal128, ObjectId } from 'bson';
+import { Aggregator, Query } from 'mingo';
+import { mapMingoError, MongoServerError, unsupported } from './errors';
+import { Index } from './indexes';
+import { Collection, Engine, stats } from './storage';
+import { Doc, idFirst, isPlainObject } from './values';
+
+/** Query/expression operators the engine refuses, with the feature name used in the error. */
+const FORBIDDEN_OPS: Record<string, string> = {
+  $text: '$text',
+  $near: '$near (geo)',
+  $nearSphere: '$nearSphere (geo)',
+  $geoWithin: '$geoWithin (geo)',
+  $geoIntersects: '$geoIntersects (geo)',
+  $within: '$within (geo)',
+  $box: 'geo operators',
+  $polygon: 'geo operators',
+  $center: 'geo operators',
+  $centerSphere: 'geo operators',
+  $where: '$where',
+  $function: '$function',
+  $accumulator: '$accumulator',
+  $jsonSchema: '$jsonSchema',
+  $meta: '$meta (text search score)',
+};
+
+const FORBIDDEN_STAGES: Record<string, string> = {
+  $changeStream: 'change streams ($changeStream)',
+  $geoNear: '$geoNear (geo)',
+  $search: '$search (Atlas Search)',
+  $searchMeta: '$searchMeta (Atlas Search)',
+  $vectorSearch: '$vectorSearch',
+  $merge: '$merge',
+  $collStats: '$collStats',
+  $indexStats: '$indexStats',
+  $currentOp: '$currentOp',
+  $listSessions: '$listSessions',
+  $listLocalSessions: '$listLocalSessions',
+  $planCacheStats: '$planCacheStats',
+};
+
+/** Walk a filter / expression / update and refuse unsupported operators and Decimal128 values. */
+export function refuseUnsupported(value: unknown, depth = 0): void {
+  if (value === null || typeof value !== 'object' || depth > 200) return;
+  if (value instanceof Decimal128) throw unsupported('Decimal128 in comparisons, arithmetic or sort', 115);
+  if (Array.isArray(value)) {
+    for (const v of value) refuseUnsupported(v, depth + 1);
+    return;
+  }
+  if (!isPlainObject(value)) return;
+  for (const k of Object.keys(value)) {
+    if (FORBIDDEN_OPS[k]) throw unsupported(FORBIDDEN_OPS[k]);
+    refuseUnsupported(value[k], depth + 1);
+  }
+}
+
+export function refuseCollation(collation: unknown): void {
+  if (collation === undefined || collation === null) return;
+  if (isPlainObject(collation) && collation.locale === 'simple' && Object.keys(collation).length === 1) return;
+  throw unsupported('collation');
+}
+
+/** Field roots a filter or sort touches (for the Decimal128 guard). */
+function rootsOf(filter: unknown, out: Set<string>): boolean {
+  if (!isPlainObject(filter)) return false;
+  let opaque = false;
+  for (const k of Object.keys(filter)) {
+    if (k === '$and' || k === '$or' || k === '$nor') {
+      for (const sub of (filter[k] as unknown[]) ?? []) opaque = rootsOf(sub, out) || opaque;
+    } else if (k.startsWith('$')) {
+      opaque = true; // $expr etc: could reference anything
+    } else out.add(k.split('.')[0]);
+  }
+  return opaque;
+}
+
+function guardDecimals(coll: Collection, filter: Doc, sort: Doc | undefined): void {
+  if (coll.decimalFields.size === 0) return;
+  const roots = new Set<string>();
+  const opaque = rootsOf(filter, roots);
+  if (sort) for (const k of Object.keys(sort)) roots.add(k.split('.')[0]);
+  for (const r of roots) {
+    if (coll.decimalFields.has(r)) throw unsupported(`Decimal128 in comparisons, arithmetic or sort (field '${r}')`);
+  }
+  if (opaque) throw unsupported('Decimal128 in comparisons, arithmetic or sort ($expr over a collection holding Decimal128 values)');
+}
+
+function isIndexableScalar(v: unknown): boolean {
+  const t = typeof v;
+  return t === 'string' || t === 'number' || t === 'boolean' || v instanceof ObjectId || v instanceof Date;
+}
+
+function isOperatorObject(c: unknown): c is Doc {
+  if (!isPlainObject(c)) return false;
+  const ks = Object.keys(c);
+  return ks.length > 0 && ks.every((k) => k.startsWith('$'));
+}
+
+/** Equality values implied by a field condition, or null when it is not a pure equality. */
+function eqValues(c: unknown): unknown[] | null {
+  if (!isOperatorObject(c)) return isIndexableScalar(c) ? [c] : null;
+  if ('$eq' in c && isIndexableScalar(c.$eq)) return [c.$eq];
+  if (Array.isArray(c.$in) && c.$in.every(isIndexableScalar)) return c.$in;
+  return null;
+}
+
+type Bound = { v: unknown; incl: boolean } | null;
+
+function rangeBounds(c: unknown): { lower: Bound; upper: Bound } | null {
+  if (!isOperatorObject(c)) return null;
+  const ok = (v: unknown) => isIndexableScalar(v) && typeof v !== 'boolean';
+  let lower: Bound = null;
+  let upper: Bound = null;
+  if (ok(c.$gt)) lower = { v: c.$gt, incl: false };
+  if (ok(c.$gte)) lower = { v: c.$gte, incl: true };
+  if (ok(c.$lt)) upper = { v: c.$lt, incl: false };
+  if (ok(c.$lte)) upper = { v: c.$lte, incl: true };
+  if (!lower && !upper) return null;
+  return { lower, upper };
+}
+
+/** Top-level field conditions of a filter, including those inside a top-level $and. */
+function fieldConds(filter: Doc, out: [string, unknown][] = []): [string, unknown][] {
+  for (const k of Object.keys(filter)) {
+    if (k === '$and' && Array.isArray(filter.$and)) {
+      for (const sub of filter.$and) if (isPlainObject(sub)) fieldConds(sub, out);
+    } else if (!k.startsWith('$')) out.push([k, filter[k]]);
+  }
+  return out;
+}
+
+function usableIndexes(coll: Collection, field: string): Index[] {
+  return coll.indexes.filter((i) => i.firstField === field && !i.isPartial);
+}
+
+/** Candidate record ids from the best index, or null for a collection scan. */
+export function candidateRids(coll: Collection, filter: Doc): Set<number> | null {
+  let best: Set<number> | null = null;
+  for (const [field, cond] of fieldConds(filter)) {
+    const ixs = usableIndexes(coll, field);
+    if (ixs.length === 0) continue;
+    const ix = ixs[0];
+    let set: Set<number> | null = null;
+    const eq = eqValues(cond);
+    if (eq) set = ix.lookupFirst(eq);
+    else if (!ix.spec.sparse) {
+      const r = rangeBounds(cond);
+      if (r) {
+        // On a multikey index two bounds may be satisfied by different elements: use one.
+        if (ix.multikey && r.lower && r.upper) r.upper = null;
+        set = ix.lookupRange(r.lower, r.upper);
+      }
+    }
+    if (set && (best === null || set.size < best.size)) best = set;
+  }
+  return best;
+}
+
+export interface FindSpec {
+  filter?: Doc;
+  sort?: Doc;
+  projection?: Doc;
+  skip?: number;
+  limit?: number;
+}
+
+function compileQuery(filter: Doc): Query {
+  try {
+    return new Query(filter);
+  } catch (e) {
+    throw mapMingoError(e);
+  }
+}
+
+function validateSort(sort: Doc | undefined): Doc | undefined {
+  if (!sort || Object.keys(sort).length === 0) return undefined;
+  for (const [k, v] of Object.entries(sort)) {
+    if (isPlainObject(v)) throw unsupported('$meta sort (text search score)');
+    if (v !== 1 && v !== -1) throw new MongoServerError(15975, `$sort key ordering must be 1 (for ascending) or -1 (for descending)`);
+    void k;
+  }
+  return sort;
+}
+
+/** Matching documents in natural order (no sort/skip/limit/projection). */
+export function matchDocs(coll: Collection, filter: Doc, limit = 0): { rids: number[]; docs: Doc[] } {
+  refuseUnsupported(filter);
+  guardDecimals(coll, filter, undefined);
+  const q = compileQuery(filter);
+  const cand = candidateRids(coll, filter);
+  const rids: number[] = [];
+  const docs: Doc[] = [];
+  const visit = (rid: number, doc: Doc): boolean => {
+    stats.docsExamined++;
+    let hit: boolean;
+    try {
+      hit = q.test(doc);
+    } catch (e) {
+      throw mapMingoError(e);
+    }
+    if (hit) {
+      rids.push(rid);
+      docs.push(doc);
+      if (limit > 0 && docs.length >= limit) return false;
+    }
+    return true;
+  };
+  if (cand) {
+    stats.indexLookups++;
+    for (const rid of [...cand].sort((a, b) => a - b)) if (!visit(rid, coll.docs.get(rid)!)) break;
+  } else {
+    stats.collScans++;
+    for (const [rid, doc] of coll.docs) if (!visit(rid, doc)) break;
+  }
+  return { rids, docs };
+}
+
+/** Full find: filter, sort (index-ordered when possible), skip, limit, projection. */
+export function findDocs(coll: Collection | undefined, spec: FindSpec): Doc[] {
+  const filter = spec.filter ?? {};
+  refuseUnsupported(filter);
+  refuseUnsupported(spec.projection);
+  let sort = validateSort(spec.sort);
+  if (!coll) return [];
+  guardDecimals(coll, filter, sort);
+  const skip = spec.skip ?? 0;
+  const limit = spec.limit ?? 0;
+  let natural: number | undefined;
+  if (sort && '$natural' in sort) {
+    natural = sort.$natural as number;
+    sort = undefined;
+  }
+
+  let ordered: Doc[] | null = null;
+  const sortKeys = sort ? Object.keys(sort) : [];
+  if (sort && sortKeys.length === 1 && candidateRids(coll, filter) === null) {
+    const ix = usableIndexes(coll, sortKeys[0]).find((i) => !i.multikey && !i.spec.sparse);
+    if (ix) {
+      // Walk the index in order and stop once skip+limit matches are found.
+      const q = compileQuery(filter);
+      ordered = [];
+      const want = limit > 0 ? skip + limit : Infinity;
+      stats.indexLookups++;
+      for (const rid of ix.orderedRids(sort[sortKeys[0]] === -1 ? -1 : 1)) {
+        const doc = coll.docs.get(rid)!;
+        stats.docsExamined++;
+        if (q.test(doc)) ordered.push(doc);
+        if (ordered.length >= want) break;
+      }
+      ordered = ordered.slice(skip);
+      sort = undefined;
+    }
+  }
+
+  let base: Doc[];
+  if (ordered) base = ordered;
+  else {
+    base = matchDocs(coll, filter).docs;
+    if (natural === -1) base = base.reverse();
+  }
+  try {
+    let cursor = new Query(filter).find(ordered ? base : base, spec.projection && Object.keys(spec.projection).length ? spec.projection : undefined);
+    if (sort) cursor = cursor.sort(sort as Record<string, 1 | -1>);
+    if (!ordered && skip) cursor = cursor.skip(skip);
+    if (limit) cursor = cursor.limit(limit);
+    return (cursor.all() as Doc[]).map(idFirst);
+  } catch (e) {
+    throw mapMingoError(e);
+  }
+}
+
+/** Rewrite $bucket into $group + $sort: mingo's $bucket misplaces boundary values. */
+function rewriteBucket(stage: Doc): Doc[] {
+  const spec = stage.$bucket as Doc;
+  const bounds = spec.boundaries as unknown[];
+  if (!Array.isArray(bounds) || bounds.length < 2) throw new MongoServerError(40192, "The $bucket 'boundaries' field must be an array of at least two values");
+  const branches = [];
+  for (let i = 0; i < bounds.length - 1; i++) {
+    branches.push({ case: { $and: [{ $gte: [spec.groupBy, bounds[i]] }, { $lt: [spec.groupBy, bounds[i + 1]] }] }, then: bounds[i] });
+  }
+  const sw: Doc = { branches };
+  if (spec.default !== undefined) sw.default = spec.default;
+  else sw.default = { $literal: '$$__bucket_out_of_range__' };
+  const output = (spec.output as Doc) ?? { count: { $sum: 1 } };
+  const stages: Doc[] = [{ $group: { _id: { $switch: sw }, ...output } }, { $sort: { _id: 1 } }];
+  if (spec.default === undefined) {
+    stages.splice(1, 0, {
+      $match: { _id: { $ne: '$$__bucket_out_of_range__' } },
+    });
+  }
+  return stages;
+}
+
+export interface AggregateResult {
+  docs: Doc[];
+}
+
+/** Run an aggregation pipeline against a collection (or none, for `aggregate: 1`). */
+export function aggregateDocs(engine: Engine, dbName: string, coll: Collection | undefined, pipeline: Doc[]): Doc[] {
+  if (!Array.isArray(pipeline)) throw new MongoServerError(14, "'pipeline' option must be specified as an array");
+  const stages: Doc[] = [];
+  for (const st of pipeline) {
+    const name = Object.keys(st)[0];
+    if (FORBIDDEN_STAGES[name]) throw unsupported(FORBIDDEN_STAGES[name]);
+    if (name === '$bucket') stages.push(...rewriteBucket(st));
+    else stages.push(st);
+  }
+  refuseUnsupported(stages);
+  if (coll && coll.decimalFields.size > 0) {
+    throw unsupported(`Decimal128 in comparisons, arithmetic or sort (aggregate over ${coll.ns}, which holds Decimal128 values)`);
+  }
+  let out: string | null = null;
+  const last = stages[stages.length - 1];
+  if (last && '$out' in last) {
+    const target = last.$out;
+    if (typeof target !== 'string') throw unsupported('$out to another database');
+    out = target;
+    stages.pop();
+  }
+  // Use the index for a leading $match.
+  let input: Doc[];
+  if (!coll) input = [];
+  else if (stages.length && isPlainObject(stages[0].$match)) {
+    input = matchDocs(coll, stages[0].$match as Doc).docs;
+    stages.shift();
+  } else {
+    input = [...coll.docs.values()];
+    stats.collScans++;
+    stats.docsExamined += input.length;
+  }
+  const resolver = (name: string): Doc[] => {
+    const c = engine.getCollection(dbName, name);
+    if (c && c.decimalFields.size > 0) throw unsupported(`Decimal128 in comparisons, arithmetic or sort (${c.ns} holds Decimal128 values)`);
+    return c ? [...c.docs.values()] : [];
+  };
+  let result: Doc[];
+  try {
+    result = new Aggregator(stages, { collectionResolver: resolver }).run(input) as Doc[];
+  } catch (e) {
+    throw mapMingoError(e);
+  }
+  result = result.map(idFirst);
+  if (out !== null) {
+    engine.dropCollection(dbName, out);
+    const target = engine.createCollection(dbName, out, {});
+    for (const d of result) target.insert(d);
+    return [];
+  }
+  return result;
+}

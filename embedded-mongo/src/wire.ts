@@ -1,0 +1,173 @@
+/**
+ * MongoDB wire protocol: message framing and the three opcodes a modern driver uses
+ * (OP_QUERY for the legacy `ismaster` handshake, OP_REPLY to answer it, OP_MSG for the rest).
+ */
+import { BSON } from 'bson';
+import { Doc } from './values';
+
+export const OP_REPLY = 1;
+export const OP_QUERY = 2004;
+export const OP_COMPRESSED = 2012;
+export const OP_MSG = 2013;
+
+const FLAG_CHECKSUM = 1 << 0;
+const FLAG_MORE_TO_COME = 1 << 1;
+
+/** Deserialize options: keep numbers as JS numbers (mingo compares JS values), Long when unsafe. */
+const DESER: BSON.DeserializeOptions = { promoteLongs: true, promoteValues: true, promoteBuffers: false, bsonRegExp: false };
+const SER: BSON.SerializeOptions = { ignoreUndefined: true };
+
+export interface Message {
+  requestId: number;
+  opCode: number;
+  body: Buffer; // whole message including header
+}
+
+/**
+ * Accumulates socket chunks and yields whole messages. Chunks are concatenated once per
+ * message (never per chunk), so large messages cost O(n), not O(n^2).
+ */
+export class Framer {
+  private chunks: Buffer[] = [];
+  private total = 0;
+
+  constructor(private readonly maxMessageBytes = 48_000_000 + 1024) {}
+
+  push(chunk: Buffer): Message[] {
+    this.chunks.push(chunk);
+    this.total += chunk.length;
+    const out: Message[] = [];
+    for (;;) {
+      if (this.total < 4) break;
+      const len = this.peekLength();
+      if (len < 16 || len > this.maxMessageBytes) throw new Error(`invalid message length ${len}`);
+      if (this.total < len) break;
+      const buf = this.take(len);
+      out.push({ requestId: buf.readInt32LE(4), opCode: buf.readInt32LE(12), body: buf });
+    }
+    return out;
+  }
+
+  private peekLength(): number {
+    const first = this.chunks[0];
+    if (first.length >= 4) return first.readInt32LE(0);
+    const tmp = Buffer.alloc(4);
+    let o = 0;
+    for (const c of this.chunks) {
+      const n = Math.min(4 - o, c.length);
+      c.copy(tmp, o, 0, n);
+      o += n;
+      if (o === 4) break;
+    }
+    return tmp.readInt32LE(0);
+  }
+
+  private take(len: number): Buffer {
+    const first = this.chunks[0];
+    let buf: Buffer;
+    if (first.length >= len) {
+      buf = first.subarray(0, len);
+      if (first.length === len) this.chunks.shift();
+      else this.chunks[0] = first.subarray(len);
+    } else {
+      buf = Buffer.allocUnsafe(len);
+      let o = 0;
+      while (o < len) {
+        const c = this.chunks[0];
+        const n = Math.min(len - o, c.length);
+        c.copy(buf, o, 0, n);
+        o += n;
+        if (n === c.length) this.chunks.shift();
+        else this.chunks[0] = c.subarray(n);
+      }
+    }
+    this.total -= len;
+    return buf;
+  }
+}
+
+export interface ParsedMsg {
+  command: Doc;
+  moreToCome: boolean;
+}
+
+/** Parse an OP_MSG: kind-0 body plus kind-1 document sequences merged in as arrays. */
+export function parseOpMsg(buf: Buffer): ParsedMsg {
+  const flags = buf.readUInt32LE(16);
+  let end = buf.length;
+  if (flags & FLAG_CHECKSUM) end -= 4;
+  let pos = 20;
+  let command: Doc | null = null;
+  const sequences: [string, Doc[]][] = [];
+  while (pos < end) {
+    const kind = buf[pos++];
+    if (kind === 0) {
+      const size = buf.readInt32LE(pos);
+      command = BSON.deserialize(buf.subarray(pos, pos + size), DESER);
+      pos += size;
+    } else if (kind === 1) {
+      const size = buf.readInt32LE(pos);
+      const secEnd = pos + size;
+      let p = pos + 4;
+      const nul = buf.indexOf(0, p);
+      const ident = buf.toString('utf8', p, nul);
+      p = nul + 1;
+      const docs: Doc[] = [];
+      while (p < secEnd) {
+        const dsize = buf.readInt32LE(p);
+        docs.push(BSON.deserialize(buf.subarray(p, p + dsize), DESER));
+        p += dsize;
+      }
+      sequences.push([ident, docs]);
+      pos = secEnd;
+    } else {
+      throw new Error(`unknown OP_MSG section kind ${kind}`);
+    }
+  }
+  if (!command) throw new Error('OP_MSG without a body section');
+  for (const [ident, docs] of sequences) command[ident] = docs;
+  return { command, moreToCome: (flags & FLAG_MORE_TO_COME) !== 0 };
+}
+
+/** Parse a legacy OP_QUERY (only used for the handshake). */
+export function parseOpQuery(buf: Buffer): { collection: string; query: Doc } {
+  let p = 20;
+  const nul = buf.indexOf(0, p);
+  const collection = buf.toString('utf8', p, nul);
+  p = nul + 1 + 8; // numberToSkip, numberToReturn
+  const size = buf.readInt32LE(p);
+  const query = BSON.deserialize(buf.subarray(p, p + size), DESER);
+  return { collection, query };
+}
+
+let nextRequestId = 1;
+
+function header(len: number, responseTo: number, opCode: number): Buffer {
+  const h = Buffer.allocUnsafe(16);
+  h.writeInt32LE(len, 0);
+  h.writeInt32LE(nextRequestId++ & 0x7fffffff, 4);
+  h.writeInt32LE(responseTo, 8);
+  h.writeInt32LE(opCode, 12);
+  return h;
+}
+
+export function serializeDoc(doc: Doc): Buffer {
+  return Buffer.from(BSON.serialize(doc, SER));
+}
+
+export function encodeOpMsg(responseTo: number, doc: Doc): Buffer[] {
+  const body = serializeDoc(doc);
+  const pre = Buffer.allocUnsafe(5);
+  pre.writeUInt32LE(0, 0);
+  pre[4] = 0;
+  return [header(16 + 5 + body.length, responseTo, OP_MSG), pre, body];
+}
+
+export function encodeOpReply(responseTo: number, doc: Doc): Buffer[] {
+  const body = serializeDoc(doc);
+  const pre = Buffer.alloc(20);
+  pre.writeInt32LE(0, 0); // responseFlags
+  // cursorID (8 bytes) = 0, startingFrom = 0
+  pre.writeInt32LE(1, 16); // numberReturned
+  return [header(16 + 20 + body.length, responseTo, OP_REPLY), pre, body];
+}
