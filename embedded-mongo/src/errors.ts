@@ -64,6 +64,7 @@ export function mapMingoError(err: unknown): MongoServerError {
   const msg = err instanceof Error ? err.message : String(err);
   let m: RegExpMatchArray | null;
   if (/would create a conflict/.test(msg)) return new MongoServerError(40, msg);
+  if (/immutable field/.test(msg)) return new MongoServerError(66, msg.replace(/\.$/, ''));
   if ((m = msg.match(/Unknown update operator: '?(\$\w+)'?/))) {
     return new MongoServerError(9, `Unknown modifier: ${m[1]}. Expected a valid update modifier or pipeline-style update specified as an array`);
   }

@@ -65,16 +65,24 @@ export function refuseCollation(collation: unknown): void {
   throw unsupported('collation');
 }
 
-/** Field roots a filter or sort touches (for the Decimal128 guard). */
-function rootsOf(filter: unknown, out: Set<string>): boolean {
+/** Conditions that only test presence or type are safe on Decimal128 values. */
+function presenceOnly(cond: unknown): boolean {
+  return isOperatorObject(cond) && Object.keys(cond).every((k) => k === '$exists' || k === '$type');
+}
+
+/**
+ * Field roots whose values a filter compares (for the Decimal128 guard). Returns true when the
+ * filter holds something opaque ($expr, $where...) that could compare any field.
+ */
+function comparedRoots(filter: unknown, out: Set<string>): boolean {
   if (!isPlainObject(filter)) return false;
   let opaque = false;
   for (const k of Object.keys(filter)) {
     if (k === '$and' || k === '$or' || k === '$nor') {
-      for (const sub of (filter[k] as unknown[]) ?? []) opaque = rootsOf(sub, out) || opaque;
+      for (const sub of (filter[k] as unknown[]) ?? []) opaque = comparedRoots(sub, out) || opaque;
     } else if (k.startsWith('$')) {
-      opaque = true; // $expr etc: could reference anything
-    } else out.add(k.split('.')[0]);
+      if (k !== '$comment') opaque = true;
+    } else if (!presenceOnly(filter[k])) out.add(k.split('.')[0]);
   }
   return opaque;
 }
@@ -82,7 +90,7 @@ function rootsOf(filter: unknown, out: Set<string>): boolean {
 function guardDecimals(coll: Collection, filter: Doc, sort: Doc | undefined): void {
   if (coll.decimalFields.size === 0) return;
   const roots = new Set<string>();
-  const opaque = rootsOf(filter, roots);
+  const opaque = comparedRoots(filter, roots);
   if (sort) for (const k of Object.keys(sort)) roots.add(k.split('.')[0]);
   for (const r of roots) {
     if (coll.decimalFields.has(r)) throw unsupported(`Decimal128 in comparisons, arithmetic or sort (field '${r}')`);

@@ -1,0 +1,329 @@
+/**
+ * Compatibility suite through the raw `mongodb` driver: protocol details, catalog commands,
+ * cursors, update forms, write-error shapes and loud refusals.
+ */
+import { CommandStartedEvent, Decimal128, Long, MongoClient, ObjectId, Db } from 'mongodb';
+import { dbName, onEngine, startTarget, Target } from './helpers';
+
+let target: Target;
+let client: MongoClient;
+let db: Db;
+const started: CommandStartedEvent[] = [];
+
+beforeAll(async () => {
+  target = await startTarget({ cursorTimeoutMs: 300 });
+  client = new MongoClient(target.uri, { monitorCommands: true });
+  client.on('commandStarted', (e) => started.push(e));
+  await client.connect();
+  db = client.db(dbName('compat_drv'));
+});
+
+afterAll(async () => {
+  await db?.dropDatabase().catch(() => undefined);
+  await client?.close();
+  await target?.stop();
+});
+
+async function engineStats(): Promise<{ docsExamined: number; indexLookups: number; collScans: number; openCursors: number }> {
+  return (await db.command({ embeddedEngineStats: 1 })) as never;
+}
+
+describe('protocol and catalog', () => {
+  test('hello reports a standalone server', async () => {
+    const hello = await db.admin().command({ hello: 1 });
+    expect(hello.isWritablePrimary).toBe(true);
+    expect(hello.setName).toBeUndefined();
+    expect(hello.topologyVersion).toBeUndefined();
+    expect(hello.maxWireVersion).toBeGreaterThanOrEqual(9);
+    expect(hello.logicalSessionTimeoutMinutes).toBe(30);
+    expect((await db.admin().command({ ping: 1 })).ok).toBe(1);
+    expect((await db.admin().command({ buildInfo: 1 })).version).toMatch(/^\d+\.\d+/);
+  });
+
+  test('create answers 48 NamespaceExists; drop of a missing collection is ok', async () => {
+    await db.createCollection('c1');
+    const err = await db.createCollection('c1').catch((e) => e);
+    expect(err.code).toBe(48);
+    expect(err.codeName).toBe('NamespaceExists');
+    expect(await db.collection('never').drop().catch(() => true)).toBe(true);
+    const names = (await db.listCollections().toArray()).map((c) => c.name);
+    expect(names).toContain('c1');
+    expect(await db.collection('c1').drop()).toBe(true);
+    expect((await db.listCollections({ name: 'c1' }).toArray()).length).toBe(0);
+  });
+
+  test('listDatabases includes the database', async () => {
+    await db.collection('x').insertOne({ a: 1 });
+    const dbs = await db.admin().listDatabases();
+    expect(dbs.databases.map((d) => d.name)).toContain(db.databaseName);
+  });
+
+  test('createIndexes / listIndexes / dropIndexes', async () => {
+    const c = db.collection('ix');
+    await c.insertMany([{ a: 1, b: 1 }, { a: 2, b: 1 }]);
+    expect(await c.createIndex({ a: 1 }, { unique: true })).toBe('a_1');
+    expect(await c.createIndex({ a: 1, b: -1 })).toBe('a_1_b_-1');
+    const bad = await c.createIndex({ b: 1 }, { unique: true }).catch((e) => e);
+    expect(bad.code).toBe(11000);
+    expect((await c.indexes()).map((i) => i.name)).toEqual(['_id_', 'a_1', 'a_1_b_-1']);
+    await c.dropIndex('a_1_b_-1');
+    expect((await c.indexes()).map((i) => i.name)).toEqual(['_id_', 'a_1']);
+    const missing = await c.dropIndex('nope').catch((e) => e);
+    expect(missing.code).toBe(27);
+    await c.dropIndexes();
+    expect((await c.indexes()).map((i) => i.name)).toEqual(['_id_']);
+  });
+
+  test('_id is the first field of stored and returned documents', async () => {
+    const c = db.collection('idfirst');
+    const res = await c.insertOne({ z: 1, a: 2 });
+    const doc = await c.findOne({ _id: res.insertedId }, { projection: { a: 1 } });
+    expect(Object.keys(doc!)).toEqual(['_id', 'a']);
+    const agg = await c.aggregate([{ $project: { a: 1, _id: 1 } }]).toArray();
+    expect(Object.keys(agg[0])).toEqual(['_id', 'a']);
+  });
+
+  test('unacknowledged writes (w:0, moreToCome) are applied without a reply', async () => {
+    const c = db.collection('w0');
+    await c.insertOne({ k: 1 }, { writeConcern: { w: 0 } });
+    await c.insertMany([{ k: 2 }, { k: 3 }], { writeConcern: { w: 0 } });
+    // the next acknowledged command on the same pool is ordered after them
+    expect(await c.countDocuments({})).toBe(3);
+  });
+
+  test('unknown command answers 59 CommandNotFound', async () => {
+    const err = await db.command({ frobnicate: 1 }).catch((e) => e);
+    expect(err.code).toBe(59);
+    expect(err.message).toBe("no such command: 'frobnicate'");
+  });
+});
+
+describe('cursors', () => {
+  test('1,000 documents with batchSize 100 use 9 getMore calls; cursor ids are int64', async () => {
+    const c = db.collection('big');
+    await c.insertMany(Array.from({ length: 1000 }, (_, i) => ({ i })));
+    started.length = 0;
+    const all = await c.find({}, { batchSize: 100 }).sort({ i: 1 }).toArray();
+    expect(all).toHaveLength(1000);
+    expect(all[999].i).toBe(999);
+    const getMores = started.filter((e) => e.commandName === 'getMore');
+    expect(getMores.length).toBe(9);
+    expect(getMores[0].command.getMore).toBeInstanceOf(Long);
+  });
+
+  test('early break kills the cursor (killCursors)', async () => {
+    const c = db.collection('big');
+    started.length = 0;
+    const cur = c.find({}, { batchSize: 10 });
+    let n = 0;
+    for await (const _ of cur) {
+      if (++n === 15) break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(started.some((e) => e.commandName === 'killCursors')).toBe(true);
+  });
+
+  onEngine('idle cursors time out (configured 300 ms for tests)', async () => {
+    const c = db.collection('big');
+    const cur = c.find({}, { batchSize: 5 });
+    await cur.next();
+    expect((await engineStats()).openCursors).toBeGreaterThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 800));
+    const err = await cur.toArray().catch((e) => e);
+    expect(err.code).toBe(43);
+    expect((await engineStats()).openCursors).toBe(0);
+  });
+});
+
+describe('indexes are used', () => {
+  onEngine('a point lookup on an indexed field does not scan the collection', async () => {
+    const c = db.collection('points');
+    await c.createIndex({ email: 1 }, { unique: true });
+    await c.createIndex({ org: 1, name: 1 });
+    await c.insertMany(Array.from({ length: 5000 }, (_, i) => ({ email: `u${i}@x`, org: i % 50, name: `n${i}`, score: i })));
+    const before = await engineStats();
+    expect((await c.findOne({ email: 'u4321@x' }))?.score).toBe(4321);
+    const mid = await engineStats();
+    expect(mid.docsExamined - before.docsExamined).toBe(1);
+    expect(mid.collScans).toBe(before.collScans);
+    // $in on the unique index
+    expect(await c.countDocuments({ email: { $in: ['u1@x', 'u2@x', 'nope'] } })).toBe(2);
+    // compound prefix: org is the first field of {org, name}
+    expect(await c.find({ org: 7, score: { $lt: 1000 } }).toArray()).toHaveLength(20);
+    const after = await engineStats();
+    expect(after.docsExamined - mid.docsExamined).toBe(2 + 100);
+    expect(after.collScans).toBe(before.collScans);
+  });
+
+  onEngine('range and sort on a single indexed field use the sorted index', async () => {
+    const c = db.collection('points');
+    await c.createIndex({ score: 1 });
+    const before = await engineStats();
+    const range = await c.find({ score: { $gte: 100, $lt: 110 } }).toArray();
+    expect(range.map((d) => d.score)).toEqual([100, 101, 102, 103, 104, 105, 106, 107, 108, 109]);
+    const top = await c.find({}).sort({ score: -1 }).limit(3).toArray();
+    expect(top.map((d) => d.score)).toEqual([4999, 4998, 4997]);
+    const after = await engineStats();
+    expect(after.docsExamined - before.docsExamined).toBe(13);
+    expect(after.collScans).toBe(before.collScans);
+  });
+
+  test('indexed and unindexed queries give the same answers (multikey, null, mixed types)', async () => {
+    const docs = [
+      { _id: 1, t: ['a', 'b'], v: 1 },
+      { _id: 2, t: 'a', v: '1' },
+      { _id: 3, v: null },
+      { _id: 4, t: [], v: 2.5 },
+      { _id: 5, t: ['c'], v: new Date(5) },
+    ];
+    const plain = db.collection('noix');
+    const ixd = db.collection('withix');
+    await plain.insertMany(docs);
+    await ixd.insertMany(docs);
+    await ixd.createIndex({ t: 1 });
+    await ixd.createIndex({ v: 1 });
+    const queries = [{ t: 'a' }, { t: { $in: ['b', 'c'] } }, { v: 1 }, { v: { $gte: 1 } }, { v: { $lt: '2' } }, { v: null }, { v: { $gt: new Date(1) } }, { t: ['a', 'b'] }];
+    for (const q of queries) {
+      const a = (await plain.find(q).toArray()).map((d) => d._id);
+      const b = (await ixd.find(q).toArray()).map((d) => d._id);
+      expect([q, b]).toEqual([q, a]);
+    }
+  });
+});
+
+describe('writes', () => {
+  test('update forms: upsert with $setOnInsert, replacement, pipeline update, $unset/$rename/$pull', async () => {
+    const c = db.collection('upd');
+    const r = await c.updateOne({ key: 'a', n: { $gt: 5 } }, { $set: { x: 1 }, $setOnInsert: { created: true } }, { upsert: true });
+    expect(r.upsertedCount).toBe(1);
+    expect(await c.findOne({ key: 'a' }, { projection: { _id: 0 } })).toEqual({ key: 'a', x: 1, created: true });
+    await c.updateOne({ key: 'a' }, { $set: { x: 2 }, $setOnInsert: { created: false } }, { upsert: true });
+    expect(await c.findOne({ key: 'a' }, { projection: { _id: 0 } })).toEqual({ key: 'a', x: 2, created: true });
+    await c.replaceOne({ key: 'a' }, { key: 'a', replaced: true });
+    expect(await c.findOne({ key: 'a' }, { projection: { _id: 0 } })).toEqual({ key: 'a', replaced: true });
+    await c.updateOne({ key: 'a' }, [{ $set: { total: { $add: [1, 2] }, up: { $toUpper: '$key' } } }]);
+    expect(await c.findOne({ key: 'a' }, { projection: { _id: 0 } })).toEqual({ key: 'a', replaced: true, total: 3, up: 'A' });
+    await c.insertOne({ key: 'b', arr: [1, 2, 3, 4], old: 1, gone: 1 });
+    await c.updateOne({ key: 'b' }, { $pull: { arr: { $gte: 3 } }, $rename: { old: 'renamed' }, $unset: { gone: '' } });
+    expect(await c.findOne({ key: 'b' }, { projection: { _id: 0 } })).toEqual({ key: 'b', arr: [1, 2], renamed: 1 });
+    const imm = await c.updateOne({ key: 'b' }, { $set: { _id: 5 } }).catch((e) => e);
+    expect(imm.code).toBe(66);
+    const conflict = await c.updateOne({ key: 'b' }, { $set: { arr: 1 }, $inc: { arr: 1 } }).catch((e) => e);
+    expect(conflict.code).toBe(40);
+    const badOp = await c.updateOne({ key: 'b' }, { $frob: { a: 1 } } as never).catch((e) => e);
+    expect(badOp.code).toBe(9);
+  });
+
+  test('insertMany with duplicates: ordered vs unordered writeErrors', async () => {
+    const c = db.collection('dups');
+    await c.createIndex({ u: 1 }, { unique: true });
+    const ordered = await c.insertMany([{ u: 1 }, { u: 1 }, { u: 2 }]).catch((e) => e);
+    expect(ordered.code).toBe(11000);
+    expect(ordered.writeErrors?.[0]?.index ?? ordered.writeErrors?.index).toBe(1);
+    expect(await c.countDocuments()).toBe(1);
+    const unordered = await c.insertMany([{ u: 3 }, { u: 1 }, { u: 4 }], { ordered: false }).catch((e) => e);
+    expect(unordered.code).toBe(11000);
+    expect(await c.countDocuments()).toBe(3);
+    const fam = await c.findOneAndUpdate({ u: 3 }, { $set: { u: 4 } }).catch((e) => e);
+    expect(fam.code).toBe(11000);
+    expect(fam.keyValue).toEqual({ u: 4 });
+  });
+
+  test('large documents and batches round-trip', async () => {
+    const c = db.collection('large');
+    const blob = 'x'.repeat(5 * 1024 * 1024);
+    await c.insertMany([{ blob }, { blob }, { blob }]);
+    const back = await c.find({}).toArray();
+    expect(back).toHaveLength(3);
+    expect(back[2].blob.length).toBe(blob.length);
+    await c.drop();
+  });
+
+  test('$bucket puts boundary values in the right bucket and omits empty ones', async () => {
+    const c = db.collection('bucket');
+    await c.insertMany([1, 4, 5, 9].map((v) => ({ v })));
+    const out = await c.aggregate([{ $bucket: { groupBy: '$v', boundaries: [0, 3, 5, 10, 20], default: 'other' } }]).toArray();
+    expect(out).toEqual([
+      { _id: 0, count: 1 },
+      { _id: 3, count: 1 },
+      { _id: 5, count: 2 },
+    ]);
+  });
+
+  test('$lookup with pipeline, $unionWith, $out', async () => {
+    const a = db.collection('la');
+    const b = db.collection('lb');
+    await a.insertMany([{ _id: 1, k: 'x' } as never, { _id: 2, k: 'y' }]);
+    await b.insertMany([{ k: 'x', n: 1 }, { k: 'x', n: 2 }, { k: 'y', n: 3 }]);
+    const res = await a
+      .aggregate([
+        { $lookup: { from: 'lb', let: { kk: '$k' }, pipeline: [{ $match: { $expr: { $eq: ['$k', '$$kk'] } } }, { $project: { _id: 0, n: 1 } }], as: 'ns' } },
+        { $sort: { _id: 1 } },
+      ])
+      .toArray();
+    expect(res.map((r) => r.ns.length)).toEqual([2, 1]);
+    const union = await a.aggregate([{ $project: { k: 1 } }, { $unionWith: 'lb' }, { $count: 'n' }]).toArray();
+    expect(union).toEqual([{ n: 5 }]);
+    await b.aggregate([{ $group: { _id: '$k', total: { $sum: '$n' } } }, { $out: 'lout' }]).toArray();
+    expect(await db.collection('lout').find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 'x', total: 3 },
+      { _id: 'y', total: 3 },
+    ]);
+  });
+});
+
+describe('loud refusals', () => {
+  const c = () => db.collection('refuse');
+  const expectRefused = async (p: Promise<unknown>, feature: RegExp, code?: number) => {
+    const err = await p.then(() => null, (e: { message: string; code?: number }) => e);
+    expect(err).not.toBeNull();
+    expect(err!.message).toMatch(feature);
+    if (code !== undefined) expect(err!.code).toBe(code);
+  };
+  const onEngineOnly = onEngine;
+
+  test('transactions (code 20 like a standalone)', async () => {
+    const raw = await db.command({ find: 'refuse', filter: {}, txnNumber: Long.fromNumber(1), startTransaction: true, autocommit: false }).catch((e) => e);
+    expect(raw.code).toBe(20);
+    expect(raw.message).toMatch(/Transaction numbers are only allowed on a replica set member or mongos/);
+  });
+
+  onEngineOnly('$text, geo, $where, $function, $accumulator, $jsonSchema in queries', async () => {
+    await c().insertOne({ a: 1, loc: { type: 'Point', coordinates: [0, 0] } });
+    await expectRefused(c().find({ $text: { $search: 'x' } }).toArray(), /embedded engine does not support \$text/, 115);
+    await expectRefused(c().find({ loc: { $near: { $geometry: { type: 'Point', coordinates: [0, 0] } } } }).toArray(), /does not support \$near/);
+    await expectRefused(c().find({ loc: { $geoWithin: { $centerSphere: [[0, 0], 1] } } }).toArray(), /\$geoWithin/);
+    await expectRefused(c().find({ loc: { $geoIntersects: { $geometry: { type: 'Point', coordinates: [0, 0] } } } }).toArray(), /\$geoIntersects/);
+    await expectRefused(c().find({ $where: 'this.a == 1' }).toArray(), /\$where/);
+    await expectRefused(c().aggregate([{ $project: { x: { $function: { body: 'function(){return 1}', args: [], lang: 'js' } } } }]).toArray(), /\$function/);
+    await expectRefused(c().find({ $jsonSchema: { required: ['a'] } }).toArray(), /\$jsonSchema/);
+  });
+
+  onEngineOnly('text / geo / TTL / collation indexes', async () => {
+    await expectRefused(c().createIndex({ body: 'text' }), /text indexes/);
+    await expectRefused(c().createIndex({ loc: '2dsphere' }), /2dsphere/);
+    await expectRefused(c().createIndex({ at: 1 }, { expireAfterSeconds: 60 }), /TTL/);
+    await expectRefused(c().createIndex({ name: 1 }, { collation: { locale: 'en', strength: 2 } }), /collation/);
+  });
+
+  onEngineOnly('Decimal128 comparisons, arithmetic and sort', async () => {
+    await expectRefused(c().find({ price: { $gt: Decimal128.fromString('9.5') } }).toArray(), /Decimal128/);
+    await c().insertOne({ price: Decimal128.fromString('10.25') }); // storing is fine
+    const stored = await c().findOne({ price: { $exists: true } }, { projection: { _id: 0, price: 1 } });
+    expect(stored?.price).toBeInstanceOf(Decimal128);
+    expect(stored?.price.toString()).toBe('10.25');
+    await expectRefused(c().find({}).sort({ price: 1 }).toArray(), /Decimal128/);
+    await expectRefused(c().find({ price: { $gt: 1 } }).toArray(), /Decimal128/);
+    await expectRefused(c().updateOne({}, { $inc: { price: Decimal128.fromString('1') } }), /Decimal128/);
+    await expectRefused(c().aggregate([{ $group: { _id: null, s: { $sum: '$price' } } }]).toArray(), /Decimal128/);
+  });
+
+  onEngineOnly('collation on queries, validators, capped, change streams, explain', async () => {
+    await expectRefused(c().find({ a: 'x' }, { collation: { locale: 'en', strength: 2 } }).toArray(), /collation/);
+    await expectRefused(db.createCollection('v', { validator: { $jsonSchema: { required: ['a'] } } }), /validator/);
+    await expectRefused(db.createCollection('capped', { capped: true, size: 1024 }), /capped collections/);
+    await expectRefused(c().aggregate([{ $changeStream: {} }]).toArray(), /change streams/);
+    await expectRefused(c().find({}).explain(), /explain/);
+    await expectRefused(c().aggregate([{ $match: {} }], { explain: true }).toArray(), /explain/);
+  });
+});
