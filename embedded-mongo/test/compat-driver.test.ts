@@ -176,8 +176,10 @@ describe('indexes are used', () => {
       { _id: 4, t: [], v: 2.5 },
       { _id: 5, t: ['c'], v: new Date(5) },
     ];
-    const plain = db.collection('noix');
-    const ixd = db.collection('withix');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const plain = db.collection<any>('noix');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const ixd = db.collection<any>('withix');
     await plain.insertMany(docs);
     await ixd.insertMany(docs);
     await ixd.createIndex({ t: 1 });
@@ -193,7 +195,8 @@ describe('indexes are used', () => {
 
 describe('writes', () => {
   test('update forms: upsert with $setOnInsert, replacement, pipeline update, $unset/$rename/$pull', async () => {
-    const c = db.collection('upd');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const c = db.collection<any>('upd');
     const r = await c.updateOne({ key: 'a', n: { $gt: 5 } }, { $set: { x: 1 }, $setOnInsert: { created: true } }, { upsert: true });
     expect(r.upsertedCount).toBe(1);
     expect(await c.findOne({ key: 'a' }, { projection: { _id: 0 } })).toEqual({ key: 'a', x: 1, created: true });
@@ -204,7 +207,7 @@ describe('writes', () => {
     await c.updateOne({ key: 'a' }, [{ $set: { total: { $add: [1, 2] }, up: { $toUpper: '$key' } } }]);
     expect(await c.findOne({ key: 'a' }, { projection: { _id: 0 } })).toEqual({ key: 'a', replaced: true, total: 3, up: 'A' });
     await c.insertOne({ key: 'b', arr: [1, 2, 3, 4], old: 1, gone: 1 });
-    await c.updateOne({ key: 'b' }, { $pull: { arr: { $gte: 3 } }, $rename: { old: 'renamed' }, $unset: { gone: '' } });
+    await c.updateOne({ key: 'b' }, { $pull: { arr: { $gte: 3 } }, $rename: { old: 'renamed' }, $unset: { gone: '' } } as never);
     expect(await c.findOne({ key: 'b' }, { projection: { _id: 0 } })).toEqual({ key: 'b', arr: [1, 2], renamed: 1 });
     const imm = await c.updateOne({ key: 'b' }, { $set: { _id: 5 } }).catch((e) => e);
     expect(imm.code).toBe(66);
@@ -251,9 +254,10 @@ describe('writes', () => {
   });
 
   test('$lookup with pipeline, $unionWith, $out', async () => {
-    const a = db.collection('la');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const a = db.collection<any>('la');
     const b = db.collection('lb');
-    await a.insertMany([{ _id: 1, k: 'x' } as never, { _id: 2, k: 'y' }]);
+    await a.insertMany([{ _id: 1, k: 'x' }, { _id: 2, k: 'y' }]);
     await b.insertMany([{ k: 'x', n: 1 }, { k: 'x', n: 2 }, { k: 'y', n: 3 }]);
     const res = await a
       .aggregate([

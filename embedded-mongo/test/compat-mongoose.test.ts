@@ -213,7 +213,7 @@ describe('mongoose 9 against the target', () => {
         { updateOne: { filter: { key: 'b1' }, update: { $inc: { n: 5 } } } },
         { deleteOne: { filter: { key: 'b3' } } },
         { updateOne: { filter: { key: 'b9' }, update: { $set: { n: 9 } }, upsert: true } },
-        { replaceOne: { filter: { key: 'b1' }, replacement: { key: 'b1', n: 100 } } },
+        { replaceOne: { filter: { key: 'b1' }, replacement: { key: 'b1', n: 100 } as never } },
       ],
       { ordered: false },
     ).catch((e) => e);
