@@ -30,23 +30,23 @@ export interface CommunityFilterInput {
 
 export function createRepository(m: Models) {
   return {
-    areasByCode: (codes: readonly string[]) => m.AdminArea.find({ _id: { $in: codes } }).lean<AdminAreaDoc[]>(),
+    areasByCode: (codes: readonly string[]) => m.AdminArea.find({ _id: { $in: codes } }).lean<AdminAreaDoc[]>().exec(),
     areasByParent: (codes: readonly string[]) =>
-      m.AdminArea.find({ parentCode: { $in: codes } }).sort({ _id: 1 }).lean<AdminAreaDoc[]>(),
-    cities: () => m.AdminArea.find({ level: 'CITY' }).sort({ _id: 1 }).lean<AdminAreaDoc[]>(),
-    communitiesById: (ids: readonly string[]) => m.Community.find({ _id: { $in: ids } }).lean<CommunityDoc[]>(),
+      m.AdminArea.find({ parentCode: { $in: codes } }).sort({ _id: 1 }).lean<AdminAreaDoc[]>().exec(),
+    cities: () => m.AdminArea.find({ level: 'CITY' }).sort({ _id: 1 }).lean<AdminAreaDoc[]>().exec(),
+    communitiesById: (ids: readonly string[]) => m.Community.find({ _id: { $in: ids } }).lean<CommunityDoc[]>().exec(),
     communitiesByNeighborhood: (codes: readonly string[]) =>
-      m.Community.find({ neighborhoodCode: { $in: codes } }).sort({ _id: 1 }).lean<CommunityDoc[]>(),
+      m.Community.find({ neighborhoodCode: { $in: codes } }).sort({ _id: 1 }).lean<CommunityDoc[]>().exec(),
     communitiesByCompany: (usccs: readonly string[]) =>
-      m.Community.find({ currentCompanyUscc: { $in: usccs } }).sort({ _id: 1 }).lean<CommunityDoc[]>(),
+      m.Community.find({ currentCompanyUscc: { $in: usccs } }).sort({ _id: 1 }).lean<CommunityDoc[]>().exec(),
     buildingsByCommunity: (ids: readonly string[]) =>
-      m.Building.find({ communityId: { $in: ids } }).sort({ communityId: 1, number: 1 }).lean(),
-    buildingsById: (ids: readonly string[]) => m.Building.find({ _id: { $in: ids } }).lean(),
-    companiesByUscc: (usccs: readonly string[]) => m.Company.find({ _id: { $in: usccs } }).lean(),
+      m.Building.find({ communityId: { $in: ids } }).sort({ communityId: 1, number: 1 }).lean().exec(),
+    buildingsById: (ids: readonly string[]) => m.Building.find({ _id: { $in: ids } }).lean().exec(),
+    companiesByUscc: (usccs: readonly string[]) => m.Company.find({ _id: { $in: usccs } }).lean().exec(),
     currentContracts: (communityIds: readonly string[]) =>
-      m.Contract.find({ communityId: { $in: communityIds }, current: true }).lean(),
+      m.Contract.find({ communityId: { $in: communityIds }, current: true }).lean().exec(),
     feesByCommunity: (communityIds: readonly string[]) =>
-      m.Fee.find({ communityId: { $in: communityIds } }).sort({ communityId: 1, period: -1 }).lean(),
+      m.Fee.find({ communityId: { $in: communityIds } }).sort({ communityId: 1, period: -1 }).lean().exec(),
     latestSurveys: async (communityIds: readonly string[]) =>
       m.Survey.aggregate([
         { $match: { communityId: { $in: [...communityIds] } } },
@@ -140,7 +140,7 @@ export function createRepository(m: Models) {
       if (filter.companyUscc) q.currentCompanyUscc = filter.companyUscc;
       const pageQuery = after ? { ...q, _id: { $gt: after } } : q;
       const [docs, totalCount] = await Promise.all([
-        m.Community.find(pageQuery).sort({ _id: 1 }).limit(first + 1).lean<CommunityDoc[]>(),
+        m.Community.find(pageQuery).sort({ _id: 1 }).limit(first + 1).lean<CommunityDoc[]>().exec(),
         m.Community.countDocuments(q),
       ]);
       return { docs: docs.slice(0, first), hasNextPage: docs.length > first, totalCount };

@@ -1,0 +1,39 @@
+/**
+ * `npm run start:gateway`: the gateway alone, routing to the URLs in schema/supergraph.graphql
+ * (from schema/supergraph.yaml) or to <NAME>_URL overrides. Port: PORT (default 4000).
+ */
+import path from 'node:path';
+import { disableApolloTelemetry, loadConfigOrExit } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { createGatewayServer } from '../gateway/server';
+import { readSubgraphList } from '../schema/composition';
+
+disableApolloTelemetry();
+
+async function main() {
+  const config = loadConfigOrExit();
+  const overrides: Record<string, string> = {};
+  for (const s of readSubgraphList()) {
+    const url = config.subgraphUrl(s.name);
+    if (url) overrides[s.name] = url;
+  }
+  const gateway = createGatewayServer({
+    supergraphPath: config.SUPERGRAPH_FILE ?? path.join(__dirname, '../schema/supergraph.graphql'),
+    subgraphUrls: overrides,
+    logger: createLogger('gateway', config.LOG_LEVEL),
+    introspection: config.NODE_ENV !== 'production',
+  });
+  const running = await gateway.listen(config.PORT, config.HOST);
+  console.log(`gateway at ${running.url}`);
+  const shutdown = async () => {
+    await running.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+}
+
+main().catch((err) => {
+  console.error(`start:gateway failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
