@@ -1,0 +1,31 @@
+import type { Request } from 'express';
+import { createLoaders, type Loaders } from './loaders';
+import type { Models } from './models';
+import { createRepository, type Repository } from './services/repository';
+
+export interface Context {
+  repo: Repository;
+  loaders: Loaders;
+  /**
+   * Whether the caller may see individual-level figures (unsuppressed small counts). False for
+   * everyone until the authorization layer (JWT scopes) decides it per request.
+   */
+  individualAccess: boolean;
+}
+
+export interface ContextOptions {
+  /** Decides individual-level access per request; default: nobody has it. */
+  individualAccess?: (req?: Request) => boolean;
+  /** Clock used by due dates and "last 30 days" figures (tests pin it). */
+  now?: () => Date;
+}
+
+/** Builds a fresh context (and fresh DataLoaders) for every request. */
+export function contextFactory(models: Models, opts: ContextOptions = {}) {
+  const repo = createRepository(models, opts.now);
+  return (req?: Request): Context => ({
+    repo,
+    loaders: createLoaders(repo),
+    individualAccess: opts.individualAccess?.(req) ?? false,
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * Statistical disclosure control for aggregates over individuals (PIPL, DOMAIN.md §3.3): counts of
+ * 1–4 people are suppressed (null) for callers without individual-level access, and so is any rate
+ * whose numerator or denominator is suppressed (it would reveal the count). Zero is not suppressed:
+ * an empty register identifies nobody. This is the one place the rule lives; the access flag comes
+ * from the request context (false until the authorization layer sets it).
+ *
+ * Not handled yet: complementary disclosure (registered − livingAlone being 1–4).
+ */
+export const SUPPRESSION_THRESHOLD = 5;
+
+export interface Access {
+  individualAccess: boolean;
+}
+
+export function suppressCount(n: number | null | undefined, access: Access): number | null {
+  if (n == null) return null;
+  if (access.individualAccess) return n;
+  return n > 0 && n < SUPPRESSION_THRESHOLD ? null : n;
+}
+
+/** numerator/denominator, null when the denominator is 0 or either count is suppressed. */
+export function suppressRate(numerator: number, denominator: number, access: Access): number | null {
+  if (denominator === 0) return null;
+  if (suppressCount(numerator, access) == null || suppressCount(denominator, access) == null) return null;
+  return numerator / denominator;
+}
+
+/** Raw figures computed by the database for one area. */
+export interface RawElderlyStats {
+  registered: number;
+  livingAlone: number;
+  difficulty: number;
+  highRisk: number;
+  visitedLast30d: number;
+  overdueVisits: number;
+}
+
+export interface ExposedElderlyStats {
+  registered: number | null;
+  livingAlone: number | null;
+  difficulty: number | null;
+  highRisk: number | null;
+  visitedLast30d: number | null;
+  monthlyVisitRate: number | null;
+  overdueVisits: number | null;
+}
+
+export function exposeElderlyStats(raw: RawElderlyStats, access: Access): ExposedElderlyStats {
+  return {
+    registered: suppressCount(raw.registered, access),
+    livingAlone: suppressCount(raw.livingAlone, access),
+    difficulty: suppressCount(raw.difficulty, access),
+    highRisk: suppressCount(raw.highRisk, access),
+    visitedLast30d: suppressCount(raw.visitedLast30d, access),
+    monthlyVisitRate: suppressRate(raw.visitedLast30d, raw.registered, access),
+    overdueVisits: suppressCount(raw.overdueVisits, access),
+  };
+}
+
+export const EMPTY_RAW_STATS: RawElderlyStats = { registered: 0, livingAlone: 0, difficulty: 0, highRisk: 0, visitedLast30d: 0, overdueVisits: 0 };
