@@ -18,6 +18,26 @@ const BaseEnv = z.object({
   MONGODB_URI: mongoUri.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SUPERGRAPH_FILE: z.string().min(1).optional(),
+  // ---- access control (lib/auth, gateway/security.ts) ----
+  /** Expected `iss` and `aud` of bearer tokens. */
+  JWT_ISSUER: z.string().min(1).default('city-community-graph'),
+  JWT_AUDIENCE: z.string().min(1).default('city-community-graph'),
+  /** Production: verify tokens against this JWKS URL. Unset: a local key pair under JWT_KEY_DIR. */
+  JWKS_URL: z.string().url().optional(),
+  /** Local signing keys of the embedded default (default DATA_DIR/keys). */
+  JWT_KEY_DIR: z.string().min(1).optional(),
+  /** Comma-separated browser origins allowed by CORS at the gateway. */
+  CORS_ORIGINS: z.string().optional(),
+  /** Requests per minute per token (or per IP for anonymous callers) at the gateway. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Introspection and the Sandbox page at the gateway: default on, off when NODE_ENV=production. */
+  INTROSPECTION: z.enum(['true', 'false', '1', '0']).optional(),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(1).default(12),
+  MAX_QUERY_ALIASES: z.coerce.number().int().min(1).default(30),
+  MAX_QUERY_TOKENS: z.coerce.number().int().min(10).default(5000),
+  MAX_QUERY_COST: z.coerce.number().int().min(1).default(20000),
+  /** Largest accepted request body at the gateway, e.g. 1mb. */
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 512kb or 1mb').default('1mb'),
 });
 
 export type BaseConfig = z.infer<typeof BaseEnv>;
@@ -33,6 +53,30 @@ export interface Config extends BaseConfig {
   subgraphUrl(subgraph: string): string | undefined;
   /** True when no MongoDB URI is configured at all: the embedded engine is used. */
   usesEmbeddedEngine: boolean;
+  /** Token verification settings shared by the gateway and every subgraph. */
+  auth: AuthSettings;
+  /** Gateway abuse limits. */
+  gatewaySecurity: GatewaySecuritySettings;
+}
+
+export interface AuthSettings {
+  /** `jwks`: production keys from JWKS_URL; `local`: the embedded default's key pair in keyDir. */
+  mode: 'jwks' | 'local';
+  issuer: string;
+  audience: string;
+  jwksUrl?: string;
+  keyDir: string;
+}
+
+export interface GatewaySecuritySettings {
+  introspection: boolean;
+  corsOrigins: string[];
+  rateLimitPerMinute: number;
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxCost: number;
+  bodyLimit: string;
 }
 
 export class ConfigError extends Error {
@@ -66,11 +110,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perSubgraph.set(key, value);
     }
   }
+  if (parsed.success && parsed.data.NODE_ENV === 'production' && !parsed.data.JWKS_URL) {
+    problems.push('JWKS_URL: required when NODE_ENV=production (tokens are verified against the identity provider)');
+  }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   const base = parsed.data;
+  const dataDir = path.resolve(base.DATA_DIR);
   return {
     ...base,
-    dataDir: path.resolve(base.DATA_DIR),
+    dataDir,
+    auth: {
+      mode: base.JWKS_URL ? 'jwks' : 'local',
+      issuer: base.JWT_ISSUER,
+      audience: base.JWT_AUDIENCE,
+      jwksUrl: base.JWKS_URL,
+      keyDir: path.resolve(base.JWT_KEY_DIR ?? path.join(dataDir, 'keys')),
+    },
+    gatewaySecurity: {
+      introspection: base.INTROSPECTION ? base.INTROSPECTION === 'true' || base.INTROSPECTION === '1' : base.NODE_ENV !== 'production',
+      corsOrigins: (base.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      rateLimitPerMinute: base.RATE_LIMIT_PER_MINUTE,
+      maxDepth: base.MAX_QUERY_DEPTH,
+      maxAliases: base.MAX_QUERY_ALIASES,
+      maxTokens: base.MAX_QUERY_TOKENS,
+      maxCost: base.MAX_QUERY_COST,
+      bodyLimit: base.BODY_LIMIT,
+    },
     usesEmbeddedEngine: !base.MONGODB_URI && ![...perSubgraph.keys()].some((k) => k.startsWith('MONGODB_URI_')),
     mongoUriFor: (s) => perSubgraph.get(`MONGODB_URI_${envKey(s)}`) ?? base.MONGODB_URI,
     subgraphPort: (s, fallback) => {
