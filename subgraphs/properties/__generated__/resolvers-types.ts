@@ -190,6 +190,24 @@ export type DistrictFeeRank = {
   rank: Scalars['Int']['output'];
 };
 
+export type FeeCollectionInput = {
+  arrearsRecoveredFen?: InputMaybe<Scalars['SafeInt']['input']>;
+  chargeableHouseholds?: InputMaybe<Scalars['Int']['input']>;
+  communityId: Scalars['ID']['input'];
+  historicalArrearsFen?: InputMaybe<Scalars['SafeInt']['input']>;
+  paidHouseholds?: InputMaybe<Scalars['Int']['input']>;
+  /** YYYY or YYYY-MM. */
+  period: Scalars['String']['input'];
+  prepaidFen?: InputMaybe<Scalars['SafeInt']['input']>;
+  receivableFen?: InputMaybe<Scalars['SafeInt']['input']>;
+  receivedFen?: InputMaybe<Scalars['SafeInt']['input']>;
+  /** A rate reported by the press or a bureau (0-1), kept apart from computed rates. */
+  reportedRate?: InputMaybe<Scalars['Float']['input']>;
+  reportedRateBasis?: InputMaybe<ReportedRateBasis>;
+  reportedRateIsLowerBound?: InputMaybe<Scalars['Boolean']['input']>;
+  source?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** Fee collection (物业费收缴) of one 小区 in one period. Raw figures are stored; rates are derived. */
 export type FeeCollectionPeriod = {
   __typename?: 'FeeCollectionPeriod';
@@ -261,6 +279,30 @@ export type ManagementMode =
   | 'SELF_MANAGED'
   /** 街道兜底/应急 */
   | 'STREET_FALLBACK';
+
+/** Write paths for property-company systems (e.g. an HC/condo export) and bureau staff. */
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Records a satisfaction survey; retrying with the same clientKey returns the first record. */
+  recordSatisfactionSurvey: SatisfactionSurvey;
+  /**
+   * Creates or replaces the fee collection of one 小区 for one period (idempotent by community and
+   * period). Raw figures only: rates are derived.
+   */
+  upsertFeeCollection: FeeCollectionPeriod;
+};
+
+
+/** Write paths for property-company systems (e.g. an HC/condo export) and bureau staff. */
+export type MutationRecordSatisfactionSurveyArgs = {
+  input: SatisfactionSurveyInput;
+};
+
+
+/** Write paths for property-company systems (e.g. an HC/condo export) and bureau staff. */
+export type MutationUpsertFeeCollectionArgs = {
+  input: FeeCollectionInput;
+};
 
 /** A 社区 (neighbourhood run by a 居委会), keyed by its 12-digit statistical code. Holds several 小区. */
 export type Neighborhood = {
@@ -384,6 +426,21 @@ export type SatisfactionSurvey = {
   sampleSize?: Maybe<Scalars['Int']['output']>;
   /** What was measured, e.g. 业主综合满意度. */
   scope?: Maybe<Scalars['String']['output']>;
+};
+
+export type SatisfactionSurveyInput = {
+  /** Top percentile within the city (0-100), e.g. 5 for 前5%. */
+  cityTopPercent?: InputMaybe<Scalars['Float']['input']>;
+  /** Idempotency key chosen by the client (8-100 characters). */
+  clientKey: Scalars['String']['input'];
+  communityId: Scalars['ID']['input'];
+  isLowerBound?: InputMaybe<Scalars['Boolean']['input']>;
+  method: SurveyMethod;
+  /** 0-100. */
+  percent?: InputMaybe<Scalars['Float']['input']>;
+  period: Scalars['String']['input'];
+  sampleSize?: InputMaybe<Scalars['Int']['input']>;
+  scope?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type SelectionMethod =
@@ -568,12 +625,14 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   District: ResolverTypeWrapper<AdminAreaDocModel>;
   DistrictFeeRank: ResolverTypeWrapper<DistrictFeeRankRowModel>;
+  FeeCollectionInput: FeeCollectionInput;
   FeeCollectionPeriod: ResolverTypeWrapper<FeeDocModel>;
   FeeRateKind: FeeRateKind;
   GeoDatum: GeoDatum;
   GeoPoint: ResolverTypeWrapper<GeoPoint>;
   HousingType: HousingType;
   ManagementMode: ManagementMode;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Neighborhood: ResolverTypeWrapper<AdminAreaDocModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PropertyCompany: ResolverTypeWrapper<CompanyDocModel>;
@@ -582,6 +641,7 @@ export type ResolversTypes = ResolversObject<{
   ReportedRateBasis: ReportedRateBasis;
   SafeInt: ResolverTypeWrapper<Scalars['SafeInt']['output']>;
   SatisfactionSurvey: ResolverTypeWrapper<SurveyDocModel>;
+  SatisfactionSurveyInput: SatisfactionSurveyInput;
   SelectionMethod: SelectionMethod;
   ServiceContract: ResolverTypeWrapper<ContractDocModel>;
   Street: ResolverTypeWrapper<AdminAreaDocModel>;
@@ -604,8 +664,10 @@ export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   District: AdminAreaDocModel;
   DistrictFeeRank: DistrictFeeRankRowModel;
+  FeeCollectionInput: FeeCollectionInput;
   FeeCollectionPeriod: FeeDocModel;
   GeoPoint: GeoPoint;
+  Mutation: Record<PropertyKey, never>;
   Neighborhood: AdminAreaDocModel;
   PageInfo: PageInfo;
   PropertyCompany: CompanyDocModel;
@@ -613,6 +675,7 @@ export type ResolversParentTypes = ResolversObject<{
   RateSummary: RateSummaryRowModel;
   SafeInt: Scalars['SafeInt']['output'];
   SatisfactionSurvey: SurveyDocModel;
+  SatisfactionSurveyInput: SatisfactionSurveyInput;
   ServiceContract: ContractDocModel;
   Street: AdminAreaDocModel;
 }>;
@@ -736,6 +799,11 @@ export type GeoPointResolvers<ContextType = Context, ParentType extends Resolver
   lng?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  recordSatisfactionSurvey?: Resolver<ResolversTypes['SatisfactionSurvey'], ParentType, ContextType, RequireFields<MutationRecordSatisfactionSurveyArgs, 'input'>>;
+  upsertFeeCollection?: Resolver<ResolversTypes['FeeCollectionPeriod'], ParentType, ContextType, RequireFields<MutationUpsertFeeCollectionArgs, 'input'>>;
+}>;
+
 export type NeighborhoodResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Neighborhood'] = ResolversParentTypes['Neighborhood'], FederationReferenceType extends FederationReferenceTypes['Neighborhood'] = FederationReferenceTypes['Neighborhood']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Neighborhood']> | FederationReferenceType, FederationReferenceType, ContextType>;
   code?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -837,6 +905,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   DistrictFeeRank?: DistrictFeeRankResolvers<ContextType>;
   FeeCollectionPeriod?: FeeCollectionPeriodResolvers<ContextType>;
   GeoPoint?: GeoPointResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Neighborhood?: NeighborhoodResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PropertyCompany?: PropertyCompanyResolvers<ContextType>;

@@ -166,9 +166,12 @@ const surveySchema = new Schema(
     isLowerBound: { type: Boolean, default: false },
     cityTopPercent: { type: Number, default: null },
     scope: { type: String, default: null },
+    /** Idempotency key of the create that wrote this survey. */
+    clientKey: { type: String, default: undefined },
   },
   opts,
 );
+surveySchema.index({ clientKey: 1 }, { unique: true, sparse: true });
 surveySchema.index({ synthetic: 1 }, { sparse: true });
 surveySchema.index({ communityId: 1, period: -1 });
 surveySchema.index({ cityCode: 1, period: 1 });
