@@ -18,8 +18,24 @@ export async function connectDatabase(opts: DbOptions): Promise<Connection> {
     monitorCommands: opts.monitorCommands ?? false,
     serverSelectionTimeoutMS: 5000,
   });
+  conn.plugin(oneRoundTripPlugin);
   await conn.asPromise();
   return conn;
+}
+
+/**
+ * Batched lookups (`_id $in [...]` behind a DataLoader) should come back in one round trip whatever
+ * the list length: the driver's default first batch is 101 documents, after which every further 101
+ * cost a `getMore`. Raise the batch size for finds and aggregations on this connection.
+ */
+export const DEFAULT_BATCH_SIZE = 10_000;
+function oneRoundTripPlugin(schema: mongoose.Schema): void {
+  schema.pre(['find'], function () {
+    if (this.getOptions().batchSize === undefined) this.setOptions({ batchSize: DEFAULT_BATCH_SIZE });
+  });
+  schema.pre('aggregate', function () {
+    if (this.options.batchSize === undefined && !this.options.cursor) this.option({ batchSize: DEFAULT_BATCH_SIZE });
+  });
 }
 
 /** Creates the collections and indexes of every model on the connection. */
