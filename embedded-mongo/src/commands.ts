@@ -4,7 +4,7 @@
  * before the reply is sent.
  */
 import { BSON, Long } from 'bson';
-import { Query } from 'mingo';
+import { makeQuery } from './mingo';
 import { CursorManager } from './cursors';
 import { mapMingoError, MongoServerError, unsupported } from './errors';
 import { aggregateDocs, findDocs, matchDocs, refuseCollation, refuseUnsupported } from './query';
@@ -71,14 +71,14 @@ function helloReply(cmd: Doc, ctx: CommandContext, legacy: boolean): Doc {
 /** Sort helper for findAndModify (uses mingo's comparator). */
 function sortDocs(docs: Doc[], sort: Doc | undefined): Doc[] {
   if (!sort || Object.keys(sort).length === 0) return docs;
-  return new Query({}).find(docs).sort(sort as Record<string, 1 | -1>).all() as Doc[];
+  return makeQuery({}).find(docs).sort(sort as Record<string, 1 | -1>).all() as Doc[];
 }
 
 function project(doc: Doc | null, fields: Doc | undefined, filter: Doc): Doc | null {
   if (!doc || !fields || Object.keys(fields).length === 0) return doc;
   refuseUnsupported(fields);
   try {
-    const out = new Query(filter).find([doc], fields).all() as Doc[];
+    const out = makeQuery(filter).find([doc], fields).all() as Doc[];
     return out[0] ? idFirst(out[0]) : null;
   } catch (e) {
     throw mapMingoError(e);
@@ -386,7 +386,7 @@ function cmdListCollections(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const d = ctx.engine.getDb(db, false);
   let infos = d ? [...d.collections.values()].map(collInfo) : [];
   if (isPlainObject(cmd.filter) && Object.keys(cmd.filter).length) {
-    infos = new Query(cmd.filter).find(infos).all() as Doc[];
+    infos = makeQuery(cmd.filter).find(infos).all() as Doc[];
   }
   if (cmd.nameOnly) infos = infos.map((i) => ({ name: i.name, type: i.type }));
   return ctx.cursors.open(`${db}.$cmd.listCollections`, infos, 0, true);

@@ -3,7 +3,7 @@
  * it, which gives O(1) equality / $in lookups and unique enforcement. Single-field indexes also
  * keep a lazily (re)built sorted array used for range scans and index-ordered sorts.
  */
-import { Query } from 'mingo';
+import { makeQuery, MingoQuery } from './mingo';
 import { MongoServerError, unsupported } from './errors';
 import { compareValues, typeRank } from './compare';
 import { Doc, getPath, isPlainObject, keyOf, renderValue, valuesAtPath } from './values';
@@ -18,7 +18,7 @@ export interface IndexSpec {
   [k: string]: unknown;
 }
 
-interface KeyEntry {
+export interface KeyEntry {
   key: string;
   /** Values per index field, for keyValue in duplicate-key errors. */
   values: unknown[];
@@ -84,7 +84,7 @@ export class Index {
   readonly spec: IndexSpec;
   readonly fields: string[];
   readonly unique: boolean;
-  private readonly partial: Query | null;
+  private readonly partial: MingoQuery | null;
   /** full compound key -> rids */
   private readonly map = new Map<string, RidSet>();
   /** first-field key -> rids (only for compound indexes; single-field uses `map`) */
@@ -94,13 +94,16 @@ export class Index {
   /** rid -> first-field values, to rebuild `sorted` */
   private readonly firstVals = new Map<number, unknown[]>();
   multikey = false;
+  /** Set for single-field indexes on a top-level field (enables a fast path in entries()). */
+  private readonly simpleField: string | null;
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
     this.fields = Object.keys(spec.key);
     this.unique = !!spec.unique || spec.name === '_id_';
-    this.partial = spec.partialFilterExpression ? new Query(spec.partialFilterExpression) : null;
+    this.partial = spec.partialFilterExpression ? makeQuery(spec.partialFilterExpression) : null;
     this.firstMap = this.fields.length > 1 ? new Map() : null;
+    this.simpleField = this.fields.length === 1 && !this.fields[0].includes('.') ? this.fields[0] : null;
   }
 
   get firstField(): string {
@@ -114,6 +117,14 @@ export class Index {
   /** Keys a document contributes, or null when the document is outside a sparse/partial index. */
   entries(doc: Doc): KeyEntry[] | null {
     if (this.partial && !this.partial.test(doc)) return null;
+    if (this.simpleField !== null) {
+      // Fast path: one top-level field holding a scalar.
+      const v = doc[this.simpleField];
+      if (!Array.isArray(v) && (v === undefined || v === null || typeof v !== 'object' || !isPlainObject(v))) {
+        if (v === undefined && this.spec.sparse) return null;
+        return [{ key: keyOf(v), values: [v], first: v }];
+      }
+    }
     const perField = this.fields.map((f) => {
       const vals = valuesAtPath(doc, f);
       // de-duplicate multikey values so one doc does not collide with itself
@@ -132,9 +143,9 @@ export class Index {
   }
 
   /** Throws E11000 if inserting `doc` (as record `rid`) would duplicate a unique key. */
-  check(doc: Doc, rid: number, ns: string): void {
+  check(doc: Doc, rid: number, ns: string, precomputed?: KeyEntry[] | null): void {
     if (!this.unique) return;
-    const entries = this.entries(doc);
+    const entries = precomputed === undefined ? this.entries(doc) : precomputed;
     if (!entries) return;
     for (const e of entries) {
       const cur = this.map.get(e.key);
@@ -155,8 +166,8 @@ export class Index {
     });
   }
 
-  add(doc: Doc, rid: number): void {
-    const entries = this.entries(doc);
+  add(doc: Doc, rid: number, precomputed?: KeyEntry[] | null): void {
+    const entries = precomputed === undefined ? this.entries(doc) : precomputed;
     if (!entries) return;
     const firsts: unknown[] = [];
     for (const e of entries) {

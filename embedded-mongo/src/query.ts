@@ -4,7 +4,8 @@
  * (the planner only narrows the candidate set; mingo re-checks every candidate).
  */
 import { Decimal128, ObjectId } from 'bson';
-import { Aggregator, Query } from 'mingo';
+import { Aggregator } from 'mingo';
+import { makeQuery, MingoQuery } from './mingo';
 import { mapMingoError, MongoServerError, unsupported } from './errors';
 import { Index } from './indexes';
 import { Collection, Engine, stats } from './storage';
@@ -177,9 +178,9 @@ export interface FindSpec {
   limit?: number;
 }
 
-function compileQuery(filter: Doc): Query {
+function compileQuery(filter: Doc): MingoQuery {
   try {
-    return new Query(filter);
+    return makeQuery(filter);
   } catch (e) {
     throw mapMingoError(e);
   }
@@ -196,10 +197,10 @@ function validateSort(sort: Doc | undefined): Doc | undefined {
 }
 
 /** Matching documents in natural order (no sort/skip/limit/projection). */
-export function matchDocs(coll: Collection, filter: Doc, limit = 0): { rids: number[]; docs: Doc[] } {
+export function matchDocs(coll: Collection, filter: Doc, limit = 0, compiled?: MingoQuery): { rids: number[]; docs: Doc[] } {
   refuseUnsupported(filter);
   guardDecimals(coll, filter, undefined);
-  const q = compileQuery(filter);
+  const q = compiled ?? compileQuery(filter);
   const cand = candidateRids(coll, filter);
   const rids: number[] = [];
   const docs: Doc[] = [];
@@ -244,13 +245,13 @@ export function findDocs(coll: Collection | undefined, spec: FindSpec): Doc[] {
     sort = undefined;
   }
 
+  const q = compileQuery(filter);
   let ordered: Doc[] | null = null;
   const sortKeys = sort ? Object.keys(sort) : [];
   if (sort && sortKeys.length === 1 && candidateRids(coll, filter) === null) {
     const ix = usableIndexes(coll, sortKeys[0]).find((i) => !i.multikey && !i.spec.sparse);
     if (ix) {
       // Walk the index in order and stop once skip+limit matches are found.
-      const q = compileQuery(filter);
       ordered = [];
       const want = limit > 0 ? skip + limit : Infinity;
       stats.indexLookups++;
@@ -268,11 +269,19 @@ export function findDocs(coll: Collection | undefined, spec: FindSpec): Doc[] {
   let base: Doc[];
   if (ordered) base = ordered;
   else {
-    base = matchDocs(coll, filter).docs;
+    base = matchDocs(coll, filter, !sort && limit && natural !== -1 ? skip + limit : 0, q).docs;
     if (natural === -1) base = base.reverse();
   }
+  const projection = spec.projection && Object.keys(spec.projection).length ? spec.projection : undefined;
+  if (!sort && !projection) {
+    // Already filtered: only skip/limit remain.
+    const start = ordered ? 0 : skip;
+    return limit ? base.slice(start, start + limit) : start ? base.slice(start) : base;
+  }
   try {
-    let cursor = new Query(filter).find(ordered ? base : base, spec.projection && Object.keys(spec.projection).length ? spec.projection : undefined);
+    // The candidates already match; mingo re-tests them (cheap) and applies sort/skip/limit and
+    // find-style projection (positional $, $elemMatch, $slice need the filter).
+    let cursor = q.find(base, projection);
     if (sort) cursor = cursor.sort(sort as Record<string, 1 | -1>);
     if (!ordered && skip) cursor = cursor.skip(skip);
     if (limit) cursor = cursor.limit(limit);

@@ -57,8 +57,9 @@ export class Collection {
     else doc = idFirst(doc);
     if (Array.isArray(doc._id)) throw new MongoServerError(2, "can't use an array for _id");
     const rid = this.nextRid++;
-    for (const ix of this.indexes) ix.check(doc, rid, this.ns);
-    for (const ix of this.indexes) ix.add(doc, rid);
+    const entries = this.indexes.map((ix) => ix.entries(doc));
+    this.indexes.forEach((ix, i) => ix.check(doc, rid, this.ns, entries[i]));
+    this.indexes.forEach((ix, i) => ix.add(doc, rid, entries[i]));
     this.docs.set(rid, doc);
     this.noteDecimals(doc);
     if (journal) this.db.engine.log({ o: 'i', db: this.db.name, c: this.name, d: doc });
@@ -70,11 +71,12 @@ export class Collection {
     const prev = this.docs.get(rid);
     if (!prev) throw new MongoServerError(1, 'record vanished');
     const doc = idFirst(next);
-    for (const ix of this.indexes) ix.check(doc, rid, this.ns);
-    for (const ix of this.indexes) {
+    const entries = this.indexes.map((ix) => ix.entries(doc));
+    this.indexes.forEach((ix, i) => ix.check(doc, rid, this.ns, entries[i]));
+    this.indexes.forEach((ix, i) => {
       ix.remove(prev, rid);
-      ix.add(doc, rid);
-    }
+      ix.add(doc, rid, entries[i]);
+    });
     this.docs.set(rid, doc);
     this.noteDecimals(doc);
     if (journal) this.db.engine.log({ o: 'u', db: this.db.name, c: this.name, d: doc });

@@ -3,10 +3,14 @@
  * updates, `_id` immutability, and upsert seed documents built from equality filters.
  */
 import { BSON, Decimal128, ObjectId } from 'bson';
-import { Aggregator, update as mingoUpdate } from 'mingo';
+import { Aggregator } from 'mingo';
+import type * as UpdaterModule from 'mingo/types/updater';
 import { mapMingoError, MongoServerError } from './errors';
 import { refuseUnsupported } from './query';
 import { cloneDoc, Doc, idFirst, isPlainObject, keyOf, setPath } from './values';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { update: mingoUpdate } = require('mingo/updater') as typeof UpdaterModule;
 
 const PIPELINE_UPDATE_STAGES = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith']);
 

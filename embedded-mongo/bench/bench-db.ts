@@ -1,0 +1,125 @@
+/**
+ * `npm run bench:db` — latency through mongoose against the embedded engine.
+ *
+ *  1. Per-op latency of Model.create and indexed findOne (unique email) at 1k and 100k documents,
+ *     and the ratio 100k/1k (an indexed lookup must stay flat as the collection grows).
+ *  2. Host event-loop max lag while the engine (on its worker thread) runs a $group over 200k
+ *     documents.
+ *
+ * Prints figures only; nothing here asserts on timing.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import mongoose, { Schema } from 'mongoose';
+import { startEmbeddedMongo } from '../src/index';
+
+const OPS = 2000;
+
+const userSchema = new Schema({
+  email: { type: String, required: true, unique: true },
+  name: String,
+  city: String,
+  age: Number,
+});
+
+function fmt(us: number): string {
+  return `${us.toFixed(1)} µs`;
+}
+
+async function seed(model: mongoose.Model<unknown>, from: number, to: number): Promise<void> {
+  const batch = 10_000;
+  for (let i = from; i < to; i += batch) {
+    const docs = [];
+    for (let j = i; j < Math.min(to, i + batch); j++) docs.push({ email: `u${j}@bench`, name: `n${j}`, city: `c${j % 100}`, age: j % 90 });
+    await model.collection.insertMany(docs);
+  }
+}
+
+async function timeOps(n: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 200; i++) await fn(-1 - i); // warm-up
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await fn(i);
+  return Number(process.hrtime.bigint() - t0) / 1000 / n;
+}
+
+async function measureAt(conn: mongoose.Connection, size: number, tag: string): Promise<{ create: number; findOne: number }> {
+  const M = conn.model(`U${tag}`, userSchema, `users_${tag}`);
+  await M.init();
+  await seed(M as mongoose.Model<unknown>, 0, size);
+  let k = 0;
+  const create = await timeOps(OPS, async () => M.create({ email: `new${tag}_${k++}@bench`, name: 'x', city: 'y', age: 1 }));
+  const findOne = await timeOps(OPS, async (i) => {
+    const j = i < 0 ? -i : (i * 7919) % size;
+    const doc = await M.findOne({ email: `u${j}@bench` }).lean();
+    if (!doc) throw new Error(`missing u${j}`);
+  });
+  return { create, findOne };
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(`embedded-mongo bench (node ${process.version}, ${os.cpus().length} cpus), ${OPS} sequential ops per figure\n\n`);
+
+  // 1. In-memory engine: latency at 1k vs 100k documents.
+  const mem = await startEmbeddedMongo({});
+  const conn = await mongoose.createConnection(mem.uri, { dbName: 'bench' }).asPromise();
+  const small = await measureAt(conn, 1_000, '1k');
+  const large = await measureAt(conn, 100_000, '100k');
+  process.stdout.write('in-memory engine, through mongoose 9:\n');
+  process.stdout.write(`  Model.create              1k docs: ${fmt(small.create)}/op   100k docs: ${fmt(large.create)}/op   ratio ${(large.create / small.create).toFixed(2)}\n`);
+  process.stdout.write(`  findOne({email}).lean()   1k docs: ${fmt(small.findOne)}/op   100k docs: ${fmt(large.findOne)}/op   ratio ${(large.findOne / small.findOne).toFixed(2)}\n\n`);
+
+  // 2. Host event-loop lag during a 200k-document $group.
+  const E = conn.model('Ev', new Schema({ city: String, amount: Number, kind: String }), 'events');
+  const t0 = Date.now();
+  for (let i = 0; i < 200_000; i += 20_000) {
+    const docs = [];
+    for (let j = i; j < i + 20_000; j++) docs.push({ city: `c${j % 500}`, amount: j % 1000, kind: j % 3 ? 'a' : 'b' });
+    await E.collection.insertMany(docs);
+  }
+  const seedMs = Date.now() - t0;
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  let maxLag = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    maxLag = Math.max(maxLag, now - last - 1);
+    last = now;
+  }, 1);
+  h.enable();
+  const g0 = Date.now();
+  const groups = await E.aggregate([{ $group: { _id: '$city', total: { $sum: '$amount' }, n: { $sum: 1 } } }, { $sort: { total: -1 } }]);
+  const groupMs = Date.now() - g0;
+  h.disable();
+  clearInterval(ticker);
+  process.stdout.write(`$group over 200k docs (engine on its worker thread): seeded in ${seedMs} ms, aggregate took ${groupMs} ms, ${groups.length} groups\n`);
+  process.stdout.write(`  host event-loop max lag during the aggregate: ${maxLag.toFixed(1)} ms (monitorEventLoopDelay max ${(h.max / 1e6).toFixed(1)} ms)\n\n`);
+  await conn.close();
+  await mem.stop();
+
+  // 3. Durable engine (journal + fdatasync per acknowledged write), for reference.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emb-bench-'));
+  try {
+    const disk = await startEmbeddedMongo({ dbPath: dir });
+    const dconn = await mongoose.createConnection(disk.uri, { dbName: 'bench' }).asPromise();
+    const D = dconn.model('D', userSchema, 'users_durable');
+    await D.init();
+    let k = 0;
+    const create = await timeOps(1000, async () => D.create({ email: `d${k++}@bench`, name: 'x' }));
+    const many0 = process.hrtime.bigint();
+    await D.insertMany(Array.from({ length: 10_000 }, (_, i) => ({ email: `m${i}@bench`, name: 'x' })));
+    const manyMs = Number(process.hrtime.bigint() - many0) / 1e6;
+    process.stdout.write(`durable engine (dbPath, fdatasync before each reply):\n`);
+    process.stdout.write(`  Model.create: ${fmt(create)}/op;  insertMany(10k) in one call: ${manyMs.toFixed(0)} ms\n`);
+    await dconn.close();
+    await disk.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack}\n`);
+  process.exit(1);
+});
