@@ -151,9 +151,9 @@ const rank = (s: string) => PROJECT_STATUSES.indexOf(s as (typeof PROJECT_STATUS
 
 export function createWrites(m: Models) {
   async function loadProject(projectId: string): Promise<ProjectDoc> {
-    id('projectId', projectId);
+    id('input.projectId', projectId);
     const p = await m.Project.findById(projectId).lean<ProjectDoc>();
-    if (!p) throw badInput('projectId', `no renovation project with id "${projectId}"`);
+    if (!p) throw badInput('input.projectId', `no renovation project with id "${projectId}"`);
     return p;
   }
 
@@ -168,7 +168,7 @@ export function createWrites(m: Models) {
       const updated = await m.Project.findOneAndUpdate({ _id: p._id, ...revGuard(p.rev) }, { $set: set, $inc: { rev: 1 } }, { new: true }).lean<ProjectDoc>();
       if (updated) return updated;
     }
-    throw badInput('projectId', 'the project is being changed concurrently; retry');
+    throw badInput('input.projectId', 'the project is being changed concurrently; retry');
   }
 
   return {
