@@ -11,6 +11,9 @@ export interface StatsKey {
   code: string;
 }
 
+/** The cache key of a StatsKey (property order matters for the JSON form). */
+export const statsKey = (level: StatsLevel, code: string): StatsKey => ({ level, code });
+
 export function createLoaders(repo: Repository) {
   return {
     careTeam: entityLoader((ids) => repo.careTeamsById(ids), (t) => t._id),
@@ -20,9 +23,10 @@ export function createLoaders(repo: Repository) {
     mealProgramsByCity: groupLoader((codes) => repo.mealProgramsByCity(codes), (p) => p.cityCodes ?? []),
     provider: entityLoader((ids) => repo.providersById(ids), (p) => p._id),
     providersByCommunity: groupLoader((ids) => repo.providersByCommunity(ids), (p) => p.communityIds ?? []),
+    resident: entityLoader((ids) => repo.residentsById(ids), (r) => r._id),
     /** Raw register figures per area; areas without residents get zeros. */
     stats: keyedLoader(async (keys: readonly StatsKey[]) =>
-      byLevel(keys, (level, codes) => repo.elderlyStats(level, codes), (row) => row as RawElderlyStats, EMPTY_RAW_STATS),
+      byLevel(keys, (level, codes) => repo.elderlyStats(level, codes), (row): RawElderlyStats => row, EMPTY_RAW_STATS),
     ),
     holidayVisits: keyedLoader(async (keys: readonly StatsKey[]) =>
       byLevel(keys, (level, codes) => repo.holidayVisits(level, codes), (row) => row.count, 0),

@@ -49,6 +49,7 @@ const communityRefSchema = new Schema(
     _id: { type: String, required: true },
     cityCode: { type: String, required: true },
     districtCode: { type: String, required: true },
+    synthetic: { type: Boolean, default: false },
   },
   opts,
 );
@@ -103,16 +104,15 @@ const residentSchema = new Schema(
   },
   opts,
 );
-// Aggregates per 小区 / district / city over the active register.
-residentSchema.index({ communityId: 1, status: 1 });
+// Aggregates per 小区 (prefix), worklist (due visits of one 小区, soonest first) and overdue filter.
+residentSchema.index({ communityId: 1, status: 1, nextVisitDue: 1, _id: 1 });
+// Aggregates per district / city (and the coverage ranking) over the active register.
 residentSchema.index({ districtCode: 1, status: 1 });
 residentSchema.index({ cityCode: 1, status: 1 });
-// Worklist: due visits of one 小区, soonest first.
-residentSchema.index({ communityId: 1, status: 1, nextVisitDue: 1, _id: 1 });
-// Register list with filters, paged by id.
+// Register list of a 小区, paged by id, with its filters.
+residentSchema.index({ communityId: 1, status: 1, _id: 1 });
 residentSchema.index({ communityId: 1, riskTier: 1, _id: 1 });
 residentSchema.index({ communityId: 1, livingArrangement: 1, _id: 1 });
-residentSchema.index({ communityId: 1, _id: 1 });
 residentSchema.index({ clientKey: 1 }, { unique: true, partialFilterExpression: { clientKey: { $type: 'string' } } });
 
 /** 居家养老服务队伍. */
@@ -132,6 +132,7 @@ const careTeamSchema = new Schema(
     holidayVisits: { type: Boolean, default: null },
     practice: { type: String, default: null },
     source: { type: String, default: null },
+    synthetic: { type: Boolean, default: false },
   },
   opts,
 );
@@ -158,9 +159,10 @@ const homeVisitSchema = new Schema(
   },
   opts,
 );
-homeVisitSchema.index({ elderId: 1, visitedAt: -1 });
+homeVisitSchema.index({ elderId: 1, visitedAt: -1, _id: -1 });
 homeVisitSchema.index({ communityId: 1, visitedAt: -1, _id: -1 });
-homeVisitSchema.index({ communityId: 1, occasion: 1, visitedAt: -1 });
+homeVisitSchema.index({ communityId: 1, occasion: 1, visitedAt: -1, _id: -1 });
+homeVisitSchema.index({ communityId: 1, mode: 1, visitedAt: -1, _id: -1 });
 homeVisitSchema.index({ districtCode: 1, occasion: 1, visitedAt: -1 });
 homeVisitSchema.index({ cityCode: 1, occasion: 1, visitedAt: -1 });
 homeVisitSchema.index({ clientKey: 1 }, { unique: true, partialFilterExpression: { clientKey: { $type: 'string' } } });
@@ -173,6 +175,7 @@ const mealProgramSchema = new Schema(
     name: { type: String, required: true },
     venue: { type: String, default: null },
     operatorUscc: { type: String, default: null },
+    operatorName: { type: String, default: null },
     communityIds: { type: [String], default: [] },
     cityCodes: { type: [String], default: [] },
     eligibility: { type: [String], default: [] },
@@ -185,6 +188,7 @@ const mealProgramSchema = new Schema(
   opts,
 );
 mealProgramSchema.index({ cityCodes: 1, _id: 1 });
+mealProgramSchema.index({ cityCodes: 1, type: 1, _id: 1 });
 mealProgramSchema.index({ communityIds: 1 });
 
 /** Health centres, home-care centres, nursing homes and day care serving 小区. */
@@ -199,11 +203,13 @@ const serviceProviderSchema = new Schema(
     broughtInBy: { type: String, default: null },
     broughtInByUscc: { type: String, default: null },
     source: { type: String, default: null },
+    synthetic: { type: Boolean, default: false },
   },
   opts,
 );
 serviceProviderSchema.index({ communityIds: 1 });
 serviceProviderSchema.index({ cityCodes: 1, _id: 1 });
+serviceProviderSchema.index({ cityCodes: 1, type: 1, _id: 1 });
 
 export type CommunityRefDoc = InferSchemaType<typeof communityRefSchema> & { _id: string };
 export type ResidentDoc = InferSchemaType<typeof residentSchema> & { _id: string };
@@ -221,6 +227,9 @@ export interface AreaRef {
 }
 export interface CompanyRef {
   uscc: string;
+}
+export interface PolicyRef {
+  id: string;
 }
 
 export function registerModels(conn: Connection) {

@@ -1,6 +1,7 @@
 import type { CityResolvers, CommunityResolvers, DistrictResolvers, ElderlyStatsResolvers } from '../__generated__/resolvers-types';
 import type { Context } from '../context';
 import type { StatsKey } from '../loaders';
+import { MONTHLY_VISIT_RATE_TARGET } from '../services/risk';
 import { exposeElderlyStats, suppressCount, type ExposedElderlyStats } from '../services/privacy';
 
 /** Loads the raw figures of an area and applies the disclosure rule for this caller. */
@@ -18,9 +19,11 @@ export const ElderlyStats: ElderlyStatsResolvers = {
   livingAlone: field('livingAlone'),
   difficulty: field('difficulty'),
   highRisk: field('highRisk'),
+  keyRisk: field('keyRisk'),
   visitedLast30d: field('visitedLast30d'),
   monthlyVisitRate: field('monthlyVisitRate'),
   overdueVisits: field('overdueVisits'),
+  monthlyVisitRateTarget: () => MONTHLY_VISIT_RATE_TARGET,
   holidayVisitsLast12m: async (key, _args, ctx) => suppressCount(await ctx.loaders.holidayVisits.load(key), ctx),
 };
 

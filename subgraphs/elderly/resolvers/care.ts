@@ -16,6 +16,7 @@ export const MealProgram: MealProgramResolvers = {
   operator: (p) => companyRef(p.operatorUscc),
   communitiesServed: (p) => communityRefs(p.communityIds),
   eligibility: (p) => (p.eligibility ?? []) as never,
+  subsidyPolicy: (p) => (p.subsidyPolicyId ? { id: p.subsidyPolicyId } : null),
 };
 
 export const ServiceProvider: ServiceProviderResolvers = {

@@ -3,10 +3,12 @@ import type { Resolvers } from '../__generated__/resolvers-types';
 import { City, Community, District, ElderlyStats } from './areas';
 import { CareTeam, MealProgram, ServiceProvider } from './care';
 import { Query } from './query';
+import { CommunityVisitCoverage, ElderlyResident, HomeVisit, Mutation, RecordHomeVisitPayload } from './register';
 
 export const resolvers: Resolvers = {
   DateTime: scalarResolvers.DateTime,
   Query,
+  Mutation,
   City,
   District,
   Community,
@@ -14,4 +16,8 @@ export const resolvers: Resolvers = {
   CareTeam,
   MealProgram,
   ServiceProvider,
+  ElderlyResident,
+  HomeVisit,
+  RecordHomeVisitPayload,
+  CommunityVisitCoverage,
 };

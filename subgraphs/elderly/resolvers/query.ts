@@ -1,14 +1,97 @@
 import { badInput } from '../../../lib/errors';
 import type { QueryResolvers } from '../__generated__/resolvers-types';
+import { statsKey } from '../loaders';
 
 const AREA_CODE = /^\d{6}$/;
+const MAX_PAGE = 500;
 
 export function checkAreaCode(code: string, field: string): string {
   if (!AREA_CODE.test(code)) throw badInput(field, `expected a 6-digit GB/T 2260 code, got "${code}"`);
   return code;
 }
 
+export function checkFirst(first: number | null | undefined, fallback: number, field = 'first'): number {
+  const n = first ?? fallback;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw badInput(field, `must be between 1 and ${MAX_PAGE}`);
+  return n;
+}
+
+const encode = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
+function decode(cursor: string, field = 'after'): string {
+  const s = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!s || encode(s) !== cursor.replace(/=+$/, '')) throw badInput(field, 'not a cursor returned by this list');
+  return s;
+}
+
+function checkDate(value: Date | string | null | undefined, field: string): Date | null {
+  if (value == null) return null;
+  const d = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(d.getTime())) throw badInput(field, 'not a valid date-time');
+  return d;
+}
+
 export const Query: QueryResolvers = {
-  mealPrograms: (_p, { cityCode }, { loaders }) => loaders.mealProgramsByCity.load(checkAreaCode(cityCode, 'cityCode')),
+  mealPrograms: (_p, { cityCode, type }, { loaders, repo }) =>
+    type ? repo.mealProgramsOfType(checkAreaCode(cityCode, 'cityCode'), type) : loaders.mealProgramsByCity.load(checkAreaCode(cityCode, 'cityCode')),
+  serviceProviders: (_p, { cityCode, type }, { repo }) => repo.providersByCity(checkAreaCode(cityCode, 'cityCode'), type ?? null),
   careTeam: (_p, { id }, { loaders }) => loaders.careTeam.load(id),
+
+  elderlyDue: async (_p, { communityId, before, riskTier, first }, { repo, loaders }) => {
+    const limit = checkFirst(first, 100);
+    const docs = await repo.dueResidents(communityId, checkDate(before, 'before') ?? repo.now(), riskTier ?? null, limit);
+    for (const d of docs) loaders.resident.prime(d._id, d);
+    return docs;
+  },
+  elderlyResident: (_p, { id }, { loaders }) => loaders.resident.load(id),
+  elderlyResidents: async (_p, { filter, first, after }, { repo, loaders }) => {
+    const size = checkFirst(first, 50);
+    const page = await repo.residentPage(filter, size, after ? decode(after) : null);
+    for (const d of page.docs) loaders.resident.prime(d._id, d);
+    return {
+      edges: page.docs.map((node) => ({ cursor: encode(node._id), node })),
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.docs.length ? encode(page.docs[page.docs.length - 1]._id) : null },
+      totalCount: page.totalCount,
+    };
+  },
+  homeVisits: async (_p, { filter, first, after }, { repo }) => {
+    const size = checkFirst(first, 50);
+    if (!filter.communityId && !filter.elderId) throw badInput('filter.communityId', 'one of communityId or elderId is required');
+    const from = checkDate(filter.from, 'filter.from');
+    const to = checkDate(filter.to, 'filter.to');
+    if (from && to && from >= to) throw badInput('filter.to', 'must be after filter.from');
+    let cursor: { at: Date; id: string } | null = null;
+    if (after) {
+      const [at, id] = decode(after).split('|');
+      const d = new Date(at);
+      if (!id || Number.isNaN(d.getTime())) throw badInput('after', 'not a cursor returned by this list');
+      cursor = { at: d, id };
+    }
+    const page = await repo.visitPage({ ...filter, from, to }, size, cursor);
+    const cursorOf = (v: { visitedAt: Date; _id: string }) => encode(`${new Date(v.visitedAt).toISOString()}|${v._id}`);
+    return {
+      edges: page.docs.map((node) => ({ cursor: cursorOf(node), node })),
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.docs.length ? cursorOf(page.docs[page.docs.length - 1]) : null },
+    };
+  },
+  visitCoverage: async (_p, { cityCode, districtCode, below, first, after }, { repo, loaders }) => {
+    if ((cityCode == null) === (districtCode == null)) throw badInput('cityCode', 'give exactly one of cityCode or districtCode');
+    const level = cityCode != null ? 'CITY' : 'DISTRICT';
+    const code = checkAreaCode((cityCode ?? districtCode)!, cityCode != null ? 'cityCode' : 'districtCode');
+    const threshold = below ?? 1;
+    if (!(threshold > 0 && threshold <= 1)) throw badInput('below', 'must be a rate in (0, 1]');
+    const size = checkFirst(first, 50);
+    let skip = 0;
+    if (after) {
+      skip = Number(decode(after));
+      if (!Number.isInteger(skip) || skip < 1) throw badInput('after', 'not a cursor returned by this list');
+    }
+    const page = await repo.coverage(level, code, threshold, skip, size);
+    // The rows carry their figures: prime the stats loader so elderlyStats costs no extra query.
+    for (const row of page.rows) loaders.stats.prime(statsKey('COMMUNITY', row.communityId), row);
+    return {
+      edges: page.rows.map((node, i) => ({ cursor: encode(String(skip + i + 1)), node })),
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.rows.length ? encode(String(skip + page.rows.length)) : null },
+      totalCount: page.totalCount,
+    };
+  },
 };

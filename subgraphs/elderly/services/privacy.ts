@@ -32,6 +32,7 @@ export interface RawElderlyStats {
   livingAlone: number;
   difficulty: number;
   highRisk: number;
+  keyRisk: number;
   visitedLast30d: number;
   overdueVisits: number;
 }
@@ -41,6 +42,7 @@ export interface ExposedElderlyStats {
   livingAlone: number | null;
   difficulty: number | null;
   highRisk: number | null;
+  keyRisk: number | null;
   visitedLast30d: number | null;
   monthlyVisitRate: number | null;
   overdueVisits: number | null;
@@ -52,10 +54,11 @@ export function exposeElderlyStats(raw: RawElderlyStats, access: Access): Expose
     livingAlone: suppressCount(raw.livingAlone, access),
     difficulty: suppressCount(raw.difficulty, access),
     highRisk: suppressCount(raw.highRisk, access),
+    keyRisk: suppressCount(raw.keyRisk, access),
     visitedLast30d: suppressCount(raw.visitedLast30d, access),
     monthlyVisitRate: suppressRate(raw.visitedLast30d, raw.registered, access),
     overdueVisits: suppressCount(raw.overdueVisits, access),
   };
 }
 
-export const EMPTY_RAW_STATS: RawElderlyStats = { registered: 0, livingAlone: 0, difficulty: 0, highRisk: 0, visitedLast30d: 0, overdueVisits: 0 };
+export const EMPTY_RAW_STATS: RawElderlyStats = { registered: 0, livingAlone: 0, difficulty: 0, highRisk: 0, keyRisk: 0, visitedLast30d: 0, overdueVisits: 0 };

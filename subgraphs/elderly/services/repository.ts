@@ -1,8 +1,10 @@
 /**
  * Data access of the elderly subgraph. Every read is a batch: many keys, one database command, so
- * the per-request DataLoaders sit in front of it. Aggregates are computed by the database.
+ * the per-request DataLoaders sit in front of it. Aggregates are computed by the database. Pages
+ * are keyset pages over indexed sort keys.
  */
-import type { CareTeamDoc, MealProgramDoc, Models, ServiceProviderDoc } from '../models';
+import type { PipelineStage } from 'mongoose';
+import type { CareTeamDoc, CommunityRefDoc, HomeVisitDoc, MealProgramDoc, Models, ResidentDoc, ServiceProviderDoc } from '../models';
 import type { RawElderlyStats } from './privacy';
 
 export type StatsLevel = 'COMMUNITY' | 'DISTRICT' | 'CITY';
@@ -10,11 +12,49 @@ const levelField = (level: StatsLevel) => (level === 'CITY' ? 'cityCode' : level
 
 const DAY_MS = 24 * 3600 * 1000;
 
+export interface ResidentFilter {
+  communityId: string;
+  riskTier?: readonly string[] | null;
+  livingArrangement?: readonly string[] | null;
+  overdue?: boolean | null;
+  status?: string | null;
+}
+
+export interface VisitFilter {
+  communityId?: string | null;
+  elderId?: string | null;
+  from?: Date | null;
+  to?: Date | null;
+  occasion?: readonly string[] | null;
+  mode?: readonly string[] | null;
+}
+
+export interface CoverageRow extends RawElderlyStats {
+  communityId: string;
+}
+
+/** The register figures of each group, as `$group` accumulators (one pass over the residents). */
+function statsAccumulators(now: Date) {
+  const since = new Date(now.getTime() - 30 * DAY_MS);
+  const isSet = (f: string) => ({ $ne: [{ $ifNull: [f, null] }, null] });
+  return {
+    registered: { $sum: 1 },
+    livingAlone: { $sum: { $cond: [{ $eq: ['$livingArrangement', 'LIVING_ALONE'] }, 1, 0] } },
+    difficulty: { $sum: { $cond: [{ $gt: [{ $size: { $ifNull: ['$difficultyFlags', []] } }, 0] }, 1, 0] } },
+    highRisk: { $sum: { $cond: [{ $eq: ['$riskTier', 'HIGH'] }, 1, 0] } },
+    keyRisk: { $sum: { $cond: [{ $eq: ['$riskTier', 'KEY'] }, 1, 0] } },
+    visitedLast30d: { $sum: { $cond: [{ $and: [isSet('$lastVisitedAt'), { $gte: ['$lastVisitedAt', since] }] }, 1, 0] } },
+    overdueVisits: { $sum: { $cond: [{ $and: [isSet('$nextVisitDue'), { $lt: ['$nextVisitDue', now] }] }, 1, 0] } },
+  };
+}
+const STATS_FIELDS = { registered: 1, livingAlone: 1, difficulty: 1, highRisk: 1, keyRisk: 1, visitedLast30d: 1, overdueVisits: 1 };
+
 export function createRepository(m: Models, clock: () => Date = () => new Date()) {
   return {
     models: m,
     now: clock,
 
+    communityRefs: (ids: readonly string[]) => m.CommunityRef.find({ _id: { $in: ids } }).lean<CommunityRefDoc[]>(),
     careTeamsById: (ids: readonly string[]) => m.CareTeam.find({ _id: { $in: ids } }).lean<CareTeamDoc[]>(),
     careTeamsByCommunity: (ids: readonly string[]) =>
       m.CareTeam.find({ communityIds: { $in: ids } }).sort({ _id: 1 }).lean<CareTeamDoc[]>(),
@@ -23,37 +63,27 @@ export function createRepository(m: Models, clock: () => Date = () => new Date()
       m.MealProgram.find({ communityIds: { $in: ids } }).sort({ _id: 1 }).lean<MealProgramDoc[]>(),
     mealProgramsByCity: (cityCodes: readonly string[]) =>
       m.MealProgram.find({ cityCodes: { $in: cityCodes } }).sort({ _id: 1 }).lean<MealProgramDoc[]>(),
+    mealProgramsOfType: (cityCode: string, type: string) =>
+      m.MealProgram.find({ cityCodes: cityCode, type: type as MealProgramDoc['type'] }).sort({ _id: 1 }).lean<MealProgramDoc[]>(),
     providersById: (ids: readonly string[]) => m.ServiceProvider.find({ _id: { $in: ids } }).lean<ServiceProviderDoc[]>(),
     providersByCommunity: (ids: readonly string[]) =>
       m.ServiceProvider.find({ communityIds: { $in: ids } }).sort({ _id: 1 }).lean<ServiceProviderDoc[]>(),
+    providersByCity: (cityCode: string, type: string | null) =>
+      m.ServiceProvider.find(type ? { cityCodes: cityCode, type: type as ServiceProviderDoc['type'] } : { cityCodes: cityCode }).sort({ _id: 1 }).lean<ServiceProviderDoc[]>(),
+    residentsById: (ids: readonly string[]) => m.Resident.find({ _id: { $in: ids } }).lean<ResidentDoc[]>(),
+    residentByClientKey: (clientKey: string) => m.Resident.findOne({ clientKey }).lean<ResidentDoc>(),
+    visitByClientKey: (clientKey: string) => m.HomeVisit.findOne({ clientKey }).lean<HomeVisitDoc>(),
 
     /**
-     * Register figures per 小区, district or city in ONE aggregation over the active register:
-     * registered, living alone, with a difficulty flag, high-risk tier, visited in the last 30 days,
-     * overdue (next visit due before now). Areas without residents are absent (callers use zeros).
+     * Register figures per 小区, district or city in ONE aggregation over the active register.
+     * Areas without residents are absent (callers use zeros).
      */
     async elderlyStats(level: StatsLevel, codes: readonly string[]): Promise<(RawElderlyStats & { code: string })[]> {
       const field = levelField(level);
-      const now = clock();
-      const since = new Date(now.getTime() - 30 * DAY_MS);
       return m.Resident.aggregate([
         { $match: { [field]: { $in: [...codes] }, status: 'ACTIVE' } },
-        {
-          $group: {
-            _id: `$${field}`,
-            registered: { $sum: 1 },
-            livingAlone: { $sum: { $cond: [{ $eq: ['$livingArrangement', 'LIVING_ALONE'] }, 1, 0] } },
-            difficulty: { $sum: { $cond: [{ $gt: [{ $size: { $ifNull: ['$difficultyFlags', []] } }, 0] }, 1, 0] } },
-            highRisk: { $sum: { $cond: [{ $eq: ['$riskTier', 'HIGH'] }, 1, 0] } },
-            visitedLast30d: {
-              $sum: { $cond: [{ $and: [{ $ne: [{ $ifNull: ['$lastVisitedAt', null] }, null] }, { $gte: ['$lastVisitedAt', since] }] }, 1, 0] },
-            },
-            overdueVisits: {
-              $sum: { $cond: [{ $and: [{ $ne: [{ $ifNull: ['$nextVisitDue', null] }, null] }, { $lt: ['$nextVisitDue', now] }] }, 1, 0] },
-            },
-          },
-        },
-        { $project: { _id: 0, code: '$_id', registered: 1, livingAlone: 1, difficulty: 1, highRisk: 1, visitedLast30d: 1, overdueVisits: 1 } },
+        { $group: { _id: `$${field}`, ...statsAccumulators(clock()) } },
+        { $project: { _id: 0, code: '$_id', ...STATS_FIELDS } },
       ]);
     },
 
@@ -66,6 +96,73 @@ export function createRepository(m: Models, clock: () => Date = () => new Date()
         { $group: { _id: `$${field}`, count: { $sum: 1 } } },
         { $project: { _id: 0, code: '$_id', count: 1 } },
       ]);
+    },
+
+    /** Worklist: active residents of a 小区 due before `before`, soonest first. */
+    dueResidents: (communityId: string, before: Date, tiers: readonly string[] | null, limit: number) =>
+      m.Resident.find({
+        communityId,
+        status: 'ACTIVE',
+        nextVisitDue: { $lt: before },
+        ...(tiers?.length ? { riskTier: { $in: [...tiers] as ResidentDoc['riskTier'][] } } : {}),
+      })
+        .sort({ nextVisitDue: 1, _id: 1 })
+        .limit(limit)
+        .lean<ResidentDoc[]>(),
+
+    /** One page of a 小区's register by id, plus the total count. */
+    async residentPage(f: ResidentFilter, first: number, after: string | null) {
+      const q: Record<string, unknown> = { communityId: f.communityId };
+      if (f.status) q.status = f.status;
+      if (f.riskTier?.length) q.riskTier = { $in: [...f.riskTier] };
+      if (f.livingArrangement?.length) q.livingArrangement = { $in: [...f.livingArrangement] };
+      if (f.overdue === true) q.nextVisitDue = { $lt: clock() };
+      if (f.overdue === false) q.$or = [{ nextVisitDue: { $gte: clock() } }, { nextVisitDue: null }];
+      const pageQuery = after ? { ...q, _id: { $gt: after } } : q;
+      const [docs, totalCount] = await Promise.all([
+        m.Resident.find(pageQuery).sort({ _id: 1 }).limit(first + 1).lean<ResidentDoc[]>(),
+        m.Resident.countDocuments(q),
+      ]);
+      return { docs: docs.slice(0, first), hasNextPage: docs.length > first, totalCount };
+    },
+
+    /** One page of visits, newest first, keyed by (visitedAt, _id). */
+    async visitPage(f: VisitFilter, first: number, after: { at: Date; id: string } | null) {
+      const q: Record<string, unknown> = {};
+      if (f.elderId) q.elderId = f.elderId;
+      if (f.communityId) q.communityId = f.communityId;
+      if (f.occasion?.length) q.occasion = { $in: [...f.occasion] };
+      if (f.mode?.length) q.mode = { $in: [...f.mode] };
+      if (f.from || f.to) q.visitedAt = { ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lt: f.to } : {}) };
+      const pageQuery = after
+        ? { $and: [q, { $or: [{ visitedAt: { $lt: after.at } }, { visitedAt: after.at, _id: { $lt: after.id } }] }] }
+        : q;
+      const docs = await m.HomeVisit.find(pageQuery).sort({ visitedAt: -1, _id: -1 }).limit(first + 1).lean<HomeVisitDoc[]>();
+      return { docs: docs.slice(0, first), hasNextPage: docs.length > first };
+    },
+
+    /**
+     * Monthly visit coverage per 小区 of a city or district, lowest rate first (then id), keeping
+     * rates below `below`: one aggregation (grouping, rate, filter, sort, page and count).
+     */
+    async coverage(level: 'CITY' | 'DISTRICT', code: string, below: number, skip: number, limit: number) {
+      const field = levelField(level);
+      const stages: PipelineStage[] = [
+        { $match: { [field]: code, status: 'ACTIVE' } },
+        { $group: { _id: '$communityId', ...statsAccumulators(clock()) } },
+        { $addFields: { rate: { $divide: ['$visitedLast30d', '$registered'] } } },
+        { $match: { rate: { $lt: below } } },
+        { $sort: { rate: 1, _id: 1 } },
+        {
+          $facet: {
+            rows: [{ $skip: skip }, { $limit: limit + 1 }, { $project: { _id: 0, communityId: '$_id', ...STATS_FIELDS } }],
+            total: [{ $count: 'n' }],
+          },
+        },
+      ];
+      const [out] = await m.Resident.aggregate<{ rows: CoverageRow[]; total: { n: number }[] }>(stages);
+      const rows = out?.rows ?? [];
+      return { rows: rows.slice(0, limit), hasNextPage: rows.length > limit, totalCount: out?.total[0]?.n ?? 0 };
     },
   };
 }

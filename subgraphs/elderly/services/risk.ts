@@ -60,3 +60,6 @@ export function nextVisitDue(from: Date, tier: RiskTier, afterMajorEvent = false
 export const isContact = (outcome: string) => outcome !== 'NOT_HOME';
 /** Outcomes that call for a follow-up within 24 hours. */
 export const isMajorEvent = (outcome: string) => outcome === 'HOSPITALISED' || outcome === 'NEEDS_REFERRAL';
+
+/** 探访关爱 target: a monthly visit rate of 100% by the end of 2025. */
+export const MONTHLY_VISIT_RATE_TARGET = 1.0;

@@ -147,12 +147,12 @@ describe('small-count suppression (k-anonymity, threshold 5)', () => {
   });
 
   it('suppresses a rate whose numerator or denominator is suppressed, and gives null for an empty register', () => {
-    const raw = { registered: 10, livingAlone: 3, difficulty: 0, highRisk: 5, visitedLast30d: 3, overdueVisits: 7 };
+    const raw = { registered: 10, livingAlone: 3, difficulty: 0, highRisk: 5, keyRisk: 2, visitedLast30d: 3, overdueVisits: 7 };
     expect(exposeElderlyStats(raw, { individualAccess: false })).toEqual({
-      registered: 10, livingAlone: null, difficulty: 0, highRisk: 5, visitedLast30d: null, monthlyVisitRate: null, overdueVisits: 7,
+      registered: 10, livingAlone: null, difficulty: 0, highRisk: 5, keyRisk: null, visitedLast30d: null, monthlyVisitRate: null, overdueVisits: 7,
     });
     expect(exposeElderlyStats(raw, { individualAccess: true }).monthlyVisitRate).toBeCloseTo(0.3);
-    expect(exposeElderlyStats({ ...raw, registered: 0, livingAlone: 0, highRisk: 0, visitedLast30d: 0, overdueVisits: 0 }, { individualAccess: false }).monthlyVisitRate).toBeNull();
+    expect(exposeElderlyStats({ ...raw, registered: 0, livingAlone: 0, highRisk: 0, keyRisk: 0, visitedLast30d: 0, overdueVisits: 0 }, { individualAccess: false }).monthlyVisitRate).toBeNull();
   });
 
   it('applies the rule to database aggregates according to the context flag', async () => {
