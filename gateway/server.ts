@@ -4,7 +4,6 @@
  * loaded and every subgraph reachable). The factory never listens; entry files and tests do.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -16,12 +15,17 @@ import { disableApolloTelemetry } from '../lib/config';
 import { createFormatError } from '../lib/errors';
 import { listen, type Listening } from '../lib/http';
 import type { Logger } from '../lib/logger';
+import { createSupergraphSource, resolveSupergraphFile } from './supergraph-source';
 import { jsonErrorHandler } from '../lib/subgraph-server';
 import { SubgraphDataSource, type GatewayContext } from './datasource';
 
 export interface GatewayOptions {
   /** Path of the composed supergraph (default schema/supergraph.graphql). */
   supergraphPath: string;
+  /** Serve a contract's supergraph instead (schema/contracts/<name>.supergraph.graphql), e.g. `public`. */
+  contract?: string;
+  /** Reload the supergraph file when it changes (default true; gateway/supergraph-source.ts). */
+  watchSupergraph?: boolean;
   /** Routing URL overrides by subgraph name (e.g. from `<NAME>_URL` or tests on port 0). */
   subgraphUrls?: Record<string, string>;
   logger: Logger;
@@ -44,7 +48,11 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
   disableApolloTelemetry();
   const subgraphs = new Map<string, string>();
   const gateway = new ApolloGateway({
-    supergraphSdl: readFileSync(opts.supergraphPath, 'utf8'),
+    supergraphSdl: createSupergraphSource({
+      file: resolveSupergraphFile(opts.supergraphPath, opts.contract),
+      logger: opts.logger,
+      watch: opts.watchSupergraph,
+    }),
     buildService: ({ name, url }) => {
       const target = opts.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`subgraph "${name}" has no routing URL`);
