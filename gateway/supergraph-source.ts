@@ -168,3 +168,16 @@ export function createSupergraphSource(opts: SupergraphSourceOptions): Supergrap
     },
   };
 }
+
+/** `--contract <name>` / `--contract=<name>` from the command line, else the fallback (GATEWAY_CONTRACT). */
+export function contractFromArgs(argv: readonly string[], fallback?: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--contract') {
+      const v = argv[i + 1];
+      if (!v || v.startsWith('--')) throw new Error('--contract needs a contract name, e.g. --contract public');
+      return v;
+    }
+    if (argv[i].startsWith('--contract=')) return argv[i].slice('--contract='.length);
+  }
+  return fallback || undefined;
+}

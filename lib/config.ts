@@ -18,6 +18,8 @@ const BaseEnv = z.object({
   MONGODB_URI: mongoUri.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SUPERGRAPH_FILE: z.string().min(1).optional(),
+  /** Serve a contract (schema/contracts/<name>.supergraph.graphql) instead of the full API, e.g. `public`. */
+  GATEWAY_CONTRACT: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a contract name such as public').optional(),
   // ---- access control (lib/auth, gateway/security.ts) ----
   /** Expected `iss` and `aud` of bearer tokens. */
   JWT_ISSUER: z.string().min(1).default('city-community-graph'),

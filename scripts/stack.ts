@@ -27,6 +27,8 @@ export interface StackOptions {
   logLevel?: string;
   monitorCommands?: boolean;
   supergraphPath?: string;
+  /** Serve a contract's API only (schema/contracts/<name>.supergraph.graphql). */
+  contract?: string;
   subgraphs?: SubgraphModule[];
   /** Called once the data is in, before services listen (e.g. synthetic seed). */
   beforeListen?: (conns: Map<string, Connection>) => Promise<void>;
@@ -83,6 +85,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
     }
     const gateway = createGatewayServer({
       supergraphPath: opts.supergraphPath ?? DEFAULT_SUPERGRAPH,
+      contract: opts.contract,
       subgraphUrls: Object.fromEntries(subgraphs.map((s) => [s.name, s.url])),
       logger: createLogger('gateway', opts.logLevel ?? 'info'),
     });

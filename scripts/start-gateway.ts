@@ -1,12 +1,15 @@
 /**
  * `npm run start:gateway`: the gateway alone, routing to the URLs in schema/supergraph.graphql
  * (from schema/supergraph.yaml) or to <NAME>_URL overrides. Port: PORT (default 4000).
+ * `-- --contract public` (or GATEWAY_CONTRACT) serves a contract's API only. The supergraph file is
+ * reloaded when it changes (`npm run compose` while the gateway runs).
  */
 import path from 'node:path';
 import { disableApolloTelemetry, loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createGatewayServer } from '../gateway/server';
 import { readSubgraphList } from '../schema/composition';
+import { contractFromArgs } from '../gateway/supergraph-source';
 
 disableApolloTelemetry();
 
@@ -22,6 +25,8 @@ async function main() {
     subgraphUrls: overrides,
     logger: createLogger('gateway', config.LOG_LEVEL),
     introspection: config.NODE_ENV !== 'production',
+    // `--contract public` or GATEWAY_CONTRACT=public: serve only that contract's API.
+    contract: contractFromArgs(process.argv.slice(2), config.GATEWAY_CONTRACT),
   });
   const running = await gateway.listen(config.PORT, config.HOST);
   console.log(`gateway at ${running.url}`);

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { disableApolloTelemetry, loadConfigOrExit } from '../lib/config';
+import { contractFromArgs } from '../gateway/supergraph-source';
 import { startStack } from './stack';
 
 disableApolloTelemetry();
@@ -20,6 +21,7 @@ async function main() {
     seed: 'if-empty',
     logLevel: config.LOG_LEVEL,
     supergraphPath: config.SUPERGRAPH_FILE,
+    contract: contractFromArgs(process.argv.slice(2), config.GATEWAY_CONTRACT),
   });
   const lines = [
     '',
