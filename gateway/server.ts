@@ -12,12 +12,14 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { disableApolloTelemetry } from '../lib/config';
-import { createFormatError } from '../lib/errors';
 import { listen, type Listening } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import { createSupergraphSource, resolveSupergraphFile } from './supergraph-source';
 import { jsonErrorHandler } from '../lib/subgraph-server';
-import { SubgraphDataSource, type GatewayContext } from './datasource';
+import type { GatewayContext } from './datasource';
+import { createGatewayFeatures, type GatewayFeatures } from './features';
+import { registerHealthRoutes } from './health';
+import type { GatewayTuning } from './tuning';
 
 export interface GatewayOptions {
   /** Path of the composed supergraph (default schema/supergraph.graphql). */
@@ -32,6 +34,8 @@ export interface GatewayOptions {
   /** Introspection and the Sandbox landing page (on by default in the embedded default). */
   introspection?: boolean;
   bodyLimit?: string;
+  /** Timeouts, dedup, caches, safelist (gateway/tuning.ts; `tuningFromConfig(config)`). */
+  tuning?: Partial<GatewayTuning>;
 }
 
 export interface GatewayServer {
@@ -41,13 +45,18 @@ export interface GatewayServer {
   httpServer: http.Server;
   /** Subgraph name → URL actually used (after overrides). */
   subgraphs: Map<string, string>;
+  /** Data sources, caches and their counters. */
+  features: GatewayFeatures;
   listen(port: number, host?: string): Promise<Listening>;
 }
 
 export function createGatewayServer(opts: GatewayOptions): GatewayServer {
   disableApolloTelemetry();
   const subgraphs = new Map<string, string>();
+  const features = createGatewayFeatures(opts.tuning, opts.logger);
+  let started = false;
   const gateway = new ApolloGateway({
+    ...features.gatewayConfig,
     supergraphSdl: createSupergraphSource({
       file: resolveSupergraphFile(opts.supergraphPath, opts.contract),
       logger: opts.logger,
@@ -57,7 +66,7 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
       const target = opts.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`subgraph "${name}" has no routing URL`);
       subgraphs.set(name, target);
-      return new SubgraphDataSource(name, target);
+      return features.createDataSource(name, target);
     },
   });
   const app = express();
@@ -68,27 +77,15 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
     gateway,
     introspection,
     includeStacktraceInErrorResponses: false,
-    formatError: createFormatError((err) => opts.logger.error({ err }, 'masked error')),
+    ...features.serverConfig,
     plugins: [
+      ...features.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ...(introspection ? [ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false }, includeCookies: false })] : []),
     ],
   });
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', service: 'gateway' });
-  });
-  app.get('/ready', async (_req, res) => {
-    const checks = await Promise.all(
-      [...subgraphs].map(async ([name, url]) => ({ name, up: await subgraphHealthy(url) })),
-    );
-    const ready = subgraphs.size > 0 && checks.every((c) => c.up);
-    res.status(ready ? 200 : 503).json({
-      ready,
-      supergraph: subgraphs.size > 0 ? 'loaded' : 'not loaded',
-      subgraphs: Object.fromEntries(checks.map((c) => [c.name, c.up ? 'up' : 'down'])),
-    });
-  });
+  registerHealthRoutes(app, { subgraphs, dataSources: features.dataSources, isLoaded: () => started });
 
   return {
     apollo,
@@ -96,8 +93,10 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
     app,
     httpServer,
     subgraphs,
+    features,
     async listen(port, host = '127.0.0.1') {
       await apollo.start();
+      started = true;
       app.use(
         '/graphql',
         express.json({ limit: opts.bodyLimit ?? '1mb' }),
@@ -111,17 +110,11 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
       // Sandbox lives at the root as well as on /graphql.
       app.get('/', (_req, res) => res.redirect('/graphql'));
       app.use(jsonErrorHandler);
-      return listen(httpServer, port, host, '/graphql', () => apollo.stop());
+      return listen(httpServer, port, host, '/graphql', async () => {
+        started = false;
+        await apollo.stop();
+        features.close();
+      });
     },
   };
-}
-
-/** A subgraph is up when its `/health` answers 200 within a second. */
-async function subgraphHealthy(graphqlUrl: string): Promise<boolean> {
-  try {
-    const res = await fetch(graphqlUrl.replace(/\/graphql\/?$/, '') + '/health', { signal: AbortSignal.timeout(1000) });
-    return res.ok;
-  } catch {
-    return false;
-  }
 }

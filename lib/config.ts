@@ -40,6 +40,21 @@ const BaseEnv = z.object({
   MAX_QUERY_COST: z.coerce.number().int().min(1).default(20000),
   /** Largest accepted request body at the gateway, e.g. 1mb. */
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 512kb or 1mb').default('1mb'),
+  // ---- gateway performance and resilience (gateway/tuning.ts) ----
+  /** Deadline of one subgraph call, retry included. */
+  GATEWAY_SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(50).max(120000).default(1500),
+  /** Per-subgraph deadlines overriding the above, e.g. `elderly=3000,renovation=2500`. */
+  GATEWAY_SUBGRAPH_TIMEOUTS: z.string().regex(/^([a-z0-9_-]+=\d+)(,[a-z0-9_-]+=\d+)*$/i, 'must look like name=ms,name=ms').optional(),
+  /** Retries may add at most this percentage of subgraph requests over a 10 s window. */
+  GATEWAY_RETRY_BUDGET_PERCENT: z.coerce.number().min(0).max(100).default(10),
+  /** Representation dedup and in-flight merging of identical subgraph calls. */
+  GATEWAY_DEDUP: z.enum(['true', 'false', '1', '0']).default('true'),
+  /** Approximate size of the query plan cache. */
+  GATEWAY_QUERY_PLAN_CACHE_MIB: z.coerce.number().int().min(1).max(4096).default(30),
+  /** Longest life of a cached response (0 turns the response cache off). */
+  GATEWAY_RESPONSE_CACHE_MAX_TTL_S: z.coerce.number().int().min(0).max(3600).default(10),
+  /** Safelist mode: only operations in this manifest file are accepted. */
+  GATEWAY_SAFELIST_FILE: z.string().min(1).optional(),
 });
 
 export type BaseConfig = z.infer<typeof BaseEnv>;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { disableApolloTelemetry, loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createGatewayServer } from '../gateway/server';
+import { tuningFromConfig } from '../gateway/tuning';
 import { readSubgraphList } from '../schema/composition';
 import { contractFromArgs } from '../gateway/supergraph-source';
 
@@ -27,6 +28,7 @@ async function main() {
     introspection: config.NODE_ENV !== 'production',
     // `--contract public` or GATEWAY_CONTRACT=public: serve only that contract's API.
     contract: contractFromArgs(process.argv.slice(2), config.GATEWAY_CONTRACT),
+    tuning: tuningFromConfig(config),
   });
   const running = await gateway.listen(config.PORT, config.HOST);
   console.log(`gateway at ${running.url}`);

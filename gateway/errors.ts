@@ -1,0 +1,48 @@
+/**
+ * The gateway's `formatError`: the shared masking (lib/errors) plus what only a gateway needs.
+ *  - Its own public codes (`SUBGRAPH_UNAVAILABLE`, `OPERATION_NOT_IN_SAFELIST`) pass through.
+ *  - Stock @apollo/gateway puts a subgraph's URL and errno into messages ("request to
+ *    http://127.0.0.1:4101/ failed, reason: connect ECONNREFUSED") and the URL into
+ *    `extensions.response`: such messages are rewritten and `extensions.response` is dropped.
+ *  - Internal errors raised in the gateway itself keep no message of their own.
+ */
+import type { GraphQLFormattedError } from 'graphql';
+import { createFormatError } from '../lib/errors';
+
+export const GATEWAY_PUBLIC_CODES = new Set(['SUBGRAPH_UNAVAILABLE', 'OPERATION_NOT_IN_SAFELIST']);
+
+/** URLs, IPv4/IPv6 literals, host:port pairs, `localhost` and errno names (ECONNREFUSED, …). */
+const LEAK = /[a-z][a-z0-9+.-]*:\/\/|\b\d{1,3}(?:\.\d{1,3}){3}\b|\[[0-9a-f:]+\]|\blocalhost\b|\b[\w.-]+:\d{2,5}\b|\bE[A-Z]{2,}[A-Z_]*\b|\berrno\b/i;
+
+export function leaksAddress(message: string): boolean {
+  return LEAK.test(message);
+}
+
+export function createGatewayFormatError(onMasked?: (error: unknown) => void) {
+  const base = createFormatError(onMasked);
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const { stacktrace: _s, response: _r, exception: _e, ...ext } = formatted.extensions ?? {};
+    const code = ext.code;
+    let out: GraphQLFormattedError;
+    if (typeof code === 'string' && GATEWAY_PUBLIC_CODES.has(code)) {
+      out = { ...formatted, extensions: ext };
+    } else {
+      out = base({ ...formatted, extensions: ext }, error);
+      if (out.extensions?.code === 'INTERNAL_SERVER_ERROR' && out.extensions.serviceName === undefined) {
+        // Raised in the gateway itself (a failed fetch, a planner assertion): no message leaves.
+        if (out.message !== 'Internal server error') onMasked?.(error);
+        out = { ...out, message: 'Internal server error' };
+      }
+    }
+    if (leaksAddress(out.message)) {
+      onMasked?.(error);
+      const service = typeof ext.serviceName === 'string' ? ext.serviceName : undefined;
+      out = {
+        ...out,
+        message: service ? `subgraph "${service}" is unavailable` : 'Internal server error',
+        extensions: service ? { code: 'SUBGRAPH_UNAVAILABLE', serviceName: service } : { code: 'INTERNAL_SERVER_ERROR' },
+      };
+    }
+    return out;
+  };
+}
