@@ -10,7 +10,7 @@ import { mapMingoError, MongoServerError, unsupported } from './errors';
 import { aggregateDocs, findDocs, matchDocs, refuseCollation, refuseUnsupported } from './query';
 import { Collection, Engine, stats, validateCollName } from './storage';
 import { applyUpdate, UpdateSpec, upsertDoc, validateUpdate } from './update';
-import { Doc, idFirst, isPlainObject, keyOf, valuesAtPath } from './values';
+import { cloneDoc, Doc, idFirst, isPlainObject, keyOf, valuesAtPath } from './values';
 
 export const MAX_WIRE_VERSION = 21;
 export const SERVER_VERSION = '7.0.0';
@@ -78,7 +78,7 @@ function project(doc: Doc | null, fields: Doc | undefined, filter: Doc): Doc | n
   if (!doc || !fields || Object.keys(fields).length === 0) return doc;
   refuseUnsupported(fields);
   try {
-    const out = makeQuery(filter).find([doc], fields).all() as Doc[];
+    const out = makeQuery(filter).find([cloneDoc(doc)], fields).all() as Doc[];
     return out[0] ? idFirst(out[0]) : null;
   } catch (e) {
     throw mapMingoError(e);

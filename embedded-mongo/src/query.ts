@@ -4,12 +4,16 @@
  * (the planner only narrows the candidate set; mingo re-checks every candidate).
  */
 import { Decimal128, ObjectId } from 'bson';
-import { Aggregator } from 'mingo';
+import { Aggregator, Context } from 'mingo';
+import type * as CoreModule from 'mingo/types/core';
 import { makeQuery, MingoQuery } from './mingo';
 import { mapMingoError, MongoServerError, unsupported } from './errors';
 import { Index } from './indexes';
 import { Collection, Engine, stats } from './storage';
-import { Doc, idFirst, isPlainObject } from './values';
+import { cloneDoc, Doc, idFirst, isPlainObject } from './values';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { evalExpr } = require('mingo/core') as typeof CoreModule;
 
 /** Query/expression operators the engine refuses, with the feature name used in the error. */
 const FORBIDDEN_OPS: Record<string, string> = {
@@ -279,13 +283,20 @@ export function findDocs(coll: Collection | undefined, spec: FindSpec): Doc[] {
     return limit ? base.slice(start, start + limit) : start ? base.slice(start) : base;
   }
   try {
-    // The candidates already match; mingo re-tests them (cheap) and applies sort/skip/limit and
-    // find-style projection (positional $, $elemMatch, $slice need the filter).
-    let cursor = q.find(base, projection);
-    if (sort) cursor = cursor.sort(sort as Record<string, 1 | -1>);
-    if (!ordered && skip) cursor = cursor.skip(skip);
-    if (limit) cursor = cursor.limit(limit);
-    return (cursor.all() as Doc[]).map(idFirst);
+    // The candidates already match; mingo re-tests them (cheap) and applies sort/skip/limit.
+    let page = base;
+    if (sort || (!ordered && skip) || limit) {
+      let cursor = q.find(base);
+      if (sort) cursor = cursor.sort(sort as Record<string, 1 | -1>);
+      if (!ordered && skip) cursor = cursor.skip(skip);
+      if (limit) cursor = cursor.limit(limit);
+      page = cursor.all() as Doc[];
+    }
+    if (!projection) return page;
+    // Find-style projection (positional $, $elemMatch, $slice need the filter). mingo edits
+    // nested objects in place for dotted exclusions, so project copies, never stored documents.
+    if (Object.keys(projection).some((k) => k.includes('.'))) page = page.map(cloneDoc);
+    return (q.find(page, projection).all() as Doc[]).map(idFirst);
   } catch (e) {
     throw mapMingoError(e);
   }
@@ -313,9 +324,35 @@ function rewriteBucket(stage: Doc): Doc[] {
   return stages;
 }
 
-export interface AggregateResult {
-  docs: Doc[];
+/**
+ * Stages with which mingo edits its input documents in place (verified on mingo 7.2.7). When a
+ * pipeline holds any of them, anywhere (incl. $facet / $lookup sub-pipelines), the stored
+ * documents are copied before they enter mingo.
+ */
+const MUTATING_STAGES = new Set(['$set', '$addFields', '$unset', '$project', '$replaceRoot', '$replaceWith', '$redact', '$fill', '$densify', '$setWindowFields']);
+
+function hasMutatingStage(v: unknown, depth = 0): boolean {
+  if (v === null || typeof v !== 'object' || depth > 100) return false;
+  if (Array.isArray(v)) return v.some((x) => hasMutatingStage(x, depth + 1));
+  if (!isPlainObject(v)) return false;
+  for (const k of Object.keys(v)) {
+    if (MUTATING_STAGES.has(k)) return true;
+    if (hasMutatingStage(v[k], depth + 1)) return true;
+  }
+  return false;
 }
+
+/** Expression operators mingo lacks, in MongoDB's semantics. */
+const EXTRA_EXPRESSIONS: Record<string, unknown> = {
+  $toObjectId: (obj: unknown, expr: unknown, options: unknown) => {
+    const v = evalExpr(obj, expr, options as never);
+    if (v === null || v === undefined) return null;
+    if (v instanceof ObjectId) return v;
+    if (typeof v === 'string' && /^[0-9a-fA-F]{24}$/.test(v)) return new ObjectId(v);
+    throw new MongoServerError(241, `Failed to parse objectId '${String(v)}' in $convert with no onError value: Invalid string length for parsing to OID, expected 24 but found ${String(v).length}`);
+  },
+};
+let extraContext: Context | null = null;
 
 /** Run an aggregation pipeline against a collection (or none, for `aggregate: 1`). */
 export function aggregateDocs(engine: Engine, dbName: string, coll: Collection | undefined, pipeline: Doc[]): Doc[] {
@@ -339,6 +376,7 @@ export function aggregateDocs(engine: Engine, dbName: string, coll: Collection |
     out = target;
     stages.pop();
   }
+  const mutating = hasMutatingStage(stages);
   // Use the index for a leading $match.
   let input: Doc[];
   if (!coll) input = [];
@@ -350,14 +388,18 @@ export function aggregateDocs(engine: Engine, dbName: string, coll: Collection |
     stats.collScans++;
     stats.docsExamined += input.length;
   }
+  if (mutating) input = input.map(cloneDoc);
   const resolver = (name: string): Doc[] => {
     const c = engine.getCollection(dbName, name);
     if (c && c.decimalFields.size > 0) throw unsupported(`Decimal128 in comparisons, arithmetic or sort (${c.ns} holds Decimal128 values)`);
-    return c ? [...c.docs.values()] : [];
+    if (!c) return [];
+    const docs = [...c.docs.values()];
+    return mutating ? docs.map(cloneDoc) : docs;
   };
+  extraContext ??= Context.init({ expression: EXTRA_EXPRESSIONS as never });
   let result: Doc[];
   try {
-    result = new Aggregator(stages, { collectionResolver: resolver }).run(input) as Doc[];
+    result = new Aggregator(stages, { collectionResolver: resolver, context: extraContext }).run(input) as Doc[];
   } catch (e) {
     throw mapMingoError(e);
   }

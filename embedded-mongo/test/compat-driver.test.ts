@@ -242,6 +242,21 @@ describe('writes', () => {
     await c.drop();
   });
 
+  test('aggregations and projections never modify stored documents', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const c = db.collection<any>('pure');
+    const orig = { _id: 1, a: { b: 1, c: 2 }, arr: [{ x: 1, y: 1 }] };
+    await c.insertOne(orig);
+    await c.aggregate([{ $set: { 'a.b': 9 } }, { $unset: 'a.c' }, { $project: { 'arr.y': 0 } }]).toArray();
+    await c.aggregate([{ $unwind: '$arr' }, { $set: { 'arr.x': 7 } }]).toArray();
+    await c.aggregate([{ $facet: { f: [{ $replaceRoot: { newRoot: '$a' } }, { $set: { b: 100 } }] } }]).toArray();
+    await c.find({}, { projection: { 'a.b': 0, 'arr.y': 0 } }).toArray();
+    await c.findOneAndUpdate({ _id: 1 }, { $set: { z: 1 } }, { projection: { 'a.c': 0 } });
+    expect(await c.findOne({ _id: 1 }, { projection: { z: 0 } })).toEqual(orig);
+    const conv = await c.aggregate([{ $project: { o: { $toObjectId: '65a1b2c3d4e5f60718293a4b' } } }]).toArray();
+    expect(conv[0].o).toBeInstanceOf(ObjectId);
+  });
+
   test('$bucket puts boundary values in the right bucket and omits empty ones', async () => {
     const c = db.collection('bucket');
     await c.insertMany([1, 4, 5, 9].map((v) => ({ v })));
