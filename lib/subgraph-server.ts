@@ -17,6 +17,9 @@ import express from 'express';
 import { parse } from 'graphql';
 import type { Connection } from 'mongoose';
 import { pingDatabase } from './db';
+import type { AuthSettings } from './config';
+import { createSubgraphAccess } from './auth/subgraph';
+import type { RowAttributeReader } from './auth/directives';
 import { createFormatError } from './errors';
 import { listen, type Listening } from './http';
 import type { Logger } from './logger';
@@ -32,6 +35,10 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   plugins?: ApolloServerPlugin<TContext>[];
   /** Largest accepted request body (default 1 MB). */
   bodyLimit?: string;
+  /** Token verification (default from the configuration: JWKS URL in production, local keys otherwise). */
+  auth?: AuthSettings;
+  /** How `@rowScope` reads a row's area (default: communityId, districtCode, careTeamId, … fields). */
+  rowAttributes?: RowAttributeReader;
 }
 
 export interface SubgraphServer<TContext extends BaseContext> {
@@ -54,6 +61,9 @@ export function createSubgraphServer<TContext extends BaseContext>(
     typeDefs: readSdl(opts.sdlPath),
     resolvers: opts.resolvers as GraphQLResolverMap<unknown>,
   });
+  // Access rules from the SDL (@authenticated, @requiresScopes, @rowScope, @pii), token checks and
+  // the audit log: one mechanism for every subgraph (lib/auth).
+  const access = createSubgraphAccess({ name: opts.name, schema, connection: opts.connection, auth: opts.auth, rowAttributes: opts.rowAttributes });
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -66,6 +76,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
       // No Apollo Studio here: federated traces would only cost time.
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false }, includeCookies: false }),
+      access.plugin as ApolloServerPlugin<TContext>,
       ...(opts.plugins ?? []),
     ],
   });
@@ -89,7 +100,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
       app.use(
         '/graphql',
         express.json({ limit: opts.bodyLimit ?? '1mb' }),
-        expressMiddleware(apollo, { context: async ({ req }) => opts.createContext(req) }),
+        expressMiddleware(apollo, { context: async ({ req }) => access.context(req, opts.createContext) }),
       );
       app.use(jsonErrorHandler);
       return listen(httpServer, port, host, '/graphql', () => apollo.stop());
