@@ -19,6 +19,7 @@ import { jsonErrorHandler } from '../lib/subgraph-server';
 import type { GatewayContext } from './datasource';
 import { createGatewayFeatures, type GatewayFeatures } from './features';
 import { registerHealthRoutes } from './health';
+import { createGatewaySecurity, gatewaySecurityFromConfig, type GatewaySecurityOptions } from './security';
 import type { GatewayTuning } from './tuning';
 
 export interface GatewayOptions {
@@ -36,6 +37,8 @@ export interface GatewayOptions {
   bodyLimit?: string;
   /** Timeouts, dedup, caches, safelist (gateway/tuning.ts; `tuningFromConfig(config)`). */
   tuning?: Partial<GatewayTuning>;
+  /** Token verification, limits, CORS, rate limit (gateway/security.ts); default from the configuration. */
+  security?: Partial<GatewaySecurityOptions>;
 }
 
 export interface GatewayServer {
@@ -72,13 +75,22 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
-  const introspection = opts.introspection ?? true;
+  const security = createGatewaySecurity({
+    ...gatewaySecurityFromConfig(),
+    ...(opts.introspection === undefined ? {} : { introspection: opts.introspection }),
+    ...opts.security,
+  });
+  const introspection = security.options.introspection;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection,
     includeStacktraceInErrorResponses: false,
     ...features.serverConfig,
+    csrfPrevention: security.apollo.csrfPrevention,
+    allowBatchedHttpRequests: security.apollo.allowBatchedHttpRequests,
+    validationRules: security.apollo.validationRules,
     plugins: [
+      ...security.apollo.plugins,
       ...features.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ...(introspection ? [ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false }, includeCookies: false })] : []),
@@ -99,11 +111,13 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
       started = true;
       app.use(
         '/graphql',
-        express.json({ limit: opts.bodyLimit ?? '1mb' }),
+        ...security.middleware,
+        express.json({ limit: opts.bodyLimit ?? security.options.bodyLimit }),
         expressMiddleware(apollo, {
           context: async ({ req }) => ({
             authorization: req.headers.authorization,
             requestId: (req.headers['x-request-id'] as string | undefined) ?? randomUUID(),
+            auth: security.authOf(req),
           }),
         }),
       );

@@ -1,0 +1,129 @@
+/**
+ * Gateway-side protection, as configuration: token verification (the gateway refuses bad tokens
+ * before planning; it forwards the token and each subgraph verifies it again), GraphQL Armor limits
+ * (depth, aliases, tokens, cost, directives, no field suggestions), introspection on/off, CSRF
+ * prevention (Apollo Server's default, kept on), a CORS allowlist and a per-token rate limit.
+ * Authorization itself is enforced by the subgraphs (`@apollo/gateway` does not enforce
+ * `@authenticated`/`@requiresScopes`).
+ */
+import { createHash } from 'node:crypto';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import cors from 'cors';
+import type { Request, RequestHandler } from 'express';
+import type { ValidationRule } from 'graphql';
+import { loadConfig, type AuthSettings, type GatewaySecuritySettings } from '../lib/config';
+import { ErrorCode } from '../lib/errors';
+import { anonymous, type AuthContext } from '../lib/auth/context';
+import { AuthenticationError, sharedVerifier } from '../lib/auth/verify';
+
+export interface GatewaySecurityOptions extends GatewaySecuritySettings {
+  auth: AuthSettings;
+}
+
+/** Settings from the configuration (environment). */
+export function gatewaySecurityFromConfig(env?: NodeJS.ProcessEnv): GatewaySecurityOptions {
+  const cfg = loadConfig(env);
+  return { ...cfg.gatewaySecurity, auth: cfg.auth };
+}
+
+export interface GatewaySecurity {
+  options: GatewaySecurityOptions;
+  /** Spread into the ApolloServer config. */
+  apollo: {
+    introspection: boolean;
+    csrfPrevention: true;
+    allowBatchedHttpRequests: false;
+    validationRules: ValidationRule[];
+    plugins: ApolloServerPlugin<BaseContext>[];
+  };
+  /** Express middleware for `/graphql`, before body parsing: CORS, token, rate limit. */
+  middleware: RequestHandler[];
+  /** The verified caller of a request (set by the middleware). */
+  authOf(req: Request): AuthContext;
+}
+
+type AuthedRequest = Request & { auth?: AuthContext };
+
+export function createGatewaySecurity(options: GatewaySecurityOptions = gatewaySecurityFromConfig()): GatewaySecurity {
+  const verifier = sharedVerifier(options.auth);
+  const armor = new ApolloArmor({
+    maxDepth: { n: options.maxDepth, ignoreIntrospection: true },
+    maxAliases: { n: options.maxAliases },
+    maxTokens: { n: options.maxTokens },
+    costLimit: { maxCost: options.maxCost, ignoreIntrospection: true },
+    maxDirectives: { n: 50 },
+    blockFieldSuggestion: { enabled: !options.introspection },
+  }).protect();
+
+  const corsMiddleware = cors({
+    origin: (origin, cb) => cb(null, origin === undefined || options.corsOrigins.includes(origin) ? origin ?? false : false),
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
+    maxAge: 600,
+  });
+
+  const authenticate: RequestHandler = (req, res, next) => {
+    verifier.verify(req.headers.authorization).then(
+      (auth) => {
+        (req as AuthedRequest).auth = auth;
+        next();
+      },
+      (err: unknown) => {
+        if (!(err instanceof AuthenticationError)) return next(err);
+        res.status(401).set('www-authenticate', 'Bearer').json({ errors: [{ message: err.message, extensions: { code: ErrorCode.UNAUTHENTICATED } }] });
+      },
+    );
+  };
+
+  const limiter = createRateLimiter(options.rateLimitPerMinute, 60_000);
+  const rateLimit: RequestHandler = (req, res, next) => {
+    if (req.method === 'OPTIONS') return next();
+    const auth = (req as AuthedRequest).auth;
+    const key = auth?.authenticated ? `sub:${createHash('sha256').update(auth.subject).digest('base64url')}` : `ip:${req.ip ?? req.socket.remoteAddress}`;
+    const verdict = limiter.hit(key);
+    res.set('ratelimit-limit', String(options.rateLimitPerMinute));
+    res.set('ratelimit-remaining', String(Math.max(0, verdict.remaining)));
+    if (verdict.allowed) return next();
+    res.set('retry-after', String(verdict.retryAfterSeconds));
+    res.status(429).json({
+      errors: [
+        {
+          message: `rate limit exceeded: at most ${options.rateLimitPerMinute} requests per minute per token; retry after ${verdict.retryAfterSeconds}s`,
+          extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds: verdict.retryAfterSeconds },
+        },
+      ],
+    });
+  };
+
+  return {
+    options,
+    apollo: {
+      introspection: options.introspection,
+      csrfPrevention: true,
+      allowBatchedHttpRequests: false,
+      validationRules: armor.validationRules,
+      plugins: armor.plugins as ApolloServerPlugin<BaseContext>[],
+    },
+    middleware: [corsMiddleware, authenticate, rateLimit],
+    authOf: (req) => (req as AuthedRequest).auth ?? anonymous(),
+  };
+}
+
+/** Fixed-window counter per key (in memory, per gateway replica). */
+export function createRateLimiter(limit: number, windowMs: number) {
+  let windowStart = Date.now();
+  let counts = new Map<string, number>();
+  return {
+    hit(key: string): { allowed: boolean; remaining: number; retryAfterSeconds: number } {
+      const now = Date.now();
+      if (now - windowStart >= windowMs) {
+        windowStart = now;
+        counts = new Map();
+      }
+      const n = (counts.get(key) ?? 0) + 1;
+      counts.set(key, n);
+      return { allowed: n <= limit, remaining: limit - n, retryAfterSeconds: Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000)) };
+    },
+  };
+}
