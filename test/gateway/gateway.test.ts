@@ -1,0 +1,338 @@
+/**
+ * The project's gateway against small fixture subgraphs: representation dedup (same answer as
+ * stock @apollo/gateway), in-flight merging, timeouts, a killed subgraph and its recovery, no
+ * addresses in errors, no mutation retries, /ready, APQ, safelist and the identity-keyed cache.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gql } from '../helpers/subgraph';
+import { loadConfig } from '../../lib/config';
+import { signLocalToken } from '../../lib/auth/token';
+import { createLogger } from '../../lib/logger';
+import { createGatewayServer } from '../../gateway/server';
+import type { Listening } from '../../lib/http';
+import type { GatewayTuning } from '../../gateway/tuning';
+import { createGatewayFormatError, leaksAddress } from '../../gateway/errors';
+import { startFixtures, startStockGateway, type Fixtures } from './fixtures';
+
+const TIMEOUT_MS = 800;
+const auth = { ...loadConfig().auth, mode: 'local' as const, keyDir: mkdtempSync(path.join(os.tmpdir(), 'gw-keys-')) };
+const token = (subject: string) => signLocalToken(auth, { role: 'HOUSING_BUREAU', subject }).then((t) => `Bearer ${t}`);
+
+async function startGateway(fx: Fixtures, tuning: Partial<GatewayTuning> = {}) {
+  const server = createGatewayServer({
+    supergraphPath: fx.supergraphPath,
+    subgraphUrls: fx.urls,
+    logger: createLogger('gateway', 'silent'),
+    introspection: false,
+    security: { auth, rateLimitPerMinute: 100_000 },
+    tuning: { subgraph: { timeoutMs: TIMEOUT_MS, dedupInflight: true, dedupRepresentations: true, retry: true }, ...tuning },
+  });
+  const running = await server.listen(0);
+  return { server, running, base: running.url.replace(/\/graphql$/, '') };
+}
+
+/** Anything that could tell a client where a subgraph lives. */
+function expectNoAddresses(body: unknown, ports: number[]) {
+  const text = JSON.stringify(body);
+  expect(text).not.toMatch(/https?:\/\//);
+  expect(text).not.toMatch(/127\.0\.0\.1|localhost/);
+  expect(text).not.toMatch(/\bE(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH)\b|errno/i);
+  for (const p of ports) expect(text).not.toContain(String(p));
+}
+
+const REVIEWS_WITH_AUTHORS = 'query TopReviews { topReviews(first: 20) { id body author { id name } } }';
+const USERS_AND_REVIEWS = 'query Both { users { id name } topReviews(first: 3) { id body } }';
+
+describe('gateway data source', () => {
+  let fx: Fixtures;
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+
+  beforeAll(async () => {
+    fx = await startFixtures();
+    gw = await startGateway(fx);
+  });
+  afterAll(async () => {
+    await gw?.running.close();
+    await fx?.stopAll();
+  });
+  beforeEach(() => {
+    for (const s of [fx.accounts, fx.reviews]) {
+      s.resetCounters();
+      Object.assign(s.controls, { delayMs: 0, mode: 'ok', failNext: 0 });
+    }
+  });
+
+  test('a query with repeated entity keys sends each key once and answers exactly like stock @apollo/gateway', async () => {
+    const stock = await startStockGateway(fx.supergraphSdl);
+    try {
+      const fromStock = await gql(stock.url, REVIEWS_WITH_AUTHORS);
+      const stockReps = fx.accounts.counters.representations;
+      fx.accounts.resetCounters();
+      const ours = await gql(gw.running.url, REVIEWS_WITH_AUTHORS);
+      expect(ours.errors).toBeUndefined();
+      expect(ours.data).toEqual(fromStock.data);
+      expect(stockReps).toBe(20);
+      expect(fx.accounts.counters.representations).toBe(4);
+      const sent = fx.accounts.counters.bodies[0].variables?.representations as unknown[];
+      expect(sent).toHaveLength(4);
+      expect(gw.server.features.dataSources.get('accounts')!.stats.representationsAsked).toBeGreaterThanOrEqual(20);
+    } finally {
+      await stock.stop();
+    }
+  });
+
+  test('identical concurrent operations cause one subgraph fetch', async () => {
+    await gql(gw.running.url, 'query Users { users { id name } }'); // plan cached: steady state
+    fx.accounts.resetCounters();
+    fx.accounts.controls.delayMs = 300;
+    const results = await Promise.all(Array.from({ length: 20 }, () => gql(gw.running.url, 'query Users { users { id name } }')));
+    for (const r of results) expect(r.data).toEqual({ users: fx_users() });
+    expect(fx.accounts.counters.requests).toBe(1);
+  });
+
+  test('concurrent operations of different callers are not merged (identity is part of the key)', async () => {
+    await gql(gw.running.url, '{ users { id } }');
+    fx.accounts.resetCounters();
+    const [a, b] = [await token('bureau-a'), await token('bureau-b')];
+    fx.accounts.controls.delayMs = 200;
+    const res = await Promise.all([
+      gql(gw.running.url, '{ users { id } }', undefined, { authorization: a }),
+      gql(gw.running.url, '{ users { id } }', undefined, { authorization: b }),
+      gql(gw.running.url, '{ users { id } }', undefined, { authorization: a }),
+    ]);
+    for (const r of res) expect(r.errors).toBeUndefined();
+    expect(fx.accounts.counters.requests).toBe(2);
+  });
+
+  test(`a subgraph sleeping past the timeout yields partial data and a coded error within timeout + 100 ms`, async () => {
+    fx.reviews.controls.delayMs = 5000;
+    const started = Date.now();
+    const res = await gql(gw.running.url, USERS_AND_REVIEWS);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(TIMEOUT_MS + 100);
+    expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
+    expect(res.status).toBe(200);
+    expect(res.data?.users).toEqual(fx_users());
+    expect(res.data?.topReviews ?? null).toBeNull();
+    expect(res.errors).toHaveLength(1);
+    expect(res.errors![0].extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
+    expect(res.errors![0].message).toContain('"reviews"');
+    expectNoAddresses(res, [fx.reviews.port, fx.accounts.port]);
+    fx.reviews.controls.delayMs = 0;
+    // The gateway keeps serving: the next call is whole again.
+    const again = await gql(gw.running.url, USERS_AND_REVIEWS);
+    expect(again.errors).toBeUndefined();
+  });
+
+  test('a killed subgraph yields partial data and a coded error fast, and is picked up again when restarted', async () => {
+    await gql(gw.running.url, USERS_AND_REVIEWS); // warm keep-alive sockets
+    await fx.reviews.stop();
+    try {
+      const started = Date.now();
+      const res = await gql(gw.running.url, USERS_AND_REVIEWS);
+      expect(Date.now() - started).toBeLessThan(TIMEOUT_MS + 100);
+      expect(res.data?.users).toEqual(fx_users());
+      expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['SUBGRAPH_UNAVAILABLE']);
+      expect(res.errors![0].message).toMatch(/subgraph "reviews" is unavailable/);
+      expectNoAddresses(res, [fx.reviews.port, fx.accounts.port]);
+
+      const ready = await fetch(`${gw.base}/ready`);
+      expect(ready.status).toBe(503);
+      const body = (await ready.json()) as { ready: boolean; supergraph: string; subgraphs: Record<string, string> };
+      expect(body).toMatchObject({ ready: false, supergraph: 'loaded', subgraphs: { accounts: 'up', reviews: 'down' } });
+      expectNoAddresses(body, [fx.reviews.port, fx.accounts.port]);
+    } finally {
+      await fx.reviews.restart();
+    }
+    const back = await gql(gw.running.url, USERS_AND_REVIEWS);
+    expect(back.errors).toBeUndefined();
+    expect(back.data?.topReviews).toHaveLength(3);
+    await new Promise((r) => setTimeout(r, 1100)); // /ready caches probes for a second
+    const ready = await fetch(`${gw.base}/ready`);
+    expect(ready.status).toBe(200);
+  });
+
+  test('a subgraph answering garbage yields a coded error naming it, not its body', async () => {
+    fx.reviews.controls.mode = 'garbage';
+    const res = await gql(gw.running.url, USERS_AND_REVIEWS);
+    expect(res.data?.users).toEqual(fx_users());
+    expect(res.errors?.[0]).toMatchObject({ extensions: { code: 'SUBGRAPH_UNAVAILABLE' } });
+    expect(res.errors![0].message).toBe('subgraph "reviews" is unavailable: it returned an invalid response');
+    expectNoAddresses(res, [fx.reviews.port, 8080]);
+    fx.reviews.controls.mode = 'json-array';
+    const res2 = await gql(gw.running.url, USERS_AND_REVIEWS);
+    expect(res2.errors?.[0].extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
+  });
+
+  test('a query is retried once after a 503 and succeeds; a mutation is never retried', async () => {
+    fx.accounts.controls.failNext = 1;
+    const q = await gql(gw.running.url, '{ user(id: "u1") { id name } }');
+    expect(q.errors).toBeUndefined();
+    expect(q.data).toEqual({ user: { id: 'u1', name: expect.any(String) } });
+    expect(fx.accounts.counters.requests).toBe(2);
+
+    fx.accounts.resetCounters();
+    fx.accounts.controls.failNext = 1;
+    const m = await gql(gw.running.url, 'mutation { rename(id: "u2", name: "Renamed") { id name } }');
+    expect(fx.accounts.counters.requests).toBe(1);
+    expect(fx.accounts.counters.mutations).toBe(0);
+    expect(m.errors?.[0].extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
+    expectNoAddresses(m, [fx.accounts.port]);
+
+    // Even when the failure is a refused connection, the mutation is sent once only.
+    await fx.accounts.stop();
+    try {
+      const m2 = await gql(gw.running.url, 'mutation { rename(id: "u2", name: "Again") { id } }');
+      expect(m2.errors?.[0].extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
+      expect(gw.server.features.dataSources.get('accounts')!.stats.retries).toBe(1); // the query's retry above only
+    } finally {
+      await fx.accounts.restart();
+    }
+  });
+
+  test('concurrent identical mutations are not merged', async () => {
+    fx.accounts.controls.delayMs = 100;
+    await Promise.all([1, 2, 3].map(() => gql(gw.running.url, 'mutation { rename(id: "u3", name: "Same") { id } }')));
+    expect(fx.accounts.counters.mutations).toBe(3);
+    expect(fx.accounts.counters.requests).toBe(3);
+  });
+
+  test('/health is live and /ready lists every subgraph when all are up', async () => {
+    const health = await fetch(`${gw.base}/health`);
+    expect(health.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1100));
+    const ready = await fetch(`${gw.base}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ready: true, supergraph: 'loaded', subgraphs: { accounts: 'up', reviews: 'up' } });
+  });
+
+  test('automatic persisted queries: a hash alone misses first, then hits after registration', async () => {
+    const query = '{ users { id } }';
+    const sha256Hash = createHash('sha256').update(query).digest('hex');
+    const send = (body: object) =>
+      fetch(gw.running.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
+        async (r) => (await r.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] },
+      );
+    const ext = { persistedQuery: { version: 1, sha256Hash } };
+    const miss = await send({ extensions: ext });
+    expect(miss.errors?.[0].extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    const register = await send({ query, extensions: ext });
+    expect(register.data).toEqual({ users: fx_users().map(({ id }) => ({ id })) });
+    const hit = await send({ extensions: ext });
+    expect(hit.errors).toBeUndefined();
+    expect(hit.data).toEqual(register.data);
+  });
+
+  test('the response cache serves public aggregates per identity and never across identities', async () => {
+    const q = '{ cityStats { count viewer } }';
+    const [a, b] = [await token('bureau-a'), await token('bureau-b')];
+    const a1 = await gql(gw.running.url, q, undefined, { authorization: a });
+    const a2 = await gql(gw.running.url, q, undefined, { authorization: a });
+    const b1 = await gql(gw.running.url, q, undefined, { authorization: b });
+    expect(a1.data?.cityStats.viewer).toBe(a);
+    expect(a2.data).toEqual(a1.data); // served from cache
+    expect(b1.data?.cityStats.viewer).toBe(b); // not bureau-a's entry
+    expect(fx.accounts.counters.requests).toBe(2);
+    expect(gw.server.features.responseCacheStats?.hits).toBeGreaterThanOrEqual(1);
+    // Uncacheable data (no hints from the subgraph) is fetched every time.
+    fx.accounts.resetCounters();
+    await gql(gw.running.url, '{ users { id } }', undefined, { authorization: a });
+    await gql(gw.running.url, '{ users { id } }', undefined, { authorization: a });
+    expect(fx.accounts.counters.requests).toBe(2);
+  });
+});
+
+describe('gateway safelist mode', () => {
+  let fx: Fixtures;
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  const allowed = 'query Users { users { id name } }';
+
+  beforeAll(async () => {
+    fx = await startFixtures();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-safelist-'));
+    const manifest = path.join(dir, 'manifest.json');
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        format: 'apollo-persisted-query-manifest',
+        version: 1,
+        operations: [{ id: createHash('sha256').update(allowed).digest('hex'), name: 'Users', type: 'query', body: allowed }],
+      }),
+    );
+    gw = await startGateway(fx, { safelistFile: manifest });
+  });
+  afterAll(async () => {
+    await gw?.running.close();
+    await fx?.stopAll();
+  });
+
+  test('an operation from the manifest runs; any other is refused with a clear coded error before reaching a subgraph', async () => {
+    const ok = await gql(gw.running.url, allowed);
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data?.users).toHaveLength(4);
+    fx.accounts.resetCounters();
+    const refused = await gql(gw.running.url, 'query Other { users { id } }');
+    expect(refused.status).toBe(403);
+    expect(refused.errors?.[0].extensions?.code).toBe('OPERATION_NOT_IN_SAFELIST');
+    expect(refused.errors?.[0].message).toMatch(/safelist/);
+    expect(fx.accounts.counters.requests).toBe(0);
+  });
+
+  test('a dashboard may send only the hash of a manifest operation', async () => {
+    const sha256Hash = createHash('sha256').update(allowed).digest('hex');
+    const res = await fetch(gw.running.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash } } }),
+    });
+    const body = (await res.json()) as { data?: { users: unknown[] } };
+    expect(body.data?.users).toHaveLength(4);
+  });
+});
+
+describe('gateway formatError', () => {
+  const format = createGatewayFormatError();
+
+  test("stock @apollo/gateway's fetch failure message is rewritten: no URL, host, port or errno", () => {
+    const stockMessage = 'request to http://127.0.0.1:4101/graphql failed, reason: connect ECONNREFUSED 127.0.0.1:4101';
+    expect(leaksAddress(stockMessage)).toBe(true);
+    const out = format({ message: stockMessage, extensions: { code: 'INTERNAL_SERVER_ERROR', serviceName: 'accounts' } }, new Error(stockMessage));
+    expect(out.message).toBe('subgraph "accounts" is unavailable');
+    expect(out.extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
+    expectNoAddresses(out, [4101]);
+  });
+
+  test('the HTTP error wrapper of the stock data source loses its extensions.response (which holds the URL)', () => {
+    const out = format(
+      {
+        message: '400: Bad Request',
+        extensions: { code: 'FORBIDDEN', response: { url: 'http://10.1.2.3:4001/graphql', status: 400 } },
+      },
+      undefined,
+    );
+    expect(out.extensions?.response).toBeUndefined();
+    expectNoAddresses(out, [4001]);
+  });
+
+  test('gateway-internal errors keep no message of their own; subgraph codes pass through', () => {
+    expect(format({ message: 'Expected "data._entities" to contain 3 elements', extensions: { code: 'INTERNAL_SERVER_ERROR' } }, undefined).message).toBe(
+      'Internal server error',
+    );
+    expect(format({ message: 'community not found', extensions: { code: 'NOT_FOUND', serviceName: 'properties' } }, undefined)).toMatchObject({
+      message: 'community not found',
+      extensions: { code: 'NOT_FOUND' },
+    });
+  });
+});
+
+function fx_users() {
+  return [
+    { id: 'u1', name: expect.any(String) },
+    { id: 'u2', name: expect.any(String) },
+    { id: 'u3', name: expect.any(String) },
+    { id: 'u4', name: expect.any(String) },
+  ];
+}
