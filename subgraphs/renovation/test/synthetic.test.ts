@@ -1,0 +1,122 @@
+import { subgraph } from '..';
+import { gql, startSubgraph, startTestDatabase, type Engine, type RunningSubgraph } from '../../../test/helpers/subgraph';
+import { seedSynthetic } from '../seed';
+import type { SyntheticCommunity } from '../synthetic';
+
+let engine: Engine;
+let sg: RunningSubgraph;
+
+beforeAll(async () => {
+  engine = await startTestDatabase();
+  sg = await startSubgraph(subgraph, engine.uri);
+});
+afterAll(async () => {
+  await sg?.close();
+  await engine?.stop();
+});
+
+const N = 120;
+const communities: SyntheticCommunity[] = Array.from({ length: N }, (_, i) => ({
+  id: `cm_320102_${String(i + 1).padStart(4, '0')}`,
+  cityCode: '320100',
+  districtCode: i % 2 ? '320102' : '320105',
+  isOld: i % 3 !== 0,
+  householdCount: 200 + ((i * 37) % 900),
+  residentCount: Math.round((200 + ((i * 37) % 900)) * 2.6),
+  builtYear: i % 3 !== 0 ? 1990 : 2010,
+  managementMode: 'MARKET',
+}));
+// The article's real 小区 are never overwritten by the generator.
+communities.push({ id: 'cm_320706_0002', cityCode: '320700', districtCode: '320706', isOld: true, householdCount: 500, residentCount: 1300, builtYear: 1998, managementMode: 'MARKET' });
+
+const strip = (docs: Record<string, unknown>[]) => docs.map(({ createdAt: _c, updatedAt: _u, ...rest }) => rest);
+
+describe('seedSynthetic', () => {
+  let projects: any[];
+  let facilities: any[];
+
+  beforeAll(async () => {
+    const written = await seedSynthetic(sg.conn, communities, 42);
+    projects = await sg.conn.collection('renovation_projects').find({ synthetic: true }).sort({ _id: 1 }).toArray();
+    facilities = await sg.conn.collection('facilities').find({ synthetic: true }).sort({ _id: 1 }).toArray();
+    expect(written).toBe(projects.length + facilities.length);
+  });
+
+  it('gives projects only to old 小区, at about 0.25 per year over 2021-2025', () => {
+    const old = new Set(communities.filter((c) => c.isOld).map((c) => c.id));
+    expect(projects.length).toBeGreaterThan(0);
+    for (const p of projects) {
+      expect(old.has(p.communityIds[0])).toBe(true);
+      expect(p.planYear).toBeGreaterThanOrEqual(2021);
+      expect(p.planYear).toBeLessThanOrEqual(2025);
+    }
+    const perOldPerYear = projects.length / (old.size - 1) / 5; // the real 小区 is skipped
+    expect(perOldPerYear).toBeGreaterThan(0.12);
+    expect(perOldPerYear).toBeLessThan(0.4);
+    expect(projects.some((p) => p.communityIds[0] === 'cm_320706_0002')).toBe(false);
+  });
+
+  it('funds every project exactly its budget, in fen, with spend no higher than committed', () => {
+    for (const p of projects) {
+      expect(Number.isSafeInteger(p.budgetFen)).toBe(true);
+      expect(p.fundingSources.reduce((s: number, f: any) => s + f.amountFen, 0)).toBe(p.budgetFen);
+      for (const s of p.spends) {
+        const f = p.fundingSources.find((x: any) => x.type === s.type);
+        expect(s.amountFen).toBeLessThanOrEqual(f.amountFen);
+      }
+      expect(p.milestones).toHaveLength(6);
+      expect(p.items.length).toBeGreaterThanOrEqual(3);
+      expect(['BASIC', 'IMPROVEMENT']).toEqual(expect.arrayContaining([...new Set(p.items.map((i: any) => i.class))].filter((c) => c !== 'UPGRADE')));
+    }
+  });
+
+  it('writes 8-19 facility rows per 小区, GOOD for items of completed projects', () => {
+    const per = new Map<string, number>();
+    for (const f of facilities) per.set(f.communityId, (per.get(f.communityId) ?? 0) + 1);
+    expect(per.size).toBe(N);
+    for (const n of per.values()) {
+      expect(n).toBeGreaterThanOrEqual(8);
+      expect(n).toBeLessThanOrEqual(19);
+    }
+    const fromProjects = facilities.filter((f) => f.sourceProjectId);
+    for (const f of fromProjects) expect(f.condition).toBe('GOOD');
+    const gapsOld = facilities.filter((f) => f.condition !== 'GOOD' && !f.sourceProjectId);
+    expect(gapsOld.length).toBeGreaterThan(0);
+  });
+
+  it('is deterministic and idempotent: a rerun with the same seed writes the same rows, no duplicates', async () => {
+    await seedSynthetic(sg.conn, communities, 42);
+    const again = await sg.conn.collection('renovation_projects').find({ synthetic: true }).sort({ _id: 1 }).toArray();
+    const againF = await sg.conn.collection('facilities').find({ synthetic: true }).sort({ _id: 1 }).toArray();
+    expect(strip(again)).toEqual(strip(projects));
+    expect(strip(againF)).toEqual(strip(facilities));
+    // A different seed gives a different city.
+    await seedSynthetic(sg.conn, communities, 7);
+    const other = await sg.conn.collection('renovation_projects').find({ synthetic: true }).sort({ _id: 1 }).toArray();
+    expect(strip(other)).not.toEqual(strip(projects));
+    await seedSynthetic(sg.conn, communities, 42);
+  });
+
+  it('serves the synthetic city through the statistics and the late filter', async () => {
+    const res = await gql(
+      sg.url,
+      `{ renovationStats(cityCode: "320100") { projects budget { fen } spent { fen } households costPerHousehold { amount } lateProjects byFundingSource { type committed { fen } } }
+         late: renovationProjectPage(filter: { cityCode: "320100", lateOnly: true }) { totalCount } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    const s = res.data!.renovationStats;
+    const nanjing = projects.filter((p) => p.cityCode === '320100');
+    expect(s.projects).toBe(nanjing.length + 1); // + 瑞金新村's 2019 project (budget unknown)
+    expect(s.budget.fen).toBe(nanjing.reduce((a, p) => a + p.budgetFen, 0));
+    expect(s.spent.fen).toBe(nanjing.reduce((a, p) => a + (p.spentFen ?? 0), 0));
+    expect(s.households).toBe(nanjing.reduce((a, p) => a + p.scope.households, 0));
+    // ≈ ¥2.7万 per household (lognormal around it).
+    expect(s.costPerHousehold.amount).toBeGreaterThan(20_000);
+    expect(s.costPerHousehold.amount).toBeLessThan(36_000);
+    expect(s.byFundingSource.find((f: any) => f.type === 'CENTRAL_SUBSIDY').committed.fen).toBeGreaterThan(0);
+    const now = new Date();
+    const jsLate = nanjing.filter((p) => p.hasLateDoneMilestone || (p.earliestOpenPlannedAt != null && p.earliestOpenPlannedAt < now)).length;
+    expect(s.lateProjects).toBe(jsLate);
+    expect(res.data!.late.totalCount).toBe(s.lateProjects);
+  });
+});
