@@ -3,7 +3,7 @@
  * an index, index-ordered sort on a single indexed field), and mingo for the actual semantics
  * (the planner only narrows the candidate set; mingo re-checks every candidate).
  */
-import { Decimal128, ObjectId } from 'bson';
+import { Decimal128, Long, ObjectId } from 'bson';
 import { Aggregator, Context } from 'mingo';
 import type * as CoreModule from 'mingo/types/core';
 import { makeQuery, MingoQuery } from './mingo';
@@ -53,6 +53,7 @@ const FORBIDDEN_STAGES: Record<string, string> = {
 export function refuseUnsupported(value: unknown, depth = 0): void {
   if (value === null || typeof value !== 'object' || depth > 200) return;
   if (value instanceof Decimal128) throw unsupported('Decimal128 in comparisons, arithmetic or sort', 115);
+  if (value instanceof Long) throw unsupported('int64 values beyond 2^53 in comparisons, arithmetic or sort', 115);
   if (Array.isArray(value)) {
     for (const v of value) refuseUnsupported(v, depth + 1);
     return;
@@ -98,7 +99,7 @@ function guardDecimals(coll: Collection, filter: Doc, sort: Doc | undefined): vo
   const opaque = comparedRoots(filter, roots);
   if (sort) for (const k of Object.keys(sort)) roots.add(k.split('.')[0]);
   for (const r of roots) {
-    if (coll.decimalFields.has(r)) throw unsupported(`Decimal128 in comparisons, arithmetic or sort (field '${r}')`);
+    if (coll.decimalFields.has(r)) throw unsupported(`Decimal128 / large int64 in comparisons, arithmetic or sort (field '${r}')`);
   }
   if (opaque) throw unsupported('Decimal128 in comparisons, arithmetic or sort ($expr over a collection holding Decimal128 values)');
 }

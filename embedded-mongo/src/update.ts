@@ -2,7 +2,7 @@
  * Update application on top of mingo's updater: $setOnInsert emulation, replacement and pipeline
  * updates, `_id` immutability, and upsert seed documents built from equality filters.
  */
-import { BSON, Decimal128, ObjectId } from 'bson';
+import { BSON, Decimal128, Long, ObjectId } from 'bson';
 import { Aggregator } from 'mingo';
 import type * as UpdaterModule from 'mingo/types/updater';
 import { mapMingoError, MongoServerError } from './errors';
@@ -51,7 +51,7 @@ export function validateUpdate(u: unknown): UpdateSpec {
 /** Refuse unsupported operators but allow Decimal128 values (storing them is fine). */
 function refuseNonDecimal(v: unknown): void {
   const strip = (x: unknown): unknown => {
-    if (x instanceof Decimal128) return null;
+    if (x instanceof Decimal128 || x instanceof Long) return null;
     if (Array.isArray(x)) return x.map(strip);
     if (isPlainObject(x)) {
       const o: Doc = {};

@@ -142,10 +142,13 @@ export function idFirst(doc: Doc): Doc {
   return out;
 }
 
-/** True if a Decimal128 appears anywhere in the value. */
+/**
+ * True if a Decimal128, or an int64 too large for a JS number (kept as Long by the
+ * deserializer), appears anywhere in the value: mingo cannot compare or add those correctly.
+ */
 export function containsDecimal(v: unknown, depth = 0): boolean {
   if (v === null || typeof v !== 'object' || depth > 100) return false;
-  if (v instanceof Decimal128) return true;
+  if (v instanceof Decimal128 || v instanceof Long) return true;
   if (Array.isArray(v)) return v.some((x) => containsDecimal(x, depth + 1));
   if (!isPlainObject(v)) return false;
   for (const k of Object.keys(v)) if (containsDecimal((v as Doc)[k], depth + 1)) return true;
