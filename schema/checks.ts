@@ -121,7 +121,14 @@ export async function runSchemaCheck(opts: SchemaCheckOptions = {}): Promise<Sch
   for (const change of changes) {
     const level = change.criticality.level;
     if (level === CriticalityLevel.NonBreaking) continue;
-    const owners = [...new Set([...baseIndex.ownersOf(change.path), ...currentIndex.ownersOf(change.path)])];
+    // The most specific owner known: the element itself at the base or now, else its parent type.
+    const owners = [
+      ...new Set(
+        [...baseIndex.ownersOf(change.path, true), ...currentIndex.ownersOf(change.path, true)].length
+          ? [...baseIndex.ownersOf(change.path, true), ...currentIndex.ownersOf(change.path, true)]
+          : [...baseIndex.ownersOf(change.path), ...currentIndex.ownersOf(change.path)],
+      ),
+    ];
     const who = owners.length ? ` [owner: ${owners.join('; ')}]` : '';
     if (level === CriticalityLevel.Dangerous) {
       res.warnings.push(`DANGEROUS ${change.type} ${change.path ?? ''}${who}: ${change.message}`);
@@ -228,11 +235,12 @@ class SdlIndex {
     this.owners.set(coord, set);
   }
 
-  /** "subgraph (owner)" for the most specific defined prefix of the path. */
-  ownersOf(p: string | undefined): string[] {
+  /** "subgraph (owner)" for the path's `Type.field` (or `Type`); with !exactOnly, falls back to the type. */
+  ownersOf(p: string | undefined, exactOnly = false): string[] {
     if (!p) return [];
     const parts = p.split('.');
-    for (let n = Math.min(parts.length, 2); n > 0; n--) {
+    const most = Math.min(parts.length, 2);
+    for (let n = most; n > (exactOnly ? most - 1 : 0); n--) {
       const set = this.owners.get(parts.slice(0, n).join('.'));
       if (set?.size) return [...set].map((name) => `${name} (${this.ownerOf.get(name) ?? 'unowned'})`);
     }
