@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Connection } from 'mongoose';
 import { startEmbeddedMongo } from '../embedded-mongo/src';
 import { createGatewayServer } from '../gateway/server';
+import type { GatewayTuning } from '../gateway/tuning';
 import { connectDatabase } from '../lib/db';
 import { createLogger, type Logger } from '../lib/logger';
 import { dbNameFor, type SubgraphModule } from '../lib/subgraph-module';
@@ -30,6 +31,8 @@ export interface StackOptions {
   /** Serve a contract's API only (schema/contracts/<name>.supergraph.graphql). */
   contract?: string;
   subgraphs?: SubgraphModule[];
+  /** Gateway timeouts, dedup, caches (gateway/tuning.ts); defaults otherwise. */
+  gatewayTuning?: Partial<GatewayTuning>;
   /** Called once the data is in, before services listen (e.g. synthetic seed). */
   beforeListen?: (conns: Map<string, Connection>) => Promise<void>;
 }
@@ -88,6 +91,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       contract: opts.contract,
       subgraphUrls: Object.fromEntries(subgraphs.map((s) => [s.name, s.url])),
       logger: createLogger('gateway', opts.logLevel ?? 'info'),
+      tuning: opts.gatewayTuning,
     });
     const gw = await gateway.listen(opts.gatewayPort ?? 0, host);
     stops.push(() => gw.close());

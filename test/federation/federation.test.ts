@@ -16,6 +16,8 @@ beforeAll(async () => {
     seed: 'always',
     logLevel: 'silent',
     monitorCommands: true,
+    // Correctness, not latency, is under test here: a loaded CI machine must not trip timeouts.
+    gatewayTuning: { subgraphTimeoutsMs: { properties: 15_000, governance: 15_000, elderly: 15_000, renovation: 15_000 } },
     // 400 synthetic 小区 in properties only: the other subgraphs answer for any id.
     beforeListen: async (conns) => {
       await seedSyntheticProperties(conns.get('properties')!, generateCity(400, 3), 3, 1);
