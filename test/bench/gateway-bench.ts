@@ -1,0 +1,560 @@
+/**
+ * `npm run bench` (not part of `npm test`): the project's gateway side by side with stock
+ * @apollo/gateway 2.14 and Hive Gateway 2.15 (in-flight dedup on and off), on the same subgraphs,
+ * the same supergraph and the same seeded synthetic city, in one run.
+ *
+ *  1. Starts the embedded engine (in memory), the four subgraphs (in this process, each counting the
+ *     HTTP fetches, `_entities` representations and database commands it receives) and seeds the
+ *     demo data plus a synthetic city (`--communities`, default 4000).
+ *  2. For each gateway, in its own child process (so peak RSS is its own): waits until it serves,
+ *     then W1 (all clients send the same CityOverview) and W2 (a mix of DOMAIN.md §4 operations
+ *     with varied variables), each `--warmup` seconds unmeasured then `--duration` seconds measured,
+ *     with autocannon (`--connections`, default 50) in a third process on 127.0.0.1.
+ *  3. Prints a table (RPS, p50/p99, peak RSS, subgraph fetches, representations and database
+ *     commands per operation, ratios against each anchor, targets met or not) and writes JSON to
+ *     bench-results/.
+ *
+ * With `taskset` present the gateway is pinned to CPU 1 and everything else to CPU 0 (`--no-pin`
+ * turns that off). Nothing leaves 127.0.0.1: Apollo telemetry is disabled for every gateway and Hive
+ * runs without any usage-reporting token or telemetry endpoint.
+ *
+ * Options: --communities N --seed S --warmup s --duration s --connections n
+ *          --gateways ours,ours-nodedup,stock,hive,hive-nodedup --workloads W1,W2 --no-pin
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import express from 'express';
+import type { Connection } from 'mongoose';
+import { startEmbeddedMongo } from '../../embedded-mongo/src';
+import { disableApolloTelemetry } from '../../lib/config';
+import { connectDatabase, countCommands } from '../../lib/db';
+import { createLogger } from '../../lib/logger';
+import { dbNameFor } from '../../lib/subgraph-module';
+import { SUBGRAPHS } from '../../scripts/subgraphs';
+import { POOL_QUERY, W1_OPERATION, W2_OPERATIONS, seededRandom, type OperationTemplate, type VariablePools } from './operations';
+
+disableApolloTelemetry();
+
+const ROOT = path.join(__dirname, '../..');
+const GATEWAYS = ['ours', 'ours-nodedup', 'stock', 'hive', 'hive-nodedup'] as const;
+type GatewayKind = (typeof GATEWAYS)[number];
+const LABEL: Record<GatewayKind, string> = {
+  ours: 'project gateway (dedup on)',
+  'ours-nodedup': 'project gateway (dedup off)',
+  stock: 'stock @apollo/gateway 2.14.4',
+  hive: 'Hive Gateway 2.15.1 (dedup on)',
+  'hive-nodedup': 'Hive Gateway 2.15.1 (dedup off)',
+};
+
+function args() {
+  const { values } = parseArgs({
+    options: {
+      communities: { type: 'string', default: '4000' },
+      seed: { type: 'string', default: '42' },
+      warmup: { type: 'string', default: '3' },
+      duration: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '50' },
+      gateways: { type: 'string', default: 'ours,stock,hive,hive-nodedup' },
+      workloads: { type: 'string', default: 'W1,W2' },
+      'no-pin': { type: 'boolean', default: false },
+    },
+  });
+  const gateways = values.gateways!.split(',').map((g) => g.trim()) as GatewayKind[];
+  for (const g of gateways) if (!GATEWAYS.includes(g)) throw new Error(`--gateways: unknown "${g}" (known: ${GATEWAYS.join(', ')})`);
+  return {
+    communities: Number(values.communities),
+    seed: Number(values.seed),
+    warmup: Number(values.warmup),
+    duration: Number(values.duration),
+    connections: Number(values.connections),
+    gateways,
+    workloads: values.workloads!.split(',').map((w) => w.trim()) as ('W1' | 'W2')[],
+    pin: !values['no-pin'] && spawnSync('taskset', ['-V']).status === 0 && os.cpus().length >= 2,
+  };
+}
+
+interface SubgraphCounters {
+  fetches: number;
+  representations: number;
+  uniqueRepresentations: number;
+}
+
+interface RunningSubgraphs {
+  urls: Record<string, string>;
+  counters: Map<string, SubgraphCounters>;
+  db: Map<string, ReturnType<typeof countCommands>>;
+  reset(): void;
+  totals(): { fetches: number; representations: number; uniqueRepresentations: number; dbCommands: number; perSubgraph: Record<string, SubgraphCounters & { dbCommands: number }> };
+  stop(): Promise<void>;
+}
+
+async function startSubgraphs(communities: number, seed: number): Promise<RunningSubgraphs> {
+  const engine = await startEmbeddedMongo({ port: 0 });
+  const stops: (() => Promise<void>)[] = [() => engine.stop()];
+  const conns = new Map<string, Connection>();
+  const counters = new Map<string, SubgraphCounters>();
+  const db = new Map<string, ReturnType<typeof countCommands>>();
+  const servers = [];
+  for (const mod of SUBGRAPHS) {
+    const conn = await connectDatabase({ uri: engine.uri, dbName: dbNameFor(mod.name), monitorCommands: true });
+    stops.unshift(() => conn.close());
+    conns.set(mod.name, conn);
+    const server = await mod.create(conn, createLogger(mod.name, 'warn'));
+    const n = await mod.seed(conn);
+    log(`seeded ${mod.name} demo data: ${n} documents`);
+    const c: SubgraphCounters = { fetches: 0, representations: 0, uniqueRepresentations: 0 };
+    counters.set(mod.name, c);
+    // Runs before the subgraph's own body parser, which then skips the already parsed body.
+    server.app.use('/graphql', express.json({ limit: '10mb' }), (req, _res, next) => {
+      if (req.method === 'POST') {
+        c.fetches++;
+        const reps = (req.body as { variables?: { representations?: unknown[] } } | undefined)?.variables?.representations;
+        if (Array.isArray(reps)) {
+          c.representations += reps.length;
+          c.uniqueRepresentations += new Set(reps.map((r) => JSON.stringify(r))).size;
+        }
+      }
+      next();
+    });
+    servers.push({ mod, server, conn });
+  }
+  if (communities > 0) {
+    const synthetic = path.join(ROOT, 'scripts/synthetic/seed-city.ts');
+    if (existsSync(synthetic)) {
+      const { seedSyntheticCity } = (await import('../../scripts/synthetic/seed-city')) as typeof import('../../scripts/synthetic/seed-city');
+      const t = Date.now();
+      const report = await seedSyntheticCity(conns, { communities, seed, progress: (line) => log(line) });
+      log(`synthetic city: ${report.communities} 小区 in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    } else {
+      // SWITCH: without scripts/synthetic the bench runs on the demo data only (say so in results).
+      log('scripts/synthetic/seed-city.ts not found: benchmarking on the demo data only');
+    }
+  }
+  const urls: Record<string, string> = {};
+  for (const { mod, server, conn } of servers) {
+    const running = await server.listen(0, '127.0.0.1');
+    stops.unshift(() => running.close());
+    urls[mod.name] = running.url;
+    db.set(mod.name, countCommands(conn));
+  }
+  return {
+    urls,
+    counters,
+    db,
+    reset() {
+      for (const c of counters.values()) Object.assign(c, { fetches: 0, representations: 0, uniqueRepresentations: 0 });
+      for (const d of db.values()) d.reset();
+    },
+    totals() {
+      const perSubgraph: Record<string, SubgraphCounters & { dbCommands: number }> = {};
+      let fetches = 0;
+      let representations = 0;
+      let uniqueRepresentations = 0;
+      let dbCommands = 0;
+      for (const [name, c] of counters) {
+        const d = db.get(name)?.count ?? 0;
+        perSubgraph[name] = { ...c, dbCommands: d };
+        fetches += c.fetches;
+        representations += c.representations;
+        uniqueRepresentations += c.uniqueRepresentations;
+        dbCommands += d;
+      }
+      return { fetches, representations, uniqueRepresentations, dbCommands, perSubgraph };
+    },
+    async stop() {
+      for (const s of stops) await s().catch(() => undefined);
+    },
+  };
+}
+
+function writeBenchSupergraph(urls: Record<string, string>): string {
+  const sdl = readFileSync(path.join(ROOT, 'schema/supergraph.graphql'), 'utf8').replace(
+    /@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g,
+    (whole, name: string) => (urls[name] ? `@join__graph(name: "${name}", url: "${urls[name]}")` : whole),
+  );
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gateway-bench-'));
+  const file = path.join(dir, 'supergraph.graphql');
+  writeFileSync(file, sdl);
+  return file;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Environment for the children: loopback only, telemetry off, no usage-reporting credentials. */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
+  return {
+    ...env,
+    NODE_ENV: 'production',
+    APOLLO_TELEMETRY_DISABLED: '1',
+    DO_NOT_TRACK: '1',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+interface StartedGateway {
+  kind: GatewayKind;
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startGateway(kind: GatewayKind, supergraph: string, pin: boolean): Promise<StartedGateway> {
+  const port = await freePort();
+  let cmd: string[];
+  let env: NodeJS.ProcessEnv;
+  let url = `http://127.0.0.1:${port}/graphql`;
+  if (kind === 'ours' || kind === 'ours-nodedup' || kind === 'stock') {
+    cmd = [process.execPath, '--import', 'tsx', path.join(__dirname, 'gateway-child.ts'), kind === 'stock' ? 'stock' : 'ours', supergraph, String(port), kind === 'ours-nodedup' ? 'off' : 'on'];
+    // The project's config requires a JWKS URL in production; bench requests carry no token, so
+    // this loopback address is never contacted.
+    env = childEnv({ JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json', DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'gw-data-')) });
+  } else {
+    const bin = path.join(ROOT, 'node_modules/@graphql-hive/gateway/dist/bin.js');
+    const extra: string[] = [];
+    if (kind === 'hive-nodedup') {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'hive-nodedup-'));
+      const config = path.join(dir, 'gateway.config.cjs');
+      writeFileSync(config, "exports.gatewayConfig = { transportEntries: { '*.http': { options: { deduplicateInflightRequests: false } } } };\n");
+      extra.push('-c', config);
+    }
+    cmd = [process.execPath, bin, 'supergraph', supergraph, '--host', '127.0.0.1', '--port', String(port), '--polling', '1h', ...extra];
+    env = childEnv();
+    url = `http://127.0.0.1:${port}/graphql`;
+  }
+  const full = pin ? ['taskset', '-c', '1', ...cmd] : cmd;
+  const child = spawn(full[0], full.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${kind} exited during start-up:\n${output}`);
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      if (res.status === 200) break;
+    } catch {
+      // not yet listening
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${kind} did not serve within 90 s:\n${output}`);
+    }
+    await sleep(200);
+  }
+  return {
+    kind,
+    url,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
+}
+
+/** Peak resident set (VmHWM) of the gateway process, in MB. */
+function peakRssMb(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    // With taskset in front, the gateway is taskset's exec'd image: same pid.
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmHWM:\s+(\d+) kB/.exec(status);
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+interface LoadResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  withErrors: number;
+  sampleError?: string;
+}
+
+async function runLoad(url: string, bodies: string[], seconds: number, connections: number, pin: boolean, seed: number): Promise<LoadResult> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-load-'));
+  const spec = path.join(dir, 'spec.json');
+  writeFileSync(spec, JSON.stringify({ url, connections, durationSeconds: seconds, bodies, seed }));
+  const cmd = [process.execPath, '--import', 'tsx', path.join(__dirname, 'load.ts'), spec];
+  const full = pin ? ['taskset', '-c', '0', ...cmd] : cmd;
+  return new Promise((resolve, reject) => {
+    const child = spawn(full[0], full.slice(1), { cwd: ROOT, env: childEnv({ NODE_ENV: 'test' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line) as LoadResult);
+      } catch {
+        reject(new Error(`load generator failed (exit ${code}): ${err.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+async function gqlPost(url: string, query: string, variables: Record<string, unknown>): Promise<{ data?: any; errors?: { message: string }[] }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return (await res.json()) as { data?: any; errors?: { message: string }[] };
+}
+
+async function buildPools(url: string): Promise<VariablePools> {
+  const first = await gqlPost(url, POOL_QUERY, { city: '320100' });
+  if (!first.data) throw new Error(`pool query failed: ${JSON.stringify(first.errors)}`);
+  const cities = (first.data.cities as { code: string; districts: { code: string }[] }[]).map((c) => c.code);
+  const districts = (first.data.cities as { districts: { code: string }[] }[]).flatMap((c) => c.districts.map((d) => d.code));
+  const nodes = (first.data.communities.edges as { node: any }[]).map((e) => e.node);
+  const communities = nodes.map((n) => n.id as string);
+  const companies = [...new Set(nodes.map((n) => n.currentContract?.company?.uscc).filter(Boolean))] as string[];
+  const period = nodes.map((n) => n.feeHistory?.[0]?.period).find(Boolean) ?? '2025-06';
+  return { cities: cities.length ? cities : ['320100'], districts, communities, companies, period, year: Number(period.slice(0, 4)) || 2025 };
+}
+
+interface Row {
+  gateway: GatewayKind;
+  label: string;
+  workload: 'W1' | 'W2';
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  failed: number;
+  peakRssMb: number | null;
+  fetchesPerOp: number;
+  representationsPerOp: number;
+  uniqueRepresentationsPerOp: number;
+  dbCommandsPerOp: number;
+  perSubgraph: Record<string, unknown>;
+  sampleError?: string;
+}
+
+async function main() {
+  const opts = args();
+  if (opts.pin) spawnSync('taskset', ['-a', '-pc', '0', String(process.pid)]);
+  const started = Date.now();
+  log(`gateway bench: ${opts.gateways.join(', ')} × ${opts.workloads.join(', ')}; ${opts.connections} connections, ${opts.warmup} s warm-up + ${opts.duration} s measured; ${opts.communities} communities; pinning ${opts.pin ? 'on (gateway CPU 1, rest CPU 0)' : 'off'}`);
+  const subgraphs = await startSubgraphs(opts.communities, opts.seed);
+  const supergraph = writeBenchSupergraph(subgraphs.urls);
+  const rows: Row[] = [];
+  const excluded: { name: string; reason: string }[] = [];
+  const singleLatency: Record<string, number> = {};
+  let w1Bodies: string[] = [];
+  let w2Bodies: string[] = [];
+  try {
+    // Operations and variables are fixed once, against the project gateway, then reused for all.
+    const probe = await startGateway('ours', supergraph, false);
+    try {
+      const pools = await buildPools(probe.url);
+      log(`pools: ${pools.cities.length} cities, ${pools.districts.length} districts, ${pools.communities.length} communities, ${pools.companies.length} companies, period ${pools.period}`);
+      const rnd = seededRandom(opts.seed);
+      const usable: OperationTemplate[] = [];
+      for (const op of W2_OPERATIONS) {
+        const t = Date.now();
+        const r = await gqlPost(probe.url, op.query, op.variables(pools, rnd));
+        const ms = Date.now() - t;
+        if (r.errors?.length || !r.data) excluded.push({ name: op.name, reason: r.errors?.[0]?.message ?? 'no data' });
+        else {
+          usable.push(op);
+          const again = Date.now();
+          await gqlPost(probe.url, op.query, op.variables(pools, rnd));
+          singleLatency[op.name] = Date.now() - again;
+          log(`probe ${op.name}: ${ms} ms cold, ${singleLatency[op.name]} ms warm (one request alone)`);
+        }
+      }
+      for (const e of excluded) log(`left out of W2: ${e.name}: ${e.reason}`);
+      if (!usable.length) throw new Error('no W2 operation runs against this stack');
+      const w1 = await gqlPost(probe.url, W1_OPERATION.query, W1_OPERATION.variables(pools, rnd));
+      if (w1.errors?.length) throw new Error(`W1 operation fails: ${w1.errors[0].message}`);
+      w1Bodies = [JSON.stringify({ query: W1_OPERATION.query, operationName: W1_OPERATION.name, variables: W1_OPERATION.variables(pools, rnd) })];
+      w2Bodies = Array.from({ length: 400 }, (_, i) => {
+        const op = usable[i % usable.length];
+        return JSON.stringify({ query: op.query, operationName: op.name, variables: op.variables(pools, rnd) });
+      });
+      log(`W2 mix: ${usable.map((o) => `${o.name} (§4.${o.domain})`).join(', ')}; ${new Set(w2Bodies).size} distinct requests`);
+    } finally {
+      await probe.stop();
+    }
+
+    for (const kind of opts.gateways) {
+      log(`starting ${LABEL[kind]}…`);
+      const gw = await startGateway(kind, supergraph, opts.pin);
+      try {
+        for (const workload of opts.workloads) {
+          const bodies = workload === 'W1' ? w1Bodies : w2Bodies;
+          if (opts.warmup > 0) await runLoad(gw.url, bodies, opts.warmup, opts.connections, opts.pin, opts.seed + 1);
+          subgraphs.reset();
+          const r = await runLoad(gw.url, bodies, opts.duration, opts.connections, opts.pin, opts.seed);
+          const t = subgraphs.totals();
+          const ops = Math.max(1, r.requests);
+          const row: Row = {
+            gateway: kind,
+            label: LABEL[kind],
+            workload,
+            rps: r.rps,
+            p50: r.p50,
+            p99: r.p99,
+            requests: r.requests,
+            failed: r.withErrors + r.errors + r.timeouts,
+            peakRssMb: peakRssMb(gw.child.pid),
+            fetchesPerOp: t.fetches / ops,
+            representationsPerOp: t.representations / ops,
+            uniqueRepresentationsPerOp: t.uniqueRepresentations / ops,
+            dbCommandsPerOp: t.dbCommands / ops,
+            perSubgraph: t.perSubgraph,
+            sampleError: r.sampleError,
+          };
+          rows.push(row);
+          log(
+            `${LABEL[kind]} ${workload}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ` +
+              `${row.fetchesPerOp.toFixed(2)} fetches/op, ${row.representationsPerOp.toFixed(2)} reps/op, ${row.dbCommandsPerOp.toFixed(2)} db/op, failed ${row.failed}` +
+              (row.sampleError ? ` (e.g. ${row.sampleError.slice(0, 160)})` : ''),
+          );
+        }
+        // VmHWM after both workloads: the gateway's peak over its whole life.
+        const peak = peakRssMb(gw.child.pid);
+        for (const row of rows) if (row.gateway === kind) row.peakRssMb = peak;
+      } finally {
+        await gw.stop();
+      }
+    }
+  } finally {
+    await subgraphs.stop();
+  }
+
+  const table = render(rows);
+  const targets = evaluateTargets(rows);
+  console.log('\n' + table + '\n');
+  console.log(targets.map((t) => `${t.met === null ? 'n/a ' : t.met ? 'MET ' : 'MISS'}  ${t.target}: ${t.detail}`).join('\n'));
+  const outDir = path.join(ROOT, 'bench-results');
+  mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `gateway-bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        when: new Date().toISOString(),
+        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, pinned: opts.pin },
+        options: opts,
+        wallSeconds: Math.round((Date.now() - started) / 1000),
+        excludedOperations: excluded,
+        singleRequestLatencyMs: singleLatency,
+        rows,
+        targets,
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(`\nresults: ${path.relative(ROOT, file)} (${Math.round((Date.now() - started) / 1000)} s)`);
+}
+
+function render(rows: Row[]): string {
+  const header = ['gateway', 'wl', 'RPS', 'p50 ms', 'p99 ms', 'peak RSS MB', 'fetches/op', 'reps/op', 'uniq reps/op', 'db cmds/op', 'failed', 'RPS vs stock', 'p99 vs stock', 'RPS vs hive', 'RPS vs hive-nodedup'];
+  const lines = [header];
+  const find = (g: GatewayKind, w: string) => rows.find((r) => r.gateway === g && r.workload === w);
+  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? `${(a / b).toFixed(2)}x` : '-');
+  for (const r of rows) {
+    lines.push([
+      r.label,
+      r.workload,
+      r.rps.toFixed(0),
+      String(r.p50),
+      String(r.p99),
+      r.peakRssMb === null ? '-' : String(r.peakRssMb),
+      r.fetchesPerOp.toFixed(2),
+      r.representationsPerOp.toFixed(2),
+      r.uniqueRepresentationsPerOp.toFixed(2),
+      r.dbCommandsPerOp.toFixed(2),
+      String(r.failed),
+      ratio(r.rps, find('stock', r.workload)?.rps),
+      ratio(r.p99, find('stock', r.workload)?.p99),
+      ratio(r.rps, find('hive', r.workload)?.rps),
+      ratio(r.rps, find('hive-nodedup', r.workload)?.rps),
+    ]);
+  }
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  const fmt = (l: string[]) => '| ' + l.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  return [fmt(lines[0]), '|' + widths.map((w, i) => (i < 2 ? ':' : '') + '-'.repeat(w + (i < 2 ? 1 : 1)) + (i < 2 ? '' : ':')).join('|') + '|', ...lines.slice(1).map(fmt)].join('\n');
+}
+
+function evaluateTargets(rows: Row[]) {
+  const find = (g: GatewayKind, w: string) => rows.find((r) => r.gateway === g && r.workload === w);
+  const out: { target: string; met: boolean | null; detail: string }[] = [];
+  const ours2 = find('ours', 'W2');
+  const stock2 = find('stock', 'W2');
+  out.push(
+    ours2 && stock2
+      ? { target: 'W2 RPS >= 1.3x stock', met: ours2.rps >= 1.3 * stock2.rps, detail: `${(ours2.rps / stock2.rps).toFixed(2)}x (${ours2.rps.toFixed(0)} vs ${stock2.rps.toFixed(0)})` }
+      : { target: 'W2 RPS >= 1.3x stock', met: null, detail: 'not measured' },
+  );
+  out.push(
+    ours2 && stock2
+      ? { target: 'W2 p99 <= 0.8x stock', met: ours2.p99 <= 0.8 * stock2.p99, detail: `${(ours2.p99 / stock2.p99).toFixed(2)}x (${ours2.p99} vs ${stock2.p99} ms)` }
+      : { target: 'W2 p99 <= 0.8x stock', met: null, detail: 'not measured' },
+  );
+  const ours1 = find('ours', 'W1');
+  const hive1 = find('hive', 'W1');
+  out.push(
+    ours1 && hive1
+      ? { target: 'W1 RPS >= Hive (dedup on)', met: ours1.rps >= hive1.rps, detail: `${(ours1.rps / hive1.rps).toFixed(2)}x (${ours1.rps.toFixed(0)} vs ${hive1.rps.toFixed(0)})` }
+      : { target: 'W1 RPS >= Hive (dedup on)', met: null, detail: 'not measured' },
+  );
+  const oursRows = rows.filter((r) => r.gateway === 'ours');
+  out.push({
+    target: 'representations per op = unique keys (project gateway)',
+    met: oursRows.length ? oursRows.every((r) => Math.abs(r.representationsPerOp - r.uniqueRepresentationsPerOp) < 1e-9) : null,
+    detail: oursRows.map((r) => `${r.workload} ${r.representationsPerOp.toFixed(2)} sent / ${r.uniqueRepresentationsPerOp.toFixed(2)} unique`).join('; '),
+  });
+  out.push({
+    target: 'DB commands per op <= subgraph fetches per op (project gateway)',
+    met: oursRows.length ? oursRows.every((r) => r.dbCommandsPerOp <= r.fetchesPerOp) : null,
+    detail: oursRows.map((r) => `${r.workload} ${r.dbCommandsPerOp.toFixed(2)} db / ${r.fetchesPerOp.toFixed(2)} fetches`).join('; '),
+  });
+  const rss = oursRows.map((r) => r.peakRssMb).filter((x): x is number => x !== null);
+  out.push({ target: 'project gateway peak RSS < 300 MB', met: rss.length ? Math.max(...rss) < 300 : null, detail: rss.length ? `${Math.max(...rss)} MB` : 'not measured' });
+  return out;
+}
+
+function log(line: string) {
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+function sleep(ms: number) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`bench failed: ${err instanceof Error ? err.stack : String(err)}`);
+    process.exit(1);
+  },
+);

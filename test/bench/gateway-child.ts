@@ -1,0 +1,53 @@
+/**
+ * One gateway under test, in its own process so its RSS is its own: `ours` (the project's gateway,
+ * gateway/server.ts) or `stock` (@apollo/gateway 2.14 with the default RemoteGraphQLDataSource on
+ * the same Apollo Server 5 + express 5 front). Usage: tsx gateway-child.ts <ours|stock> <supergraph>
+ * <port> [dedup=on|off]. Prints one JSON line {"url": …} once it serves.
+ */
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { disableApolloTelemetry } from '../../lib/config';
+
+disableApolloTelemetry();
+
+async function main() {
+  const [kind, supergraphPath, portArg, dedupArg] = process.argv.slice(2);
+  const port = Number(portArg);
+  if (kind === 'ours') {
+    const { createGatewayServer } = await import('../../gateway/server');
+    const { createLogger } = await import('../../lib/logger');
+    const dedup = dedupArg !== 'off';
+    const server = createGatewayServer({
+      supergraphPath,
+      logger: createLogger('gateway', 'warn'),
+      introspection: false,
+      // The load comes from one client address without tokens: lift the per-caller rate limit.
+      security: { rateLimitPerMinute: 1_000_000_000 },
+      tuning: { subgraph: { timeoutMs: 5000, dedupInflight: dedup, dedupRepresentations: dedup, retry: true } },
+    });
+    const running = await server.listen(port, '127.0.0.1');
+    console.log(JSON.stringify({ url: running.url }));
+    return;
+  }
+  if (kind === 'stock') {
+    const gateway = new ApolloGateway({ supergraphSdl: readFileSync(supergraphPath, 'utf8') });
+    const apollo = new ApolloServer({ gateway, introspection: false });
+    await apollo.start();
+    const app = express();
+    app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo));
+    const server = http.createServer(app);
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    console.log(JSON.stringify({ url: `http://127.0.0.1:${port}/graphql` }));
+    return;
+  }
+  throw new Error(`unknown gateway kind "${kind}"`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
