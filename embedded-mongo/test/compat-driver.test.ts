@@ -3,6 +3,7 @@
  * cursors, update forms, write-error shapes and loud refusals.
  */
 import { CommandStartedEvent, Decimal128, Long, MongoClient, ObjectId, Db } from 'mongodb';
+import { startEmbeddedMongo } from '../src/index';
 import { dbName, onEngine, startTarget, Target } from './helpers';
 
 let target: Target;
@@ -11,7 +12,7 @@ let db: Db;
 const started: CommandStartedEvent[] = [];
 
 beforeAll(async () => {
-  target = await startTarget({ cursorTimeoutMs: 300 });
+  target = await startTarget();
   client = new MongoClient(target.uri, { monitorCommands: true });
   client.on('commandStarted', (e) => started.push(e));
   await client.connect();
@@ -123,15 +124,22 @@ describe('cursors', () => {
     expect(started.some((e) => e.commandName === 'killCursors')).toBe(true);
   });
 
-  onEngine('idle cursors time out (configured 300 ms for tests)', async () => {
-    const c = db.collection('big');
-    const cur = c.find({}, { batchSize: 5 });
-    await cur.next();
-    expect((await engineStats()).openCursors).toBeGreaterThanOrEqual(1);
-    await new Promise((r) => setTimeout(r, 800));
-    const err = await cur.toArray().catch((e) => e);
-    expect(err.code).toBe(43);
-    expect((await engineStats()).openCursors).toBe(0);
+  onEngine('idle cursors time out (a separate engine with a 200 ms timeout)', async () => {
+    const engine = await startEmbeddedMongo({ cursorTimeoutMs: 200 });
+    const cl = await MongoClient.connect(engine.uri);
+    try {
+      const c = cl.db('t').collection('big');
+      await c.insertMany(Array.from({ length: 50 }, (_, i) => ({ i })));
+      const cur = c.find({}, { batchSize: 5 });
+      await cur.next();
+      await new Promise((r) => setTimeout(r, 1000));
+      const err = await cur.toArray().catch((e) => e);
+      expect(err.code).toBe(43);
+      expect((await cl.db('t').command({ embeddedEngineStats: 1 })).openCursors).toBe(0);
+    } finally {
+      await cl.close();
+      await engine.stop();
+    }
   });
 });
 
