@@ -11,11 +11,13 @@ import { createFormatError } from '../lib/errors';
 
 export const GATEWAY_PUBLIC_CODES = new Set(['SUBGRAPH_UNAVAILABLE', 'OPERATION_NOT_IN_SAFELIST']);
 
-/** URLs, IPv4/IPv6 literals, host:port pairs, `localhost` and errno names (ECONNREFUSED, …). */
-const LEAK = /[a-z][a-z0-9+.-]*:\/\/|\b\d{1,3}(?:\.\d{1,3}){3}\b|\[[0-9a-f:]+\]|\blocalhost\b|\b[\w.-]+:\d{2,5}\b|\bE[A-Z]{2,}[A-Z_]*\b|\berrno\b/i;
+/** URLs, IPv4/IPv6 literals, host:port pairs, `localhost` and the word errno (any case). */
+const LEAK = /[a-z][a-z0-9+.-]*:\/\/|\b\d{1,3}(?:\.\d{1,3}){3}\b|\[[0-9a-f:]*:[0-9a-f:]*\]|\blocalhost\b|\b[\w.-]+:\d{2,5}\b|\berrno\b/i;
+/** errno names (ECONNREFUSED, ETIMEDOUT, EAI_AGAIN, …): upper case only, so "elderly" is no errno. */
+const ERRNO = /\bE[A-Z]{2,}(?:_[A-Z]+)*\b/;
 
 export function leaksAddress(message: string): boolean {
-  return LEAK.test(message);
+  return LEAK.test(message) || ERRNO.test(message);
 }
 
 export function createGatewayFormatError(onMasked?: (error: unknown) => void) {

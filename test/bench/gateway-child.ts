@@ -26,8 +26,10 @@ async function main() {
       logger: createLogger('gateway', 'warn'),
       introspection: false,
       // The load comes from one client address without tokens: lift the per-caller rate limit.
+      // Subgraph deadline: generous (30 s) so throughput is compared on answered requests, as the
+      // anchors have no deadline at all; the production default stays 1.5 s.
       security: { rateLimitPerMinute: 1_000_000_000 },
-      tuning: { subgraph: { timeoutMs: 5000, dedupInflight: dedup, dedupRepresentations: dedup, retry: true } },
+      tuning: { subgraph: { timeoutMs: 30000, dedupInflight: dedup, dedupRepresentations: dedup, retry: true } },
     });
     const running = await server.listen(port, '127.0.0.1');
     console.log(JSON.stringify({ url: running.url }));

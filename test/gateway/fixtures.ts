@@ -26,6 +26,8 @@ export interface FixtureControls {
   mode: 'ok' | 'garbage' | 'json-array';
   /** The next N /graphql requests get a bare 503. */
   failNext: number;
+  /** When set, /graphql answers only once this settles. */
+  gate?: Promise<void>;
 }
 
 export interface FixtureCounters {
@@ -151,6 +153,7 @@ async function startFixture(name: string, typeDefs: DocumentNode, resolvers: (c:
     counters.requests++;
     counters.bodies.push({ query: req.body?.query, variables: req.body?.variables });
     if (controls.delayMs) await new Promise((r) => setTimeout(r, controls.delayMs));
+    if (controls.gate) await controls.gate;
     if (res.destroyed) return;
     if (controls.failNext > 0) {
       controls.failNext--;

@@ -34,6 +34,17 @@ async function startGateway(fx: Fixtures, tuning: Partial<GatewayTuning> = {}) {
   return { server, running, base: running.url.replace(/\/graphql$/, '') };
 }
 
+/** Resolves once the gateway's data source for `name` has been asked `n` more times (or after 5 s). */
+function untilAsked(gw: { server: { features: { dataSources: Map<string, { stats: { requests: number } }> } } }, name: string, n: number) {
+  const stats = gw.server.features.dataSources.get(name)!.stats;
+  const target = stats.requests + n;
+  const deadline = Date.now() + 5000;
+  return new Promise<void>((resolve) => {
+    const tick = () => (stats.requests >= target || Date.now() > deadline ? resolve() : setTimeout(tick, 5));
+    tick();
+  });
+}
+
 /** Anything that could tell a client where a subgraph lives. */
 function expectNoAddresses(body: unknown, ports: number[]) {
   const text = JSON.stringify(body);
@@ -61,7 +72,7 @@ describe('gateway data source', () => {
   beforeEach(() => {
     for (const s of [fx.accounts, fx.reviews]) {
       s.resetCounters();
-      Object.assign(s.controls, { delayMs: 0, mode: 'ok', failNext: 0 });
+      Object.assign(s.controls, { delayMs: 0, mode: 'ok', failNext: 0, gate: undefined });
     }
   });
 
@@ -87,7 +98,8 @@ describe('gateway data source', () => {
   test('identical concurrent operations cause one subgraph fetch', async () => {
     await gql(gw.running.url, 'query Users { users { id name } }'); // plan cached: steady state
     fx.accounts.resetCounters();
-    fx.accounts.controls.delayMs = 300;
+    // The subgraph holds its answer until all 20 operations have reached the data source.
+    fx.accounts.controls.gate = untilAsked(gw, 'accounts', 20);
     const results = await Promise.all(Array.from({ length: 20 }, () => gql(gw.running.url, 'query Users { users { id name } }')));
     for (const r of results) expect(r.data).toEqual({ users: fx_users() });
     expect(fx.accounts.counters.requests).toBe(1);
@@ -97,7 +109,7 @@ describe('gateway data source', () => {
     await gql(gw.running.url, '{ users { id } }');
     fx.accounts.resetCounters();
     const [a, b] = [await token('bureau-a'), await token('bureau-b')];
-    fx.accounts.controls.delayMs = 200;
+    fx.accounts.controls.gate = untilAsked(gw, 'accounts', 3);
     const res = await Promise.all([
       gql(gw.running.url, '{ users { id } }', undefined, { authorization: a }),
       gql(gw.running.url, '{ users { id } }', undefined, { authorization: b }),
@@ -336,3 +348,19 @@ function fx_users() {
     { id: 'u4', name: expect.any(String) },
   ];
 }
+
+describe('address detection', () => {
+  test.each([
+    ['request to http://127.0.0.1:4101/graphql failed', true],
+    ['connect ECONNREFUSED', true],
+    ['getaddrinfo EAI_AGAIN properties.internal', true],
+    ['socket to properties:4001 closed', true],
+    ['localhost refused', true],
+    ['subgraph "elderly" is unavailable: it did not answer within 1500 ms', false],
+    ['subgraph "renovation" is unavailable: it could not be reached', false],
+    ['community not found', false],
+    ['ELDERLY register closed for maintenance', true],
+  ])('%s → leaks: %s', (message, leaks) => {
+    expect(leaksAddress(message)).toBe(leaks);
+  });
+});
