@@ -32,7 +32,8 @@ async function main(): Promise<number> {
   for (const n of res.notes) console.log(`  ${n}`);
   for (const w of res.warnings) console.warn(`warning: ${w}`);
   for (const e of res.errors) console.error(`error: ${e}`);
-  console.log(res.ok ? 'schema:check passed' : `schema:check FAILED with ${res.errors.length} error(s)`);
+  if (res.ok) console.log('schema:check passed');
+  else console.error(`schema:check FAILED with ${res.errors.length} error(s)`);
   return res.ok ? 0 : 1;
 }
 

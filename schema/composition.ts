@@ -199,7 +199,9 @@ class Locator {
       const source = node.loc?.source?.name;
       if (!source || !this.files.has(source)) continue;
       subgraphs.add(source);
-      const line = node.loc ? lineOf(node.loc.source.body, node.loc.start) : undefined;
+      // The line of the element's name, not of its description above it.
+      const named = (node as { name?: { loc?: { start: number } } }).name?.loc?.start ?? node.loc?.start;
+      const line = node.loc && named !== undefined ? lineOf(node.loc.source.body, named) : undefined;
       locations.push(`${this.files.get(source)}${line ? `:${line}` : ''} (${source})`);
       const c = this.coordinateAt(source, node.loc!.start);
       if (c) coords.add(c);
