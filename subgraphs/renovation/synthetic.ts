@@ -2,7 +2,8 @@
  * Synthetic renovation data for the synthetic-city generator (DOMAIN.md §5.3), deterministic from a
  * seed: every 小区 draws from its own PRNG stream (seed × id), so the result does not depend on
  * chunking or order. Rows are flagged `synthetic: true` and replaced per chunk (delete + insertMany),
- * so a rerun with the same input writes the same rows without duplicates.
+ * so a rerun with the same input writes the same rows without duplicates. Bulk rows leave out
+ * fields that hold their model default (null, false, []), which the engine stores faster.
  *
  * - Old 小区: a project with probability 0.25 in each year 2021-2025; budget ≈ households × ¥2.7万 ×
  *   lognormal; funding mix central 35% / local 35% / residents 5% / utilities 10% / property company
@@ -257,6 +258,16 @@ function facilitiesFor(c: SyntheticCommunity, r: Rng, upgraded: Map<string, { pr
   });
 }
 
+/** Drops null, false and empty-array fields (the models' defaults) to keep bulk rows small. */
+function compact(doc: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc)) {
+    if (v === null || v === false || (Array.isArray(v) && v.length === 0)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
 /**
  * Generates the renovation rows of the given 小区, chunk by chunk (bounded memory), and returns the
  * number of documents written.
@@ -282,8 +293,8 @@ export async function seedSynthetic(conn: Connection, communities: SyntheticComm
     }
     await projects.deleteMany({ synthetic: true, communityIds: { $in: ids } });
     await facilities.deleteMany({ synthetic: true, communityId: { $in: ids } });
-    if (p.length) await projects.insertMany(p as never[], { ordered: false });
-    if (f.length) await facilities.insertMany(f as never[], { ordered: false });
+    if (p.length) await projects.insertMany(p.map(compact) as never[], { ordered: false });
+    if (f.length) await facilities.insertMany(f.map(compact) as never[], { ordered: false });
     written += p.length + f.length;
   }
   return written;

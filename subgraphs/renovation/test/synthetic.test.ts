@@ -60,7 +60,7 @@ describe('seedSynthetic', () => {
     for (const p of projects) {
       expect(Number.isSafeInteger(p.budgetFen)).toBe(true);
       expect(p.fundingSources.reduce((s: number, f: any) => s + f.amountFen, 0)).toBe(p.budgetFen);
-      for (const s of p.spends) {
+      for (const s of p.spends ?? []) {
         const f = p.fundingSources.find((x: any) => x.type === s.type);
         expect(s.amountFen).toBeLessThanOrEqual(f.amountFen);
       }
@@ -118,5 +118,23 @@ describe('seedSynthetic', () => {
     const jsLate = nanjing.filter((p) => p.hasLateDoneMilestone || (p.earliestOpenPlannedAt != null && p.earliestOpenPlannedAt < now)).length;
     expect(s.lateProjects).toBe(jsLate);
     expect(res.data!.late.totalCount).toBe(s.lateProjects);
+  });
+
+  it('resolves every field of synthetic rows (compact bulk rows read back with their defaults)', async () => {
+    const p = projects.find((x) => x.spends?.length) ?? projects[0];
+    const res = await gql(
+      sg.url,
+      `query($id: ID!, $r: [_Any!]!) { renovationProject(id: $id) { id sponsor status budget { fen } spendToDate { fen } late acceptance { result }
+          fundingSources { type confirmed spent { fen } } milestones { type done late } items { class cost { fen } } contractor { name } scope { households } }
+        _entities(representations: $r) { ... on Community { renovationSummary { projects latestProjectYear } facilities { type condition quantityApprox history { condition } sourceProject { id } } } } }`,
+      { id: p._id, r: [{ __typename: 'Community', id: p.communityIds[0] }] },
+    );
+    expect(res.errors).toBeUndefined();
+    const got = res.data!.renovationProject;
+    expect(got).toMatchObject({ id: p._id, status: p.status, budget: { fen: p.budgetFen } });
+    expect(got.milestones).toHaveLength(6);
+    const community = res.data!._entities[0];
+    expect(community.renovationSummary.projects).toBe(projects.filter((x) => x.communityIds[0] === p.communityIds[0]).length);
+    expect(community.facilities.length).toBeGreaterThanOrEqual(8);
   });
 });
