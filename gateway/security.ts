@@ -127,3 +127,13 @@ export function createRateLimiter(limit: number, windowMs: number) {
     },
   };
 }
+
+/**
+ * `@apollo/gateway` refuses a supergraph that links `for: SECURITY` features it cannot enforce
+ * (`@authenticated`, `@requiresScopes`, `@policy`). Here every subgraph enforces them itself, so the
+ * gateway loads the supergraph with that purpose marker removed; the committed supergraph keeps
+ * it (Apollo Router enforces it as well).
+ */
+export function supergraphForGateway(sdl: string): string {
+  return sdl.replace(/(@link\(url: "https:\/\/specs\.apollo\.dev\/(?:authenticated|requiresScopes|policy)\/v[\d.]+")\s*,\s*for: SECURITY\s*\)/g, '$1)');
+}

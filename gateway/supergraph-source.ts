@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, unwatchFile, watch, watchFile, type FSWatcher } from 'node:fs';
+import { supergraphForGateway } from './security';
 import path from 'node:path';
 import type { SupergraphManager } from '@apollo/gateway';
 import { parse } from 'graphql';
@@ -72,7 +73,8 @@ export function readSupergraphFile(file: string): string {
     throw new Error(`supergraph ${file} does not parse: ${(e as Error).message}`);
   }
   if (!sdl.includes('https://specs.apollo.dev/join/')) throw new Error(`${file} is not a supergraph (no join spec @link)`);
-  return sdl;
+  // Authorization directives are enforced by the subgraphs (gateway/security.ts).
+  return supergraphForGateway(sdl);
 }
 
 const hashOf = (sdl: string) => createHash('sha256').update(sdl).digest('hex').slice(0, 12);
