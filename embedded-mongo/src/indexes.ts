@@ -28,6 +28,11 @@ export interface KeyEntry {
 
 type RidSet = number | Set<number>;
 
+/** First-field values of a multikey document (kept apart from a stored array value). */
+class MultiValues {
+  constructor(readonly values: unknown[]) {}
+}
+
 function addRid(map: Map<string, RidSet>, key: string, rid: number): void {
   const cur = map.get(key);
   if (cur === undefined) map.set(key, rid);
@@ -92,7 +97,7 @@ export class Index {
   /** sorted (value, rid) pairs of the first field, rebuilt lazily after writes */
   private sorted: { v: unknown; rid: number }[] | null = null;
   /** rid -> first-field values, to rebuild `sorted` */
-  private readonly firstVals = new Map<number, unknown[]>();
+  private readonly firstVals = new Map<number, unknown>();
   multikey = false;
   /** Set for single-field indexes on a top-level field (enables a fast path in entries()). */
   private readonly simpleField: string | null;
@@ -169,14 +174,13 @@ export class Index {
   add(doc: Doc, rid: number, precomputed?: KeyEntry[] | null): void {
     const entries = precomputed === undefined ? this.entries(doc) : precomputed;
     if (!entries) return;
-    const firsts: unknown[] = [];
     for (const e of entries) {
       addRid(this.map, e.key, rid);
       if (this.firstMap) addRid(this.firstMap, keyOf(e.first), rid);
-      firsts.push(e.first);
     }
     if (entries.length > 1 || Array.isArray(getPath(doc, this.firstField))) this.multikey = true;
-    this.firstVals.set(rid, firsts);
+    // one value per doc in the common case; several (multikey) wrapped so they stay distinct
+    this.firstVals.set(rid, entries.length === 1 ? entries[0].first : new MultiValues(entries.map((e) => e.first)));
     this.sorted = null;
   }
 
@@ -210,7 +214,10 @@ export class Index {
   private getSorted(): { v: unknown; rid: number }[] {
     if (!this.sorted) {
       const arr: { v: unknown; rid: number }[] = [];
-      for (const [rid, vals] of this.firstVals) for (const v of vals) arr.push({ v, rid });
+      for (const [rid, val] of this.firstVals) {
+        if (val instanceof MultiValues) for (const v of val.values) arr.push({ v, rid });
+        else arr.push({ v: val, rid });
+      }
       arr.sort((a, b) => compareValues(a.v, b.v) || a.rid - b.rid);
       this.sorted = arr;
     }
