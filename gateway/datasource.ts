@@ -82,10 +82,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<Ctx> {
     url: string,
     policy: Partial<SubgraphPolicy> = {},
     budget: RetryBudget = new RetryBudget(),
+    /** Shared keep-alive client (a supergraph reload reuses the connections of the same URL). */
+    client: SubgraphClient = new SubgraphClient(url),
   ) {
     super({ url });
     this.policy = { ...DEFAULT_SUBGRAPH_POLICY, ...policy };
-    this.client = new SubgraphClient(url);
+    this.client = client;
     this.budget = budget;
   }
 

@@ -10,7 +10,7 @@ import { SubgraphDataSource } from './datasource';
 import { createGatewayFormatError } from './errors';
 import { responseCachePlugin, type ResponseCacheStats } from './response-cache';
 import { PersistedQueryStore, loadManifest, safelistPlugin, type Manifest } from './safelist';
-import { RetryBudget } from './subgraph-client';
+import { RetryBudget, SubgraphClient } from './subgraph-client';
 import { resolveTuning, type GatewayTuning } from './tuning';
 
 export interface GatewayFeatures {
@@ -35,6 +35,7 @@ export function createGatewayFeatures(partial: Partial<GatewayTuning> | undefine
   const tuning = resolveTuning(partial);
   const budget = new RetryBudget(tuning.retryBudgetPercent);
   const dataSources = new Map<string, SubgraphDataSource>();
+  const clients = new Map<string, SubgraphClient>();
   const manifest = tuning.safelistFile ? loadManifest(tuning.safelistFile) : undefined;
   const cache = tuning.responseCacheMaxTtlSeconds > 0 ? responseCachePlugin({ maxTtlSeconds: tuning.responseCacheMaxTtlSeconds }) : undefined;
   return {
@@ -44,8 +45,11 @@ export function createGatewayFeatures(partial: Partial<GatewayTuning> | undefine
     responseCacheStats: cache?.stats,
     createDataSource(name, url) {
       const policy = { ...tuning.subgraph, timeoutMs: tuning.subgraphTimeoutsMs[name] ?? tuning.subgraph.timeoutMs };
-      const ds = new SubgraphDataSource(name, url, policy, budget);
-      dataSources.get(name)?.close();
+      // A supergraph reload builds new data sources while old ones may still be answering:
+      // connections are kept per URL and shared, and only closed with the gateway.
+      let client = clients.get(url);
+      if (!client) clients.set(url, (client = new SubgraphClient(url)));
+      const ds = new SubgraphDataSource(name, url, policy, budget, client);
       dataSources.set(name, ds);
       return ds;
     },
@@ -56,7 +60,8 @@ export function createGatewayFeatures(partial: Partial<GatewayTuning> | undefine
     },
     plugins: [...(manifest ? [safelistPlugin(manifest)] : []), ...(cache ? [cache] : [])],
     close() {
-      for (const ds of dataSources.values()) ds.close();
+      for (const client of clients.values()) client.close();
+      clients.clear();
     },
   };
 }
