@@ -152,7 +152,4 @@ describe('a subgraph configured for production keys (JWKS URL)', () => {
     const r = await q(url, PHONE, bearer(t));
     expect(r.status).toBe(401);
   });
-    const r = await q(url, PHONE, bearer(t));
-    expect(r.status).toBe(401);
-  });
 });
