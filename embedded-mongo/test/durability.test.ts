@@ -124,7 +124,7 @@ d('durability', () => {
       b.child.once('exit', r);
       b.child.kill('SIGINT');
     });
-  }, 30_000);
+  }, 120_000);
 
   test('crash: kill -9 during acknowledged writes, torn tail cut, all acked writes present, unique index holds', async () => {
     const dir = tmpDir();
@@ -197,5 +197,5 @@ d('durability', () => {
     const again = await startEmbeddedMongo({ dbPath: dir });
     expect(again.recovery).toMatchObject({ records: 0, truncatedBytes: 0 });
     await again.stop();
-  }, 60_000);
+  }, 120_000);
 });
