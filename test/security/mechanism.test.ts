@@ -1,0 +1,149 @@
+/**
+ * The shared enforcement mechanism on the fixture subgraph, through a real gateway: personal data
+ * answers null + an error to callers without the right scope or outside their area, hidden rows
+ * answer like missing ones, aggregates are suppressed below 5 without individual-level access,
+ * every personal-data read is audited once per request.
+ */
+import { auditModel } from '../../lib/auth/audit';
+import { startFixtureStack, token, bearer, q, codes, type FixtureStack } from './helpers';
+
+let fx: FixtureStack;
+let t: Record<string, string>;
+beforeAll(async () => {
+  fx = await startFixtureStack({ security: { rateLimitPerMinute: 10_000 } });
+  const a = fx.auth;
+  t = {
+    admin: await token(a, { role: 'CITY_ADMIN' }),
+    civil: await token(a, { role: 'CIVIL_AFFAIRS' }),
+    housing: await token(a, { role: 'HOUSING_BUREAU' }),
+    teamA: await token(a, { role: 'CARE_TEAM', team: 'ct_a' }),
+    teamB: await token(a, { role: 'CARE_TEAM', team: 'ct_b' }),
+    street104: await token(a, { role: 'STREET_STAFF', district: '320104', street: '320104001' }),
+    streetOther: await token(a, { role: 'STREET_STAFF', street: '320113002' }),
+    company: await token(a, { role: 'PROPERTY_COMPANY', company: '91320100MA1TEST01X' }),
+    partner: await token(a, { role: 'PARTNER', partner: 'meals' }),
+  };
+});
+afterAll(async () => fx?.stop());
+
+const audits = () => auditModel(fx.conn).find({}).lean().exec();
+
+describe('personal data', () => {
+  test('a care team reads its own elder; another team gets the same answer as for a missing id', async () => {
+    const mine = await q(fx.gatewayUrl, '{ elder(id: "el_a1") { id phone } }', bearer(t.teamA));
+    expect(mine.data.elder).toEqual({ id: 'el_a1', phone: '13800000001' });
+    const hidden = await q(fx.gatewayUrl, '{ elder(id: "el_a1") { id phone } }', bearer(t.teamB));
+    const missing = await q(fx.gatewayUrl, '{ elder(id: "el_zz") { id phone } }', bearer(t.teamB));
+    expect(hidden).toEqual(missing);
+    expect(hidden.data).toEqual({ elder: null });
+    expect(hidden.errors).toBeUndefined();
+  });
+
+  test('lists are filtered to the caller’s rows', async () => {
+    const a = await q(fx.gatewayUrl, '{ elders { id } }', bearer(t.teamA));
+    expect(a.data.elders.map((e: { id: string }) => e.id)).toEqual(['el_a1', 'el_a2']);
+    const s = await q(fx.gatewayUrl, '{ elders { id } }', bearer(t.streetOther));
+    expect(s.data.elders.map((e: { id: string }) => e.id)).toEqual(['el_b1']);
+    const all = await q(fx.gatewayUrl, '{ elders { id } }', bearer(t.civil));
+    expect(all.data.elders).toHaveLength(3);
+  });
+
+  test('a bureau without the elderly scopes gets null + FORBIDDEN per personal field, never the value', async () => {
+    const r = await q(fx.gatewayUrl, '{ elder(id: "el_a1") { id ageBand name phone } }', bearer(t.housing));
+    expect(r.data.elder).toEqual({ id: 'el_a1', ageBand: '80_89', name: null, phone: null });
+    expect(codes(r)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    expect(JSON.stringify(r)).not.toContain('1380000');
+  });
+
+  test('street staff read personal but not sensitive data in their area', async () => {
+    const r = await q(fx.gatewayUrl, '{ elder(id: "el_a1") { phone healthNotes } }', bearer(t.street104));
+    expect(r.data.elder).toEqual({ phone: '13800000001', healthNotes: null });
+    expect(codes(r)).toEqual(['FORBIDDEN']);
+    expect(r.errors![0]!.path).toEqual(['elder', 'healthNotes']);
+  });
+
+  test('entities fetched through _entities are row-scoped too (hidden = null)', async () => {
+    const rep = { query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Elder { id phone } } }', variables: { r: [{ __typename: 'Elder', id: 'el_a1' }, { __typename: 'Elder', id: 'el_b1' }] } };
+    const res = await fetch(fx.subgraphUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(t.teamA) }, body: JSON.stringify(rep) });
+    const body = (await res.json()) as { data: { _entities: unknown[] } };
+    expect(body.data._entities).toEqual([{ id: 'el_a1', phone: '13800000001' }, null]);
+  });
+});
+
+describe('aggregates and k-anonymity', () => {
+  test('counts below 5 are suppressed for callers without individual-level access', async () => {
+    const query = '{ elderCount(communityId: "cm_320104_0001") }';
+    expect((await q(fx.gatewayUrl, query)).data.elderCount).toBeNull();
+    expect((await q(fx.gatewayUrl, query, bearer(t.housing))).data.elderCount).toBeNull();
+    expect((await q(fx.gatewayUrl, query, bearer(t.teamA))).data.elderCount).toBeNull(); // row-limited
+    expect((await q(fx.gatewayUrl, query, bearer(t.civil))).data.elderCount).toBe(2);
+  });
+});
+
+describe('mutations', () => {
+  test.each([
+    ['civil', true],
+    ['teamA', true],
+    ['housing', false],
+    ['partner', false],
+  ])('%s recording a visit: allowed=%s', async (who, allowed) => {
+    const r = await q(fx.gatewayUrl, 'mutation { recordVisit(elderId: "el_a1") }', bearer(t[who]!));
+    if (allowed) expect(r.data.recordVisit).toBe(true);
+    else {
+      expect(r.data?.recordVisit ?? null).toBeNull();
+      expect(codes(r)).toEqual(['FORBIDDEN']);
+    }
+  });
+
+  test('anonymous callers cannot write', async () => {
+    const before = fx.visits.length;
+    const r = await q(fx.gatewayUrl, 'mutation { recordVisit(elderId: "el_a1") }');
+    expect(codes(r)).toEqual(['UNAUTHENTICATED']);
+    expect(fx.visits.length).toBe(before);
+  });
+});
+
+describe('audit log', () => {
+  test('reading an elder’s phone as a care team leaves exactly one record with the right fields; aggregates leave none', async () => {
+    await auditModel(fx.conn).collection.deleteMany({}); // test set-up only: the model itself refuses deletes
+    const requestId = 'req-audit-1';
+    const r = await q(fx.gatewayUrl, '{ elder(id: "el_a1") { id name phone } }', { ...bearer(t.teamA), 'x-request-id': requestId });
+    expect(r.errors).toBeUndefined();
+    let docs = await audits();
+    expect(docs).toHaveLength(1);
+    expect(docs[0]).toMatchObject({ subgraph: 'elderly', requestId, subject: 'care_team:ct_a', role: 'CARE_TEAM', reads: [{ type: 'Elder', id: 'el_a1', fields: ['name', 'phone'] }] });
+    expect(docs[0]!.at).toBeInstanceOf(Date);
+
+    await q(fx.gatewayUrl, '{ elderCount(communityId: "cm_320104_0001") elders { id ageBand } }', bearer(t.civil));
+    docs = await audits();
+    expect(docs).toHaveLength(1);
+  });
+
+  test('a list of many residents is one insert per request', async () => {
+    await auditModel(fx.conn).collection.deleteMany({});
+    await q(fx.gatewayUrl, '{ elders { id phone healthNotes } }', bearer(t.civil));
+    const docs = await audits();
+    expect(docs).toHaveLength(1);
+    expect(docs[0]!.reads.map((x) => x.id)).toEqual(['el_a1', 'el_a2', 'el_b1']);
+  });
+
+  test('denied reads are not audited as reads', async () => {
+    await auditModel(fx.conn).collection.deleteMany({});
+    await q(fx.gatewayUrl, '{ elder(id: "el_a1") { phone } }', bearer(t.housing));
+    expect(await audits()).toHaveLength(0);
+  });
+
+  test('the audit log is append-only and only the city administrator may query it', async () => {
+    await expect(auditModel(fx.conn).deleteMany({}).exec()).rejects.toThrow(/append-only/);
+    await expect(auditModel(fx.conn).updateOne({}, { subject: 'x' }).exec()).rejects.toThrow(/append-only/);
+    await q(fx.gatewayUrl, '{ elder(id: "el_b1") { phone } }', bearer(t.teamB));
+    const query = '{ elderlyAuditLog(recordId: "el_b1") { subject role requestId reads { type id fields } } }';
+    const admin = await q(fx.gatewayUrl, query, bearer(t.admin));
+    expect(admin.data.elderlyAuditLog[0]).toMatchObject({ subject: 'care_team:ct_b', role: 'CARE_TEAM', reads: [{ type: 'Elder', id: 'el_b1', fields: ['phone'] }] });
+    for (const who of ['civil', 'teamB', 'street104']) {
+      const r = await q(fx.gatewayUrl, query, bearer(t[who]!));
+      expect(codes(r)).toEqual(['FORBIDDEN']);
+    }
+    expect(codes(await q(fx.gatewayUrl, query))).toEqual(['UNAUTHENTICATED']);
+  });
+});
