@@ -85,6 +85,8 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
     gateway,
     introspection,
     includeStacktraceInErrorResponses: false,
+    // Entry points own SIGINT/SIGTERM and stop every service in order.
+    stopOnTerminationSignals: false,
     ...features.serverConfig,
     csrfPrevention: security.apollo.csrfPrevention,
     allowBatchedHttpRequests: security.apollo.allowBatchedHttpRequests,

@@ -70,6 +70,8 @@ export function createSubgraphServer<TContext extends BaseContext>(
   const apollo = new ApolloServer<TContext>({
     schema,
     includeStacktraceInErrorResponses: false,
+    // Entry points own SIGINT/SIGTERM and stop every service in order.
+    stopOnTerminationSignals: false,
     formatError: createFormatError((err) => opts.logger.error({ err }, 'masked error')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

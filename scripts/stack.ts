@@ -49,9 +49,13 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
   const logger = createLogger('stack', opts.logLevel ?? 'info');
   const host = opts.host ?? '127.0.0.1';
   const mods = opts.subgraphs ?? SUBGRAPHS;
-  const stops: (() => Promise<void>)[] = [];
+  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  const onStop = (name: string, stop: () => Promise<void>) => stops.push({ name, stop });
   const stopAll = async () => {
-    for (const s of stops.reverse()) await s().catch((err) => logger.error({ err }, 'error while stopping'));
+    for (const s of stops.reverse()) {
+      logger.debug({ step: s.name }, 'stopping');
+      await s.stop().catch((err) => logger.error({ err, step: s.name }, 'error while stopping'));
+    }
   };
   try {
     let engineUri: string | undefined;
@@ -59,13 +63,13 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
     if (needsEngine) {
       const engine = await startEmbeddedMongo({ port: 0, dbPath: opts.dbPath ?? undefined });
       engineUri = engine.uri;
-      stops.push(() => engine.stop());
+      onStop('embedded engine', () => engine.stop());
     }
     const conns = new Map<string, Connection>();
     for (const mod of mods) {
       const uri = opts.mongoUriFor?.(mod.name) ?? engineUri!;
       const conn = await connectDatabase({ uri, dbName: dbNameFor(mod.name), monitorCommands: opts.monitorCommands });
-      stops.push(() => conn.close());
+      onStop(`${mod.name} database connection`, () => conn.close());
       conns.set(mod.name, conn);
     }
     const servers = [];
@@ -83,7 +87,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
     const subgraphs: RunningStack['subgraphs'] = [];
     for (const { mod, server, conn } of servers) {
       const running = await server.listen(opts.subgraphPort?.(mod) ?? 0, host);
-      stops.push(() => running.close());
+      onStop(`${mod.name} subgraph`, () => running.close());
       subgraphs.push({ name: mod.name, url: running.url, conn, close: running.close });
     }
     const gateway = createGatewayServer({
@@ -94,7 +98,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       tuning: opts.gatewayTuning,
     });
     const gw = await gateway.listen(opts.gatewayPort ?? 0, host);
-    stops.push(() => gw.close());
+    onStop('gateway', () => gw.close());
     return { gatewayUrl: gw.url, engineUri, subgraphs, logger, stop: stopAll };
   } catch (err) {
     await stopAll();
