@@ -108,3 +108,6 @@ export async function seedElderly(m: Models): Promise<number> {
   n += await upsertAll(m.ServiceProvider, demoServiceProviders);
   return n;
 }
+
+/** Synthetic rows for the synthetic city (see seed-synthetic.ts). */
+export { seedSynthetic, type SyntheticCommunity, type SyntheticOptions } from './seed-synthetic';

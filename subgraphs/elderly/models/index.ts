@@ -83,6 +83,8 @@ const residentSchema = new Schema(
     ageBand: { type: String, enum: AGE_BANDS, required: true },
     livingArrangement: { type: String, enum: LIVING_ARRANGEMENTS, required: true },
     difficultyFlags: { type: [String], enum: DIFFICULTY_FLAGS, default: [] },
+    /** difficultyFlags is not empty (kept by every write, so aggregates group on a plain field). */
+    hasDifficulty: { type: Boolean, default: false },
     // ---- visit plan ----
     /** Tier given by the rule (services/risk.ts). */
     derivedRiskTier: { type: String, enum: RISK_TIERS, required: true },

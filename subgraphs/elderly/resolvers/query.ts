@@ -1,6 +1,5 @@
 import { badInput } from '../../../lib/errors';
 import type { QueryResolvers } from '../__generated__/resolvers-types';
-import { statsKey } from '../loaders';
 
 const AREA_CODE = /^\d{6}$/;
 const MAX_PAGE = 500;
@@ -73,7 +72,7 @@ export const Query: QueryResolvers = {
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.docs.length ? cursorOf(page.docs[page.docs.length - 1]) : null },
     };
   },
-  visitCoverage: async (_p, { cityCode, districtCode, below, first, after }, { repo, loaders }) => {
+  visitCoverage: async (_p, { cityCode, districtCode, below, first, after }, { repo }) => {
     if ((cityCode == null) === (districtCode == null)) throw badInput('cityCode', 'give exactly one of cityCode or districtCode');
     const level = cityCode != null ? 'CITY' : 'DISTRICT';
     const code = checkAreaCode((cityCode ?? districtCode)!, cityCode != null ? 'cityCode' : 'districtCode');
@@ -86,8 +85,7 @@ export const Query: QueryResolvers = {
       if (!Number.isInteger(skip) || skip < 1) throw badInput('after', 'not a cursor returned by this list');
     }
     const page = await repo.coverage(level, code, threshold, skip, size);
-    // The rows carry their figures: prime the stats loader so elderlyStats costs no extra query.
-    for (const row of page.rows) loaders.stats.prime(statsKey('COMMUNITY', row.communityId), row);
+    // elderlyStats of the page's rows: one batched aggregation through the stats loader.
     return {
       edges: page.rows.map((node, i) => ({ cursor: encode(String(skip + i + 1)), node })),
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.rows.length ? encode(String(skip + page.rows.length)) : null },

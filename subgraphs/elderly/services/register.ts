@@ -124,6 +124,7 @@ export async function registerResident(repo: Repository, input: RegisterInput): 
     ageBand,
     livingArrangement,
     difficultyFlags,
+    hasDifficulty: difficultyFlags.length > 0,
     derivedRiskTier,
     riskTierOverride: override,
     riskTierOverrideReason: overrideReason,
@@ -254,7 +255,7 @@ export async function updateCircumstances(repo: Repository, input: Circumstances
   const derivedRiskTier = deriveRiskTier({ ageBand, livingArrangement, difficultyFlags });
   const eff = effectiveTier(derivedRiskTier, elder.riskTierOverride as RiskTier | null);
   const set: Record<string, unknown> = {
-    ageBand, livingArrangement, difficultyFlags, derivedRiskTier, status, updatedAt: repo.now(),
+    ageBand, livingArrangement, difficultyFlags, hasDifficulty: difficultyFlags.length > 0, derivedRiskTier, status, updatedAt: repo.now(),
     ...(status === 'ACTIVE' ? plan(eff, planFrom(elder)) : { riskTier: eff, visitIntervalDays: VISIT_INTERVAL_DAYS[eff], nextVisitDue: null }),
   };
   await repo.models.Resident.updateOne({ _id: elder._id }, { $set: set });

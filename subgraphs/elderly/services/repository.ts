@@ -29,25 +29,59 @@ export interface VisitFilter {
   mode?: readonly string[] | null;
 }
 
-export interface CoverageRow extends RawElderlyStats {
+export interface CoverageRow {
   communityId: string;
+  registered: number;
+  visitedLast30d: number;
 }
 
-/** The register figures of each group, as `$group` accumulators (one pass over the residents). */
-function statsAccumulators(now: Date) {
+/**
+ * The register figures, computed by the database in one `$group` over plain fields: the group key
+ * is (area, living arrangement, tier, has a difficulty flag, overdue, visited in 30 days), so the
+ * engine evaluates two date comparisons per resident and no conditional sums; the few group rows
+ * per area (at most 96) are then folded into the figures.
+ */
+function statsPipeline(field: string, match: Record<string, unknown>, now: Date): PipelineStage[] {
   const since = new Date(now.getTime() - 30 * DAY_MS);
-  const isSet = (f: string) => ({ $ne: [{ $ifNull: [f, null] }, null] });
-  return {
-    registered: { $sum: 1 },
-    livingAlone: { $sum: { $cond: [{ $eq: ['$livingArrangement', 'LIVING_ALONE'] }, 1, 0] } },
-    difficulty: { $sum: { $cond: [{ $gt: [{ $size: { $ifNull: ['$difficultyFlags', []] } }, 0] }, 1, 0] } },
-    highRisk: { $sum: { $cond: [{ $eq: ['$riskTier', 'HIGH'] }, 1, 0] } },
-    keyRisk: { $sum: { $cond: [{ $eq: ['$riskTier', 'KEY'] }, 1, 0] } },
-    visitedLast30d: { $sum: { $cond: [{ $and: [isSet('$lastVisitedAt'), { $gte: ['$lastVisitedAt', since] }] }, 1, 0] } },
-    overdueVisits: { $sum: { $cond: [{ $and: [isSet('$nextVisitDue'), { $lt: ['$nextVisitDue', now] }] }, 1, 0] } },
-  };
+  return [
+    { $match: match },
+    {
+      $group: {
+        _id: {
+          code: `$${field}`,
+          la: '$livingArrangement',
+          tier: '$riskTier',
+          d: '$hasDifficulty',
+          // Active residents always have a due date (registration sets one).
+          o: { $lt: ['$nextVisitDue', now] },
+          v: { $gte: ['$lastVisitedAt', since] },
+        },
+        n: { $sum: 1 },
+      },
+    },
+  ];
 }
-const STATS_FIELDS = { registered: 1, livingAlone: 1, difficulty: 1, highRisk: 1, keyRisk: 1, visitedLast30d: 1, overdueVisits: 1 };
+
+interface StatsGroupRow {
+  _id: { code: string; la: string; tier: string; d: boolean | null; o: boolean; v: boolean };
+  n: number;
+}
+
+function foldStats(rows: StatsGroupRow[]): (RawElderlyStats & { code: string })[] {
+  const byCode = new Map<string, RawElderlyStats & { code: string }>();
+  for (const { _id: k, n } of rows) {
+    let s = byCode.get(k.code);
+    if (!s) byCode.set(k.code, (s = { code: k.code, registered: 0, livingAlone: 0, difficulty: 0, highRisk: 0, keyRisk: 0, visitedLast30d: 0, overdueVisits: 0 }));
+    s.registered += n;
+    if (k.la === 'LIVING_ALONE') s.livingAlone += n;
+    if (k.d) s.difficulty += n;
+    if (k.tier === 'HIGH') s.highRisk += n;
+    if (k.tier === 'KEY') s.keyRisk += n;
+    if (k.v) s.visitedLast30d += n;
+    if (k.o) s.overdueVisits += n;
+  }
+  return [...byCode.values()];
+}
 
 export function createRepository(m: Models, clock: () => Date = () => new Date()) {
   return {
@@ -80,11 +114,7 @@ export function createRepository(m: Models, clock: () => Date = () => new Date()
      */
     async elderlyStats(level: StatsLevel, codes: readonly string[]): Promise<(RawElderlyStats & { code: string })[]> {
       const field = levelField(level);
-      return m.Resident.aggregate([
-        { $match: { [field]: { $in: [...codes] }, status: 'ACTIVE' } },
-        { $group: { _id: `$${field}`, ...statsAccumulators(clock()) } },
-        { $project: { _id: 0, code: '$_id', ...STATS_FIELDS } },
-      ]);
+      return foldStats(await m.Resident.aggregate<StatsGroupRow>(statsPipeline(field, { [field]: { $in: [...codes] }, status: 'ACTIVE' }, clock())));
     },
 
     /** Holiday visits (节假日探视) in the last 12 months per 小区, district or city: one aggregation. */
@@ -147,15 +177,17 @@ export function createRepository(m: Models, clock: () => Date = () => new Date()
      */
     async coverage(level: 'CITY' | 'DISTRICT', code: string, below: number, skip: number, limit: number) {
       const field = levelField(level);
+      const since = new Date(clock().getTime() - 30 * DAY_MS);
       const stages: PipelineStage[] = [
         { $match: { [field]: code, status: 'ACTIVE' } },
-        { $group: { _id: '$communityId', ...statsAccumulators(clock()) } },
+        { $group: { _id: { c: '$communityId', v: { $gte: ['$lastVisitedAt', since] } }, n: { $sum: 1 } } },
+        { $group: { _id: '$_id.c', registered: { $sum: '$n' }, visitedLast30d: { $sum: { $cond: ['$_id.v', '$n', 0] } } } },
         { $addFields: { rate: { $divide: ['$visitedLast30d', '$registered'] } } },
         { $match: { rate: { $lt: below } } },
         { $sort: { rate: 1, _id: 1 } },
         {
           $facet: {
-            rows: [{ $skip: skip }, { $limit: limit + 1 }, { $project: { _id: 0, communityId: '$_id', ...STATS_FIELDS } }],
+            rows: [{ $skip: skip }, { $limit: limit + 1 }, { $project: { _id: 0, communityId: '$_id', registered: 1, visitedLast30d: 1 } }],
             total: [{ $count: 'n' }],
           },
         },

@@ -1,0 +1,235 @@
+/**
+ * Synthetic rows of the elderly subgraph for the synthetic city (DOMAIN.md §5.3), deterministic for
+ * a seed: the 小区 references, a sample of the register (老年人台账) with living arrangements,
+ * difficulty flags, derived tiers and visit plans, the visits behind those plans (latest contact and
+ * holiday visits), one care team per 小区 with a register, meal programmes (20% of old 小区, each
+ * serving 1-4) and nearby service providers.
+ *
+ * Scale: the §5.3 distributions imply ~300 people aged 60+ per 小区, i.e. 12 million register rows
+ * for 40,000 小区, which no single machine seeds in reasonable time. The synthetic register therefore
+ * holds a fixed share of them (`registerShare`, default 3%): counts are that share of the real-scale
+ * figure, while every rate and proportion (tiers, visit coverage, overdue share) is unaffected.
+ *
+ * PII is synthetic only: names from a surname × given-name generator, phones in the reserved test
+ * range 1380000xxxx, `idCardHash` a hash of a synthetic string (no ID number exists). Dates are
+ * relative to `asOf` (default: the start of the current UTC day), so the visit plan is current
+ * whenever the city is seeded. Re-running replaces earlier synthetic rows (`synthetic: true`); the
+ * article's demo rows are left alone.
+ */
+import { createHash } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import { registerModels } from './models';
+import { ageBandOf, deriveRiskTier, isMajorEvent, nextVisitDue, VISIT_INTERVAL_DAYS, type AgeBand, type RiskTier } from './services/risk';
+
+/** The part of the synthetic city skeleton this subgraph uses (declared locally: no shared code). */
+export interface SyntheticCommunity {
+  id: string;
+  cityCode: string;
+  districtCode: string;
+  isOld: boolean;
+  householdCount: number;
+  residentCount: number;
+  builtYear: number;
+  managementMode: string;
+  name?: string;
+}
+
+export interface SyntheticOptions {
+  /** Share of the 60+ population written to the register (0-1]; default 0.03. */
+  registerShare?: number;
+  /** Reference date of the visit plans; default: start of the current UTC day. */
+  asOf?: Date;
+}
+
+const DAY = 24 * 3600 * 1000;
+const CHUNK_COMMUNITIES = 500;
+const INSERT_CHUNK = 5000;
+
+/** mulberry32, local to this subgraph. */
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  const next = () => {
+    let t = (s = (s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (a: number, b: number) => a + Math.floor(next() * (b - a + 1));
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
+  const weighted = <T>(table: readonly (readonly [T, number])[]): T => {
+    let r = next() * table.reduce((acc, [, w]) => acc + w, 0);
+    for (const [v, w] of table) if ((r -= w) < 0) return v;
+    return table[table.length - 1][0];
+  };
+  return { next, int, pick, weighted, chance: (p: number) => next() < p };
+}
+type Rng = ReturnType<typeof rng>;
+
+/** FNV-1a of a string, mixed with the seed: each 小区 gets its own stream, independent of N. */
+function streamSeed(seed: number, id: string): number {
+  let h = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭', '何', '林', '高', '罗', '郑', '梁', '谢', '宋', '唐', '许', '韩', '冯', '邓', '曹'];
+const GIVEN = ['秀英', '桂英', '玉兰', '秀兰', '凤英', '淑珍', '建国', '建华', '国强', '志刚', '文华', '德明', '永康', '金凤', '秀珍', '福生', '海林', '春华', '玉珍', '长林', '素琴', '光明', '学文', '美华'];
+const RELATIONS = ['子女', '配偶', '亲属', '邻居'];
+const name = (r: Rng) => `${r.pick(SURNAMES)}${r.pick(GIVEN)}`;
+const testPhone = (r: Rng) => `1380000${String(r.int(0, 9999)).padStart(4, '0')}`;
+
+/** Holidays with visit bursts (春节, 中秋, 重阳), 2024-2028. */
+const HOLIDAYS = [
+  '2024-02-10', '2024-09-17', '2024-10-11', '2025-01-29', '2025-10-06', '2025-10-29', '2026-02-17', '2026-09-25', '2026-10-18',
+  '2027-02-06', '2027-09-15', '2027-10-08', '2028-01-26', '2028-10-03', '2028-10-26',
+].map((d) => new Date(`${d}T02:00:00Z`)); // 10:00 Beijing time
+
+const MODES = [['IN_PERSON', 55], ['PHONE_VIDEO', 25], ['PARTY_VOLUNTEER_PAIRING', 8], ['NEIGHBOR_MUTUAL_AID', 6], ['THIRD_PARTY', 4], ['SMART_ALERT', 1], ['HOTLINE_EMERGENCY', 1]] as const;
+const AGE_BANDS: readonly (readonly [AgeBand, number])[] = [['AGE_60_69', 55], ['AGE_70_79', 30], ['AGE_80_89', 12], ['AGE_90_PLUS', 3]];
+const AGE_RANGE: Record<AgeBand, [number, number]> = { AGE_60_69: [60, 69], AGE_70_79: [70, 79], AGE_80_89: [80, 89], AGE_90_PLUS: [90, 99] };
+
+function difficultyFlags(r: Rng, band: AgeBand): string[] {
+  const f: string[] = [];
+  const disability = r.next();
+  if (disability < 0.05) f.push('DISABLED');
+  else if (disability < 0.15) f.push('SEMI_DISABLED');
+  if (r.chance(0.02)) f.push('DEMENTIA');
+  if (r.chance(0.01)) f.push('SEVERE_DISABILITY');
+  if (r.chance(0.03)) f.push('LOW_INCOME_SUBSISTENCE');
+  if (r.chance(0.005)) f.push('EXTREME_POVERTY');
+  if (r.chance(0.005)) f.push('FAMILY_PLANNING_SPECIAL');
+  if (r.chance(0.03)) f.push('CHRONIC_HIGH_RISK');
+  if (band === 'AGE_80_89' || band === 'AGE_90_PLUS') f.push('ADVANCED_AGE');
+  return f;
+}
+
+async function insertChunks(coll: { insertMany: (docs: never[], opts: object) => Promise<unknown> }, docs: object[]): Promise<number> {
+  for (let i = 0; i < docs.length; i += INSERT_CHUNK) await coll.insertMany(docs.slice(i, i + INSERT_CHUNK) as never[], { ordered: false });
+  return docs.length;
+}
+
+export async function seedSynthetic(conn: Connection, communities: SyntheticCommunity[], seed: number, opts: SyntheticOptions = {}): Promise<number> {
+  const share = opts.registerShare ?? 0.03;
+  if (!(share > 0 && share <= 1)) throw new Error(`registerShare: expected a share in (0, 1], got ${share}`);
+  const asOf = opts.asOf ?? new Date(new Date().setUTCHours(0, 0, 0, 0));
+  const m = registerModels(conn);
+  const synthetic = { synthetic: true };
+  await Promise.all([
+    m.CommunityRef.deleteMany(synthetic),
+    m.Resident.deleteMany(synthetic),
+    m.HomeVisit.deleteMany(synthetic),
+    m.CareTeam.deleteMany(synthetic),
+    m.MealProgram.deleteMany(synthetic),
+    m.ServiceProvider.deleteMany(synthetic),
+  ]);
+  const stamp = { createdAt: asOf, updatedAt: asOf };
+  let written = 0;
+
+  for (let start = 0; start < communities.length; start += CHUNK_COMMUNITIES) {
+    const chunk = communities.slice(start, start + CHUNK_COMMUNITIES);
+    const refs: object[] = [];
+    const residents: object[] = [];
+    const visits: object[] = [];
+    const teams: object[] = [];
+    const meals: object[] = [];
+    const providers: object[] = [];
+
+    chunk.forEach((c, idx) => {
+      const r = rng(streamSeed(seed, c.id));
+      const label = c.name ?? c.id;
+      refs.push({ _id: c.id, cityCode: c.cityCode, districtCode: c.districtCode, ...synthetic, ...stamp });
+      const area = { communityId: c.id, districtCode: c.districtCode, cityCode: c.cityCode };
+
+      const elders = Math.round(c.residentCount * (c.isOld ? 0.24 : 0.15) * share + (r.next() - 0.5));
+      const teamId = `ct_${c.id}_syn`;
+      if (elders > 0) {
+        const operatorType = r.weighted([['NEIGHBORHOOD', 55], ['PROPERTY_COMPANY', 25], ['SOCIAL_ORG', 20]] as const);
+        const memberCount = r.int(3, 12);
+        teams.push({
+          _id: teamId, name: `${label}居家养老服务队伍`, communityIds: [c.id], cityCodes: [c.cityCode], operatorType, operatorUscc: null,
+          operatorName: operatorType === 'NEIGHBORHOOD' ? `${label}所在社区居委会` : operatorType === 'SOCIAL_ORG' ? `合成${r.int(1, 99)}号为老服务社` : null,
+          memberCount, members: Array.from({ length: memberCount }, () => ({ name: name(r), phone: testPhone(r), role: 'MEMBER' })),
+          keepsRegister: true, holidayVisits: r.chance(0.6), practice: null, ...synthetic, ...stamp,
+        });
+      }
+      for (let i = 0; i < elders; i++) {
+        const id = `el_${c.id}_${String(i + 1).padStart(4, '0')}`;
+        const band = r.weighted(AGE_BANDS);
+        const [lo, hi] = AGE_RANGE[band];
+        const birthYear = asOf.getUTCFullYear() - r.int(lo, hi);
+        const ageBand = ageBandOf(birthYear, asOf) ?? band;
+        const livingArrangement = r.weighted([['LIVING_ALONE', 6], ['EMPTY_NEST', 12], ['LEFT_BEHIND', 1], ['WITH_FAMILY', 81]] as const);
+        const flags = difficultyFlags(r, ageBand);
+        const tier: RiskTier = deriveRiskTier({ ageBand, livingArrangement, difficultyFlags: flags });
+        const interval = VISIT_INTERVAL_DAYS[tier];
+        // The latest routine contact: on time for 92%, overdue by up to one interval otherwise.
+        const onTime = r.chance(0.92);
+        const last = new Date(asOf.getTime() - (onTime ? r.next() * interval : interval + 0.5 + r.next() * interval) * DAY);
+        const registeredAt = new Date(Math.min(asOf.getTime() - r.int(30, 1500) * DAY, last.getTime() - DAY));
+        const outcome = r.weighted([['OK', 97], ['NEEDS_REFERRAL', 2], ['HOSPITALISED', 1]] as const);
+        const contacts: { at: Date; outcome: string }[] = [{ at: last, outcome }];
+        visits.push({
+          _id: `hv_${id}_r`, elderId: id, teamId, ...area, visitedAt: last, mode: r.weighted(MODES), occasion: 'ROUTINE', outcome,
+          findings: null, referralTicketId: null, clientKey: null, ...synthetic, ...stamp,
+        });
+        // Holiday visits (春节, 中秋, 重阳) to residents living alone or in the HIGH tier.
+        if (livingArrangement === 'LIVING_ALONE' || tier === 'HIGH') {
+          for (const h of HOLIDAYS) {
+            if (h >= asOf || h <= registeredAt || asOf.getTime() - h.getTime() > 365 * DAY) continue;
+            contacts.push({ at: h, outcome: 'OK' });
+            visits.push({
+              _id: `hv_${id}_h${h.toISOString().slice(0, 10)}`, elderId: id, teamId, ...area, visitedAt: h, mode: 'IN_PERSON', occasion: 'HOLIDAY',
+              outcome: 'OK', findings: null, referralTicketId: null, clientKey: null, ...synthetic, ...stamp,
+            });
+          }
+        }
+        const latest = contacts.reduce((a, b) => (b.at > a.at ? b : a));
+        const emergency = livingArrangement !== 'WITH_FAMILY';
+        residents.push({
+          _id: id, ...area, buildingRef: null, roomRef: `${r.int(1, 40)}-${r.int(1, 3)}0${r.int(1, 4)}`,
+          name: name(r), phone: testPhone(r), idCardHash: createHash('sha256').update(`synthetic:${seed}:${id}`).digest('hex'),
+          emergencyContact: emergency ? { name: name(r), relation: r.pick(RELATIONS), phone: testPhone(r) } : null,
+          healthNotes: null, birthYear, gender: r.chance(0.54) ? 'FEMALE' : 'MALE', ageBand, livingArrangement, difficultyFlags: flags, hasDifficulty: flags.length > 0,
+          derivedRiskTier: tier, riskTierOverride: null, riskTierOverrideReason: null, riskTier: tier, visitIntervalDays: interval,
+          lastVisitedAt: latest.at, nextVisitDue: nextVisitDue(latest.at, tier, isMajorEvent(latest.outcome)),
+          status: 'ACTIVE', registeredAt, consentRecordedAt: registeredAt, registeredByTeamId: teamId, clientKey: null, ...synthetic, ...stamp,
+        });
+      }
+
+      // Meal programmes: hosted by 20% of old 小区, serving the host and up to 3 following old 小区 of the district.
+      if (c.isOld && r.chance(0.2)) {
+        const served = [c.id];
+        const serves = r.int(1, 4);
+        for (let j = idx + 1; j < chunk.length && served.length < serves; j++) {
+          if (chunk[j].isOld && chunk[j].districtCode === c.districtCode) served.push(chunk[j].id);
+        }
+        const type = r.weighted([['ELDERLY_CANTEEN', 30], ['LOVE_TABLE', 25], ['MEAL_POINT', 30], ['HOME_DELIVERY', 15]] as const);
+        const names = { ELDERLY_CANTEEN: '老年食堂', LOVE_TABLE: '爱心餐桌', MEAL_POINT: '助餐点', HOME_DELIVERY: '助餐送餐服务' };
+        meals.push({
+          _id: `mp_${c.id}_syn`, type, name: `${label}${names[type]}`, venue: null, operatorUscc: null,
+          operatorName: r.chance(0.5) ? `${label}所在社区居委会` : `合成${r.int(1, 99)}号养老服务有限公司`,
+          communityIds: served, cityCodes: [c.cityCode],
+          eligibility: type === 'LOVE_TABLE' ? ['LIVING_ALONE_DIFFICULTY'] : r.chance(0.5) ? ['ALL_SENIORS'] : ['LIVING_ALONE_DIFFICULTY', 'ADVANCED_AGE'],
+          beneficiaryCount: r.int(20, 80), mealsPerDay: r.int(1, 2), subsidyPolicyId: null, ...synthetic, ...stamp,
+        });
+      }
+      // Service providers near the 小区.
+      const providerTypes = [['HOME_CARE_CENTER', 0.25, '居家养老服务站'], ['HEALTH_CENTER', 0.15, '社区卫生服务站'], ['DAY_CARE', 0.08, '日间照料中心'], ['NURSING_HOME', 0.03, '养老院']] as const;
+      for (const [type, p, suffix] of providerTypes) {
+        if (!r.chance(p)) continue;
+        providers.push({
+          _id: `sp_${c.id}_${type.toLowerCase()}`, type, name: `${label}${suffix}`, distanceM: r.int(100, 3000), communityIds: [c.id], cityCodes: [c.cityCode],
+          broughtInBy: null, broughtInByUscc: null, ...synthetic, ...stamp,
+        });
+      }
+    });
+
+    written += await insertChunks(m.CommunityRef.collection, refs);
+    written += await insertChunks(m.CareTeam.collection, teams);
+    written += await insertChunks(m.Resident.collection, residents);
+    written += await insertChunks(m.HomeVisit.collection, visits);
+    written += await insertChunks(m.MealProgram.collection, meals);
+    written += await insertChunks(m.ServiceProvider.collection, providers);
+  }
+  return written;
+}
