@@ -27,6 +27,7 @@ import {
   type GraphQLType,
 } from 'graphql';
 import { buildSchemaOutputs, staleOutputs } from './build';
+import { composeContract, parseContracts, type ContractDefinition } from './contract';
 import { composeSubgraphs, displayPath, parseSubgraphList, SCHEMA_DIR, type SubgraphEntry } from './composition';
 
 export interface SchemaCheckOptions {
@@ -44,7 +45,7 @@ export interface SchemaCheckResult {
   warnings: string[];
   notes: string[];
   /** Breaking changes (after the deprecation policy), for tests and tooling. */
-  breaking: { type: string; path?: string; owners: string[]; message: string }[];
+  breaking: { type: string; path?: string; owners: string[]; message: string; contract?: string }[];
 }
 
 export async function runSchemaCheck(opts: SchemaCheckOptions = {}): Promise<SchemaCheckResult> {
@@ -112,41 +113,76 @@ export async function runSchemaCheck(opts: SchemaCheckOptions = {}): Promise<Sch
     res.warnings.push(`the base schema at ${base} does not compose; breaking-change check skipped`);
     return res;
   }
-  const oldSchema = buildSchema(baseComposed.apiSdl);
-  const newSchema = buildSchema(build.supergraph.apiSdl);
-  const changes = await diff(oldSchema, newSchema);
   const baseIndex = new SdlIndex(baseSubgraphs);
   const currentIndex = new SdlIndex(build.subgraphs);
+  const seen = await compareApis(res, `the API schema with ${base}`, baseComposed.apiSdl, build.supergraph.apiSdl, baseIndex, currentIndex);
+
+  // Each contract is an API of its own (the public one has the most clients): same rules.
+  const contractsAtBase = git.show(base, `${rel}/contracts/contracts.yaml`);
+  if (contractsAtBase !== null) {
+    let baseContracts: ContractDefinition[] = [];
+    try {
+      baseContracts = parseContracts(contractsAtBase, `${rel}/contracts/contracts.yaml at ${base}`);
+    } catch (e) {
+      res.warnings.push(`cannot read the base contracts: ${(e as Error).message}`);
+    }
+    for (const { contract, report } of build.contracts) {
+      const baseDef = baseContracts.find((c) => c.name === contract.name);
+      if (!baseDef || !report.apiSdl) continue;
+      const baseContract = composeContract(baseSubgraphs, baseDef);
+      if (!baseContract.ok || !baseContract.apiSdl) continue;
+      // Changes already reported for the whole API are not repeated: one message per change.
+      await compareApis(res, `the "${contract.name}" contract with ${base}`, baseContract.apiSdl, report.apiSdl, baseIndex, currentIndex, contract.name, seen);
+    }
+  }
+  return res;
+}
+
+/** Diffs two API schemas; breaking changes fail (unless the deprecation policy allows them). */
+async function compareApis(
+  res: SchemaCheckResult,
+  label: string,
+  oldSdl: string,
+  newSdl: string,
+  baseIndex: SdlIndex,
+  currentIndex: SdlIndex,
+  contract?: string,
+  skip = new Set<string>(),
+): Promise<Set<string>> {
+  const oldSchema = buildSchema(oldSdl);
+  const changes = await diff(oldSchema, buildSchema(newSdl));
+  const prefix = contract ? `[contract ${contract}] ` : '';
   let allowed = 0;
+  let breaking = 0;
+  const reported = new Set<string>();
   for (const change of changes) {
     const level = change.criticality.level;
     if (level === CriticalityLevel.NonBreaking) continue;
+    const key = `${change.type} ${change.path ?? change.message}`;
+    reported.add(key);
+    if (skip.has(key)) continue;
     // The most specific owner known: the element itself at the base or now, else its parent type.
-    const owners = [
-      ...new Set(
-        [...baseIndex.ownersOf(change.path, true), ...currentIndex.ownersOf(change.path, true)].length
-          ? [...baseIndex.ownersOf(change.path, true), ...currentIndex.ownersOf(change.path, true)]
-          : [...baseIndex.ownersOf(change.path), ...currentIndex.ownersOf(change.path)],
-      ),
-    ];
+    const exact = [...baseIndex.ownersOf(change.path, true), ...currentIndex.ownersOf(change.path, true)];
+    const owners = [...new Set(exact.length ? exact : [...baseIndex.ownersOf(change.path), ...currentIndex.ownersOf(change.path)])];
     const who = owners.length ? ` [owner: ${owners.join('; ')}]` : '';
     if (level === CriticalityLevel.Dangerous) {
-      res.warnings.push(`DANGEROUS ${change.type} ${change.path ?? ''}${who}: ${change.message}`);
+      res.warnings.push(`${prefix}DANGEROUS ${change.type} ${change.path ?? ''}${who}: ${change.message}`);
       continue;
     }
     const excuse = deprecationExcuse(change, oldSchema, baseIndex);
     if (excuse) {
       allowed++;
-      res.notes.push(`allowed: ${change.message} (${excuse})`);
+      res.notes.push(`${prefix}allowed: ${change.message} (${excuse})`);
       continue;
     }
-    res.breaking.push({ type: change.type, path: change.path, owners, message: change.message });
-    fail(`BREAKING ${change.type} ${change.path ?? ''}${who}: ${change.message}. ${advice(change)}`);
+    breaking++;
+    res.breaking.push({ type: change.type, path: change.path, owners, message: change.message, contract });
+    res.ok = false;
+    const hint = contract ? ' (removing a public tag is a breaking change for the contract\'s clients too)' : '';
+    res.errors.push(`${prefix}BREAKING ${change.type} ${change.path ?? ''}${who}: ${change.message}. ${advice(change)}${hint}`);
   }
-  res.notes.push(
-    `compared the API schema with ${base}: ${changes.length} change(s), ${res.breaking.length} breaking, ${allowed} allowed by the deprecation policy`,
-  );
-  return res;
+  res.notes.push(`${prefix}compared ${label}: ${changes.length} change(s), ${breaking} breaking, ${allowed} allowed by the deprecation policy`);
+  return reported;
 }
 
 function advice(change: Change): string {

@@ -44,7 +44,11 @@ export const contractApiFile = (name: string, dir = CONTRACTS_DIR) => path.join(
 export const contractSupergraphFile = (name: string, dir = CONTRACTS_DIR) => path.join(dir, `${name}.supergraph.graphql`);
 
 export function readContracts(file = CONTRACTS_YAML): ContractDefinition[] {
-  const doc = YAML.parse(readFileSync(file, 'utf8')) as { contracts?: Record<string, Partial<ContractDefinition>> };
+  return parseContracts(readFileSync(file, 'utf8'), file);
+}
+
+export function parseContracts(text: string, file = 'contracts.yaml'): ContractDefinition[] {
+  const doc = YAML.parse(text) as { contracts?: Record<string, Partial<ContractDefinition>> };
   return Object.entries(doc?.contracts ?? {}).map(([name, c]) => {
     if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`${file}: contract name "${name}" must match [a-z][a-z0-9-]*`);
     const include = c?.include ?? [];

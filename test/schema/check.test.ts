@@ -132,3 +132,36 @@ describe('schema:check', () => {
     expect(res.errors).toContain('base ref "no-such-branch" not found');
   });
 });
+
+describe('schema:check on contracts', () => {
+  const CONTRACTS = 'contracts:\n  public:\n    include: [public]\n    exclude: [internal]\n';
+  const sg = (statsTag: string, extra = ''): SyntheticSubgraph[] => [
+    { name: 'places', owner: HOUSING, sdl: `${LINK}type Query { community(id: ID!): Community @tag(name: "public") }\ntype Community @key(fields: "id") @tag(name: "public") { id: ID! name: String! }\n` },
+    { name: 'care', owner: CIVIL, sdl: `${LINK}type Community @key(fields: "id") @tag(name: "public") { id: ID!\n  visitRate: Float ${statsTag}\n  ${extra} }\n` },
+  ];
+  let r: TempRepo;
+  beforeEach(() => {
+    r = tempRepo();
+    r.write(sg(''), { contracts: CONTRACTS });
+    r.compose();
+    r.commit('base');
+  });
+  afterEach(() => r.remove());
+
+  it('fails when a field leaves the public contract (tagged internal), naming the contract and the owner', async () => {
+    r.write(sg('@tag(name: "internal")'), { contracts: CONTRACTS });
+    r.compose();
+    const res = await runSchemaCheck({ schemaDir: r.schemaDir, base: 'HEAD' });
+    expect(res.ok).toBe(false);
+    expect(res.errors).toHaveLength(1);
+    expect(res.errors[0]).toMatch(/^\[contract public\] BREAKING FIELD_REMOVED Community\.visitRate \[owner: care/);
+  });
+
+  it('reports a removed public field once, not once per API', async () => {
+    r.write(sg('', 'n: Int').map((s) => (s.name === 'care' ? { ...s, sdl: s.sdl.replace('visitRate: Float', '') } : s)), { contracts: CONTRACTS });
+    r.compose();
+    const res = await runSchemaCheck({ schemaDir: r.schemaDir, base: 'HEAD' });
+    expect(res.errors).toHaveLength(1);
+    expect(res.errors[0]).toMatch(/^BREAKING FIELD_REMOVED Community\.visitRate/);
+  });
+});
