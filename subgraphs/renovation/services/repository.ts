@@ -132,8 +132,9 @@ export function createRepository(m: Models) {
 
     /** Per-小区 renovation summary (latest project first), for many 小区 in one aggregation. */
     async summaries(ids: readonly string[]): Promise<SummaryRow[]> {
-      return m.Project.aggregate<SummaryRow>([
+      return m.Project.aggregate<Omit<SummaryRow, 'communityId'> & { _id: string }>([
         { $match: { communityIds: { $in: [...ids] } } },
+        { $project: { communityIds: 1, planYear: 1, status: 1, budgetFen: 1, budgetApprox: 1, spentFen: 1 } },
         { $unwind: '$communityIds' },
         { $match: { communityIds: { $in: [...ids] } } },
         { $sort: { communityIds: 1, planYear: -1, _id: 1 } },
@@ -149,20 +150,7 @@ export function createRepository(m: Models) {
             spentFen: { $sum: { $ifNull: ['$spentFen', 0] } },
           },
         },
-        {
-          $project: {
-            _id: 0,
-            communityId: '$_id',
-            projects: 1,
-            status: 1,
-            latestProjectYear: 1,
-            budgetFen: 1,
-            budgetApprox: 1,
-            projectsWithBudget: 1,
-            spentFen: 1,
-          },
-        },
-      ]);
+      ]).then((rows) => rows.map(({ _id, ...row }) => ({ ...row, communityId: _id })));
     },
 
     /**
@@ -174,63 +162,91 @@ export function createRepository(m: Models) {
       const field = level === 'CITY' ? 'cityCode' : 'districtCodes';
       const match: Record<string, unknown> = { [field]: { $in: [...codes] } };
       if (year != null) match.planYear = year;
-      const stages: PipelineStage[] = [{ $match: match }];
-      if (level === 'DISTRICT') stages.push({ $unwind: '$districtCodes' }, { $match: { districtCodes: { $in: [...codes] } } });
-      const both = { $and: [known('$budgetFen'), { $gt: [{ $ifNull: ['$scope.households', 0] }, 0] }] };
-      stages.push(
-        { $addFields: { _k: `$${field}` } },
+      // Keep only the fields the statistics read before any $unwind: unwinding whole project
+      // documents (milestones and all) costs far more than this one projection.
+      const stages: PipelineStage[] = [
+        { $match: match },
         {
-          $facet: {
-            totals: [
-              {
-                $group: {
-                  _id: '$_k',
-                  projects: { $sum: 1 },
-                  projectsWithBudget: { $sum: { $cond: [known('$budgetFen'), 1, 0] } },
-                  budgetFen: { $sum: { $ifNull: ['$budgetFen', 0] } },
-                  budgetApprox: { $max: { $cond: [{ $eq: ['$budgetApprox', true] }, true, false] } },
-                  spentFen: { $sum: { $ifNull: ['$spentFen', 0] } },
-                  households: { $sum: { $ifNull: ['$scope.households', 0] } },
-                  cphBudget: { $sum: { $cond: [both, '$budgetFen', 0] } },
-                  cphHouseholds: { $sum: { $cond: [both, '$scope.households', 0] } },
-                  lateProjects: { $sum: { $cond: [lateExpr(now), 1, 0] } },
-                },
-              },
-              {
-                $addFields: {
-                  costPerHouseholdFen: {
-                    $cond: [{ $gt: ['$cphHouseholds', 0] }, { $round: [{ $divide: ['$cphBudget', '$cphHouseholds'] }, 0] }, null],
-                  },
-                },
-              },
-            ],
-            byStatus: [{ $group: { _id: { k: '$_k', s: '$status' }, count: { $sum: 1 } } }],
-            committed: [
-              { $unwind: '$fundingSources' },
-              {
-                $group: {
-                  _id: { k: '$_k', t: '$fundingSources.type' },
-                  fen: { $sum: '$fundingSources.amountFen' },
-                  approx: { $max: { $cond: [{ $eq: ['$fundingSources.amountApprox', true] }, true, false] } },
-                  confirmedFen: { $sum: { $cond: [{ $eq: ['$fundingSources.confirmed', true] }, '$fundingSources.amountFen', 0] } },
-                },
-              },
-            ],
-            spent: [{ $unwind: '$spends' }, { $group: { _id: { k: '$_k', t: '$spends.type' }, fen: { $sum: '$spends.amountFen' } } }],
-            items: [
-              { $unwind: '$items' },
-              {
-                $group: {
-                  _id: { k: '$_k', c: '$items.class' },
-                  items: { $sum: 1 },
-                  costFen: { $sum: { $ifNull: ['$items.costFen', 0] } },
-                  costApprox: { $max: { $cond: [{ $eq: ['$items.costApprox', true] }, true, false] } },
-                },
-              },
-            ],
+          $project: {
+            cityCode: 1,
+            districtCodes: 1,
+            status: 1,
+            budgetFen: 1,
+            budgetApprox: 1,
+            spentFen: 1,
+            'scope.households': 1,
+            hasLateDoneMilestone: 1,
+            earliestOpenPlannedAt: 1,
+            'fundingSources.type': 1,
+            'fundingSources.amountFen': 1,
+            'fundingSources.amountApprox': 1,
+            'fundingSources.confirmed': 1,
+            'spends.type': 1,
+            'spends.amountFen': 1,
+            'items.class': 1,
+            'items.costFen': 1,
+            'items.costApprox': 1,
           },
         },
-      );
+      ];
+      if (level === 'DISTRICT') stages.push({ $unwind: '$districtCodes' }, { $match: { districtCodes: { $in: [...codes] } } });
+      const both = { $and: [known('$budgetFen'), { $gt: [{ $ifNull: ['$scope.households', 0] }, 0] }] };
+      const k = level === 'CITY' ? '$cityCode' : '$districtCodes';
+      const totalFields = ['projects', 'projectsWithBudget', 'budgetFen', 'budgetApprox', 'spentFen', 'households', 'lateProjects'];
+      stages.push({
+        $facet: {
+          totals: [
+            {
+              $group: {
+                _id: k,
+                projects: { $sum: 1 },
+                projectsWithBudget: { $sum: { $cond: [known('$budgetFen'), 1, 0] } },
+                budgetFen: { $sum: { $ifNull: ['$budgetFen', 0] } },
+                budgetApprox: { $max: { $cond: [{ $eq: ['$budgetApprox', true] }, true, false] } },
+                spentFen: { $sum: { $ifNull: ['$spentFen', 0] } },
+                households: { $sum: { $ifNull: ['$scope.households', 0] } },
+                cphBudget: { $sum: { $cond: [both, '$budgetFen', 0] } },
+                cphHouseholds: { $sum: { $cond: [both, '$scope.households', 0] } },
+                lateProjects: { $sum: { $cond: [lateExpr(now), 1, 0] } },
+              },
+            },
+            // Cost per household = Σ budget / Σ households over projects where both are known.
+            {
+              $group: {
+                _id: '$_id',
+                ...Object.fromEntries(totalFields.map((f) => [f, { $first: `$${f}` }])),
+                costPerHouseholdFen: {
+                  $first: { $cond: [{ $gt: ['$cphHouseholds', 0] }, { $round: [{ $divide: ['$cphBudget', '$cphHouseholds'] }, 0] }, null] },
+                },
+              },
+            },
+          ],
+          byStatus: [{ $group: { _id: { k, s: '$status' }, count: { $sum: 1 } } }],
+          committed: [
+            { $unwind: '$fundingSources' },
+            {
+              $group: {
+                _id: { k, t: '$fundingSources.type' },
+                fen: { $sum: '$fundingSources.amountFen' },
+                approx: { $max: { $cond: [{ $eq: ['$fundingSources.amountApprox', true] }, true, false] } },
+                confirmedFen: { $sum: { $cond: [{ $eq: ['$fundingSources.confirmed', true] }, '$fundingSources.amountFen', 0] } },
+              },
+            },
+          ],
+          spent: [{ $unwind: '$spends' }, { $group: { _id: { k, t: '$spends.type' }, fen: { $sum: '$spends.amountFen' } } }],
+          items: [
+            { $unwind: '$items' },
+            {
+              $group: {
+                _id: { k, c: '$items.class' },
+                items: { $sum: 1 },
+                costFen: { $sum: { $ifNull: ['$items.costFen', 0] } },
+                costApprox: { $max: { $cond: [{ $eq: ['$items.costApprox', true] }, true, false] } },
+              },
+            },
+          ],
+        },
+      });
       type Facets = {
         totals: (Omit<StatsRow, 'code' | 'year' | 'byStatus' | 'byFundingSource' | 'byItemClass'> & { _id: string })[];
         byStatus: { _id: { k: string; s: string }; count: number }[];
@@ -282,7 +298,7 @@ export function createRepository(m: Models) {
     /** MISSING / BROKEN facility counts per type, per city or district, in one aggregation. */
     async gapStats(level: AreaLevel, codes: readonly string[]): Promise<GapRow[]> {
       const field = level === 'CITY' ? 'cityCode' : 'districtCode';
-      return m.Facility.aggregate<GapRow>([
+      return m.Facility.aggregate<Omit<GapRow, 'code' | 'type'> & { _id: { k: string; t: string } }>([
         { $match: { [field]: { $in: [...codes] }, condition: { $in: ['MISSING', 'BROKEN'] } } },
         {
           $group: {
@@ -292,9 +308,9 @@ export function createRepository(m: Models) {
             communityIds: { $addToSet: '$communityId' },
           },
         },
-        { $project: { _id: 0, code: '$_id.k', type: '$_id.t', missing: 1, broken: 1, communities: { $size: '$communityIds' } } },
-        { $sort: { code: 1, type: 1 } },
-      ]);
+        { $group: { _id: '$_id', missing: { $first: '$missing' }, broken: { $first: '$broken' }, communities: { $first: { $size: '$communityIds' } } } },
+        { $sort: { '_id.k': 1, '_id.t': 1 } },
+      ]).then((rows) => rows.map(({ _id, ...row }) => ({ ...row, code: _id.k, type: _id.t })));
     },
 
     /** One page of projects by id, plus the total count. */
