@@ -88,25 +88,25 @@ export function createRepository(m: Models, clock: () => Date = () => new Date()
     models: m,
     now: clock,
 
-    communityRefs: (ids: readonly string[]) => m.CommunityRef.find({ _id: { $in: ids } }).lean<CommunityRefDoc[]>(),
-    careTeamsById: (ids: readonly string[]) => m.CareTeam.find({ _id: { $in: ids } }).lean<CareTeamDoc[]>(),
+    communityRefs: (ids: readonly string[]) => m.CommunityRef.find({ _id: { $in: ids } }).lean<CommunityRefDoc[]>().exec(),
+    careTeamsById: (ids: readonly string[]) => m.CareTeam.find({ _id: { $in: ids } }).lean<CareTeamDoc[]>().exec(),
     careTeamsByCommunity: (ids: readonly string[]) =>
-      m.CareTeam.find({ communityIds: { $in: ids } }).sort({ _id: 1 }).lean<CareTeamDoc[]>(),
-    mealProgramsById: (ids: readonly string[]) => m.MealProgram.find({ _id: { $in: ids } }).lean<MealProgramDoc[]>(),
+      m.CareTeam.find({ communityIds: { $in: ids } }).sort({ _id: 1 }).lean<CareTeamDoc[]>().exec(),
+    mealProgramsById: (ids: readonly string[]) => m.MealProgram.find({ _id: { $in: ids } }).lean<MealProgramDoc[]>().exec(),
     mealProgramsByCommunity: (ids: readonly string[]) =>
-      m.MealProgram.find({ communityIds: { $in: ids } }).sort({ _id: 1 }).lean<MealProgramDoc[]>(),
+      m.MealProgram.find({ communityIds: { $in: ids } }).sort({ _id: 1 }).lean<MealProgramDoc[]>().exec(),
     mealProgramsByCity: (cityCodes: readonly string[]) =>
-      m.MealProgram.find({ cityCodes: { $in: cityCodes } }).sort({ _id: 1 }).lean<MealProgramDoc[]>(),
+      m.MealProgram.find({ cityCodes: { $in: cityCodes } }).sort({ _id: 1 }).lean<MealProgramDoc[]>().exec(),
     mealProgramsOfType: (cityCode: string, type: string) =>
-      m.MealProgram.find({ cityCodes: cityCode, type: type as MealProgramDoc['type'] }).sort({ _id: 1 }).lean<MealProgramDoc[]>(),
-    providersById: (ids: readonly string[]) => m.ServiceProvider.find({ _id: { $in: ids } }).lean<ServiceProviderDoc[]>(),
+      m.MealProgram.find({ cityCodes: cityCode, type: type as MealProgramDoc['type'] }).sort({ _id: 1 }).lean<MealProgramDoc[]>().exec(),
+    providersById: (ids: readonly string[]) => m.ServiceProvider.find({ _id: { $in: ids } }).lean<ServiceProviderDoc[]>().exec(),
     providersByCommunity: (ids: readonly string[]) =>
-      m.ServiceProvider.find({ communityIds: { $in: ids } }).sort({ _id: 1 }).lean<ServiceProviderDoc[]>(),
+      m.ServiceProvider.find({ communityIds: { $in: ids } }).sort({ _id: 1 }).lean<ServiceProviderDoc[]>().exec(),
     providersByCity: (cityCode: string, type: string | null) =>
-      m.ServiceProvider.find(type ? { cityCodes: cityCode, type: type as ServiceProviderDoc['type'] } : { cityCodes: cityCode }).sort({ _id: 1 }).lean<ServiceProviderDoc[]>(),
-    residentsById: (ids: readonly string[]) => m.Resident.find({ _id: { $in: ids } }).lean<ResidentDoc[]>(),
-    residentByClientKey: (clientKey: string) => m.Resident.findOne({ clientKey }).lean<ResidentDoc>(),
-    visitByClientKey: (clientKey: string) => m.HomeVisit.findOne({ clientKey }).lean<HomeVisitDoc>(),
+      m.ServiceProvider.find(type ? { cityCodes: cityCode, type: type as ServiceProviderDoc['type'] } : { cityCodes: cityCode }).sort({ _id: 1 }).lean<ServiceProviderDoc[]>().exec(),
+    residentsById: (ids: readonly string[]) => m.Resident.find({ _id: { $in: ids } }).lean<ResidentDoc[]>().exec(),
+    residentByClientKey: (clientKey: string) => m.Resident.findOne({ clientKey }).lean<ResidentDoc>().exec(),
+    visitByClientKey: (clientKey: string) => m.HomeVisit.findOne({ clientKey }).lean<HomeVisitDoc>().exec(),
 
     /**
      * Register figures per 小区, district or city in ONE aggregation over the active register.
@@ -138,7 +138,7 @@ export function createRepository(m: Models, clock: () => Date = () => new Date()
       })
         .sort({ nextVisitDue: 1, _id: 1 })
         .limit(limit)
-        .lean<ResidentDoc[]>(),
+        .lean<ResidentDoc[]>().exec(),
 
     /** One page of a 小区's register by id, plus the total count. */
     async residentPage(f: ResidentFilter, first: number, after: string | null) {
@@ -150,7 +150,7 @@ export function createRepository(m: Models, clock: () => Date = () => new Date()
       if (f.overdue === false) q.$or = [{ nextVisitDue: { $gte: clock() } }, { nextVisitDue: null }];
       const pageQuery = after ? { ...q, _id: { $gt: after } } : q;
       const [docs, totalCount] = await Promise.all([
-        m.Resident.find(pageQuery).sort({ _id: 1 }).limit(first + 1).lean<ResidentDoc[]>(),
+        m.Resident.find(pageQuery).sort({ _id: 1 }).limit(first + 1).lean<ResidentDoc[]>().exec(),
         m.Resident.countDocuments(q),
       ]);
       return { docs: docs.slice(0, first), hasNextPage: docs.length > first, totalCount };
@@ -167,7 +167,7 @@ export function createRepository(m: Models, clock: () => Date = () => new Date()
       const pageQuery = after
         ? { $and: [q, { $or: [{ visitedAt: { $lt: after.at } }, { visitedAt: after.at, _id: { $lt: after.id } }] }] }
         : q;
-      const docs = await m.HomeVisit.find(pageQuery).sort({ visitedAt: -1, _id: -1 }).limit(first + 1).lean<HomeVisitDoc[]>();
+      const docs = await m.HomeVisit.find(pageQuery).sort({ visitedAt: -1, _id: -1 }).limit(first + 1).lean<HomeVisitDoc[]>().exec();
       return { docs: docs.slice(0, first), hasNextPage: docs.length > first };
     },
 

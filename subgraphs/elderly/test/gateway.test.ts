@@ -1,0 +1,109 @@
+/**
+ * The elderly operations of DOMAIN.md §4 through a real gateway (all four subgraphs on the embedded
+ * engine) on a small synthetic city whose answers are read back from the database: LivingAlone-
+ * Coverage (4), OverdueVisitsWorklist (5), RecordHomeVisit (6), MealProgramReach (19) and the
+ * elderly part of CityOverview (1).
+ */
+import { startStack, type RunningStack } from '../../../scripts/stack';
+import { generateCity } from '../../../scripts/synthetic/city';
+import { seedSyntheticProperties } from '../../properties/seed-synthetic';
+import { gql } from '../../../test/helpers/subgraph';
+import { registerModels, type Models } from '../models';
+import { seedSynthetic } from '../seed';
+
+const city = generateCity(60, 11);
+const names = new Map(city.communities.map((c) => [c.id, c.name]));
+let stack: RunningStack;
+let m: Models;
+
+beforeAll(async () => {
+  stack = await startStack({
+    seed: 'always',
+    logLevel: 'silent',
+    gatewayTuning: { subgraphTimeoutsMs: { properties: 15_000, governance: 15_000, elderly: 15_000, renovation: 15_000 } },
+    beforeListen: async (conns) => {
+      await seedSyntheticProperties(conns.get('properties')!, city, 11, 1);
+      // A larger register share so most 小区 have figures above the suppression threshold.
+      await seedSynthetic(conns.get('elderly')!, city.communities, 11, { registerShare: 0.15 });
+    },
+  });
+  m = registerModels(stack.subgraphs.find((s) => s.name === 'elderly')!.conn);
+}, 180_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('elderly operations through the gateway', () => {
+  it('CityOverview: 南京’s register figures equal the database counts', async () => {
+    const res = await gql(stack.gatewayUrl, `{ city(code: "320100") { name elderlyStats { registered livingAlone monthlyVisitRate overdueVisits } } }`);
+    expect(res.errors).toBeUndefined();
+    const now = new Date();
+    const s = res.data!.city.elderlyStats;
+    expect(res.data!.city.name).toBe('南京市');
+    expect(s.registered).toBe(await m.Resident.countDocuments({ cityCode: '320100', status: 'ACTIVE' }));
+    expect(s.livingAlone).toBe(await m.Resident.countDocuments({ cityCode: '320100', status: 'ACTIVE', livingArrangement: 'LIVING_ALONE' }));
+    expect(s.overdueVisits).toBe(await m.Resident.countDocuments({ cityCode: '320100', status: 'ACTIVE', nextVisitDue: { $lt: now } }));
+    expect(s.monthlyVisitRate).toBeGreaterThan(0);
+    expect(s.monthlyVisitRate).toBeLessThan(1);
+  });
+
+  it('LivingAloneCoverage: 小区 below the 100% monthly visit target, lowest first, with names from properties', async () => {
+    const res = await gql(stack.gatewayUrl, `{ visitCoverage(cityCode: "320100", first: 10) { totalCount edges { node {
+      community { id name } elderlyStats { registered visitedLast30d monthlyVisitRate } } } } }`);
+    expect(res.errors).toBeUndefined();
+    const rows = res.data!.visitCoverage.edges.map((e: any) => e.node);
+    expect(rows.length).toBeGreaterThan(0);
+    const since = new Date(Date.now() - 30 * 24 * 3600 * 1000);
+    const raw: number[] = [];
+    for (const row of rows) {
+      expect(row.community.name).toBe(names.get(row.community.id));
+      const registered = await m.Resident.countDocuments({ communityId: row.community.id, status: 'ACTIVE' });
+      const visited = await m.Resident.countDocuments({ communityId: row.community.id, status: 'ACTIVE', lastVisitedAt: { $gte: since } });
+      raw.push(visited / registered);
+      if (row.elderlyStats.registered !== null) expect(row.elderlyStats.registered).toBe(registered);
+      if (row.elderlyStats.monthlyVisitRate !== null) expect(row.elderlyStats.monthlyVisitRate).toBeCloseTo(visited / registered, 10);
+    }
+    expect(raw).toEqual([...raw].sort((a, b) => a - b));
+    expect(raw.every((r) => r < 1)).toBe(true);
+  });
+
+  it('OverdueVisitsWorklist then RecordHomeVisit: the visited resident leaves the worklist with a new due date one interval later', async () => {
+    const now = new Date();
+    const [due] = await m.Resident.find({ status: 'ACTIVE', nextVisitDue: { $lt: now }, riskTier: 'HIGH' }).sort({ communityId: 1 }).limit(1).lean();
+    expect(due).toBeDefined();
+    const expected = await m.Resident.find({ communityId: due.communityId, status: 'ACTIVE', nextVisitDue: { $lt: now } }).sort({ nextVisitDue: 1, _id: 1 }).lean();
+    const list = await gql(stack.gatewayUrl, `query($c: ID!, $b: DateTime) { elderlyDue(communityId: $c, before: $b) { id ageBand livingArrangement riskTier nextVisitDue } }`, {
+      c: due.communityId, b: now.toISOString(),
+    });
+    expect(list.errors).toBeUndefined();
+    expect(list.data!.elderlyDue.map((r: any) => r.id)).toEqual(expected.map((r) => r._id));
+    expect(list.data!.elderlyDue.find((r: any) => r.id === due._id)).toEqual({
+      id: due._id, ageBand: due.ageBand, livingArrangement: due.livingArrangement, riskTier: 'HIGH', nextVisitDue: due.nextVisitDue!.toISOString(),
+    });
+
+    const visitedAt = new Date(now.getTime() - 3600 * 1000).toISOString();
+    const rec = await gql(stack.gatewayUrl, `mutation($e: ID!, $at: DateTime) { recordHomeVisit(elderId: $e, mode: IN_PERSON, occasion: HOLIDAY, outcome: OK, visitedAt: $at, clientKey: "gw-visit-0001") {
+      nextVisitDue visit { occasion community { name } } } }`, { e: due._id, at: visitedAt });
+    expect(rec.errors).toBeUndefined();
+    expect(rec.data!.recordHomeVisit.nextVisitDue).toBe(new Date(new Date(visitedAt).getTime() + 7 * 24 * 3600 * 1000).toISOString());
+    expect(rec.data!.recordHomeVisit.visit).toEqual({ occasion: 'HOLIDAY', community: { name: names.get(due.communityId) } });
+    const after = await gql(stack.gatewayUrl, `query($c: ID!) { elderlyDue(communityId: $c) { id } }`, { c: due.communityId });
+    expect(after.data!.elderlyDue.map((r: any) => r.id)).not.toContain(due._id);
+  });
+
+  it('MealProgramReach: 东方瑞园’s 爱心餐桌 with its operator from properties', async () => {
+    const res = await gql(stack.gatewayUrl, `{ mealPrograms(cityCode: "320700", type: LOVE_TABLE) { type name venue operator { name } communitiesServed { name elderlyStats { registered } } eligibility } }`);
+    expect(res.errors).toBeUndefined();
+    const demo = res.data!.mealPrograms.find((p: any) => p.name === '温馨之家');
+    expect(demo).toEqual({
+      type: 'LOVE_TABLE', name: '温馨之家', venue: '“温馨之家”食堂', operator: { name: '江苏杨辉物业服务有限公司' },
+      communitiesServed: [{ name: '东方瑞园', elderlyStats: { registered: 0 } }], eligibility: ['LIVING_ALONE_DIFFICULTY'],
+    });
+  });
+
+  it('refuses bad input through the gateway with BAD_USER_INPUT naming the field', async () => {
+    const res = await gql(stack.gatewayUrl, `mutation { recordHomeVisit(elderId: "el_nope", mode: IN_PERSON, occasion: ROUTINE, outcome: OK) { nextVisitDue } }`);
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0].message).toContain('elderId');
+  });
+});
