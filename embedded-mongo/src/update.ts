@@ -7,7 +7,7 @@ import { Aggregator } from 'mingo';
 import type * as UpdaterModule from 'mingo/types/updater';
 import { mapMingoError, MongoServerError } from './errors';
 import { refuseUnsupported } from './query';
-import { cloneDoc, Doc, idFirst, isPlainObject, keyOf, setPath } from './values';
+import { cloneDoc, Doc, idFirst, isPlainObject, keyOf, renderValue, setPath } from './values';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { update: mingoUpdate } = require('mingo/updater') as typeof UpdaterModule;
@@ -63,6 +63,117 @@ function refuseNonDecimal(v: unknown): void {
   refuseUnsupported(strip(v));
 }
 
+type Resolved = { kind: 'value'; value: unknown } | { kind: 'missing' } | { kind: 'blocked'; field: string; elem: unknown; prefix: string };
+
+/** Resolve an update path in `doc` the way the server does (arrays only by numeric index). */
+function resolveUpdatePath(doc: Doc, path: string): Resolved {
+  const parts = path.split('.');
+  let cur: unknown = doc;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (Array.isArray(cur)) {
+      if (!/^\d+$/.test(part)) return { kind: 'blocked', field: part, elem: cur, prefix: parts.slice(0, i).join('.') };
+      const idx = Number(part);
+      if (idx >= cur.length) return { kind: 'missing' };
+      cur = cur[idx];
+    } else if (isPlainObject(cur)) {
+      if (!(part in cur)) return { kind: 'missing' };
+      cur = cur[part];
+    } else {
+      return { kind: 'blocked', field: part, elem: cur, prefix: parts.slice(0, i).join('.') };
+    }
+  }
+  return { kind: 'value', value: cur };
+}
+
+function bsonTypeName(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'double';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (Array.isArray(v)) return 'array';
+  if (v instanceof Date) return 'date';
+  if (isPlainObject(v)) return 'object';
+  return (v as { _bsontype?: string })._bsontype?.toLowerCase() ?? 'object';
+}
+
+const isNumeric = (v: unknown) => typeof v === 'number' || v instanceof Long;
+
+/**
+ * mingo silently skips updates whose target has the wrong type (e.g. $inc on a string, $push
+ * on a number, $set through a scalar); MongoDB fails them. Check first and fail the same way.
+ * Paths with positional parts ($, $[], $[id]) are left to mingo.
+ */
+function checkOperatorTargets(doc: Doc, mod: Doc): void {
+  const idText = renderValue(doc._id);
+  // Conflicting paths are a parse error in MongoDB, reported before any type problem.
+  const paths: string[] = [];
+  for (const op of Object.keys(mod)) {
+    const fields = mod[op];
+    if (!isPlainObject(fields)) continue;
+    for (const p of Object.keys(fields)) {
+      paths.push(p);
+      if (op === '$rename' && typeof fields[p] === 'string') paths.push(fields[p] as string);
+    }
+  }
+  const sortedPaths = [...paths].sort();
+  for (let i = 1; i < sortedPaths.length; i++) {
+    const a = sortedPaths[i - 1];
+    const b = sortedPaths[i];
+    if (a === b || b.startsWith(a + '.')) throw new MongoServerError(40, `Updating the path '${b}' would create a conflict at '${a}'`);
+  }
+  for (const op of Object.keys(mod)) {
+    const fields = mod[op];
+    if (!isPlainObject(fields)) throw new MongoServerError(9, `Modifiers operate on fields but we found type ${bsonTypeName(fields)} instead. For example: {$mod: {<field>: ...}} not {${op}: ${String(fields)}}`);
+    for (const path of Object.keys(fields)) {
+      const arg = fields[path];
+      if (op === '$rename') {
+        if (typeof arg !== 'string') throw new MongoServerError(2, `The 'to' field for $rename must be a string: ${path}: ${String(arg)}`);
+        const t = resolveUpdatePath(doc, arg);
+        if (t.kind === 'blocked' && resolveUpdatePath(doc, path).kind === 'value') {
+          throw new MongoServerError(28, `Cannot create field '${t.field}' in element {${t.prefix}: ${renderValue(t.elem)}}`);
+        }
+        continue;
+      }
+      if ((op === '$inc' || op === '$mul') && !isNumeric(arg)) {
+        throw new MongoServerError(14, `Cannot ${op === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${path}: ${renderValue(arg)}}`);
+      }
+      if (path.split('.').some((p) => p.startsWith('$'))) continue;
+      const r = resolveUpdatePath(doc, path);
+      if (r.kind === 'blocked') {
+        if (op === '$unset' || op === '$pull' || op === '$pullAll' || op === '$pop') continue; // no-ops in MongoDB too
+        throw new MongoServerError(28, `Cannot create field '${r.field}' in element {${r.prefix}: ${renderValue(r.elem)}}`);
+      }
+      if (r.kind !== 'value') continue;
+      const v = r.value;
+      switch (op) {
+        case '$inc':
+        case '$mul':
+          if (!isNumeric(v)) {
+            throw new MongoServerError(
+              14,
+              `Cannot apply ${op} to a value of non-numeric type. {_id: ${idText}} has the field '${path.split('.').pop()}' of non-numeric type ${bsonTypeName(v)}`,
+            );
+          }
+          break;
+        case '$push':
+        case '$addToSet':
+          if (!Array.isArray(v)) {
+            throw new MongoServerError(2, `The field '${path}' must be an array but is of type ${bsonTypeName(v)} in document {_id: ${idText}}`);
+          }
+          break;
+        case '$pull':
+        case '$pullAll':
+          if (!Array.isArray(v)) throw new MongoServerError(2, `Cannot apply ${op} to a non-array value`);
+          break;
+        case '$pop':
+          if (!Array.isArray(v)) throw new MongoServerError(14, `Path '${path}' contains an element of non-array type '${bsonTypeName(v)}'`);
+          break;
+      }
+    }
+  }
+}
+
 function sameId(a: unknown, b: unknown): boolean {
   return keyOf(a) === keyOf(b);
 }
@@ -102,6 +213,7 @@ export function applyUpdate(
     }
     for (const k of Object.keys(mod)) if (isPlainObject(mod[k]) && Object.keys(mod[k] as Doc).length === 0) delete mod[k];
     if (Object.keys(mod).length === 0) return { doc, changed: false };
+    checkOperatorTargets(doc, mod);
     next = cloneDoc(doc);
     let paths: string[];
     try {

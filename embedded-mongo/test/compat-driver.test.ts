@@ -225,6 +225,59 @@ describe('writes', () => {
     expect(badOp.code).toBe(9);
   });
 
+  test('update operators on the wrong type fail like MongoDB (mingo would skip them silently)', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const c = db.collection<any>('types');
+    await c.insertOne({ _id: 1, n: 2, s: 'x', a: [1], nul: null, o: { p: 1 } });
+    const cases: [Record<string, unknown>, number][] = [
+      [{ $push: { n: 1 } }, 2],
+      [{ $addToSet: { s: 1 } }, 2],
+      [{ $pull: { n: 1 } }, 2],
+      [{ $pop: { s: 1 } }, 14],
+      [{ $set: { 'n.x': 1 } }, 28],
+      [{ $inc: { nul: 1 } }, 14],
+      [{ $inc: { s: 1 } }, 14],
+      [{ $inc: { n: 'x' } }, 14],
+      [{ $mul: { s: 2 } }, 14],
+      [{ $set: { 'a.x': 1 } }, 28],
+    ];
+    for (const [update, code] of cases) {
+      const err = await c.updateOne({ _id: 1 }, update).then(() => null, (e) => e);
+      expect([update, err?.code]).toEqual([update, code]);
+    }
+    await c.updateOne({ _id: 1 }, { $inc: { 'o.p': 1, 'a.0': 1 } });
+    await c.updateOne({ _id: 1 }, { $unset: { 'n.x': 1 } });
+    await c.updateOne({ _id: 1 }, { $set: { 'a.3': 5 } });
+    expect(await c.findOne({ _id: 1 })).toEqual({ _id: 1, n: 2, s: 'x', a: [2, null, null, 5], nul: null, o: { p: 2 } });
+  });
+
+  test('more update and query operators', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const c = db.collection<any>('ops');
+    await c.insertOne({ _id: 1, arr: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }], nums: [3, 1, 2], n: 5, s: 'Hello World', tags: ['x', 'y'] });
+    await c.updateOne({ arr: { $elemMatch: { k: 'b', v: 2 } } }, { $set: { 'arr.$.v': 20 } });
+    await c.updateOne({ _id: 1 }, { $push: { nums: { $each: [9], $position: 0 } } } as never);
+    expect((await c.findOne({ _id: 1 }))?.nums).toEqual([9, 3, 1, 2]);
+    await c.updateOne({ _id: 1 }, { $push: { nums: { $each: [7], $sort: 1, $slice: 3 } } } as never);
+    await c.updateOne({ _id: 1 }, { $pop: { tags: 1 }, $pullAll: { nums: [1] }, $min: { n: 2 }, $inc: { 'arr.$[].v': 1, 'stats.views': 1 } } as never);
+    expect(await c.findOne({ _id: 1 }, { projection: { s: 0 } })).toEqual({
+      _id: 1,
+      arr: [{ k: 'a', v: 2 }, { k: 'b', v: 21 }],
+      nums: [2, 3],
+      n: 2,
+      tags: ['x'],
+      stats: { views: 1 },
+    });
+    expect(await c.countDocuments({ s: /^hello/i })).toBe(1);
+    expect(await c.countDocuments({ s: { $regex: 'WORLD', $options: 'i' } })).toBe(1);
+    expect(await c.countDocuments({ $or: [{ n: 99 }, { s: 'Hello World' }] })).toBe(1);
+    expect(await c.countDocuments({ tags: { $size: 1 }, nums: { $all: [2, 3] } })).toBe(1);
+    expect(await c.countDocuments({ n: { $nin: [1, 2] } })).toBe(0);
+    expect(await c.countDocuments({ $expr: { $gt: ['$n', 1] } })).toBe(1);
+    expect(await c.countDocuments({ n: { $not: { $gt: 5 } } })).toBe(1);
+    expect(await c.findOne({ _id: 1 }, { projection: { arr: { $elemMatch: { k: 'a' } } } })).toEqual({ _id: 1, arr: [{ k: 'a', v: 2 }] });
+  });
+
   test('insertMany with duplicates: ordered vs unordered writeErrors', async () => {
     const c = db.collection('dups');
     await c.createIndex({ u: 1 }, { unique: true });
