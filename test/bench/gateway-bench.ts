@@ -22,7 +22,7 @@
  *          --gateways ours,ours-nodedup,stock,hive,hive-nodedup --workloads W1,W2 --no-pin
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,6 +61,8 @@ function args() {
       gateways: { type: 'string', default: 'ours,stock,hive,hive-nodedup' },
       workloads: { type: 'string', default: 'W1,W2' },
       'no-pin': { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      fresh: { type: 'boolean', default: false },
     },
   });
   const gateways = values.gateways!.split(',').map((g) => g.trim()) as GatewayKind[];
@@ -74,6 +76,9 @@ function args() {
     gateways,
     workloads: values.workloads!.split(',').map((w) => w.trim()) as ('W1' | 'W2')[],
     pin: !values['no-pin'] && spawnSync('taskset', ['-V']).status === 0 && os.cpus().length >= 2,
+    /** The seeded city is kept here and reused by later runs with the same size and seed. */
+    dataDir: path.resolve(values['data-dir'] ?? path.join(ROOT, `.data/bench-city-${values.communities}-${values.seed}`)),
+    fresh: values.fresh!,
   };
 }
 
@@ -81,6 +86,8 @@ interface SubgraphCounters {
   fetches: number;
   representations: number;
   uniqueRepresentations: number;
+  /** Sum of the subgraph's answer times (ms), for a mean per fetch. */
+  busyMs: number;
 }
 
 interface RunningSubgraphs {
@@ -88,12 +95,19 @@ interface RunningSubgraphs {
   counters: Map<string, SubgraphCounters>;
   db: Map<string, ReturnType<typeof countCommands>>;
   reset(): void;
+  /** Requests the subgraphs are still working on (a gateway that was stopped leaves some). */
+  inflight(): number;
   totals(): { fetches: number; representations: number; uniqueRepresentations: number; dbCommands: number; perSubgraph: Record<string, SubgraphCounters & { dbCommands: number }> };
   stop(): Promise<void>;
 }
 
-async function startSubgraphs(communities: number, seed: number): Promise<RunningSubgraphs> {
-  const engine = await startEmbeddedMongo({ port: 0 });
+async function startSubgraphs(communities: number, seed: number, dataDir: string, fresh: boolean): Promise<RunningSubgraphs> {
+  if (fresh) rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const marker = path.join(dataDir, 'seeded.json');
+  const alreadySeeded = existsSync(marker);
+  const engine = await startEmbeddedMongo({ port: 0, dbPath: path.join(dataDir, 'db') });
+  let inflight = 0;
   const stops: (() => Promise<void>)[] = [() => engine.stop()];
   const conns = new Map<string, Connection>();
   const counters = new Map<string, SubgraphCounters>();
@@ -104,14 +118,22 @@ async function startSubgraphs(communities: number, seed: number): Promise<Runnin
     stops.unshift(() => conn.close());
     conns.set(mod.name, conn);
     const server = await mod.create(conn, createLogger(mod.name, 'warn'));
-    const n = await mod.seed(conn);
-    log(`seeded ${mod.name} demo data: ${n} documents`);
-    const c: SubgraphCounters = { fetches: 0, representations: 0, uniqueRepresentations: 0 };
+    if (!alreadySeeded) {
+      const n = await mod.seed(conn);
+      log(`seeded ${mod.name} demo data: ${n} documents`);
+    }
+    const c: SubgraphCounters = { fetches: 0, representations: 0, uniqueRepresentations: 0, busyMs: 0 };
     counters.set(mod.name, c);
     // Runs before the subgraph's own body parser, which then skips the already parsed body.
-    server.app.use('/graphql', express.json({ limit: '10mb' }), (req, _res, next) => {
+    server.app.use('/graphql', express.json({ limit: '10mb' }), (req, res, next) => {
       if (req.method === 'POST') {
         c.fetches++;
+        inflight++;
+        const t = Date.now();
+        res.once('close', () => {
+          inflight--;
+          c.busyMs += Date.now() - t;
+        });
         const reps = (req.body as { variables?: { representations?: unknown[] } } | undefined)?.variables?.representations;
         if (Array.isArray(reps)) {
           c.representations += reps.length;
@@ -122,18 +144,20 @@ async function startSubgraphs(communities: number, seed: number): Promise<Runnin
     });
     servers.push({ mod, server, conn });
   }
-  if (communities > 0) {
+  if (alreadySeeded) log(`reusing the seeded city in ${path.relative(ROOT, dataDir)} (--fresh to reseed)`);
+  else if (communities > 0) {
     const synthetic = path.join(ROOT, 'scripts/synthetic/seed-city.ts');
     if (existsSync(synthetic)) {
       const { seedSyntheticCity } = (await import('../../scripts/synthetic/seed-city')) as typeof import('../../scripts/synthetic/seed-city');
       const t = Date.now();
       const report = await seedSyntheticCity(conns, { communities, seed, progress: (line) => log(line) });
       log(`synthetic city: ${report.communities} 小区 in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      writeFileSync(marker, JSON.stringify({ communities, seed, at: new Date().toISOString(), documents: report.documents }));
     } else {
       // SWITCH: without scripts/synthetic the bench runs on the demo data only (say so in results).
       log('scripts/synthetic/seed-city.ts not found: benchmarking on the demo data only');
     }
-  }
+  } else writeFileSync(marker, JSON.stringify({ communities: 0, seed, at: new Date().toISOString() }));
   const urls: Record<string, string> = {};
   for (const { mod, server, conn } of servers) {
     const running = await server.listen(0, '127.0.0.1');
@@ -146,9 +170,10 @@ async function startSubgraphs(communities: number, seed: number): Promise<Runnin
     counters,
     db,
     reset() {
-      for (const c of counters.values()) Object.assign(c, { fetches: 0, representations: 0, uniqueRepresentations: 0 });
+      for (const c of counters.values()) Object.assign(c, { fetches: 0, representations: 0, uniqueRepresentations: 0, busyMs: 0 });
       for (const d of db.values()) d.reset();
     },
+    inflight: () => inflight,
     totals() {
       const perSubgraph: Record<string, SubgraphCounters & { dbCommands: number }> = {};
       let fetches = 0;
@@ -361,7 +386,14 @@ async function main() {
   if (opts.pin) spawnSync('taskset', ['-a', '-pc', '0', String(process.pid)]);
   const started = Date.now();
   log(`gateway bench: ${opts.gateways.join(', ')} × ${opts.workloads.join(', ')}; ${opts.connections} connections, ${opts.warmup} s warm-up + ${opts.duration} s measured; ${opts.communities} communities; pinning ${opts.pin ? 'on (gateway CPU 1, rest CPU 0)' : 'off'}`);
-  const subgraphs = await startSubgraphs(opts.communities, opts.seed);
+  const subgraphs = await startSubgraphs(opts.communities, opts.seed, opts.dataDir, opts.fresh);
+  /** Waits until the subgraphs finished what earlier load left behind, so runs do not overlap. */
+  const drain = async (what: string) => {
+    const t = Date.now();
+    while (subgraphs.inflight() > 0 && Date.now() - t < 180_000) await sleep(100);
+    const s = ((Date.now() - t) / 1000).toFixed(1);
+    if (Date.now() - t > 500) log(`${what}: waited ${s} s for the subgraphs to finish earlier requests (${subgraphs.inflight()} left)`);
+  };
   const supergraph = writeBenchSupergraph(subgraphs.urls);
   const rows: Row[] = [];
   const excluded: { name: string; reason: string }[] = [];
@@ -409,7 +441,9 @@ async function main() {
       try {
         for (const workload of opts.workloads) {
           const bodies = workload === 'W1' ? w1Bodies : w2Bodies;
+          await drain(`${kind} ${workload} before warm-up`);
           if (opts.warmup > 0) await runLoad(gw.url, bodies, opts.warmup, opts.connections, opts.pin, opts.seed + 1);
+          await drain(`${kind} ${workload} after warm-up`);
           subgraphs.reset();
           const r = await runLoad(gw.url, bodies, opts.duration, opts.connections, opts.pin, opts.seed);
           const t = subgraphs.totals();
@@ -428,7 +462,9 @@ async function main() {
             representationsPerOp: t.representations / ops,
             uniqueRepresentationsPerOp: t.uniqueRepresentations / ops,
             dbCommandsPerOp: t.dbCommands / ops,
-            perSubgraph: t.perSubgraph,
+            perSubgraph: Object.fromEntries(
+              Object.entries(t.perSubgraph).map(([n, v]) => [n, { ...v, meanMsPerFetch: v.fetches ? Math.round(v.busyMs / v.fetches) : null }]),
+            ),
             sampleError: r.sampleError,
           };
           rows.push(row);
@@ -437,12 +473,18 @@ async function main() {
               `${row.fetchesPerOp.toFixed(2)} fetches/op, ${row.representationsPerOp.toFixed(2)} reps/op, ${row.dbCommandsPerOp.toFixed(2)} db/op, failed ${row.failed}` +
               (row.sampleError ? ` (e.g. ${row.sampleError.slice(0, 160)})` : ''),
           );
+          log(
+            `  subgraphs: ${Object.entries(row.perSubgraph as Record<string, { fetches: number; meanMsPerFetch: number | null; dbCommands: number }>)
+              .map(([n, v]) => `${n} ${v.fetches} fetches, mean ${v.meanMsPerFetch ?? '-'} ms, ${v.dbCommands} db`)
+              .join('; ')}`,
+          );
         }
         // VmHWM after both workloads: the gateway's peak over its whole life.
         const peak = peakRssMb(gw.child.pid);
         for (const row of rows) if (row.gateway === kind) row.peakRssMb = peak;
       } finally {
         await gw.stop();
+        await drain(`after ${kind}`);
       }
     }
   } finally {

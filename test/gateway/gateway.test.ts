@@ -96,30 +96,42 @@ describe('gateway data source', () => {
   });
 
   test('identical concurrent operations cause one subgraph fetch', async () => {
-    await gql(gw.running.url, 'query Users { users { id name } }'); // plan cached: steady state
-    fx.accounts.resetCounters();
-    // The subgraph holds its answer until all 20 operations have reached the data source.
-    fx.accounts.controls.gate = untilAsked(gw, 'accounts', 20);
-    const results = await Promise.all(Array.from({ length: 20 }, () => gql(gw.running.url, 'query Users { users { id name } }')));
-    for (const r of results) expect(r.data).toEqual({ users: fx_users() });
-    expect(fx.accounts.counters.requests).toBe(1);
+    // A gateway with a long deadline: on a loaded machine 20 requests may take a while to arrive.
+    const patient = await startGateway(fx, { subgraph: { timeoutMs: 20_000, dedupInflight: true, dedupRepresentations: true, retry: true } });
+    try {
+      await gql(patient.running.url, 'query Users { users { id name } }'); // plan cached: steady state
+      fx.accounts.resetCounters();
+      // The subgraph holds its answer until all 20 operations have reached the data source.
+      fx.accounts.controls.gate = untilAsked(patient, 'accounts', 20);
+      const results = await Promise.all(Array.from({ length: 20 }, () => gql(patient.running.url, 'query Users { users { id name } }')));
+      for (const r of results) expect(r.data).toEqual({ users: fx_users() });
+      expect(fx.accounts.counters.requests).toBe(1);
+    } finally {
+      await patient.running.close();
+    }
   });
 
   test('concurrent operations of different callers are not merged (identity is part of the key)', async () => {
-    await gql(gw.running.url, '{ users { id } }');
-    fx.accounts.resetCounters();
-    const [a, b] = [await token('bureau-a'), await token('bureau-b')];
-    fx.accounts.controls.gate = untilAsked(gw, 'accounts', 3);
-    const res = await Promise.all([
-      gql(gw.running.url, '{ users { id } }', undefined, { authorization: a }),
-      gql(gw.running.url, '{ users { id } }', undefined, { authorization: b }),
-      gql(gw.running.url, '{ users { id } }', undefined, { authorization: a }),
-    ]);
-    for (const r of res) expect(r.errors).toBeUndefined();
-    expect(fx.accounts.counters.requests).toBe(2);
+    const patient = await startGateway(fx, { subgraph: { timeoutMs: 20_000, dedupInflight: true, dedupRepresentations: true, retry: true } });
+    try {
+      await gql(patient.running.url, '{ users { id } }');
+      fx.accounts.resetCounters();
+      const [a, b] = [await token('bureau-a'), await token('bureau-b')];
+      fx.accounts.controls.gate = untilAsked(patient, 'accounts', 3);
+      const res = await Promise.all([
+        gql(patient.running.url, '{ users { id } }', undefined, { authorization: a }),
+        gql(patient.running.url, '{ users { id } }', undefined, { authorization: b }),
+        gql(patient.running.url, '{ users { id } }', undefined, { authorization: a }),
+      ]);
+      for (const r of res) expect(r.errors).toBeUndefined();
+      expect(fx.accounts.counters.requests).toBe(2);
+    } finally {
+      await patient.running.close();
+    }
   });
 
   test(`a subgraph sleeping past the timeout yields partial data and a coded error within timeout + 100 ms`, async () => {
+    await gql(gw.running.url, USERS_AND_REVIEWS); // plan cached, connections open: time only the fetch
     fx.reviews.controls.delayMs = 5000;
     const started = Date.now();
     const res = await gql(gw.running.url, USERS_AND_REVIEWS);
