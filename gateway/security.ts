@@ -11,7 +11,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import cors from 'cors';
 import type { Request, RequestHandler } from 'express';
-import type { ValidationRule } from 'graphql';
+import { GraphQLError, parse, type ValidationRule } from 'graphql';
 import { loadConfig, type AuthSettings, type GatewaySecuritySettings } from '../lib/config';
 import { ErrorCode } from '../lib/errors';
 import { anonymous, type AuthContext } from '../lib/auth/context';
@@ -39,6 +39,8 @@ export interface GatewaySecurity {
   };
   /** Express middleware for `/graphql`, before body parsing: CORS, token, rate limit. */
   middleware: RequestHandler[];
+  /** Express middleware for `/graphql` after body parsing: the token limit (400 when exceeded). */
+  afterBody: RequestHandler[];
   /** The verified caller of a request (set by the middleware). */
   authOf(req: Request): AuthContext;
 }
@@ -50,7 +52,9 @@ export function createGatewaySecurity(options: GatewaySecurityOptions = gatewayS
   const armor = new ApolloArmor({
     maxDepth: { n: options.maxDepth, ignoreIntrospection: true },
     maxAliases: { n: options.maxAliases },
-    maxTokens: { n: options.maxTokens },
+    // The token limit is checked by `tokenLimit` below: Armor's parser plugin answers 500 to it
+    // and masks ordinary syntax errors.
+    maxTokens: { enabled: false },
     costLimit: { maxCost: options.maxCost, ignoreIntrospection: true },
     maxDirectives: { n: 50 },
     blockFieldSuggestion: { enabled: !options.introspection },
@@ -106,7 +110,30 @@ export function createGatewaySecurity(options: GatewaySecurityOptions = gatewayS
       plugins: armor.plugins as ApolloServerPlugin<BaseContext>[],
     },
     middleware: [corsMiddleware, authenticate, rateLimit],
+    afterBody: [tokenLimit(options.maxTokens)],
     authOf: (req) => (req as AuthedRequest).auth ?? anonymous(),
+  };
+}
+
+/**
+ * Refuses documents with more lexical tokens than allowed (over-wide queries, alias floods) before
+ * Apollo parses them, with a 400 GraphQL error. Other syntax errors are left to Apollo (400
+ * GRAPHQL_PARSE_FAILED).
+ */
+export function tokenLimit(maxTokens: number): RequestHandler {
+  return (req, res, next) => {
+    const body = req.body as { query?: unknown } | undefined;
+    const query = req.method === 'GET' ? req.query.query : body?.query;
+    if (typeof query !== 'string') return next();
+    try {
+      parse(query, { maxTokens, noLocation: true });
+    } catch (err) {
+      if (err instanceof GraphQLError && /more that \d+ tokens|more than \d+ tokens|Token limit/i.test(err.message)) {
+        res.status(400).json({ errors: [{ message: `query too large: more than ${maxTokens} tokens`, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+        return;
+      }
+    }
+    next();
   };
 }
 

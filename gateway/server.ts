@@ -115,6 +115,7 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
         '/graphql',
         ...security.middleware,
         express.json({ limit: opts.bodyLimit ?? security.options.bodyLimit }),
+        ...security.afterBody,
         expressMiddleware(apollo, {
           context: async ({ req }) => ({
             authorization: req.headers.authorization,
