@@ -1,0 +1,32 @@
+import type { Request } from 'express';
+import { createLoaders, type Loaders } from './loaders';
+import type { Models } from './models';
+import { createCommands, type Commands } from './services/commands';
+import { createRepository, type Repository } from './services/repository';
+import type { WorkCalendar } from './services/time';
+
+export interface Context {
+  repo: Repository;
+  commands: Commands;
+  loaders: Loaders;
+  /** The request's clock reading: every "now" within one request is the same instant. */
+  now: Date;
+}
+
+export interface ContextOptions {
+  /** Clock for deadlines, overdue flags and "last N days" figures (tests pin it). */
+  now?: () => Date;
+  /** Working-day calendar for 12345 deadlines (default: weekends only). */
+  calendar?: WorkCalendar;
+}
+
+/** Builds a fresh context (and fresh DataLoaders) for every request. */
+export function contextFactory(models: Models, opts: ContextOptions = {}) {
+  const repo = createRepository(models);
+  const commands = createCommands(repo, { calendar: opts.calendar ?? {} });
+  const clock = opts.now ?? (() => new Date());
+  return (_req?: Request): Context => {
+    const now = clock();
+    return { repo, commands, loaders: createLoaders(repo, now), now };
+  };
+}

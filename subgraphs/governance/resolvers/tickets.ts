@@ -1,0 +1,42 @@
+import type { ServiceTicketResolvers, TicketNoteResolvers } from '../__generated__/resolvers-types';
+import { allowedTransitions, isOpen, open311StatusOf } from '../services/lifecycle';
+import { latestNoteText, maskPersonalData, serviceName, toOpen311 } from '../services/open311';
+import { hoursBetween } from '../services/time';
+
+export const ServiceTicket: ServiceTicketResolvers = {
+  __resolveReference: (r, { loaders }) => loaders.ticket.load(r.id),
+  id: (t) => t._id,
+  externalNo: (t) => t.externalNo ?? null,
+  community: (t) => ({ id: t.communityId }),
+  building: (t) => (t.buildingId ? { id: t.buildingId } : null),
+  channel: (t) => t.channel as never,
+  type: (t) => t.type as never,
+  serviceCode: (t) => t.serviceCode as never,
+  serviceName: (t) => serviceName(t.serviceCode),
+  // Free text may carry numbers residents typed in; masked until the authorization layer can gate them.
+  description: (t) => maskPersonalData(t.description),
+  status: (t) => t.status as never,
+  open311Status: (t) => open311StatusOf(t.status),
+  statusNotes: (t) => latestNoteText(t),
+  company: (t) => (t.companyUscc ? { uscc: t.companyUscc } : null),
+  updatedAt: (t) => (t as { updatedAt?: Date }).updatedAt ?? t.lastTransitionAt,
+  isOverdue: (t, _a, { now }) => isOpen(t.status) && new Date(t.dueAt).getTime() < now.getTime(),
+  resolvedLate: (t) => (t.resolvedAt ? new Date(t.resolvedAt).getTime() > new Date(t.dueAt).getTime() : null),
+  hoursToResolve: (t) => (t.resolvedAt ? Math.round(hoursBetween(new Date(t.requestedAt), new Date(t.resolvedAt)) * 100) / 100 : null),
+  satisfaction: (t) => (t.satisfaction ?? null) as never,
+  reopenCount: (t) => t.reopenCount ?? 0,
+  location: (t) =>
+    t.location?.lat != null && t.location.lng != null ? { lat: t.location.lat, lng: t.location.lng, datum: (t.location.datum ?? 'WGS84') as never } : null,
+  mediaUrls: (t) => t.mediaUrls ?? [],
+  reporterAnonymous: (t) => t.reporter?.anonymous ?? false,
+  notes: (t) => t.notes ?? [],
+  allowedTransitions: (t) => [...allowedTransitions(t.status)],
+  open311: (t) => toOpen311(t),
+};
+
+export const TicketNote: TicketNoteResolvers = {
+  type: (n) => n.type as never,
+  text: (n) => (n.text ? maskPersonalData(n.text) : null),
+  from: (n) => (n.from ?? null) as never,
+  to: (n) => (n.to ?? null) as never,
+};

@@ -1,0 +1,145 @@
+/**
+ * Reads governance's own evidence for a 小区 (through the request's DataLoaders, so a list of 小区
+ * costs one query per kind of record), joins it with the @requires fields the gateway sent, and
+ * scores it under a rubric. Also the joint-meeting cadence rule.
+ */
+import { badInput, notFound } from '../../../lib/errors';
+import type { Context } from '../context';
+import type { CommitteeDoc, CommunityRef, EvaluationDoc } from '../models';
+import { DEFAULT_RUBRIC, DEFAULT_RUBRIC_ID, DIMENSIONS, evaluate, type Dimension, type EvaluationRow, type Evidence, type RubricDef } from './rubric';
+
+export interface ComplianceRow {
+  requiredPerMonth: number;
+  months: { month: string; held: number; compliant: boolean }[];
+  compliantMonths: number;
+  meetsCadence: boolean;
+  hasRecords: boolean;
+}
+
+export interface CandidateRow {
+  rank: number;
+  evaluation: EvaluationDoc;
+}
+
+export const MAX_COMPLIANCE_MONTHS = 24;
+/** The general joint-meeting cadence rule (DOMAIN.md §3.2: requiredPerMonth = 1). */
+export const DEFAULT_MEETINGS_PER_MONTH = 1;
+
+/** The committee that counts for a 小区: the active one, else the latest. */
+export function currentCommittee(list: readonly CommitteeDoc[]): CommitteeDoc | null {
+  return list.find((c) => c.status === 'ACTIVE') ?? list[0] ?? null;
+}
+
+export async function loadRubric(ctx: Context, id: string | null | undefined): Promise<RubricDef> {
+  if (id == null || id === DEFAULT_RUBRIC_ID) return DEFAULT_RUBRIC;
+  const doc = await ctx.loaders.rubric.load(id);
+  if (!doc) throw notFound(`evaluation rubric ${id}`);
+  return {
+    id: doc._id,
+    name: doc.name,
+    isDefault: false,
+    weights: (doc.weights ?? []).filter((w) => DIMENSIONS.includes(w.dimension as Dimension)).map((w) => ({ dimension: w.dimension as Dimension, weight: w.weight })),
+  };
+}
+
+/**
+ * Joint-meeting compliance over the last `months` complete CST months. `perMonth` defaults to the
+ * alliance's rule (or the general rule when the alliance states none); null without an alliance.
+ */
+export async function compliance(ctx: Context, communityId: string, perMonth: number | null | undefined, months: number | null | undefined): Promise<ComplianceRow | null> {
+  const n = months ?? 3;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_COMPLIANCE_MONTHS) throw badInput('months', `must be an integer between 1 and ${MAX_COMPLIANCE_MONTHS}`);
+  if (perMonth != null && (!Number.isInteger(perMonth) || perMonth < 1 || perMonth > 31)) throw badInput('perMonth', 'must be an integer between 1 and 31');
+  let rule = perMonth ?? null;
+  if (rule == null) {
+    const alliance = (await ctx.loaders.alliancesByCommunity.load(communityId))[0];
+    if (!alliance) return null;
+    rule = alliance.requiredMeetingsPerMonth ?? DEFAULT_MEETINGS_PER_MONTH;
+  }
+  const data = await ctx.loaders.meetingMonths.load({ code: communityId, months: n });
+  const rows = data.months.map((m) => ({ ...m, compliant: m.held >= (rule as number) }));
+  const compliantMonths = rows.filter((r) => r.compliant).length;
+  return { requiredPerMonth: rule, months: rows, compliantMonths, meetsCadence: compliantMonths === rows.length, hasRecords: data.hasRecords };
+}
+
+/** Co-governance topics of a 小区: those on record plus those of its joint meetings, in enum order. */
+export async function coGovernanceTopics(ctx: Context, communityId: string, order: readonly string[]): Promise<string[]> {
+  const [reg, meetings] = await Promise.all([
+    ctx.loaders.register.load(communityId),
+    ctx.loaders.meetingsByCommunity.load({ code: communityId, range: 'ALL' }),
+  ]);
+  const set = new Set<string>([...(reg?.coGovernanceTopics ?? []), ...meetings.flatMap((m) => m.topics ?? [])]);
+  return order.filter((t) => set.has(t));
+}
+
+const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export async function collectEvidence(ctx: Context, ref: CommunityRef, topicOrder: readonly string[]): Promise<Evidence> {
+  const id = ref.id;
+  const l = ctx.loaders;
+  const [orgs, alliances, committees, teams, activities, tickets, patrol, topics] = await Promise.all([
+    l.partyOrgsByCommunity.load(id),
+    l.alliancesByCommunity.load(id),
+    l.committeesByCommunity.load(id),
+    l.patrolTeamsByCommunity.load(id),
+    l.activitiesByCommunity.load(id),
+    l.ticketStats.load({ code: id, scope: 'COMMUNITY', range: 'LAST_12M', groupBy: null }),
+    l.patrolStats.load({ code: id, scope: 'COMMUNITY', range: 'LAST_12M' }),
+    coGovernanceTopics(ctx, id, topicOrder),
+  ]);
+  const alliance = alliances[0];
+  const cadence = await compliance(ctx, id, alliance?.requiredMeetingsPerMonth ?? DEFAULT_MEETINGS_PER_MONTH, 3);
+  const c = currentCommittee(committees);
+  const yearAgo = ctx.now.getTime() - 365 * 24 * 3600_000;
+  return {
+    hasPartyOrganization: orgs.length > 0,
+    hasAlliance: alliances.length > 0,
+    jointMeetingComplianceShare: cadence && cadence.hasRecords ? cadence.compliantMonths / cadence.months.length : null,
+    committee: c
+      ? {
+          active: c.status === 'ACTIVE',
+          termExpired: c.termEnd != null && new Date(c.termEnd).getTime() < ctx.now.getTime(),
+          lastDisclosureAt: c.lastDisclosureAt ? new Date(c.lastDisclosureAt) : null,
+          partyMemberRatio: c.partyMemberRatio ?? null,
+          meetingsLast12m: (c.meetingDates ?? []).filter((d) => new Date(d).getTime() >= yearAgo).length,
+        }
+      : null,
+    ticketSatisfiedRate: tickets.satisfiedRate,
+    ticketOnTimeRate: tickets.onTimeRate,
+    hasPatrolTeam: teams.length > 0,
+    activityCount: activities.length,
+    patrolRectifiedWithin48hRate: patrol.rectifiedWithin48hRate,
+    coGovernanceTopics: topics,
+    feeAmountRate: finite(ref.feeCollection?.amountRate),
+    satisfactionPercent: finite(ref.latestSatisfaction?.percent),
+    elderlyMonthlyVisitRate: finite(ref.elderlyStats?.monthlyVisitRate),
+    renovationStatus: typeof ref.renovationSummary?.status === 'string' ? ref.renovationSummary.status : null,
+  };
+}
+
+/** Scores a 小区 under a rubric; with `persist`, materialises the result for `typicalCaseCandidates`. */
+export async function evaluateCommunity(
+  ctx: Context,
+  ref: CommunityRef,
+  rubricId: string | null | undefined,
+  topicOrder: readonly string[],
+  persist = false,
+): Promise<EvaluationRow> {
+  const rubric = await loadRubric(ctx, rubricId);
+  const evidence = await collectEvidence(ctx, ref, topicOrder);
+  const row = evaluate(rubric, evidence, ctx.now);
+  if (persist) {
+    const reg = await ctx.loaders.register.load(ref.id);
+    await ctx.loaders.saveEvaluation.load({
+      _id: `${rubric.id}:${ref.id}`,
+      rubricId: rubric.id,
+      communityId: ref.id,
+      cityCode: reg?.cityCode ?? null,
+      score: row.score,
+      coverage: row.coverage,
+      breakdown: row.breakdown,
+      evaluatedAt: row.evaluatedAt,
+    });
+  }
+  return row;
+}

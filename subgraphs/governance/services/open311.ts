@@ -1,0 +1,183 @@
+/**
+ * Open311 GeoReport v2 projection of service tickets: the service catalogue, jurisdictions,
+ * WGS84 coordinates (GeoReport `lat`/`long` are WGS84; Chinese map SDKs give GCJ-02 or BD-09) and
+ * the request view. Reporter data is never part of it, and phone/ID/e-mail numbers typed into a
+ * description are masked.
+ */
+import { badInput } from '../../../lib/errors';
+import type { TicketDoc } from '../models';
+import { open311StatusOf } from './lifecycle';
+
+export const SERVICE_CATALOGUE = [
+  { code: 'SANITATION', name: '环境卫生', group: '物业管理', keywords: ['保洁', '卫生'] },
+  { code: 'REPAIR', name: '房屋维修', group: '物业管理', keywords: ['报修', '维修'] },
+  { code: 'ELEVATOR', name: '电梯维保', group: '物业管理', keywords: ['电梯'] },
+  { code: 'FEE', name: '物业费收缴', group: '物业管理', keywords: ['物业费', '收费'] },
+  { code: 'PARKING', name: '小区停车', group: '物业管理', keywords: ['停车'] },
+  { code: 'EBIKE_CHARGING', name: '电动车充电', group: '物业管理', keywords: ['电动车', '充电'] },
+  { code: 'GREENERY', name: '绿化管养', group: '物业管理', keywords: ['绿化'] },
+  { code: 'WASTE', name: '垃圾清运与分类', group: '物业管理', keywords: ['垃圾', '垃圾分类'] },
+  { code: 'DOG', name: '文明养犬', group: '社区治理', keywords: ['养犬'] },
+  { code: 'CLUTTER', name: '杂物乱堆', group: '社区治理', keywords: ['杂物', '楼道'] },
+  { code: 'ILLEGAL_BUILD', name: '违章搭建', group: '社区治理', keywords: ['违建'] },
+  { code: 'SECURITY', name: '治安安全', group: '社区治理', keywords: ['治安', '安全'] },
+  { code: 'HEATING', name: '集中供暖', group: '公用事业', keywords: ['供暖'] },
+  { code: 'WATER', name: '供水', group: '公用事业', keywords: ['供水', '停水'] },
+  { code: 'NOISE', name: '噪声扰民', group: '社区治理', keywords: ['噪声'] },
+] as const;
+
+const NAMES = new Map<string, string>(SERVICE_CATALOGUE.map((s) => [s.code, s.name]));
+export const serviceName = (code: string) => NAMES.get(code) ?? code;
+
+/** Open311 jurisdiction ids of the cities in the graph; a 6-digit city code is accepted too. */
+export const JURISDICTIONS: Readonly<Record<string, string>> = { nanjing: '320100', lianyungang: '320700' };
+
+/** City code of a jurisdiction id; BAD_USER_INPUT naming the argument when unknown. */
+export function jurisdictionCity(jurisdictionId: string, field = 'jurisdictionId'): string {
+  const id = jurisdictionId.trim().toLowerCase();
+  if (JURISDICTIONS[id]) return JURISDICTIONS[id];
+  if (/^\d{4}00$/.test(id) && Object.values(JURISDICTIONS).includes(id)) return id;
+  throw badInput(field, `unknown jurisdiction "${jurisdictionId}"; known: ${Object.keys(JURISDICTIONS).join(', ')} (or their city codes)`);
+}
+
+export const SERVICE_NOTICE = '12345: 一般诉求5个工作日内办结；办结后回访并测评满意度';
+
+// ---- coordinates ---------------------------------------------------------------------------
+
+const A = 6378245.0;
+const EE = 0.00669342162296594323;
+
+const outOfChina = (lat: number, lng: number) => lng < 72.004 || lng > 137.8347 || lat < 0.8293 || lat > 55.8271;
+
+function transformLat(x: number, y: number): number {
+  let r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+  r += ((20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2) / 3;
+  r += ((20 * Math.sin(y * Math.PI) + 40 * Math.sin((y / 3) * Math.PI)) * 2) / 3;
+  r += ((160 * Math.sin((y / 12) * Math.PI) + 320 * Math.sin((y * Math.PI) / 30)) * 2) / 3;
+  return r;
+}
+
+function transformLng(x: number, y: number): number {
+  let r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+  r += ((20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2) / 3;
+  r += ((20 * Math.sin(x * Math.PI) + 40 * Math.sin((x / 3) * Math.PI)) * 2) / 3;
+  r += ((150 * Math.sin((x / 12) * Math.PI) + 300 * Math.sin((x / 30) * Math.PI)) * 2) / 3;
+  return r;
+}
+
+/** WGS84 → GCJ-02 (the published forward transform). */
+export function wgs84ToGcj02(lat: number, lng: number): { lat: number; lng: number } {
+  if (outOfChina(lat, lng)) return { lat, lng };
+  let dLat = transformLat(lng - 105, lat - 35);
+  let dLng = transformLng(lng - 105, lat - 35);
+  const radLat = (lat / 180) * Math.PI;
+  let magic = Math.sin(radLat);
+  magic = 1 - EE * magic * magic;
+  const sqrtMagic = Math.sqrt(magic);
+  dLat = (dLat * 180) / (((A * (1 - EE)) / (magic * sqrtMagic)) * Math.PI);
+  dLng = (dLng * 180) / ((A / sqrtMagic) * Math.cos(radLat) * Math.PI);
+  return { lat: lat + dLat, lng: lng + dLng };
+}
+
+/** GCJ-02 → WGS84 by fixed-point iteration of the forward transform (error well under 1 m). */
+export function gcj02ToWgs84(lat: number, lng: number): { lat: number; lng: number } {
+  if (outOfChina(lat, lng)) return { lat, lng };
+  let w = { lat, lng };
+  for (let i = 0; i < 20; i++) {
+    const g = wgs84ToGcj02(w.lat, w.lng);
+    const dLat = g.lat - lat;
+    const dLng = g.lng - lng;
+    w = { lat: w.lat - dLat, lng: w.lng - dLng };
+    if (Math.abs(dLat) < 1e-10 && Math.abs(dLng) < 1e-10) break;
+  }
+  return w;
+}
+
+/** BD-09 → GCJ-02 (Baidu's published inverse). */
+export function bd09ToGcj02(lat: number, lng: number): { lat: number; lng: number } {
+  const xPi = (Math.PI * 3000) / 180;
+  const x = lng - 0.0065;
+  const y = lat - 0.006;
+  const z = Math.sqrt(x * x + y * y) - 0.00002 * Math.sin(y * xPi);
+  const theta = Math.atan2(y, x) - 0.000003 * Math.cos(x * xPi);
+  return { lat: z * Math.sin(theta), lng: z * Math.cos(theta) };
+}
+
+export function toWgs84(p: { lat: number; lng: number; datum?: string | null }): { lat: number; lng: number } {
+  if (p.datum === 'GCJ02') return gcj02ToWgs84(p.lat, p.lng);
+  if (p.datum === 'BD09') {
+    const g = bd09ToGcj02(p.lat, p.lng);
+    return gcj02ToWgs84(g.lat, g.lng);
+  }
+  return { lat: p.lat, lng: p.lng };
+}
+
+// ---- personal data in free text -----------------------------------------------------------
+
+const ID_CARD = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/g;
+const MOBILE = /(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)/g;
+const LANDLINE = /(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)/g;
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+
+/** Masks ID-card, mobile, landline numbers and e-mail addresses in free text. */
+export function maskPersonalData(text: string): string {
+  return text.replace(ID_CARD, '[身份证号已隐去]').replace(MOBILE, '[手机号已隐去]').replace(LANDLINE, '[电话已隐去]').replace(EMAIL, '[邮箱已隐去]');
+}
+
+// ---- the request view ----------------------------------------------------------------------
+
+export interface Open311RequestView {
+  service_request_id: string;
+  status: 'open' | 'closed';
+  status_notes: string | null;
+  service_name: string;
+  service_code: string;
+  description: string | null;
+  agency_responsible: string | null;
+  service_notice: string;
+  requested_datetime: Date;
+  updated_datetime: Date;
+  expected_datetime: Date | null;
+  address: string | null;
+  address_id: string | null;
+  zipcode: string | null;
+  lat: number | null;
+  long: number | null;
+  media_url: string | null;
+}
+
+const round7 = (v: number) => Math.round(v * 1e7) / 1e7;
+
+export function latestNoteText(t: Pick<TicketDoc, 'notes'>): string | null {
+  const notes = t.notes ?? [];
+  for (let i = notes.length - 1; i >= 0; i--) if (notes[i].text) return maskPersonalData(notes[i].text as string);
+  return null;
+}
+
+/** The Open311 view of a ticket. Built field by field from an allow-list: reporter data cannot leak. */
+export function toOpen311(t: TicketDoc): Open311RequestView {
+  const status = open311StatusOf(t.status);
+  const lastNoteAt = (t.notes ?? []).reduce((m, n) => Math.max(m, new Date(n.at).getTime()), 0);
+  const lastChange = new Date(Math.max(new Date(t.lastTransitionAt).getTime(), lastNoteAt));
+  const closedAt = t.status === 'CANCELLED' ? t.lastTransitionAt : (t.resolvedAt ?? t.lastTransitionAt);
+  const wgs = t.location?.lat != null && t.location.lng != null ? toWgs84({ lat: t.location.lat, lng: t.location.lng, datum: t.location.datum }) : null;
+  return {
+    service_request_id: t._id,
+    status,
+    status_notes: latestNoteText(t),
+    service_name: serviceName(t.serviceCode),
+    service_code: t.serviceCode,
+    description: t.description ? maskPersonalData(t.description) : null,
+    agency_responsible: t.agencyResponsible ?? t.assigneeOrg ?? null,
+    service_notice: SERVICE_NOTICE,
+    requested_datetime: t.requestedAt,
+    updated_datetime: status === 'closed' ? new Date(closedAt) : lastChange,
+    expected_datetime: t.dueAt ?? null,
+    address: t.addressString ?? null,
+    address_id: null,
+    zipcode: null,
+    lat: wgs ? round7(wgs.lat) : null,
+    long: wgs ? round7(wgs.lng) : null,
+    media_url: t.mediaUrls?.[0] ?? null,
+  };
+}

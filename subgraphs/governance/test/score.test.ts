@@ -1,0 +1,146 @@
+/**
+ * The 美好家园 score: governance's own records joined with the fields other bureaus own, which the
+ * gateway sends in the representation because of `@requires`. Rubrics: two fixed verified weights,
+ * the rest configurable. Materialised scores rank the typical-case candidates.
+ */
+import { startTestDatabase, type Engine } from '../../../test/helpers/subgraph';
+import { DEMO } from '../seed';
+import { startGovernance, type GovernanceUnderTest } from './helpers';
+
+let engine: Engine;
+let g: GovernanceUnderTest;
+beforeAll(async () => {
+  engine = await startTestDatabase();
+  g = await startGovernance(engine.uri, '2026-03-20T02:00:00Z');
+});
+afterAll(async () => {
+  await g?.close();
+  await engine?.stop();
+});
+
+/** A Community representation as the gateway builds it for the @requires fields. */
+const rep = (id: string, ext: { amountRate?: number | null; percent?: number | null; visitRate?: number | null; status?: string | null } = {}) => ({
+  __typename: 'Community',
+  id,
+  feeCollection: ext.amountRate === undefined ? null : { amountRate: ext.amountRate },
+  latestSatisfaction: ext.percent === undefined ? null : { percent: ext.percent },
+  elderlyStats: { monthlyVisitRate: ext.visitRate ?? null },
+  renovationSummary: ext.status === undefined ? null : { status: ext.status },
+});
+
+const RUIJIN = rep(DEMO.ruijin, { amountRate: 0.96, percent: 97, visitRate: 1, status: 'ACCEPTED' });
+const YIJIANG = rep(DEMO.yijiang);
+
+const SCORE = `query($r: [_Any!]!, $rubric: ID, $persist: Boolean) { _entities(representations: $r) { ... on Community {
+  beautifulHomeScore(rubricId: $rubric)
+  beautifulHome(rubricId: $rubric, persist: $persist) { rubricId score coverage breakdown { dimension weight score indicators { key value score source } } } } } }`;
+
+const dims = (e: any) => Object.fromEntries(e.beautifulHome.breakdown.map((d: any) => [d.dimension, d.score]));
+
+describe('beautifulHomeScore (@requires)', () => {
+  it('joins the other bureaus’ fields from the representation with governance’s records', async () => {
+    const res = await g.q(SCORE, { r: [RUIJIN] });
+    const e = res._entities[0];
+    expect(dims(e)).toEqual({
+      PARTY_LEADERSHIP: 50, // 物业党组织 yes, 党建联盟 no, no meeting records
+      COMMITTEE_GOVERNANCE: 100, // an active 业委会; disclosure and party ratio unknown
+      SERVICE_QUALITY: 96.5, // amountRate 0.96 and 97% satisfaction (properties); no rated tickets yet
+      RESIDENT_PARTICIPATION: 33.33, // no patrol team or activities on record; elderly visit rate 100% (elderly)
+      ENVIRONMENT_SAFETY: 75, // renovation ACCEPTED (renovation); 电动车充电 co-governed
+    });
+    expect(e.beautifulHomeScore).toBe(70.97);
+    expect(e.beautifulHome).toMatchObject({ rubricId: 'rb_default', score: 70.97, coverage: 1 });
+    const service = e.beautifulHome.breakdown.find((d: any) => d.dimension === 'SERVICE_QUALITY');
+    expect(service.indicators).toEqual([
+      { key: 'feeAmountRate', value: 0.96, score: 96, source: 'properties' },
+      { key: 'satisfactionPercent', value: 97, score: 97, source: 'properties' },
+      { key: 'ticketSatisfiedRate', value: null, score: null, source: 'governance' },
+      { key: 'ticketOnTimeRate', value: null, score: null, source: 'governance' },
+    ]);
+  });
+
+  it('leaves out dimensions without evidence and says so through coverage', async () => {
+    const e = (await g.q(SCORE, { r: [YIJIANG] }))._entities[0];
+    expect(dims(e)).toEqual({ PARTY_LEADERSHIP: 100, COMMITTEE_GOVERNANCE: 100, SERVICE_QUALITY: null, RESIDENT_PARTICIPATION: 100, ENVIRONMENT_SAFETY: 100 });
+    expect(e.beautifulHome).toMatchObject({ score: 100, coverage: 0.8 });
+  });
+
+  it('treats a representation without the required fields as having no evidence from the other bureaus', async () => {
+    const e = (await g.q(SCORE, { r: [{ __typename: 'Community', id: DEMO.ruijin }] }))._entities[0];
+    expect(dims(e).SERVICE_QUALITY).toBeNull();
+  });
+
+  it('counts governance’s own ticket outcomes in service quality', async () => {
+    const t = await g.q(`mutation { createServiceTicket(input: { communityId: "${DEMO.ruijin}", channel: HOTLINE_12345, serviceCode: SANITATION, description: "卫生", requestedAt: "2026-03-16T02:00:00Z" }) { id } }`);
+    const id = t.createServiceTicket.id;
+    const steps: [string, Record<string, unknown>][] = [
+      ['DISPATCHED', { assigneeOrg: '明商集团恒兆公司' }], ['IN_PROGRESS', {}], ['REPLIED', {}], ['RESOLVED', {}], ['RETURN_VISITED', { satisfaction: 'SATISFIED' }], ['EVALUATED', {}],
+    ];
+    for (const [to, extra] of steps) await g.q(`mutation($i: TransitionTicketInput!) { transitionTicket(input: $i) { id } }`, { i: { id, to, at: '2026-03-17T02:00:00Z', ...extra } });
+    const e = (await g.q(SCORE, { r: [RUIJIN] }))._entities[0];
+    expect(dims(e).SERVICE_QUALITY).toBe(98.25); // (96 + 97 + 100 + 100) / 4
+  });
+});
+
+describe('rubrics', () => {
+  it('lists the default rubric with its two fixed verified weights', async () => {
+    const res = await g.q(`{ evaluationRubric { id isDefault dimensions { dimension weight fixed label } } }`);
+    expect(res.evaluationRubric.isDefault).toBe(true);
+    expect(res.evaluationRubric.dimensions.map((d: any) => [d.dimension, d.weight, d.fixed])).toEqual([
+      ['PARTY_LEADERSHIP', 0.2, true],
+      ['COMMITTEE_GOVERNANCE', 0.2, true],
+      ['SERVICE_QUALITY', 0.2, false],
+      ['RESIDENT_PARTICIPATION', 0.2, false],
+      ['ENVIRONMENT_SAFETY', 0.2, false],
+    ]);
+  });
+
+  it('accepts configured weights for the other dimensions and scores with them', async () => {
+    const UPSERT = `mutation($i: EvaluationRubricInput!) { upsertEvaluationRubric(input: $i) { id isDefault dimensions { dimension weight fixed } } }`;
+    const weights = [
+      { dimension: 'PARTY_LEADERSHIP', weight: 0.2 },
+      { dimension: 'COMMITTEE_GOVERNANCE', weight: 0.2 },
+      { dimension: 'SERVICE_QUALITY', weight: 0.4 },
+      { dimension: 'RESIDENT_PARTICIPATION', weight: 0.1 },
+      { dimension: 'ENVIRONMENT_SAFETY', weight: 0.1 },
+    ];
+    const ok = await g.q(UPSERT, { i: { id: 'rb_service', name: '服务质量加权', weights } });
+    expect(ok.upsertEvaluationRubric).toMatchObject({ id: 'rb_service', isDefault: false });
+    const fixed = await g.raw(UPSERT, { i: { id: 'rb_bad', name: 'x', weights: weights.map((w) => (w.dimension === 'COMMITTEE_GOVERNANCE' ? { ...w, weight: 0.1 } : w.dimension === 'SERVICE_QUALITY' ? { ...w, weight: 0.5 } : w)) } });
+    expect(fixed.errors?.[0].message).toBe('weights: COMMITTEE_GOVERNANCE has the verified fixed weight 0.2; got 0.1');
+    const builtIn = await g.raw(UPSERT, { i: { id: 'rb_default', name: 'x', weights } });
+    expect(builtIn.errors?.[0].extensions?.field).toBe('id');
+
+    const e = (await g.q(SCORE, { r: [RUIJIN], rubric: 'rb_service' }))._entities[0];
+    expect(e.beautifulHome.rubricId).toBe('rb_service');
+    // 0.2·50 + 0.2·100 + 0.4·98.25 + 0.1·33.33 + 0.1·75
+    expect(e.beautifulHomeScore).toBe(80.13);
+    const unknown = await g.raw(SCORE, { r: [RUIJIN], rubric: 'rb_missing' });
+    expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const list = await g.q(`{ evaluationRubrics { id } }`);
+    expect(list.evaluationRubrics).toEqual([{ id: 'rb_default' }, { id: 'rb_service' }]);
+  });
+});
+
+describe('typical-case candidates', () => {
+  it('ranks materialised scores in the subgraph, with score, coverage and designation filters', async () => {
+    const before = await g.q(`{ typicalCaseCandidates(cityCode: "320100", excludeDesignated: false) { rank } }`);
+    expect(before.typicalCaseCandidates).toEqual([]); // nothing materialised yet
+    await g.q(SCORE, { r: [RUIJIN, YIJIANG], persist: true });
+    const res = await g.q(`{ typicalCaseCandidates(cityCode: "320100", excludeDesignated: false) {
+      rank community { id } beautifulHomeScore coverage evaluatedAt designations { level } breakdown { dimension weight score } } }`);
+    expect(res.typicalCaseCandidates.map((c: any) => [c.rank, c.community.id, c.beautifulHomeScore, c.coverage])).toEqual([
+      [1, DEMO.yijiang, 100, 0.8],
+      [2, DEMO.ruijin, 71.32, 1],
+    ]);
+    expect(res.typicalCaseCandidates[1]).toMatchObject({ evaluatedAt: '2026-03-20T02:00:00.000Z', designations: [{ level: 'NATIONAL_TYPICAL_CASE' }] });
+    expect(res.typicalCaseCandidates[1].breakdown).toHaveLength(5);
+    const filtered = await g.q(`{ a: typicalCaseCandidates(cityCode: "320100", excludeDesignated: false, minCoverage: 0.9) { community { id } }
+      b: typicalCaseCandidates(cityCode: "320100") { community { id } }
+      c: typicalCaseCandidates(cityCode: "320100", excludeDesignated: false, minScore: 80) { community { id } }
+      d: typicalCaseCandidates(cityCode: "320700", excludeDesignated: false) { community { id } } }`);
+    expect(filtered).toEqual({ a: [{ community: { id: DEMO.ruijin } }], b: [], c: [{ community: { id: DEMO.yijiang } }], d: [] });
+    const bad = await g.raw(`{ typicalCaseCandidates(cityCode: "320100", minScore: 120) { rank } }`);
+    expect(bad.errors?.[0].extensions?.field).toBe('minScore');
+  });
+});
