@@ -5,6 +5,7 @@
  * already initialised and only copies its (small) locals.
  */
 import { Context, Query as RootQuery } from 'mingo';
+import { FIX_QUERY_OPS, rewriteFilter } from './fixes';
 // The repo resolves modules the node10 way (no "exports" subpaths for types), so the subpath
 // modules are required at run time and typed from their declaration files.
 import type * as QueryModule from 'mingo/types/query';
@@ -20,6 +21,7 @@ function sharedOptions(): Options {
   if (!shared) {
     const ctx = Context.init({
       query: {
+        ...(FIX_QUERY_OPS as unknown as Record<string, never>),
         $__embeddedCapture: ((_selector: string, _value: unknown, options: Options) => {
           shared = options;
           return () => true;
@@ -32,9 +34,9 @@ function sharedOptions(): Options {
   return shared;
 }
 
-/** A compiled mingo query with the full default operator set. */
+/** A compiled mingo query with the full default operator set (plus our fixes, see fixes.ts). */
 export function makeQuery(filter: AnyObject): BaseQuery {
-  return new BaseQuery(filter, sharedOptions());
+  return new BaseQuery(rewriteFilter(filter) as AnyObject, sharedOptions());
 }
 
 export type { BaseQuery as MingoQuery };

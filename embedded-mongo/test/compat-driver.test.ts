@@ -278,6 +278,36 @@ describe('writes', () => {
     expect(await c.findOne({ _id: 1 }, { projection: { arr: { $elemMatch: { k: 'a' } } } })).toEqual({ _id: 1, arr: [{ k: 'a', v: 2 }] });
   });
 
+  test('$type and $mod look into arrays and only at numbers; $push skips missing values', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const c = db.collection<any>('typemod');
+    await c.insertMany([
+      { _id: 1, a: null },
+      { _id: 2 },
+      { _id: 3, a: [1, 2] },
+      { _id: 5, a: '2' },
+      { _id: 6, a: 2 },
+      { _id: 7, a: new Date(5) },
+      { _id: 8, a: { b: 1 } },
+      { _id: 9, a: [{ b: 1 }, { b: 2 }] },
+      { _id: 10, a: [] },
+    ]);
+    const ids = async (f: object) => (await c.find(f).toArray()).map((d) => d._id);
+    expect(await ids({ a: { $type: 'number' } })).toEqual([3, 6]);
+    expect(await ids({ a: { $type: 'array' } })).toEqual([3, 9, 10]);
+    expect(await ids({ a: { $type: ['string', 9] } })).toEqual([5, 7]);
+    expect(await ids({ a: { $type: 'object' } })).toEqual([8, 9]);
+    expect(await ids({ a: { $mod: [2, 0] } })).toEqual([3, 6]);
+    const agg = await c.aggregate([{ $sort: { _id: 1 } }, { $group: { _id: null, p: { $push: '$a' }, q: { $push: '$missing' } } }]).toArray();
+    expect(agg[0].p).toEqual([null, [1, 2], '2', 2, new Date(5), { b: 1 }, [{ b: 1 }, { b: 2 }], []]);
+    expect(agg[0].q).toEqual([]);
+  });
+
+  onEngine('$type int/long/double is refused (numeric BSON types are not preserved)', async () => {
+    const err = await db.collection('typemod').find({ a: { $type: 'double' } }).toArray().catch((e) => e);
+    expect(err.message).toMatch(/embedded engine does not support \$type 'double'/);
+  });
+
   test('insertMany with duplicates: ordered vs unordered writeErrors', async () => {
     const c = db.collection('dups');
     await c.createIndex({ u: 1 }, { unique: true });
