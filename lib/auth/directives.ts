@@ -21,6 +21,7 @@
 import {
   defaultFieldResolver,
   getNamedType,
+  isListType,
   isNonNullType,
   isObjectType,
   isInterfaceType,
@@ -77,6 +78,7 @@ export const defaultRowAttributes: RowAttributeReader = (typeName, row) => {
     CARE_TEAM:
       (row.careTeamId as string | undefined) ??
       (row.teamId as string | undefined) ??
+      (row.registeredByTeamId as string | undefined) ??
       (row.careTeamIds as string[] | undefined) ??
       (typeName === 'CareTeam' ? idOf(row) : undefined),
     COMPANY:
@@ -197,6 +199,32 @@ export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOpt
     }
   }
 
+  // Connections (`edges: [Edge!]!` whose `node` is row-scoped): hidden rows leave the page, the
+  // non-null `node` never sees them.
+  for (const type of types) {
+    const edges = type.getFields().edges;
+    if (!edges) continue;
+    const edgeType = getNamedType(edges.type);
+    if (!isObjectType(edgeType)) continue;
+    const node = edgeType.getFields().node;
+    const keys = node && report.rowScopedTypes.get(getNamedType(node.type).name);
+    if (!keys) continue;
+    const nodeType = getNamedType(node.type).name;
+    const original = (edges.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, AccessContext>;
+    edges.resolve = (source, args, ctx, info) => {
+      const auth = ctx?.auth ?? ANONYMOUS;
+      const keep = (list: unknown) =>
+        Array.isArray(list)
+          ? list.filter((e) => {
+              const row = (e as { node?: unknown } | null)?.node;
+              return !row || typeof row !== 'object' || rowVisible(auth, keys, readAttrs(nodeType, row as Record<string, unknown>));
+            })
+          : list;
+      const out = original(source, args, ctx, info);
+      return isPromiseLike(out) ? Promise.resolve(out).then(keep) : keep(out);
+    };
+  }
+
   // Entities fetched by the gateway (`_entities`) of a row-scoped type: hidden = missing.
   for (const [typeName, keys] of report.rowScopedTypes) {
     const type = schema.getType(typeName) as GraphQLObjectType;
@@ -248,8 +276,15 @@ function wrapResolver(
     let result = original(source, args, ctx, info);
     if (filterBy) {
       const visible = (row: unknown) => row == null || rowVisible(auth, filterBy, readAttrs(returnedType, row as Record<string, unknown>));
-      const filter = (value: unknown): unknown =>
-        Array.isArray(value) ? value.filter(visible) : visible(value) ? value : null;
+      // A nullable single row that is hidden answers null, like a missing one; a non-null one
+      // cannot, so it is refused.
+      const nonNullSingle = isNonNullType(field.type) && !isListType(field.type.ofType);
+      const filter = (value: unknown): unknown => {
+        if (Array.isArray(value)) return value.filter(visible);
+        if (visible(value)) return value;
+        if (nonNullSingle) throw forbidden(`${what} is outside your area`);
+        return null;
+      };
       result = isPromiseLike(result) ? Promise.resolve(result).then(filter) : filter(result);
     }
     if (rules.pii && ctx?.audit) {

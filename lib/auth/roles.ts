@@ -70,9 +70,9 @@ export const ROLES: Record<Role, RoleDefinition> = {
     limitedBy: ['DISTRICT', 'STREET', 'NEIGHBORHOOD', 'COMMUNITY'],
   },
   CARE_TEAM: {
-    label: 'Care team (居家养老服务队伍), limited to the elders it is assigned',
+    label: 'Care team (居家养老服务队伍), limited to the elders it is assigned (its own rows and the 小区 it serves)',
     scopes: ['elderly:pii', 'elderly:sensitive', 'elderly:write'],
-    limitedBy: ['CARE_TEAM'],
+    limitedBy: ['CARE_TEAM', 'COMMUNITY'],
     requiredClaims: ['team'],
   },
   PROPERTY_COMPANY: {
