@@ -7,7 +7,7 @@
  *
  * Scale: the §5.3 distributions imply ~300 people aged 60+ per 小区, i.e. 12 million register rows
  * for 40,000 小区, which no single machine seeds in reasonable time. The synthetic register therefore
- * holds a fixed share of them (`registerShare`, default 3%): counts are that share of the real-scale
+ * holds a fixed share of them (`registerShare`, default 2%): counts are that share of the real-scale
  * figure, while every rate and proportion (tiers, visit coverage, overdue share) is unaffected.
  *
  * PII is synthetic only: names from a surname × given-name generator, phones in the reserved test
@@ -35,7 +35,7 @@ export interface SyntheticCommunity {
 }
 
 export interface SyntheticOptions {
-  /** Share of the 60+ population written to the register (0-1]; default 0.03. */
+  /** Share of the 60+ population written to the register (0-1]; default 0.02. */
   registerShare?: number;
   /** Reference date of the visit plans; default: start of the current UTC day. */
   asOf?: Date;
@@ -85,7 +85,7 @@ const HOLIDAYS = [
 ].map((d) => new Date(`${d}T02:00:00Z`)); // 10:00 Beijing time
 
 const MODES = [['IN_PERSON', 55], ['PHONE_VIDEO', 25], ['PARTY_VOLUNTEER_PAIRING', 8], ['NEIGHBOR_MUTUAL_AID', 6], ['THIRD_PARTY', 4], ['SMART_ALERT', 1], ['HOTLINE_EMERGENCY', 1]] as const;
-const AGE_BANDS: readonly (readonly [AgeBand, number])[] = [['AGE_60_69', 55], ['AGE_70_79', 30], ['AGE_80_89', 12], ['AGE_90_PLUS', 3]];
+const AGE_BANDS: readonly (readonly [AgeBand, number])[] = [['AGE_60_69', 55], ['AGE_70_79', 33], ['AGE_80_89', 10], ['AGE_90_PLUS', 2]];
 const AGE_RANGE: Record<AgeBand, [number, number]> = { AGE_60_69: [60, 69], AGE_70_79: [70, 79], AGE_80_89: [80, 89], AGE_90_PLUS: [90, 99] };
 
 function difficultyFlags(r: Rng, band: AgeBand): string[] {
@@ -109,7 +109,7 @@ async function insertChunks(coll: { insertMany: (docs: never[], opts: object) =>
 }
 
 export async function seedSynthetic(conn: Connection, communities: SyntheticCommunity[], seed: number, opts: SyntheticOptions = {}): Promise<number> {
-  const share = opts.registerShare ?? 0.03;
+  const share = opts.registerShare ?? 0.02;
   if (!(share > 0 && share <= 1)) throw new Error(`registerShare: expected a share in (0, 1], got ${share}`);
   const asOf = opts.asOf ?? new Date(new Date().setUTCHours(0, 0, 0, 0));
   const m = registerModels(conn);

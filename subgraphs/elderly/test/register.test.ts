@@ -110,6 +110,15 @@ describe('registerElderlyResident', () => {
     expect(await m.Resident.countDocuments({ clientKey: 'retry-key-0001' })).toBe(1);
   });
 
+  it('keeps one resident when the same registration is retried concurrently (unique clientKey index)', async () => {
+    const input = base({ clientKey: 'concurrent-key-0001' });
+    const results = await Promise.all([1, 2, 3, 4].map(() => gql(sg.url, REGISTER, { input })));
+    for (const r of results) expect(r.errors).toBeUndefined();
+    expect(new Set(results.map((r) => r.data!.registerElderlyResident.id)).size).toBe(1);
+    expect(await m.Resident.countDocuments({ clientKey: 'concurrent-key-0001' })).toBe(1);
+    await expect(m.Resident.collection.insertOne({ _id: 'el_dup_probe', clientKey: 'concurrent-key-0001' } as never)).rejects.toMatchObject({ code: 11000 });
+  });
+
   it.each([
     ['clientKey', { clientKey: 'short' }],
     ['clientKey', { clientKey: 'retry-key-0001', communityId: DEMO.ruijin }],
