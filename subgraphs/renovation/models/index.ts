@@ -165,6 +165,8 @@ projectSchema.index({ cityCode: 1, sponsor: 1, _id: 1 });
 projectSchema.index({ districtCodes: 1, planYear: 1, _id: 1 });
 projectSchema.index({ cityCode: 1, hasLateDoneMilestone: 1, _id: 1 });
 projectSchema.index({ cityCode: 1, earliestOpenPlannedAt: 1 });
+/** Year statistics: the embedded engine picks the narrowest leading-field index (a year, not a city). */
+projectSchema.index({ planYear: 1, cityCode: 1 });
 
 const historySchema = new Schema(
   {
