@@ -78,8 +78,9 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
   worker.removeAllListeners('error');
   worker.removeAllListeners('exit');
   worker.on('error', (e) => process.stderr.write(`embedded-mongo worker error: ${e.stack ?? e.message}\n`));
-  worker.on('exit', () => {
+  worker.on('exit', (code) => {
     exited = true;
+    if (!stopping) process.stderr.write(`embedded-mongo: worker exited unexpectedly (code ${code}); the server at 127.0.0.1:${ready.port} is gone\n`);
   });
 
   const request = (type: string, expect: WorkerMsg['type']): Promise<WorkerMsg> =>

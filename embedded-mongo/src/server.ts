@@ -33,6 +33,7 @@ export class EmbeddedServer {
   private nextConnId = 1;
   private readonly info: Doc = {};
   private readonly startedAt = Date.now();
+  private journalFailure: string | null = null;
 
   constructor(private readonly opts: ServerOptions) {
     this.cursors = new CursorManager(opts.cursorTimeoutMs ?? 10 * 60 * 1000);
@@ -106,12 +107,17 @@ export class EmbeddedServer {
 
   /** Run one command, then make its writes durable before the reply goes out. */
   private execute(command: Doc, ctx: CommandContext): Doc {
+    if (this.journalFailure) {
+      // Memory may hold writes the journal lacks: refuse everything rather than diverge.
+      return { ok: 0, code: 1, codeName: 'InternalError', errmsg: `embedded engine stopped accepting commands after a journal failure: ${this.journalFailure}; restart it` };
+    }
     const reply = runCommand(command, ctx);
     if (this.disk) {
       try {
         this.disk.commit(this.engine);
       } catch (e) {
-        process.stderr.write(`embedded-mongo: journal write failed: ${(e as Error).stack}\n`);
+        this.journalFailure = (e as Error).message;
+        process.stderr.write(`embedded-mongo: journal write failed, refusing further commands: ${(e as Error).stack}\n`);
         return { ok: 0, code: 1, codeName: 'InternalError', errmsg: `embedded engine could not write its journal: ${(e as Error).message}` };
       }
     }
@@ -131,7 +137,8 @@ export class EmbeddedServer {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     this.cursors.close();
     if (this.disk) {
-      this.disk.close(this.engine);
+      // After a journal failure do not snapshot memory that the journal never acknowledged.
+      this.disk.close(this.journalFailure ? null : this.engine);
       this.disk = null;
       this.engine.journal = null;
     }
