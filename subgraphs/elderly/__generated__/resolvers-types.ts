@@ -113,6 +113,8 @@ export type ElderlyResident = {
   livingArrangement: LivingArrangement;
   /** Null when the visit plan is closed (deceased, moved out). */
   nextVisitDue?: Maybe<Scalars['DateTime']['output']>;
+  /** The care team that registered the resident. */
+  registeredBy?: Maybe<CareTeam>;
   /** Effective tier: the override when set, else the rule's. */
   riskTier: RiskTier;
   /** True when a care worker overrode the rule-derived tier. */
@@ -760,6 +762,7 @@ export type ElderlyResidentResolvers<ContextType = Context, ParentType extends R
   lastVisitedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   livingArrangement?: Resolver<ResolversTypes['LivingArrangement'], ParentType, ContextType>;
   nextVisitDue?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  registeredBy?: Resolver<Maybe<ResolversTypes['CareTeam']>, ParentType, ContextType>;
   riskTier?: Resolver<ResolversTypes['RiskTier'], ParentType, ContextType>;
   riskTierOverridden?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ResidentStatus'], ParentType, ContextType>;

@@ -13,6 +13,7 @@ export const ElderlyResident: ElderlyResidentResolvers = {
   community: (r) => ({ id: r.communityId }),
   riskTierOverridden: (r) => r.riskTierOverride != null,
   status: (r) => r.status ?? 'ACTIVE',
+  registeredBy: (r, _a, { loaders }) => (r.registeredByTeamId ? loaders.careTeam.load(r.registeredByTeamId) : null),
 };
 
 export const HomeVisit: HomeVisitResolvers = {

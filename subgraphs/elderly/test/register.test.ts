@@ -95,6 +95,14 @@ describe('registerElderlyResident', () => {
     expect(high.id).toMatch(/^el_/);
   });
 
+  it('records the registering care team when it serves the 小区', async () => {
+    const res = await gql(sg.url, `mutation($input: RegisterElderlyResidentInput!) { registerElderlyResident(input: $input) { registeredBy { id name } } }`, {
+      input: base({ registeredByTeamId: DEMO_IDS.dongfangTeam }),
+    });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.registerElderlyResident.registeredBy).toEqual({ id: DEMO_IDS.dongfangTeam, name: '东方瑞园居家养老服务队伍' });
+  });
+
   it('honours an override given at registration', async () => {
     const r = await register({ riskTierOverride: 'KEY', riskTierOverrideReason: '子女长期在外，社区评估', registeredAt: at('2026-02-28T10:00:00Z') });
     expect(r).toMatchObject({ riskTier: 'KEY', riskTierOverridden: true, visitIntervalDays: 30, nextVisitDue: plusDays('2026-02-28T10:00:00Z', 30) });
