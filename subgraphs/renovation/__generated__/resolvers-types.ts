@@ -27,6 +27,11 @@ export type AcceptanceResult =
   | 'PASSED'
   | 'RECTIFY';
 
+export type AdvanceProjectStatusInput = {
+  projectId: Scalars['ID']['input'];
+  status: ProjectStatus;
+};
+
 export type Building = {
   __typename?: 'Building';
   id: Scalars['ID']['output'];
@@ -300,6 +305,12 @@ export type MoneyInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Moves a project forward through RESERVE → PLANNED → APPROVED → TENDERING → UNDER_CONSTRUCTION, or
+   * from ACCEPTED to LONG_TERM_MGMT. COMPLETED comes from the COMPLETION milestone and ACCEPTED from
+   * recordAcceptance; a status never moves back.
+   */
+  advanceProjectStatus: RenovationProject;
   /** Creates a project; retrying with the same clientKey returns the first result (no duplicate). */
   createRenovationProject: RenovationProject;
   /** Records the completion acceptance (竣工验收) of a completed project; PASSED sets status ACCEPTED. */
@@ -310,6 +321,13 @@ export type Mutation = {
   recordSpend: RenovationProject;
   /** Creates or updates the inventory row of one facility type in a 小区 (and building, if given). */
   upsertFacility: Facility;
+  /** Sets the amount and confirmation of one funding source (by type) of a project. */
+  upsertFundingSource: RenovationProject;
+};
+
+
+export type MutationAdvanceProjectStatusArgs = {
+  input: AdvanceProjectStatusInput;
 };
 
 
@@ -335,6 +353,11 @@ export type MutationRecordSpendArgs = {
 
 export type MutationUpsertFacilityArgs = {
   input: UpsertFacilityInput;
+};
+
+
+export type MutationUpsertFundingSourceArgs = {
+  input: UpsertFundingSourceInput;
 };
 
 export type PageInfo = {
@@ -659,6 +682,13 @@ export type UpsertFacilityInput = {
   type: FacilityType;
 };
 
+export type UpsertFundingSourceInput = {
+  amount: MoneyInput;
+  confirmed: Scalars['Boolean']['input'];
+  projectId: Scalars['ID']['input'];
+  type: FundingType;
+};
+
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -767,8 +797,9 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AcceptanceResult: AcceptanceResult;
-  Building: ResolverTypeWrapper<Building>;
+  AdvanceProjectStatusInput: AdvanceProjectStatusInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Building: ResolverTypeWrapper<Building>;
   City: ResolverTypeWrapper<AreaRefModel>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Community: ResolverTypeWrapper<CommunityRefModel>;
@@ -825,12 +856,14 @@ export type ResolversTypes = ResolversObject<{
   SafeInt: ResolverTypeWrapper<Scalars['SafeInt']['output']>;
   SpendRecord: ResolverTypeWrapper<SpendDocModel>;
   UpsertFacilityInput: UpsertFacilityInput;
+  UpsertFundingSourceInput: UpsertFundingSourceInput;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  Building: Building;
+  AdvanceProjectStatusInput: AdvanceProjectStatusInput;
   ID: Scalars['ID']['output'];
+  Building: Building;
   City: AreaRefModel;
   Int: Scalars['Int']['output'];
   Community: CommunityRefModel;
@@ -879,6 +912,7 @@ export type ResolversParentTypes = ResolversObject<{
   SafeInt: Scalars['SafeInt']['output'];
   SpendRecord: SpendDocModel;
   UpsertFacilityInput: UpsertFacilityInput;
+  UpsertFundingSourceInput: UpsertFundingSourceInput;
 }>;
 
 export type BuildingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Building'] = ResolversParentTypes['Building']> = ResolversObject<{
@@ -989,11 +1023,13 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 }>;
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  advanceProjectStatus?: Resolver<ResolversTypes['RenovationProject'], ParentType, ContextType, RequireFields<MutationAdvanceProjectStatusArgs, 'input'>>;
   createRenovationProject?: Resolver<ResolversTypes['RenovationProject'], ParentType, ContextType, RequireFields<MutationCreateRenovationProjectArgs, 'input'>>;
   recordAcceptance?: Resolver<ResolversTypes['RenovationProject'], ParentType, ContextType, RequireFields<MutationRecordAcceptanceArgs, 'input'>>;
   recordMilestone?: Resolver<ResolversTypes['RenovationProject'], ParentType, ContextType, RequireFields<MutationRecordMilestoneArgs, 'input'>>;
   recordSpend?: Resolver<ResolversTypes['RenovationProject'], ParentType, ContextType, RequireFields<MutationRecordSpendArgs, 'input'>>;
   upsertFacility?: Resolver<ResolversTypes['Facility'], ParentType, ContextType, RequireFields<MutationUpsertFacilityArgs, 'input'>>;
+  upsertFundingSource?: Resolver<ResolversTypes['RenovationProject'], ParentType, ContextType, RequireFields<MutationUpsertFundingSourceArgs, 'input'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{

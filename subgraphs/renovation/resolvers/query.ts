@@ -63,5 +63,7 @@ export const Mutation: MutationResolvers = {
   recordMilestone: (_p, { input }, { writes }) => writes.recordMilestone(input),
   recordSpend: (_p, { input }, { writes }) => writes.recordSpend(input),
   recordAcceptance: (_p, { input }, { writes }) => writes.recordAcceptance(input),
+  upsertFundingSource: (_p, { input }, { writes }) => writes.upsertFundingSource(input),
+  advanceProjectStatus: (_p, { input }, { writes }) => writes.advanceProjectStatus(input),
   upsertFacility: (_p, { input }, { writes }) => writes.upsertFacility(input),
 };

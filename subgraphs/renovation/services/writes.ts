@@ -351,6 +351,31 @@ export function createWrites(m: Models) {
       });
     },
 
+    async upsertFundingSource(input: { projectId: string; type: string; amount: MoneyIn; confirmed: boolean }): Promise<ProjectDoc> {
+      const amount = moneyIn('input.amount', input.amount)!;
+      return modifyProject(input.projectId, (p) => {
+        const spent = (p.spends ?? []).filter((x) => x.type === input.type).reduce((sum, x) => sum + x.amountFen, 0);
+        if (amount.fen < spent) throw badInput('input.amount.fen', `${spent} fen is already spent from ${input.type}; the amount cannot be lower`);
+        const row = { type: input.type, amountFen: amount.fen, amountApprox: amount.approx, confirmed: input.confirmed };
+        const sources = (p.fundingSources ?? []).map((f) => ({ type: f.type as string, amountFen: f.amountFen, amountApprox: f.amountApprox ?? false, confirmed: f.confirmed ?? false }));
+        const i = sources.findIndex((f) => f.type === input.type);
+        if (i >= 0) sources[i] = row;
+        else sources.push(row);
+        return { fundingSources: sources };
+      });
+    },
+
+    async advanceProjectStatus(input: { projectId: string; status: string }): Promise<ProjectDoc> {
+      return modifyProject(input.projectId, (p) => {
+        if (input.status === p.status) return { status: p.status };
+        if (rank(input.status) < rank(p.status)) throw badInput('input.status', `${p._id} is ${p.status}; a status never moves back to ${input.status}`);
+        if (input.status === 'COMPLETED') throw badInput('input.status', 'COMPLETED is set by recording the COMPLETION milestone (recordMilestone)');
+        if (input.status === 'ACCEPTED') throw badInput('input.status', 'ACCEPTED is set by a PASSED acceptance (recordAcceptance)');
+        if (input.status === 'LONG_TERM_MGMT' && p.status !== 'ACCEPTED') throw badInput('input.status', `LONG_TERM_MGMT follows ACCEPTED; ${p._id} is ${p.status}`);
+        return { status: input.status };
+      });
+    },
+
     async upsertFacility(input: FacilityIn): Promise<FacilityDoc> {
       id('input.communityId', input.communityId);
       const buildingId = id('input.buildingId', input.buildingId);

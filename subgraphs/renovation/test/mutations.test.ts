@@ -308,6 +308,58 @@ describe('recordMilestone, recordSpend and recordAcceptance', () => {
   });
 });
 
+describe('upsertFundingSource and advanceProjectStatus', () => {
+  const FUNDING = `mutation($input: UpsertFundingSourceInput!) { upsertFundingSource(input: $input) { fundingSources { type amount { fen } confirmed spent { fen } } } }`;
+  const ADVANCE = `mutation($input: AdvanceProjectStatusInput!) { advanceProjectStatus(input: $input) { status } }`;
+  let id: string;
+
+  beforeAll(async () => {
+    const res = await gql(sg.url, CREATE, {
+      input: {
+        ...baseInput('key-funding'),
+        status: 'RESERVE',
+        communities: [{ id: 'cm_test_d', districtCode: '320104' }],
+        fundingSources: [{ type: 'LOCAL_FISCAL', amount: { fen: 1_000_000 }, confirmed: false }],
+        milestones: [],
+      },
+    });
+    id = res.data!.createRenovationProject.id;
+  });
+
+  it('confirms an existing funding source and adds a new one', async () => {
+    await gql(sg.url, FUNDING, { input: { projectId: id, type: 'LOCAL_FISCAL', amount: { fen: 1_200_000 }, confirmed: true } });
+    const res = await gql(sg.url, FUNDING, { input: { projectId: id, type: 'SPECIAL_BOND', amount: { fen: 500_000 }, confirmed: false } });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.upsertFundingSource.fundingSources).toEqual([
+      { type: 'LOCAL_FISCAL', amount: { fen: 1_200_000 }, confirmed: true, spent: { fen: 0 } },
+      { type: 'SPECIAL_BOND', amount: { fen: 500_000 }, confirmed: false, spent: { fen: 0 } },
+    ]);
+  });
+
+  it('refuses an amount below what is already spent, a negative amount and an unknown project', async () => {
+    await gql(sg.url, SPEND, { input: { projectId: id, fundingType: 'LOCAL_FISCAL', amount: { fen: 800_000 } } });
+    const before = await sg.conn.collection('renovation_projects').findOne({ _id: id as never });
+    expectBadInput(await gql(sg.url, FUNDING, { input: { projectId: id, type: 'LOCAL_FISCAL', amount: { fen: 700_000 }, confirmed: true } }), 'input.amount.fen');
+    expectBadInput(await gql(sg.url, FUNDING, { input: { projectId: id, type: 'LOCAL_FISCAL', amount: { fen: -1 }, confirmed: true } }), 'input.amount.fen');
+    expectBadInput(await gql(sg.url, FUNDING, { input: { projectId: 'rp_unknown', type: 'LOCAL_FISCAL', amount: { fen: 1 }, confirmed: true } }), 'input.projectId');
+    expect(await sg.conn.collection('renovation_projects').findOne({ _id: id as never })).toEqual(before);
+  });
+
+  it('moves the status forward step by step and never back', async () => {
+    for (const status of ['PLANNED', 'APPROVED', 'TENDERING', 'UNDER_CONSTRUCTION']) {
+      const res = await gql(sg.url, ADVANCE, { input: { projectId: id, status } });
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.advanceProjectStatus.status).toBe(status);
+    }
+  });
+
+  it.each([['APPROVED'], ['COMPLETED'], ['ACCEPTED'], ['LONG_TERM_MGMT']])('refuses a move to %s from UNDER_CONSTRUCTION and writes nothing', async (status) => {
+    const before = await sg.conn.collection('renovation_projects').findOne({ _id: id as never });
+    expectBadInput(await gql(sg.url, ADVANCE, { input: { projectId: id, status } }), 'input.status');
+    expect(await sg.conn.collection('renovation_projects').findOne({ _id: id as never })).toEqual(before);
+  });
+});
+
 describe('upsertFacility', () => {
   const count = () => sg.conn.collection('facilities').countDocuments({});
 
@@ -370,16 +422,21 @@ describe('lists and arguments', () => {
     const all = await gql(sg.url, `{ renovationProjectPage(filter: { cityCode: "320100" }, first: 2) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`);
     expect(all.errors).toBeUndefined();
     const page1 = all.data!.renovationProjectPage;
-    expect(page1.totalCount).toBe(4); // 瑞金新村 2019 + three created in these tests
+    expect(page1.totalCount).toBe(5); // 瑞金新村 2019 + four created in these tests
     expect(page1.edges).toHaveLength(2);
     expect(page1.pageInfo.hasNextPage).toBe(true);
-    const next = await gql(sg.url, `query($a: String) { renovationProjectPage(filter: { cityCode: "320100" }, first: 2, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }`, {
+    const next = await gql(sg.url, `query($a: String) { renovationProjectPage(filter: { cityCode: "320100" }, first: 2, after: $a) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`, {
       a: page1.pageInfo.endCursor,
     });
     expect(next.data!.renovationProjectPage.edges).toHaveLength(2);
-    expect(next.data!.renovationProjectPage.pageInfo.hasNextPage).toBe(false);
-    const ids = [...page1.edges, ...next.data!.renovationProjectPage.edges].map((e: any) => e.node.id);
-    expect(new Set(ids).size).toBe(4);
+    expect(next.data!.renovationProjectPage.pageInfo.hasNextPage).toBe(true);
+    const last = await gql(sg.url, `query($a: String) { renovationProjectPage(filter: { cityCode: "320100" }, first: 2, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }`, {
+      a: next.data!.renovationProjectPage.pageInfo.endCursor,
+    });
+    expect(last.data!.renovationProjectPage.edges).toHaveLength(1);
+    expect(last.data!.renovationProjectPage.pageInfo.hasNextPage).toBe(false);
+    const ids = [...page1.edges, ...next.data!.renovationProjectPage.edges, ...last.data!.renovationProjectPage.edges].map((e: any) => e.node.id);
+    expect(new Set(ids).size).toBe(5);
     expect(ids).toContain(DEMO_PROJECTS.ruijin2019);
 
     const filtered = await gql(sg.url, `{ a: renovationProjectPage(filter: { cityCode: "320100", year: 2019, status: [COMPLETED] }) { totalCount }
