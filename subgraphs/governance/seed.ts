@@ -186,3 +186,5 @@ export async function seedGovernance(m: Models): Promise<number> {
   n += await upsertAll(m.Policy, demoPolicies);
   return n;
 }
+
+export { seedSynthetic, SYNTHETIC_AS_OF, type SyntheticCommunity } from './seed-synthetic';

@@ -25,6 +25,8 @@ const communitySchema = new Schema(
     streetCode: { type: String, default: null },
     neighborhoodCode: { type: String, default: null },
     companyUscc: { type: String, default: null },
+    /** Households (户) of the 小区, copied from the properties register; null when unknown. */
+    householdCount: { type: Number, default: null },
     gridLevel: { type: String, default: null },
     liaisonCadreRole: { type: String, default: null },
     /** 🔒 the liaison cadre in person; never exposed. */
@@ -35,9 +37,12 @@ const communitySchema = new Schema(
       default: [],
     },
     source: { type: String, default: null },
+    /** Rows written by the synthetic-city generator (replaced on re-seed). */
+    synthetic: { type: Boolean, default: false },
   },
   opts,
 );
+communitySchema.index({ companyUscc: 1 });
 communitySchema.index({ cityCode: 1, _id: 1 });
 communitySchema.index({ districtCode: 1, _id: 1 });
 
@@ -76,6 +81,7 @@ const committeeSchema = new Schema(
     meetingDates: { type: [{ type: Date }], default: [] },
     members: { type: [memberSchema], default: [] },
     source: { type: String, default: null },
+    synthetic: { type: Boolean, default: false },
   },
   opts,
 );
@@ -98,6 +104,7 @@ const allianceSchema = new Schema(
     /** Null when the source states no cadence: the general rule (1 per month) applies. */
     requiredMeetingsPerMonth: { type: Number, default: null },
     source: { type: String, default: null },
+    synthetic: { type: Boolean, default: false },
   },
   opts,
 );
@@ -132,6 +139,7 @@ const meetingSchema = new Schema(
     resolutions: { type: [String], default: [] },
     followUpTicketIds: { type: [String], default: [] },
     inputHash: { type: String, default: null },
+    synthetic: { type: Boolean, default: false },
   },
   opts,
 );
@@ -196,6 +204,7 @@ const ticketSchema = new Schema(
     notes: { type: [noteSchema], default: [] },
     /** Hash of the creating input, to tell an idempotent replay from a clashing clientKey. */
     inputHash: { type: String, default: null },
+    synthetic: { type: Boolean, default: false },
   },
   opts,
 );
@@ -219,6 +228,7 @@ const patrolTeamSchema = new Schema(
     /** 🔒 */
     members: { type: [new Schema({ name: String, phone: String }, sub)], default: [] },
     source: { type: String, default: null },
+    synthetic: { type: Boolean, default: false },
   },
   opts,
 );
@@ -244,6 +254,7 @@ const patrolReportSchema = new Schema(
     /** 🔒 which patrol member reported it. */
     reporterRef: { type: String, default: null },
     inputHash: { type: String, default: null },
+    synthetic: { type: Boolean, default: false },
   },
   opts,
 );
@@ -259,6 +270,7 @@ const activitySchema = new Schema(
     date: { type: Date, default: null },
     participantCount: { type: Number, default: null },
     source: { type: String, default: null },
+    synthetic: { type: Boolean, default: false },
   },
   opts,
 );

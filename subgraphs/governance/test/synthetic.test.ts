@@ -1,0 +1,209 @@
+/**
+ * The synthetic city (DOMAIN.md §5.3) for a small N: deterministic, no duplicates on re-run, every
+ * ticket walked through the transition table, and the database-computed figures (ticketStats,
+ * committeeStats, perThousandHouseholds) equal to counts taken from the inserted documents.
+ */
+import { generateCity } from '../../../scripts/synthetic/city';
+import { startTestDatabase, type Engine } from '../../../test/helpers/subgraph';
+import { registerModels, type CommitteeDoc, type GovCommunityDoc, type Models, type TicketDoc } from '../models';
+import { DEMO, seedSynthetic, SYNTHETIC_AS_OF } from '../seed';
+import { CLOSED_STATUSES, TRANSITIONS, type TicketStatus } from '../services/lifecycle';
+import { startGovernance, type GovernanceUnderTest } from './helpers';
+
+const city = generateCity(200, 7);
+const AS_OF = SYNTHETIC_AS_OF;
+let engine: Engine;
+let g: GovernanceUnderTest;
+let m: Models;
+let written: number;
+
+beforeAll(async () => {
+  engine = await startTestDatabase();
+  g = await startGovernance(engine.uri, AS_OF.toISOString());
+  m = registerModels(g.conn);
+  written = await seedSynthetic(g.conn, city.communities, 7);
+}, 120_000);
+afterAll(async () => {
+  await g?.close();
+  await engine?.stop();
+});
+
+const RESOLVED = new Set(['RESOLVED', 'RETURN_VISITED', 'EVALUATED']);
+const RATED = new Set(['SATISFIED', 'BASICALLY_SATISFIED', 'DISSATISFIED']);
+const tickets = () => m.Ticket.find({ synthetic: true }).lean<TicketDoc[]>().exec();
+const fingerprint = async () =>
+  (await m.Ticket.find({}, { _id: 1, status: 1, dueAt: 1, resolvedAt: 1, reopenCount: 1, firstSatisfaction: 1 }).sort({ _id: 1 }).lean()).map((t) => JSON.stringify(t));
+const counts = async () =>
+  Object.fromEntries(await Promise.all(Object.entries(m).map(async ([k, model]) => [k, await (model as Models['Ticket']).countDocuments({}).exec()] as const)));
+/** Nearest-rank percentile, as the repository computes it. */
+const nearestRank = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.max(Math.ceil(p * s.length), 1) - 1] : null;
+};
+const round2 = (v: number | null) => (v == null ? null : Math.round(v * 100) / 100);
+
+describe('governance synthetic city', () => {
+  it('writes register, committees, alliances, meetings, patrols, activities and tickets for every synthetic 小区, leaving the demo rows alone', async () => {
+    const c = await counts();
+    expect(c.Community).toBe(city.communities.length + 4);
+    const synthetic = (
+      await Promise.all(
+        [m.Community, m.Committee, m.Alliance, m.Meeting, m.Ticket, m.PatrolTeam, m.PatrolReport, m.Activity].map((x) =>
+          (x as Models['Ticket']).countDocuments({ synthetic: true }).exec(),
+        ),
+      )
+    ).reduce((a, b) => a + b, 0);
+    expect(written).toBe(synthetic);
+    expect(c.Ticket).toBeGreaterThan(1000);
+    expect(c.Meeting).toBeGreaterThan(0);
+    expect(c.PatrolReport).toBeGreaterThan(0);
+    // Demo rows untouched.
+    expect(await m.Committee.findById('cmt_yijiang_pmc').lean()).toMatchObject({ type: 'PROPERTY_MANAGEMENT_COMMITTEE', synthetic: false });
+    expect((await m.Community.findById(DEMO.ruijin).lean())?.householdCount ?? null).toBeNull();
+  });
+
+  it('is deterministic and replaces its rows on a re-run (no duplicates)', async () => {
+    const before = await counts();
+    const fp = await fingerprint();
+    const again = await seedSynthetic(g.conn, city.communities, 7);
+    expect(again).toBe(written);
+    expect(await counts()).toEqual(before);
+    expect(await fingerprint()).toEqual(fp);
+    // Another seed gives other rows.
+    const other = registerModels(g.conn);
+    await seedSynthetic(g.conn, city.communities, 8);
+    expect(await fingerprint()).not.toEqual(fp);
+    await seedSynthetic(g.conn, city.communities, 7);
+    expect(await fingerprint()).toEqual(fp);
+    expect(await other.Ticket.countDocuments({}).exec()).toBe(before.Ticket);
+  }, 120_000);
+
+  it('follows the §5.3 distributions', async () => {
+    const ts = await tickets();
+    const expected = city.communities.reduce((s, c) => s + 6 * (0.5 + c.householdCount / 800), 0);
+    expect(ts.length / expected).toBeGreaterThan(0.9);
+    expect(ts.length / expected).toBeLessThan(1.1);
+    const share = (code: string[]) => ts.filter((t) => code.includes(t.serviceCode)).length / ts.length;
+    expect(share(['SANITATION', 'REPAIR'])).toBeCloseTo(0.3, 1);
+    expect(share(['FEE'])).toBeCloseTo(0.15, 1);
+    const resolved = ts.filter((t) => t.resolvedAt);
+    const hours = resolved.map((t) => (t.resolvedAt!.getTime() - t.requestedAt.getTime()) / 3600_000);
+    expect(nearestRank(hours, 0.5)).toBeGreaterThan(30);
+    expect(nearestRank(hours, 0.5)).toBeLessThan(50);
+    expect(nearestRank(hours, 0.9)).toBeGreaterThan(120);
+    expect(nearestRank(hours, 0.9)).toBeLessThan(200);
+    expect(resolved.filter((t) => t.reopenCount > 0).length / resolved.length).toBeCloseTo(0.08, 1);
+    const rated = resolved.filter((t) => RATED.has(t.firstSatisfaction ?? ''));
+    expect(rated.filter((t) => t.firstSatisfaction === 'DISSATISFIED').length / rated.length).toBeCloseTo(0.06, 1);
+    // Most tickets closed, some open, some overdue.
+    const open = ts.filter((t) => t.open);
+    expect(open.length / ts.length).toBeGreaterThan(0.01);
+    expect(open.length / ts.length).toBeLessThan(0.2);
+    expect(open.some((t) => t.dueAt.getTime() < AS_OF.getTime())).toBe(true);
+
+    const cs = await m.Committee.find({ synthetic: true, status: 'ACTIVE' }).lean<CommitteeDoc[]>().exec();
+    const oc = cs.filter((x) => x.type === 'OWNERS_COMMITTEE').length / city.communities.length;
+    const pmc = cs.filter((x) => x.type === 'PROPERTY_MANAGEMENT_COMMITTEE').length / city.communities.length;
+    expect(oc).toBeGreaterThan(0.48);
+    expect(oc).toBeLessThan(0.72);
+    expect(pmc).toBeGreaterThan(0.15);
+    expect(pmc).toBeLessThan(0.35);
+    const alliances = await m.Alliance.countDocuments({ synthetic: true }).exec();
+    expect(alliances / city.communities.length).toBeGreaterThan(0.3);
+    expect(alliances / city.communities.length).toBeLessThan(0.5);
+    const teams = await m.PatrolTeam.find({ synthetic: true }).lean().exec();
+    expect(teams.every((t) => t.memberCount >= 8 && t.memberCount <= 15)).toBe(true);
+  });
+
+  it('walks every ticket through the transition table, up to the as-of date', async () => {
+    for (const t of await tickets()) {
+      const notes = t.notes;
+      expect(notes[0]).toMatchObject({ type: 'CREATED', to: 'RECEIVED' });
+      let status: TicketStatus = 'RECEIVED';
+      let last = t.requestedAt.getTime();
+      for (const n of notes.slice(1)) {
+        expect(n.from).toBe(status);
+        expect(TRANSITIONS[status]).toContain(n.to);
+        expect(n.at.getTime()).toBeGreaterThanOrEqual(last);
+        last = n.at.getTime();
+        status = n.to as TicketStatus;
+      }
+      expect(t.status).toBe(status);
+      expect(last).toBeLessThanOrEqual(AS_OF.getTime());
+      expect(t.open).toBe(!CLOSED_STATUSES.has(status));
+      expect(t.resolvedAt != null).toBe(RESOLVED.has(status));
+      expect(t.reopenCount).toBe(notes.filter((n) => n.type === 'REOPENED').length);
+      expect(t.seq).toBe(notes.length - 1);
+    }
+  });
+
+  it('ticketStats over the synthetic rows equal counts taken from the documents', async () => {
+    const ts = (await tickets()).filter((t) => t.cityCode === '320100');
+    const res = await g.q(`{ _entities(representations: [{ __typename: "City", code: "320100" }]) { ... on City {
+      ticketStats(range: ALL) { opened resolved backlog overdue medianHoursToResolve p90HoursToResolve onTimeRate reopenRate dissatisfiedRate satisfiedRate } } } }`);
+    const resolved = ts.filter((t) => t.resolvedAt);
+    const rated = resolved.filter((t) => RATED.has(t.firstSatisfaction ?? ''));
+    const hours = resolved.map((t) => (t.resolvedAt!.getTime() - t.requestedAt.getTime()) / 3600_000);
+    const s = res._entities[0].ticketStats;
+    expect(s).toMatchObject({
+      opened: ts.length,
+      resolved: resolved.length,
+      backlog: ts.filter((t) => t.open).length,
+      overdue: ts.filter((t) => t.open && t.dueAt.getTime() < AS_OF.getTime()).length,
+      medianHoursToResolve: round2(nearestRank(hours, 0.5)),
+      p90HoursToResolve: round2(nearestRank(hours, 0.9)),
+    });
+    expect(s.onTimeRate).toBeCloseTo(resolved.filter((t) => t.resolvedAt!.getTime() <= t.dueAt.getTime()).length / resolved.length, 10);
+    expect(s.reopenRate).toBeCloseTo(resolved.filter((t) => t.reopenCount > 0).length / resolved.length, 10);
+    expect(s.dissatisfiedRate).toBeCloseTo(rated.filter((t) => t.firstSatisfaction === 'DISSATISFIED').length / rated.length, 10);
+    expect(s.satisfiedRate).toBeCloseTo(rated.filter((t) => t.firstSatisfaction !== 'DISSATISFIED').length / rated.length, 10);
+  });
+
+  it('committeeStats per district equal counts taken from the documents', async () => {
+    const communities = await m.Community.find({}).lean<GovCommunityDoc[]>().exec();
+    const committees = await m.Committee.find({}).lean<CommitteeDoc[]>().exec();
+    const districts = [...new Set(communities.map((c) => c.districtCode))].sort();
+    const res = await g.q(`query($r: [_Any!]!) { _entities(representations: $r) { ... on District { code
+      committeeStats { communities withOwnersCommittee withPMC none active expiredTerms disclosedLast12m avgPartyMemberRatio } } } }`, {
+      r: districts.map((code) => ({ __typename: 'District', code })),
+    });
+    const yearAgo = AS_OF.getTime() - 365 * 24 * 3600_000;
+    for (const row of res._entities) {
+      const ids = new Set(communities.filter((c) => c.districtCode === row.code).map((c) => c._id));
+      const cs = committees.filter((x) => ids.has(x.communityId));
+      const has = (id: string, type: string) => cs.some((x) => x.communityId === id && x.type === type && x.status === 'ACTIVE');
+      const ratios = cs.map((x) => x.partyMemberRatio).filter((v): v is number => v != null);
+      const expected = {
+        communities: ids.size,
+        withOwnersCommittee: [...ids].filter((id) => has(id, 'OWNERS_COMMITTEE')).length,
+        withPMC: [...ids].filter((id) => has(id, 'PROPERTY_MANAGEMENT_COMMITTEE')).length,
+        none: [...ids].filter((id) => !has(id, 'OWNERS_COMMITTEE') && !has(id, 'PROPERTY_MANAGEMENT_COMMITTEE')).length,
+        active: cs.filter((x) => x.status === 'ACTIVE').length,
+        expiredTerms: cs.filter((x) => x.status === 'EXPIRED' || (x.status === 'ACTIVE' && x.termEnd && x.termEnd.getTime() < AS_OF.getTime())).length,
+        disclosedLast12m: cs.filter((x) => x.lastDisclosureAt && x.lastDisclosureAt.getTime() >= yearAgo).length,
+      };
+      expect(row.committeeStats).toMatchObject(expected);
+      if (ratios.length) expect(row.committeeStats.avgPartyMemberRatio).toBeCloseTo(ratios.reduce((a, b) => a + b, 0) / ratios.length, 10);
+      else expect(row.committeeStats.avgPartyMemberRatio).toBeNull();
+    }
+    expect(res._entities.length).toBeGreaterThan(5);
+  });
+
+  it('resolves governance fields of a synthetic 小区 (committee, alliance compliance, patrols, tickets)', async () => {
+    const team = await m.PatrolTeam.findOne({ synthetic: true }).lean().exec();
+    const alliance = await m.Alliance.findOne({ synthetic: true }).lean().exec();
+    const res = await g.q(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Community { id
+      committee { type status } partyAlliance { requiredMeetingsPerMonth cadenceStated } jointMeetings(range: LAST_12M) { id }
+      jointMeetingCompliance(months: 12) { compliantMonths months { held } hasRecords } patrolTeams { memberCount } patrolStats(range: ALL) { reports rectified }
+      tickets(first: 3) { id status open311Status } ticketStats(range: ALL) { opened } } } }`, {
+      r: [team!.communityId, alliance!.communityIds[0]].map((id) => ({ __typename: 'Community', id })),
+    });
+    const [withTeam, withAlliance] = res._entities;
+    expect(withTeam.patrolTeams[0].memberCount).toBe(team!.memberCount);
+    expect(withTeam.patrolStats.reports).toBe(await m.PatrolReport.countDocuments({ communityId: team!.communityId }).exec());
+    expect(withTeam.ticketStats.opened).toBe(await m.Ticket.countDocuments({ communityId: team!.communityId }).exec());
+    expect(withAlliance.partyAlliance).toEqual({ requiredMeetingsPerMonth: alliance!.requiredMeetingsPerMonth, cadenceStated: true });
+    expect(withAlliance.jointMeetingCompliance.hasRecords).toBe(true);
+    expect(withAlliance.jointMeetings.length).toBe(await m.Meeting.countDocuments({ communityId: alliance!.communityIds[0] }).exec());
+  });
+});
