@@ -7,7 +7,9 @@
  *     HTTP fetches, `_entities` representations and database commands it receives) and seeds the
  *     demo data plus a synthetic city (`--communities`, default 4000).
  *  2. For each gateway, in its own child process (so peak RSS is its own): waits until it serves,
- *     then W1 (all clients send the same CityOverview) and W2 (a mix of DOMAIN.md §4 operations
+ *     then W1 (all clients send the same dashboard operation: CommunityProfile, §4.3, by default;
+ *     `--w1 CityOverview` for the bureau home page, which at 4,000 小区 takes seconds per request on
+ *     the embedded engine) and W2 (a mix of DOMAIN.md §4 operations
  *     with varied variables), each `--warmup` seconds unmeasured then `--duration` seconds measured,
  *     with autocannon (`--connections`, default 50) in a third process on 127.0.0.1.
  *  3. Prints a table (RPS, p50/p99, peak RSS, subgraph fetches, representations and database
@@ -18,8 +20,9 @@
  * turns that off). Nothing leaves 127.0.0.1: Apollo telemetry is disabled for every gateway and Hive
  * runs without any usage-reporting token or telemetry endpoint.
  *
- * Options: --communities N --seed S --warmup s --duration s --connections n
+ * Options: --communities N --seed S --warmup s --duration s --connections n --w1 <operation>
  *          --gateways ours,ours-nodedup,stock,hive,hive-nodedup --workloads W1,W2 --no-pin
+ *          --data-dir d --fresh --drain s --restart-on-backlog
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +43,14 @@ import { POOL_QUERY, W1_OPERATION, W2_OPERATIONS, seededRandom, type OperationTe
 disableApolloTelemetry();
 
 const ROOT = path.join(__dirname, '../..');
+/** Gateways and load generators started by this run (stopped on Ctrl-C). */
+const CHILDREN = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const c of CHILDREN) c.kill('SIGKILL');
+    process.exit(130);
+  });
+}
 const GATEWAYS = ['ours', 'ours-nodedup', 'stock', 'hive', 'hive-nodedup'] as const;
 type GatewayKind = (typeof GATEWAYS)[number];
 const LABEL: Record<GatewayKind, string> = {
@@ -63,6 +74,9 @@ function args() {
       'no-pin': { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
       fresh: { type: 'boolean', default: false },
+      w1: { type: 'string', default: 'CommunityProfile' },
+      drain: { type: 'string', default: '120' },
+      'restart-on-backlog': { type: 'boolean', default: false },
     },
   });
   const gateways = values.gateways!.split(',').map((g) => g.trim()) as GatewayKind[];
@@ -79,6 +93,10 @@ function args() {
     /** The seeded city is kept here and reused by later runs with the same size and seed. */
     dataDir: path.resolve(values['data-dir'] ?? path.join(ROOT, `.data/bench-city-${values.communities}-${values.seed}`)),
     fresh: values.fresh!,
+    /** W1's operation (one of the W2 templates), sent identically by every client. */
+    w1: values.w1!,
+    drainSeconds: Number(values.drain),
+    restartOnBacklog: values['restart-on-backlog']!,
   };
 }
 
@@ -268,6 +286,8 @@ async function startGateway(kind: GatewayKind, supergraph: string, pin: boolean)
   }
   const full = pin ? ['taskset', '-c', '1', ...cmd] : cmd;
   const child = spawn(full[0], full.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  CHILDREN.add(child);
+  child.once('exit', () => CHILDREN.delete(child));
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
@@ -335,6 +355,8 @@ async function runLoad(url: string, bodies: string[], seconds: number, connectio
   const full = pin ? ['taskset', '-c', '0', ...cmd] : cmd;
   return new Promise((resolve, reject) => {
     const child = spawn(full[0], full.slice(1), { cwd: ROOT, env: childEnv({ NODE_ENV: 'test' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    CHILDREN.add(child);
+    child.once('exit', () => CHILDREN.delete(child));
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -396,18 +418,20 @@ async function main() {
   /**
    * Waits until the subgraphs (and the database) finished what earlier load left behind, so runs
    * do not overlap. A gateway without dedup can leave minutes of queued work: after 10 s the
-   * subgraph layer is restarted on the same ports instead (the data stays on disk).
+   * wait is bounded by --drain; --restart-on-backlog restarts the subgraph layer instead (slow:
+   * the engine reloads the city from disk).
    */
   const drain = async (what: string) => {
     const t = Date.now();
-    while (subgraphs.inflight() > 0 && Date.now() - t < 10_000) await sleep(100);
-    if (subgraphs.inflight() > 0) {
-      const left = subgraphs.inflight();
+    while (subgraphs.inflight() > 0 && Date.now() - t < opts.drainSeconds * 1000) await sleep(100);
+    const left = subgraphs.inflight();
+    if (left > 0 && opts.restartOnBacklog) {
       const ports = Object.fromEntries(Object.entries(subgraphs.urls).map(([n, u]) => [n, Number(new URL(u).port)]));
       await subgraphs.stop();
       subgraphs = await startSubgraphs(opts.communities, opts.seed, opts.dataDir, false, ports);
-      log(`${what}: ${left} requests still queued after 10 s; restarted the subgraphs in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    } else if (Date.now() - t > 500) log(`${what}: waited ${((Date.now() - t) / 1000).toFixed(1)} s for the subgraphs to finish earlier requests`);
+      log(`${what}: ${left} requests still queued after ${opts.drainSeconds} s; restarted the subgraphs in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    } else if (left > 0) log(`${what}: ${left} requests still queued after ${opts.drainSeconds} s; going on (the next run shares the database with them)`);
+    else if (Date.now() - t > 500) log(`${what}: waited ${((Date.now() - t) / 1000).toFixed(1)} s for the subgraphs to finish earlier requests`);
   };
   const supergraph = writeBenchSupergraph(subgraphs.urls);
   const rows: Row[] = [];
@@ -438,9 +462,13 @@ async function main() {
       }
       for (const e of excluded) log(`left out of W2: ${e.name}: ${e.reason}`);
       if (!usable.length) throw new Error('no W2 operation runs against this stack');
-      const w1 = await gqlPost(probe.url, W1_OPERATION.query, W1_OPERATION.variables(pools, rnd));
+      const w1Op = opts.w1 === W1_OPERATION.name ? W1_OPERATION : W2_OPERATIONS.find((o) => o.name === opts.w1);
+      if (!w1Op) throw new Error(`--w1: unknown operation "${opts.w1}" (known: ${W2_OPERATIONS.map((o) => o.name).join(', ')})`);
+      const w1Vars = w1Op.variables(pools, seededRandom(opts.seed));
+      const w1 = await gqlPost(probe.url, w1Op.query, w1Vars);
       if (w1.errors?.length) throw new Error(`W1 operation fails: ${w1.errors[0].message}`);
-      w1Bodies = [JSON.stringify({ query: W1_OPERATION.query, operationName: W1_OPERATION.name, variables: W1_OPERATION.variables(pools, rnd) })];
+      w1Bodies = [JSON.stringify({ query: w1Op.query, operationName: w1Op.name, variables: w1Vars })];
+      log(`W1: ${w1Op.name} (§4.${w1Op.domain}) ${JSON.stringify(w1Vars)}`);
       w2Bodies = Array.from({ length: 400 }, (_, i) => {
         const op = usable[i % usable.length];
         return JSON.stringify({ query: op.query, operationName: op.name, variables: op.variables(pools, rnd) });

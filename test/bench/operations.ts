@@ -1,6 +1,6 @@
 /**
- * The benchmark's operations: W1 is one dashboard operation (DOMAIN.md §4.1 CityOverview) sent by
- * every client; W2 is a mix of DOMAIN.md §4 operations with varied variables. Each operation is
+ * The benchmark's operations: W1 is one dashboard operation sent by every client (by default
+ * CommunityProfile, §4.3; CityOverview, §4.1, with --w1); W2 is a mix of DOMAIN.md §4 operations with varied variables. Each operation is
  * checked once against the running stack before the run; any that fails (schema still moving) is
  * left out of the mix and listed in the report.
  */
