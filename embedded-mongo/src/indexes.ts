@@ -179,9 +179,18 @@ export class Index {
       if (this.firstMap) addRid(this.firstMap, keyOf(e.first), rid);
     }
     if (entries.length > 1 || Array.isArray(getPath(doc, this.firstField))) this.multikey = true;
+    let firsts: unknown[];
+    if (entries.length === 1) firsts = [entries[0].first];
+    else {
+      const uniq = new Map<string, unknown>();
+      for (const e of entries) uniq.set(keyOf(e.first), e.first);
+      firsts = [...uniq.values()];
+    }
     // one value per doc in the common case; several (multikey) wrapped so they stay distinct
-    this.firstVals.set(rid, entries.length === 1 ? entries[0].first : new MultiValues(entries.map((e) => e.first)));
-    this.sorted = null;
+    this.firstVals.set(rid, firsts.length === 1 ? firsts[0] : new MultiValues(firsts));
+    // Keep an already-built sorted array current (binary search + splice) instead of dropping it:
+    // a rebuild costs O(n log n) on the next range/sort query.
+    if (this.sorted) for (const v of firsts) this.sorted.splice(this.position(this.sorted, v, rid), 0, { v, rid });
   }
 
   remove(doc: Doc, rid: number): void {
@@ -191,8 +200,30 @@ export class Index {
       removeRid(this.map, e.key, rid);
       if (this.firstMap) removeRid(this.firstMap, keyOf(e.first), rid);
     }
+    const stored = this.firstVals.get(rid);
     this.firstVals.delete(rid);
-    this.sorted = null;
+    if (this.sorted) {
+      const vals = stored instanceof MultiValues ? stored.values : [stored];
+      for (const v of vals) {
+        const i = this.position(this.sorted, v, rid);
+        if (i < this.sorted.length && this.sorted[i].rid === rid && compareValues(this.sorted[i].v, v) === 0) this.sorted.splice(i, 1);
+        else this.sorted = null; // should not happen; fall back to a rebuild
+        if (!this.sorted) break;
+      }
+    }
+  }
+
+  /** Position of (v, rid) in the (value, rid)-ordered array. */
+  private position(arr: { v: unknown; rid: number }[], v: unknown, rid: number): number {
+    let lo = 0;
+    let hi = arr.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const c = compareValues(arr[mid].v, v) || arr[mid].rid - rid;
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   clear(): void {
