@@ -134,8 +134,13 @@ export function createLoaders(repo: Repository, now: Date) {
     ticketStats: argsLoader<{ code: string; scope: StatsScope; range: TimeRange; groupBy: GroupBy | null }, TicketStatsRow>(
       async (codes, { scope, range, groupBy }) => {
         const from = rangeStart(range, now);
-        const rows = await repo.ticketStats(scope, codes, {}, from, now, now, groupBy);
-        return new Map(codes.map((c) => [c, toTicketStats(rows.filter((r) => r.scope === c), range, from, now, groupBy != null)]));
+        // Households first: the 小区 without a household count are left out of the rate's numerator.
+        const hh = await repo.householdsByScope(scope, codes);
+        const rows = await repo.ticketStats(scope, codes, {}, from, now, now, groupBy, hh.flatMap((h) => h.unknownIds));
+        const households = new Map(hh.map((h) => [h.scope, h.households]));
+        return new Map(
+          codes.map((c) => [c, toTicketStats(rows.filter((r) => r.scope === c), range, from, now, groupBy != null, households.get(c) ?? null)]),
+        );
       },
       (k) => toTicketStats([], k.range, rangeStart(k.range, now), now, k.groupBy != null),
     ),

@@ -1141,12 +1141,20 @@ export type TicketStats = {
   from?: Maybe<Scalars['DateTime']['output']>;
   /** One row per group when `groupBy` is given, ordered by key. */
   groups: Array<TicketStatsGroup>;
+  /** Households behind `perThousandHouseholds` (小区 with a known household count). */
+  households?: Maybe<Scalars['Int']['output']>;
   medianHoursToResolve?: Maybe<Scalars['Float']['output']>;
   /** Resolved by the deadline / resolved. */
   onTimeRate?: Maybe<Scalars['Float']['output']>;
   opened: Scalars['Int']['output'];
   overdue: Scalars['Int']['output'];
   p90HoursToResolve?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Tickets opened in the range per 1,000 households, over the 小区 of the scope whose household count
+   * governance's register knows (a company: the 小区 it serves now). Null when no household count is
+   * known. Not annualised: compare figures over the same range.
+   */
+  perThousandHouseholds?: Maybe<Scalars['Float']['output']>;
   range: TimeRange;
   /** Resolved tickets reopened at least once / resolved. */
   reopenRate?: Maybe<Scalars['Float']['output']>;
@@ -1944,11 +1952,13 @@ export type TicketStatsResolvers<ContextType = Context, ParentType extends Resol
   dissatisfiedRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   from?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   groups?: Resolver<Array<ResolversTypes['TicketStatsGroup']>, ParentType, ContextType>;
+  households?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   medianHoursToResolve?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   onTimeRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   opened?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   overdue?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   p90HoursToResolve?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  perThousandHouseholds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   range?: Resolver<ResolversTypes['TimeRange'], ParentType, ContextType>;
   reopenRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   resolved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;

@@ -85,8 +85,11 @@ export const Query: QueryResolvers = {
     if (scope?.communityId) match.communityId = scope.communityId;
     if (scope?.companyUscc) match.companyUscc = scope.companyUscc;
     const from = rangeStart(range, now);
-    const rows = await repo.ticketStats(null, [], match, from, now, now, groupBy ?? null);
-    return toTicketStats(rows, range, from, now, groupBy != null);
+    // The same scope over governance's register (a 小区 is its _id there).
+    const { communityId, ...area } = match;
+    const [hh] = await repo.householdsByScope(null, [], communityId ? { ...area, _id: communityId } : area);
+    const rows = await repo.ticketStats(null, [], match, from, now, now, groupBy ?? null, hh?.unknownIds ?? []);
+    return toTicketStats(rows, range, from, now, groupBy != null, hh?.households ?? null);
   },
   ticketTransitions: () => TICKET_STATUSES.map((from) => ({ from, to: [...TRANSITIONS[from]] })),
   open311Services: (_p, { jurisdictionId }) => {

@@ -84,6 +84,8 @@ export interface TicketStatsRaw {
   scope: string;
   group: string | null;
   opened: number;
+  /** Opened in the range in 小区 whose household count is known (numerator of perThousandHouseholds). */
+  openedKnownHouseholds: number;
   resolved: number;
   backlog: number;
   overdue: number;
@@ -94,6 +96,13 @@ export interface TicketStatsRaw {
   rated: number;
   satisfied: number;
   dissatisfied: number;
+}
+
+/** Households of the register's 小区 per scope key; `unknownIds` are 小区 without a household count. */
+export interface HouseholdsRaw {
+  scope: string;
+  households: number;
+  unknownIds: string[];
 }
 
 export interface PatrolStatsRaw {
@@ -389,6 +398,29 @@ export function createRepository(m: Models) {
       m.Ticket.find(q).sort({ requestedAt: 1, _id: 1 }).skip(skip).limit(limit).lean<TicketDoc[]>().exec(),
 
     /**
+     * Households per scope key over governance's register (one aggregation): the sum of the known
+     * household counts and the ids of the 小区 whose count is unknown (left out of the rate). `scope`
+     * null means one bucket ("all") over `extraMatch` (fields of the register: cityCode,
+     * districtCode, _id, companyUscc).
+     */
+    async householdsByScope(scope: StatsScope | null, codes: readonly string[], extraMatch: Record<string, unknown> = {}): Promise<HouseholdsRaw[]> {
+      const field = scope ? (scope === 'COMMUNITY' ? '_id' : SCOPE_FIELD[scope]) : null;
+      const match = field ? { ...extraMatch, [field]: { $in: [...codes] } } : extraMatch;
+      const known = { $gt: [{ $ifNull: ['$householdCount', 0] }, 0] };
+      return m.Community.aggregate<HouseholdsRaw>([
+        { $match: match },
+        {
+          $group: {
+            _id: field ? `$${field}` : { $literal: 'all' },
+            households: { $sum: { $cond: [known, '$householdCount', 0] } },
+            unknownIds: { $push: { $cond: [known, null, '$_id'] } },
+          },
+        },
+        { $project: { _id: 0, scope: '$_id', households: 1, unknownIds: { $filter: { input: '$unknownIds', as: 'i', cond: { $ne: ['$$i', null] } } } } },
+      ]).exec();
+    },
+
+    /**
      * Ticket figures per scope key (and per group when `groupBy` is set), in one aggregation:
      * opened in range, resolved in range (with percentiles and outcome counts) and open now.
      * `scope` null means one bucket ("all") over `extraMatch`.
@@ -401,6 +433,8 @@ export function createRepository(m: Models) {
       to: Date,
       now: Date,
       groupBy: GroupBy | null,
+      /** 小区 left out of `openedKnownHouseholds` (their household count is unknown). */
+      unknownHouseholdIds: readonly string[] = [],
     ): Promise<TicketStatsRaw[]> {
       const field = scope ? SCOPE_FIELD[scope] : null;
       const s = field ? `$${field}` : { $literal: 'all' };
@@ -448,7 +482,16 @@ export function createRepository(m: Models) {
         },
       ];
       const facets: Record<string, PipelineStage.FacetPipelineStage[]> = {
-        opened: [{ $match: inRange('requestedAt', from, to) }, { $group: { _id: { s, g }, n: { $sum: 1 } } }],
+        opened: [
+          { $match: inRange('requestedAt', from, to) },
+          {
+            $group: {
+              _id: { s, g },
+              n: { $sum: 1 },
+              known: { $sum: { $cond: [{ $in: ['$communityId', [...unknownHouseholdIds]] }, 0, 1] } },
+            },
+          },
+        ],
         resolved: resolvedRows({ s: '$s', g: '$g' }),
         backlog: [
           { $match: { open: true } },
@@ -467,7 +510,7 @@ export function createRepository(m: Models) {
         const k = `${sk}\u0000${gk ?? ''}`;
         let r = rows.get(k);
         if (!r) {
-          r = { scope: sk, group: gk, opened: 0, resolved: 0, backlog: 0, overdue: 0, p50Hours: null, p90Hours: null, onTime: 0, reopened: 0, rated: 0, satisfied: 0, dissatisfied: 0 };
+          r = { scope: sk, group: gk, opened: 0, openedKnownHouseholds: 0, resolved: 0, backlog: 0, overdue: 0, p50Hours: null, p90Hours: null, onTime: 0, reopened: 0, rated: 0, satisfied: 0, dissatisfied: 0 };
           rows.set(k, r);
         }
         return r;
@@ -483,8 +526,14 @@ export function createRepository(m: Models) {
         r.dissatisfied = x.dissatisfied as number;
       };
       for (const x of out?.opened ?? []) {
-        row(x._id.s, x._id.g).opened = x.n as number;
-        if (groupBy) row(x._id.s, null).opened += x.n as number;
+        const r = row(x._id.s, x._id.g);
+        r.opened = x.n as number;
+        r.openedKnownHouseholds = x.known as number;
+        if (groupBy) {
+          const t = row(x._id.s, null);
+          t.opened += x.n as number;
+          t.openedKnownHouseholds += x.known as number;
+        }
       }
       for (const x of out?.backlog ?? []) {
         const r = row(x._id.s, x._id.g);

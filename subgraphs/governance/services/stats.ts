@@ -39,11 +39,14 @@ export interface TicketStatsRow {
   satisfiedRate: number | null;
   dissatisfiedRate: number | null;
   reopenRate: number | null;
+  perThousandHouseholds: number | null;
+  households: number | null;
   groups: TicketStatsGroupRow[];
 }
 
 const EMPTY: Omit<TicketStatsRaw, 'scope' | 'group'> = {
   opened: 0,
+  openedKnownHouseholds: 0,
   resolved: 0,
   backlog: 0,
   overdue: 0,
@@ -56,8 +59,18 @@ const EMPTY: Omit<TicketStatsRaw, 'scope' | 'group'> = {
   dissatisfied: 0,
 };
 
-/** Builds the stats of one scope key from its raw rows (the total row has group null). */
-export function toTicketStats(rows: readonly TicketStatsRaw[], range: TimeRange, from: Date | null, to: Date, grouped: boolean): TicketStatsRow {
+/**
+ * Builds the stats of one scope key from its raw rows (the total row has group null). `households`
+ * is the scope's known household total (null or 0: the rate per 1,000 households is null).
+ */
+export function toTicketStats(
+  rows: readonly TicketStatsRaw[],
+  range: TimeRange,
+  from: Date | null,
+  to: Date,
+  grouped: boolean,
+  households: number | null = null,
+): TicketStatsRow {
   const total = rows.find((r) => r.group === null) ?? { scope: '', group: null, ...EMPTY };
   const groups = grouped
     ? rows
@@ -90,6 +103,8 @@ export function toTicketStats(rows: readonly TicketStatsRaw[], range: TimeRange,
     satisfiedRate: ratio(total.satisfied, total.rated),
     dissatisfiedRate: ratio(total.dissatisfied, total.rated),
     reopenRate: ratio(total.reopened, total.resolved),
+    perThousandHouseholds: households ? Math.round((total.openedKnownHouseholds * 1000 * 1000) / households) / 1000 : null,
+    households: households || null,
     groups,
   };
 }

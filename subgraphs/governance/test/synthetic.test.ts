@@ -189,6 +189,48 @@ describe('governance synthetic city', () => {
     expect(res._entities.length).toBeGreaterThan(5);
   });
 
+  it('perThousandHouseholds: tickets opened per 1,000 households, computed over the register for City, District, Community, company and Query scopes', async () => {
+    const communities = await m.Community.find({ synthetic: true }).lean<GovCommunityDoc[]>().exec();
+    const ts = await tickets();
+    const rate = (ids: Set<string>) => {
+      const hh = communities.filter((c) => ids.has(c._id)).reduce((a, c) => a + (c.householdCount ?? 0), 0);
+      const opened = ts.filter((t) => ids.has(t.communityId)).length;
+      return { households: hh, perThousandHouseholds: Math.round((opened * 1000 * 1000) / hh) / 1000 };
+    };
+    const idsWhere = (f: (c: GovCommunityDoc) => boolean) => new Set(communities.filter(f).map((c) => c._id));
+    const one = communities[0];
+    // Company attribution: give three synthetic 小区 (and their tickets) a serving company.
+    const served = communities.slice(1, 4).map((c) => c._id);
+    await m.Community.updateMany({ _id: { $in: served } }, { $set: { companyUscc: 'TESTCOMPANY0000001' } }).exec();
+    await m.Ticket.updateMany({ communityId: { $in: served } }, { $set: { companyUscc: 'TESTCOMPANY0000001' } }).exec();
+    const F = 'ticketStats(range: ALL) { opened perThousandHouseholds households }';
+    const res = await g.q(`query($r: [_Any!]!) { _entities(representations: $r) {
+      ... on City { ${F} } ... on District { ${F} } ... on Community { ${F} } ... on PropertyCompany { ${F} } }
+      q: ticketStats(scope: { districtCode: "${one.districtCode}" }, range: ALL) { perThousandHouseholds households } }`, {
+      r: [
+        { __typename: 'City', code: '320100' },
+        { __typename: 'District', code: one.districtCode },
+        { __typename: 'Community', id: one._id },
+        { __typename: 'PropertyCompany', uscc: 'TESTCOMPANY0000001' },
+        { __typename: 'PropertyCompany', uscc: 'NOSUCHCOMPANY00001' },
+      ],
+    });
+    const [cityRow, districtRow, communityRow, companyRow, unknownCompany] = res._entities.map((e: any) => e.ticketStats);
+    expect(cityRow).toMatchObject(rate(idsWhere((c) => c.cityCode === '320100')));
+    expect(districtRow).toMatchObject(rate(idsWhere((c) => c.districtCode === one.districtCode)));
+    expect(res.q).toEqual(rate(idsWhere((c) => c.districtCode === one.districtCode)));
+    expect(communityRow).toMatchObject(rate(new Set([one._id])));
+    expect(companyRow).toMatchObject(rate(new Set(served)));
+    expect(unknownCompany).toEqual({ opened: 0, perThousandHouseholds: null, households: null });
+    // A 小区 without a household count (the article's 东方瑞园) is left out of the rate, not of `opened`.
+    const before = (await g.q(`{ city: _entities(representations: [{ __typename: "City", code: "320700" }]) { ... on City { ${F} } } }`)).city[0].ticketStats;
+    await g.q(`mutation { createServiceTicket(input: { communityId: "${DEMO.dongfang}", serviceCode: HEATING, channel: HOTLINE_12345, description: "供暖不热" }) { id } }`);
+    const after = (await g.q(`{ city: _entities(representations: [{ __typename: "City", code: "320700" }]) { ... on City { ${F} } } }`)).city[0].ticketStats;
+    expect(after).toEqual({ ...before, opened: before.opened + 1 });
+    const demo = (await g.q(`{ c: _entities(representations: [{ __typename: "Community", id: "${DEMO.dongfang}" }]) { ... on Community { ${F} } } }`)).c[0].ticketStats;
+    expect(demo).toEqual({ opened: 1, perThousandHouseholds: null, households: null });
+  });
+
   it('resolves governance fields of a synthetic 小区 (committee, alliance compliance, patrols, tickets)', async () => {
     const team = await m.PatrolTeam.findOne({ synthetic: true }).lean().exec();
     const alliance = await m.Alliance.findOne({ synthetic: true }).lean().exec();
