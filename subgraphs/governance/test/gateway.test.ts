@@ -1,0 +1,217 @@
+/**
+ * The governance operations of DOMAIN.md §4 (9-17) through a real gateway (all four subgraphs on
+ * the embedded engine) on a small synthetic city seeded by the shared generator, with the answers
+ * read back from governance's database: TicketBacklog (9), TimeToResolveByCategory (10),
+ * CreateTicket (11), Open311Export (12), PatrolFeed (13), CommitteeCoverage (14),
+ * JointMeetingCompliance (15), TypicalCaseCandidates (16) and PropertyCompanyScorecard (17).
+ *
+ * The gateway's subgraphs run on the real clock, so expected figures are computed at query time.
+ */
+import { startStack, type RunningStack } from '../../../scripts/stack';
+import { generateCity } from '../../../scripts/synthetic/city';
+import { seedSyntheticCity } from '../../../scripts/synthetic/seed-city';
+import { gql } from '../../../test/helpers/subgraph';
+import { registerModels, type CommitteeDoc, type GovCommunityDoc, type Models, type TicketDoc } from '../models';
+import { DEMO } from '../seed';
+import { cstMonth, lastCompleteMonths } from '../services/time';
+
+const N = 60;
+const SEED = 11;
+const city = generateCity(N, SEED);
+const names = new Map(city.communities.map((c) => [c.id, c.name]));
+let stack: RunningStack;
+let m: Models;
+
+beforeAll(async () => {
+  stack = await startStack({
+    seed: 'always',
+    logLevel: 'silent',
+    gatewayTuning: { subgraphTimeoutsMs: { properties: 15_000, governance: 15_000, elderly: 15_000, renovation: 15_000 } },
+    beforeListen: async (conns) => {
+      await seedSyntheticCity(conns, { communities: N, seed: SEED });
+    },
+  });
+  m = registerModels(stack.subgraphs.find((s) => s.name === 'governance')!.conn);
+}, 240_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function q(query: string, variables?: Record<string, unknown>) {
+  const res = await gql(stack.gatewayUrl, query, variables);
+  if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
+  return res.data as any;
+}
+const HOUR = 3600_000;
+const RATED = new Set(['SATISFIED', 'BASICALLY_SATISFIED', 'DISSATISFIED']);
+const nearestRank = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.max(Math.ceil(p * s.length), 1) - 1] : null;
+};
+const round2 = (v: number | null) => (v == null ? null : Math.round(v * 100) / 100);
+
+describe('governance operations through the gateway (synthetic city)', () => {
+  it('9 TicketBacklog: open overdue tickets of a district, with 小区 names and companies from properties', async () => {
+    // The district with the most such tickets in the synthetic city.
+    const [top] = await m.Ticket.aggregate<{ _id: string }>([
+      { $match: { status: { $in: ['RECEIVED', 'DISPATCHED', 'IN_PROGRESS', 'SUPERVISING'] }, open: true, dueAt: { $lt: new Date() } } },
+      { $group: { _id: '$districtCode', n: { $sum: 1 } } },
+      { $sort: { n: -1, _id: 1 } },
+    ]).exec();
+    const district = top._id;
+    const res = await q(`{ tickets(filter: { districtCode: "${district}", status: [RECEIVED, DISPATCHED, IN_PROGRESS, SUPERVISING], overdue: true }, first: 200) {
+      totalCount edges { node { id externalNo serviceCode dueAt status community { id name currentContract { company { name } } } } } } }`);
+    const now = Date.now();
+    const expected = await m.Ticket.find({
+      districtCode: district, status: { $in: ['RECEIVED', 'DISPATCHED', 'IN_PROGRESS', 'SUPERVISING'] }, open: true, dueAt: { $lt: new Date(now) },
+    }).lean<TicketDoc[]>().exec();
+    expect(expected.length).toBeGreaterThan(0);
+    expect(res.tickets.totalCount).toBe(expected.length);
+    const nodes = res.tickets.edges.map((e: any) => e.node);
+    expect(nodes.map((n: any) => n.id).sort()).toEqual(expected.map((t) => t._id).sort());
+    for (const n of nodes) {
+      expect(n.community.name).toBe(names.get(n.community.id));
+      expect(new Date(n.dueAt).getTime()).toBeLessThan(now);
+    }
+    // Every synthetic 小区 has a current contract in properties: the company name joins through.
+    expect(nodes.some((n: any) => typeof n.community.currentContract?.company?.name === 'string')).toBe(true);
+  });
+
+  it('10 TimeToResolveByCategory: per service code p50/p90, reopen and dissatisfied rates equal the documents', async () => {
+    const res = await q(`{ ticketStats(scope: { cityCode: "320100" }, range: LAST_90D, groupBy: SERVICE_CODE) {
+      resolved groups { key resolved p50Hours p90Hours reopenRate dissatisfiedRate } } }`);
+    const from = new Date(Date.now() - 90 * 24 * HOUR);
+    const resolved = await m.Ticket.find({ cityCode: '320100', resolvedAt: { $gte: from } }).lean<TicketDoc[]>().exec();
+    expect(res.ticketStats.resolved).toBe(resolved.length);
+    const codes = [...new Set(resolved.map((t) => t.serviceCode))].sort();
+    expect(res.ticketStats.groups.filter((g: any) => g.resolved > 0).map((g: any) => g.key)).toEqual(codes);
+    for (const code of codes) {
+      const ts = resolved.filter((t) => t.serviceCode === code);
+      const hours = ts.map((t) => (t.resolvedAt!.getTime() - t.requestedAt.getTime()) / HOUR);
+      const rated = ts.filter((t) => RATED.has(t.firstSatisfaction ?? ''));
+      const g = res.ticketStats.groups.find((x: any) => x.key === code);
+      expect(g).toMatchObject({ resolved: ts.length, p50Hours: round2(nearestRank(hours, 0.5)), p90Hours: round2(nearestRank(hours, 0.9)) });
+      expect(g.reopenRate).toBeCloseTo(ts.filter((t) => t.reopenCount > 0).length / ts.length, 10);
+      if (rated.length) expect(g.dissatisfiedRate).toBeCloseTo(rated.filter((t) => t.firstSatisfaction === 'DISSATISFIED').length / rated.length, 10);
+      else expect(g.dissatisfiedRate).toBeNull();
+    }
+  });
+
+  it('11 CreateTicket and 12 Open311Export: an on-site ticket appears in the open Open311 export without reporter data', async () => {
+    const id = city.communities[1].id;
+    const created = await q(`mutation { createServiceTicket(input: { communityId: "${id}", channel: ONSITE_12345_DESK, serviceCode: EBIKE_CHARGING,
+      description: "电动车充电难，联系电话13912345678", location: { lat: 32.05, long: 118.78 }, mediaUrls: ["https://img.example.invalid/a.jpg"],
+      reporter: { firstName: "合成", phone: "13800001234" }, clientKey: "gw-syn-1" }) {
+      id status open311Status dueAt community { name } } }`);
+    expect(created.createServiceTicket).toMatchObject({ status: 'RECEIVED', open311Status: 'open', community: { name: names.get(id) } });
+    const tid = created.createServiceTicket.id;
+    const end = new Date();
+    const start = new Date(end.getTime() - 120 * 24 * HOUR);
+    const res = await q(`query($s: DateTime, $e: DateTime) { open311Requests(jurisdictionId: "nanjing", startDate: $s, endDate: $e, status: open, page: 1, pageSize: 1000) {
+      service_request_id status service_code description requested_datetime updated_datetime expected_datetime lat long media_url } }`, {
+      s: start.toISOString(), e: end.toISOString(),
+    });
+    const expected = await m.Ticket.countDocuments({ cityCode: '320100', open: true, requestedAt: { $gte: start, $lte: end } }).exec();
+    expect(res.open311Requests).toHaveLength(expected);
+    expect(res.open311Requests.every((r: any) => r.status === 'open')).toBe(true);
+    const mine = res.open311Requests.find((r: any) => r.service_request_id === tid);
+    expect(mine).toMatchObject({ service_code: 'EBIKE_CHARGING', status: 'open', media_url: 'https://img.example.invalid/a.jpg' });
+    expect(mine.description).not.toContain('13912345678');
+    expect(JSON.stringify(res.open311Requests)).not.toContain('13800001234');
+    expect(new Date(mine.expected_datetime).toISOString()).toBe(created.createServiceTicket.dueAt);
+  });
+
+  it('13 PatrolFeed: reports of a 小区 with the company they were forwarded to (name from properties) and the rectification lag', async () => {
+    const rec = await q(`mutation { recordPatrolReport(input: { communityId: "${DEMO.yijiang}", issueType: GARBAGE_PICKUP_LATE,
+      photos: ["https://img.example.invalid/p1.jpg"], clientKey: "gw-syn-patrol-1" }) { id } }`);
+    await q(`mutation { recordRectification(input: { reportId: "${rec.recordPatrolReport.id}", photos: ["https://img.example.invalid/p1-done.jpg"] }) { id } }`);
+    const res = await q(`{ patrolReports(communityId: "${DEMO.yijiang}", range: LAST_30D) { id issueType photos reportedAt rectifiedAt rectificationLagHours forwardedToCompany { name } }
+      community(id: "${DEMO.yijiang}") { name patrolStats(range: LAST_30D) { reports rectified medianRectificationLagHours } } }`);
+    expect(res.patrolReports).toHaveLength(1);
+    expect(res.patrolReports[0]).toMatchObject({ issueType: 'GARBAGE_PICKUP_LATE', photos: ['https://img.example.invalid/p1.jpg'], forwardedToCompany: { name: '南京谐扬物业管理有限公司' } });
+    expect(res.patrolReports[0].rectificationLagHours).toBeGreaterThanOrEqual(0);
+    expect(res.community).toMatchObject({ name: '怡江苑', patrolStats: { reports: 1, rectified: 1 } });
+    // A synthetic 找茬队's reports over the last 12 months: counts and lag percentile from the documents.
+    const team = await m.PatrolTeam.findOne({ synthetic: true }).lean().exec();
+    if (team) {
+      const from = new Date(Date.now() - 365 * 24 * HOUR);
+      const reps = await m.PatrolReport.find({ communityId: team.communityId, reportedAt: { $gte: from } }).lean().exec();
+      const lags = reps.filter((r) => r.rectifiedAt).map((r) => (r.rectifiedAt!.getTime() - r.reportedAt.getTime()) / HOUR);
+      const syn = await q(`{ community(id: "${team.communityId}") { name patrolTeams { memberCount } patrolStats(range: LAST_12M) { reports rectified medianRectificationLagHours } } }`);
+      expect(syn.community).toMatchObject({
+        name: names.get(team.communityId),
+        patrolTeams: [{ memberCount: team.memberCount }],
+        patrolStats: { reports: reps.length, rectified: lags.length, medianRectificationLagHours: round2(nearestRank(lags, 0.5)) },
+      });
+    }
+  });
+
+  it('14 CommitteeCoverage: committee figures per district next to properties’ old-community count', async () => {
+    const res = await q(`{ city(code: "320100") { districts { code oldCommunityCount
+      committeeStats { communities withOwnersCommittee withPMC none expiredTerms disclosedLast12m avgPartyMemberRatio } } } }`);
+    const communities = await m.Community.find({}).lean<GovCommunityDoc[]>().exec();
+    const committees = await m.Committee.find({}).lean<CommitteeDoc[]>().exec();
+    const now = Date.now();
+    let checked = 0;
+    for (const d of res.city.districts) {
+      const ids = new Set(communities.filter((c) => c.districtCode === d.code).map((c) => c._id));
+      const cs = committees.filter((x) => ids.has(x.communityId));
+      const has = (id: string, type: string) => cs.some((x) => x.communityId === id && x.type === type && x.status === 'ACTIVE');
+      expect(d.committeeStats).toMatchObject({
+        communities: ids.size,
+        withOwnersCommittee: [...ids].filter((id) => has(id, 'OWNERS_COMMITTEE')).length,
+        withPMC: [...ids].filter((id) => has(id, 'PROPERTY_MANAGEMENT_COMMITTEE')).length,
+        none: [...ids].filter((id) => !has(id, 'OWNERS_COMMITTEE') && !has(id, 'PROPERTY_MANAGEMENT_COMMITTEE')).length,
+        expiredTerms: cs.filter((x) => x.status === 'EXPIRED' || (x.status === 'ACTIVE' && x.termEnd && x.termEnd.getTime() < now)).length,
+        disclosedLast12m: cs.filter((x) => x.lastDisclosureAt && x.lastDisclosureAt.getTime() >= now - 365 * 24 * HOUR).length,
+      });
+      const old = city.communities.filter((c) => c.districtCode === d.code && c.isOld).length;
+      if (d.code !== '320104' && d.code !== '320113') expect(d.oldCommunityCount).toBe(old); // the article's 小区 are old too
+      if (ids.size) checked++;
+    }
+    expect(checked).toBeGreaterThan(5);
+  });
+
+  it('15 JointMeetingCompliance: 小区 with an alliance, meetings in the last 3 complete months and the 1-a-month rule', async () => {
+    const res = await q(`{ allianceCommunities(cityCode: "320100") { id name jointMeetingsLast3m compliant: meetsCadence(perMonth: 1) } }`);
+    const alliances = await m.Alliance.find({ cityCodes: '320100' }).lean().exec();
+    expect(res.allianceCommunities.map((c: any) => c.id).sort()).toEqual([...new Set(alliances.flatMap((a) => a.communityIds))].sort());
+    const months = lastCompleteMonths(new Date(), 3);
+    for (const c of res.allianceCommunities) {
+      const meetings = await m.Meeting.find({ communityId: c.id, heldAt: { $gte: months[0].start, $lt: months[2].end } }).lean().exec();
+      expect(c.jointMeetingsLast3m).toBe(meetings.length);
+      const perMonth = months.map((w) => meetings.filter((x) => cstMonth(x.heldAt) === w.month).length);
+      expect(c.compliant).toBe(perMonth.every((n) => n >= 1));
+      if (names.has(c.id)) expect(c.name).toBe(names.get(c.id));
+    }
+    expect(res.allianceCommunities.some((c: any) => c.compliant)).toBe(true);
+  });
+
+  it('16 TypicalCaseCandidates: materialised scores of the synthetic 小区 ranked, names from properties', async () => {
+    const page = await q(`{ communities(filter: { cityCode: "320700" }, first: 100) { edges { node { id name beautifulHome(persist: true) { score } } } } }`);
+    const scored = page.communities.edges.map((e: any) => e.node).filter((n: any) => n.beautifulHome?.score != null);
+    const ranked = await q(`{ typicalCaseCandidates(cityCode: "320700", excludeDesignated: false, first: 100) { rank beautifulHomeScore community { id name } } }`);
+    expect(ranked.typicalCaseCandidates.map((c: any) => c.beautifulHomeScore)).toEqual(scored.map((n: any) => n.beautifulHome.score).sort((a: number, b: number) => b - a));
+    expect(ranked.typicalCaseCandidates.map((c: any) => c.rank)).toEqual(scored.map((_: unknown, i: number) => i + 1));
+    for (const c of ranked.typicalCaseCandidates) expect(c.community.name).toBe(scored.find((n: any) => n.id === c.community.id).name);
+  });
+
+  it('17 PropertyCompanyScorecard: per-小区 tickets per 1,000 households and dissatisfied rate over the last 12 months', async () => {
+    const first = await q(`{ community(id: "${city.communities[2].id}") { currentContract { company { uscc } } } }`);
+    const uscc = first.community.currentContract.company.uscc;
+    const res = await q(`{ propertyCompany(uscc: "${uscc}") { name communities { id name feeCollection { amountRate } latestSatisfaction { percent }
+      ticketStats(range: LAST_12M) { opened perThousandHouseholds dissatisfiedRate } } } }`);
+    expect(res.propertyCompany.communities.length).toBeGreaterThan(0);
+    const from = new Date(Date.now() - 365 * 24 * HOUR);
+    for (const c of res.propertyCompany.communities) {
+      const reg = await m.Community.findById(c.id).lean<GovCommunityDoc>().exec();
+      const opened = await m.Ticket.countDocuments({ communityId: c.id, requestedAt: { $gte: from } }).exec();
+      const resolved = await m.Ticket.find({ communityId: c.id, resolvedAt: { $gte: from } }).lean<TicketDoc[]>().exec();
+      const rated = resolved.filter((t) => RATED.has(t.firstSatisfaction ?? ''));
+      expect(c.name).toBe(names.get(c.id));
+      expect(c.ticketStats.opened).toBe(opened);
+      expect(c.ticketStats.perThousandHouseholds).toBe(Math.round((opened * 1000 * 1000) / reg!.householdCount!) / 1000);
+      expect(c.ticketStats.dissatisfiedRate).toBe(rated.length ? rated.filter((t) => t.firstSatisfaction === 'DISSATISFIED').length / rated.length : null);
+    }
+  });
+});
