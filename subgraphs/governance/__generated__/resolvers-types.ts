@@ -663,6 +663,30 @@ export type PatrolReport = {
   team?: Maybe<PatrolTeam>;
 };
 
+export type PatrolReportConnection = {
+  __typename?: 'PatrolReportConnection';
+  edges: Array<PatrolReportEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type PatrolReportEdge = {
+  __typename?: 'PatrolReportEdge';
+  cursor: Scalars['String']['output'];
+  node: PatrolReport;
+};
+
+export type PatrolReportFilter = {
+  cityCode?: InputMaybe<Scalars['ID']['input']>;
+  communityId?: InputMaybe<Scalars['ID']['input']>;
+  /** Reports forwarded to this company. */
+  companyUscc?: InputMaybe<Scalars['ID']['input']>;
+  districtCode?: InputMaybe<Scalars['ID']['input']>;
+  reportedFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  reportedTo?: InputMaybe<Scalars['DateTime']['input']>;
+  status?: InputMaybe<PatrolReportStatus>;
+};
+
 export type PatrolReportStatus =
   | 'OPEN'
   | 'RECTIFIED';
@@ -759,6 +783,11 @@ export type Query = {
   open311Services: Array<Open311Service>;
   /** A party alliance by id. */
   partyAlliance?: Maybe<PartyAlliance>;
+  /**
+   * Patrol reports across 小区 (a company's, a district's or a city's feed), newest first, cursor-paginated
+   * (`first` at most 200); every filter is backed by an index.
+   */
+  patrolReportFeed: PatrolReportConnection;
   /** Patrol reports of one 小区 in a range, newest first. */
   patrolReports: Array<PatrolReport>;
   /** A patrol team by id. */
@@ -823,6 +852,13 @@ export type QueryOpen311ServicesArgs = {
 
 export type QueryPartyAllianceArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryPatrolReportFeedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<PatrolReportFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1465,6 +1501,9 @@ export type ResolversTypes = ResolversObject<{
   PatrolComposition: PatrolComposition;
   PatrolIssueType: PatrolIssueType;
   PatrolReport: ResolverTypeWrapper<PatrolReportDocModel>;
+  PatrolReportConnection: ResolverTypeWrapper<Omit<PatrolReportConnection, 'edges'> & { edges: Array<ResolversTypes['PatrolReportEdge']> }>;
+  PatrolReportEdge: ResolverTypeWrapper<Omit<PatrolReportEdge, 'node'> & { node: ResolversTypes['PatrolReport'] }>;
+  PatrolReportFilter: PatrolReportFilter;
   PatrolReportStatus: PatrolReportStatus;
   PatrolStats: ResolverTypeWrapper<PatrolStatsRowModel>;
   PatrolTeam: ResolverTypeWrapper<PatrolTeamDocModel>;
@@ -1544,6 +1583,9 @@ export type ResolversParentTypes = ResolversObject<{
   PartyAlliance: AllianceDocModel;
   PartyOrganization: PartyOrgDocModel;
   PatrolReport: PatrolReportDocModel;
+  PatrolReportConnection: Omit<PatrolReportConnection, 'edges'> & { edges: Array<ResolversParentTypes['PatrolReportEdge']> };
+  PatrolReportEdge: Omit<PatrolReportEdge, 'node'> & { node: ResolversParentTypes['PatrolReport'] };
+  PatrolReportFilter: PatrolReportFilter;
   PatrolStats: PatrolStatsRowModel;
   PatrolTeam: PatrolTeamDocModel;
   PropertyCompany: CompanyRefModel;
@@ -1815,6 +1857,17 @@ export type PatrolReportResolvers<ContextType = Context, ParentType extends Reso
   team?: Resolver<Maybe<ResolversTypes['PatrolTeam']>, ParentType, ContextType>;
 }>;
 
+export type PatrolReportConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PatrolReportConnection'] = ResolversParentTypes['PatrolReportConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['PatrolReportEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type PatrolReportEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PatrolReportEdge'] = ResolversParentTypes['PatrolReportEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['PatrolReport'], ParentType, ContextType>;
+}>;
+
 export type PatrolStatsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PatrolStats'] = ResolversParentTypes['PatrolStats']> = ResolversObject<{
   medianRectificationLagHours?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   open?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1851,6 +1904,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   open311Requests?: Resolver<Array<ResolversTypes['Open311Request']>, ParentType, ContextType, RequireFields<QueryOpen311RequestsArgs, 'jurisdictionId' | 'page' | 'pageSize'>>;
   open311Services?: Resolver<Array<ResolversTypes['Open311Service']>, ParentType, ContextType, Partial<QueryOpen311ServicesArgs>>;
   partyAlliance?: Resolver<Maybe<ResolversTypes['PartyAlliance']>, ParentType, ContextType, RequireFields<QueryPartyAllianceArgs, 'id'>>;
+  patrolReportFeed?: Resolver<ResolversTypes['PatrolReportConnection'], ParentType, ContextType, RequireFields<QueryPatrolReportFeedArgs, 'first'>>;
   patrolReports?: Resolver<Array<ResolversTypes['PatrolReport']>, ParentType, ContextType, RequireFields<QueryPatrolReportsArgs, 'communityId' | 'range'>>;
   patrolTeam?: Resolver<Maybe<ResolversTypes['PatrolTeam']>, ParentType, ContextType, RequireFields<QueryPatrolTeamArgs, 'id'>>;
   serviceTicket?: Resolver<Maybe<ResolversTypes['ServiceTicket']>, ParentType, ContextType, Partial<QueryServiceTicketArgs>>;
@@ -2034,6 +2088,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   PartyAlliance?: PartyAllianceResolvers<ContextType>;
   PartyOrganization?: PartyOrganizationResolvers<ContextType>;
   PatrolReport?: PatrolReportResolvers<ContextType>;
+  PatrolReportConnection?: PatrolReportConnectionResolvers<ContextType>;
+  PatrolReportEdge?: PatrolReportEdgeResolvers<ContextType>;
   PatrolStats?: PatrolStatsResolvers<ContextType>;
   PatrolTeam?: PatrolTeamResolvers<ContextType>;
   PropertyCompany?: PropertyCompanyResolvers<ContextType>;

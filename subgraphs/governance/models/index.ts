@@ -260,6 +260,9 @@ const patrolReportSchema = new Schema(
 );
 patrolReportSchema.index({ communityId: 1, reportedAt: -1 });
 patrolReportSchema.index({ companyUscc: 1, reportedAt: -1 });
+patrolReportSchema.index({ districtCode: 1, reportedAt: -1 });
+patrolReportSchema.index({ cityCode: 1, reportedAt: -1 });
+patrolReportSchema.index({ reportedAt: -1, _id: -1 });
 
 const activitySchema = new Schema(
   {

@@ -132,6 +132,20 @@ export const Query: QueryResolvers = {
   patrolTeam: (_p, { id }, { loaders }) => loaders.patrolTeam.load(id),
   patrolReports: (_p, { communityId, range, status }, { loaders }) =>
     loaders.patrolReportsByCommunity.load({ code: communityId, range, status: status ?? null }),
+  patrolReportFeed: async (_p, { filter, first, after }, { repo, loaders }) => {
+    const n = checkFirst(first, 200);
+    const from = asDate(filter?.reportedFrom);
+    const to = asDate(filter?.reportedTo);
+    if (from && to && from > to) throw badInput('filter.reportedFrom', 'must not be after reportedTo');
+    const page = await repo.patrolReportPage({ ...filter, status: filter?.status ?? null, reportedFrom: from, reportedTo: to }, n, after ? decodeCursor(after) : null);
+    for (const r of page.docs) loaders.patrolReport.prime(r._id, r);
+    const last = page.docs[page.docs.length - 1];
+    return {
+      edges: page.docs.map((node) => ({ cursor: encodeCursor(node.reportedAt, node._id), node })),
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: last ? encodeCursor(last.reportedAt, last._id) : null },
+      totalCount: page.totalCount,
+    };
+  },
 
   evaluationRubrics: async (_p, _a, ctx) => [DEFAULT_RUBRIC, ...(await Promise.all((await ctx.repo.rubrics()).map((r) => loadRubric(ctx, r._id))))],
   evaluationRubric: async (_p, { id }, ctx: Context) => {

@@ -105,6 +105,16 @@ export interface HouseholdsRaw {
   unknownIds: string[];
 }
 
+export interface PatrolReportFilterInput {
+  cityCode?: string | null;
+  districtCode?: string | null;
+  communityId?: string | null;
+  companyUscc?: string | null;
+  status?: 'OPEN' | 'RECTIFIED' | null;
+  reportedFrom?: Date | null;
+  reportedTo?: Date | null;
+}
+
 export interface PatrolStatsRaw {
   scope: string;
   reports: number;
@@ -346,6 +356,30 @@ export function createRepository(m: Models) {
       ])
         .exec()
         .then((rows) => rows.map((r) => ({ ...r, p50Hours: num(r.p50Hours), p90Hours: num(r.p90Hours) })));
+    },
+    /** One page of patrol reports across 小区, newest first; the cursor is (reportedAt, id). */
+    async patrolReportPage(filter: PatrolReportFilterInput, first: number, after: { at: Date; id: string } | null) {
+      const q: Record<string, unknown> = {};
+      if (filter.cityCode) q.cityCode = filter.cityCode;
+      if (filter.districtCode) q.districtCode = filter.districtCode;
+      if (filter.communityId) q.communityId = filter.communityId;
+      if (filter.companyUscc) q.companyUscc = filter.companyUscc;
+      if (filter.status === 'OPEN') q.rectifiedAt = null;
+      if (filter.status === 'RECTIFIED') q.rectifiedAt = { $ne: null };
+      if (filter.reportedFrom || filter.reportedTo) {
+        const r: Record<string, Date> = {};
+        if (filter.reportedFrom) r.$gte = filter.reportedFrom;
+        if (filter.reportedTo) r.$lte = filter.reportedTo;
+        q.reportedAt = r;
+      }
+      const pageQ = after
+        ? { $and: [q, { $or: [{ reportedAt: { $lt: after.at } }, { reportedAt: after.at, _id: { $lt: after.id } }] }] }
+        : q;
+      const [docs, totalCount] = await Promise.all([
+        m.PatrolReport.find(pageQ).sort({ reportedAt: -1, _id: -1 }).limit(first + 1).lean<PatrolReportDoc[]>().exec(),
+        m.PatrolReport.countDocuments(q).exec(),
+      ]);
+      return { docs: docs.slice(0, first), hasNextPage: docs.length > first, totalCount };
     },
     insertPatrolReport: async (doc: Record<string, unknown>) => {
       await m.PatrolReport.create(doc);

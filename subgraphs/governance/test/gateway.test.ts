@@ -131,6 +131,12 @@ describe('governance operations through the gateway (synthetic city)', () => {
     expect(res.patrolReports[0]).toMatchObject({ issueType: 'GARBAGE_PICKUP_LATE', photos: ['https://img.example.invalid/p1.jpg'], forwardedToCompany: { name: '南京谐扬物业管理有限公司' } });
     expect(res.patrolReports[0].rectificationLagHours).toBeGreaterThanOrEqual(0);
     expect(res.community).toMatchObject({ name: '怡江苑', patrolStats: { reports: 1, rectified: 1 } });
+    // The company's feed (cursor-paginated) across the 小区 it serves.
+    const feed = await q(`{ patrolReportFeed(filter: { companyUscc: "PLACEHOLDER0000002" }) { totalCount edges { node { id community { name } forwardedToCompany { name } } } } }`);
+    expect(feed.patrolReportFeed).toEqual({
+      totalCount: 1,
+      edges: [{ node: { id: rec.recordPatrolReport.id, community: { name: '怡江苑' }, forwardedToCompany: { name: '南京谐扬物业管理有限公司' } } }],
+    });
     // A synthetic 找茬队's reports over the last 12 months: counts and lag percentile from the documents.
     const team = await m.PatrolTeam.findOne({ synthetic: true }).lean().exec();
     if (team) {

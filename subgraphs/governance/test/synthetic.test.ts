@@ -231,6 +231,40 @@ describe('governance synthetic city', () => {
     expect(demo).toEqual({ opened: 1, perThousandHouseholds: null, households: null });
   });
 
+  it('patrolReportFeed pages a district’s reports newest first with filters; bad arguments name the field', async () => {
+    const [top] = await m.PatrolReport.aggregate<{ _id: string; n: number }>([{ $group: { _id: '$districtCode', n: { $sum: 1 } } }, { $sort: { n: -1, _id: 1 } }]).exec();
+    const all = await m.PatrolReport.find({ districtCode: top._id }).sort({ reportedAt: -1, _id: -1 }).lean().exec();
+    expect(all.length).toBeGreaterThan(10);
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const res: any = await g.q(`query($a: String) { patrolReportFeed(filter: { districtCode: "${top._id}" }, first: 7, after: $a) {
+        totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id status community { id } } } } }`, { a: after });
+      const feed = res.patrolReportFeed;
+      expect(feed.totalCount).toBe(all.length);
+      seen.push(...feed.edges.map((e: any) => e.node.id));
+      after = feed.pageInfo.hasNextPage ? feed.pageInfo.endCursor : null;
+      pages++;
+    } while (after);
+    expect(seen).toEqual(all.map((r) => r._id));
+    expect(pages).toBe(Math.ceil(all.length / 7));
+    const open = await g.q(`{ patrolReportFeed(filter: { districtCode: "${top._id}", status: OPEN }, first: 200) { totalCount edges { node { status rectifiedAt } } } }`);
+    expect(open.patrolReportFeed.totalCount).toBe(all.filter((r) => !r.rectifiedAt).length);
+    expect(open.patrolReportFeed.edges.every((e: any) => e.node.status === 'OPEN' && e.node.rectifiedAt === null)).toBe(true);
+    const from = new Date(AS_OF.getTime() - 30 * 24 * 3600_000);
+    const recent = await g.q(`{ patrolReportFeed(filter: { cityCode: "${all[0].cityCode}", reportedFrom: "${from.toISOString()}" }) { totalCount } }`);
+    expect(recent.patrolReportFeed.totalCount).toBe(await m.PatrolReport.countDocuments({ cityCode: all[0].cityCode, reportedAt: { $gte: from } }).exec());
+    for (const [args, field] of [
+      ['first: 201', 'first'],
+      ['after: "not-a-cursor"', 'after'],
+      ['filter: { reportedFrom: "2026-10-02T00:00:00Z", reportedTo: "2026-10-01T00:00:00Z" }', 'filter.reportedFrom'],
+    ]) {
+      const res = await g.raw(`{ patrolReportFeed(${args}) { totalCount } }`);
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+  });
+
   it('resolves governance fields of a synthetic 小区 (committee, alliance compliance, patrols, tickets)', async () => {
     const team = await m.PatrolTeam.findOne({ synthetic: true }).lean().exec();
     const alliance = await m.Alliance.findOne({ synthetic: true }).lean().exec();
