@@ -38,6 +38,37 @@ describe('12345 transition table', () => {
     for (const targets of Object.values(TRANSITIONS)) for (const t of targets) expect(TICKET_STATUSES).toContain(t);
   });
 
+  it('allows every move in the table (with the arguments it needs) and refuses every other one of the 121 pairs', () => {
+    const now = at('2026-03-01T00:00:00Z');
+    let allowed = 0;
+    let refused = 0;
+    for (const from of TICKET_STATUSES) {
+      for (const to of TICKET_STATUSES) {
+        // The state and arguments a legal move needs: a 不满意 evaluation before a reopen, another
+        // organisation after a 退单, a reason where one is required, a rating for an evaluation.
+        const state = ticket(from, { assigneeOrg: '街道物业办', satisfaction: from === 'EVALUATED' ? 'DISSATISFIED' : from === 'RETURN_VISITED' ? 'SATISFIED' : null });
+        const req = {
+          to,
+          note: '理由',
+          assigneeOrg: to === 'DISPATCHED' ? '社区居委会' : null,
+          satisfaction: to === 'RETURN_VISITED' || to === 'EVALUATED' ? ('SATISFIED' as const) : null,
+        };
+        if (TRANSITIONS[from].includes(to)) {
+          const change = planTransition(state, req, now);
+          expect(change.set).toMatchObject({ status: to, open: isOpen(to), lastTransitionAt: now });
+          expect(change.note).toMatchObject({ from, to });
+          allowed++;
+        } else {
+          const e = errorOf(() => planTransition(state, req, now));
+          expect(e.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to', from, to, allowed: [...TRANSITIONS[from]] });
+          refused++;
+        }
+      }
+    }
+    expect(allowed + refused).toBe(121);
+    expect(allowed).toBe(Object.values(TRANSITIONS).reduce((n, t) => n + t.length, 0));
+  });
+
   it('counts RESOLVED, RETURN_VISITED, EVALUATED and CANCELLED as closed (Open311), the rest as open', () => {
     expect(TICKET_STATUSES.filter((s) => !isOpen(s)).sort()).toEqual(['CANCELLED', 'EVALUATED', 'RESOLVED', 'RETURN_VISITED']);
   });
