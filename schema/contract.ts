@@ -28,6 +28,7 @@ import {
 import { Supergraph } from '@apollo/federation-internals';
 import { Kind, parse, printSchema, visit, type ConstDirectiveNode, type DocumentNode } from 'graphql';
 import YAML from 'yaml';
+import { stripAccessDirectives } from '../lib/auth/sdl';
 import { composeDocuments, parseSubgraphs, SCHEMA_DIR, type CompositionReport, type SubgraphEntry } from './composition';
 
 export const CONTRACTS_DIR = path.join(SCHEMA_DIR, 'contracts');
@@ -66,7 +67,8 @@ export function composeContract(subgraphs: SubgraphEntry[], contract: ContractDe
   const tagged = subgraphs.map((s) => ({
     name: s.name,
     url: s.url,
-    typeDefs: defaultTag ? tagFollowers(docs.get(s.name)!, defaultTag) : docs.get(s.name)!,
+    // Access rules are enforced by the subgraphs; a contract's API carries none (lib/auth/sdl.ts).
+    typeDefs: defaultTag ? tagFollowers(stripAccessDirectives(docs.get(s.name)!), defaultTag) : stripAccessDirectives(docs.get(s.name)!),
   }));
   const filtered = applyTagFilterOnSubgraphs(tagged, { include: new Set(contract.include), exclude: new Set(contract.exclude) });
   const filteredDocs = new Map<string, DocumentNode>(filtered.map((s) => [s.name, s.typeDefs]));
