@@ -7,6 +7,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Logger } from '../lib/logger';
 import { SubgraphDataSource } from './datasource';
+import { coalescePlugin, type CoalesceStats } from './coalesce';
 import { createGatewayFormatError } from './errors';
 import { responseCachePlugin, type ResponseCacheStats } from './response-cache';
 import { PersistedQueryStore, loadManifest, safelistPlugin, type Manifest } from './safelist';
@@ -19,6 +20,8 @@ export interface GatewayFeatures {
   dataSources: Map<string, SubgraphDataSource>;
   manifest?: Manifest;
   responseCacheStats?: ResponseCacheStats;
+  /** Identical in-flight operations answered once (on with dedup). */
+  coalesceStats?: CoalesceStats;
   createDataSource(name: string, url: string): SubgraphDataSource;
   /** Spread into the ApolloGateway config. */
   gatewayConfig: { experimental_approximateQueryPlanStoreMiB: number };
@@ -37,12 +40,14 @@ export function createGatewayFeatures(partial: Partial<GatewayTuning> | undefine
   const dataSources = new Map<string, SubgraphDataSource>();
   const clients = new Map<string, SubgraphClient>();
   const manifest = tuning.safelistFile ? loadManifest(tuning.safelistFile) : undefined;
+  const coalesce = tuning.subgraph.dedupInflight ? coalescePlugin() : undefined;
   const cache = tuning.responseCacheMaxTtlSeconds > 0 ? responseCachePlugin({ maxTtlSeconds: tuning.responseCacheMaxTtlSeconds }) : undefined;
   return {
     tuning,
     dataSources,
     manifest,
     responseCacheStats: cache?.stats,
+    coalesceStats: coalesce?.stats,
     createDataSource(name, url) {
       const policy = { ...tuning.subgraph, timeoutMs: tuning.subgraphTimeoutsMs[name] ?? tuning.subgraph.timeoutMs };
       // A supergraph reload builds new data sources while old ones may still be answering:
@@ -58,7 +63,8 @@ export function createGatewayFeatures(partial: Partial<GatewayTuning> | undefine
       persistedQueries: { cache: new PersistedQueryStore(tuning.persistedQueryEntries, manifest) },
       formatError: createGatewayFormatError((err) => logger.error({ err }, 'masked error')),
     },
-    plugins: [...(manifest ? [safelistPlugin(manifest)] : []), ...(cache ? [cache] : [])],
+    // Order matters: a cache hit answers first; otherwise an identical in-flight operation does.
+    plugins: [...(manifest ? [safelistPlugin(manifest)] : []), ...(cache ? [cache] : []), ...(coalesce ? [coalesce] : [])],
     close() {
       for (const client of clients.values()) client.close();
       clients.clear();

@@ -38,9 +38,14 @@ async function startGateway(fx: Fixtures, tuning: Partial<GatewayTuning> = {}) {
 function untilAsked(gw: { server: { features: { dataSources: Map<string, { stats: { requests: number } }> } } }, name: string, n: number) {
   const stats = gw.server.features.dataSources.get(name)!.stats;
   const target = stats.requests + n;
+  return until(() => stats.requests >= target);
+}
+
+/** Resolves once `condition` holds (or after 5 s, so a broken expectation fails instead of hanging). */
+function until(condition: () => boolean) {
   const deadline = Date.now() + 5000;
   return new Promise<void>((resolve) => {
-    const tick = () => (stats.requests >= target || Date.now() > deadline ? resolve() : setTimeout(tick, 5));
+    const tick = () => (condition() || Date.now() > deadline ? resolve() : setTimeout(tick, 5));
     tick();
   });
 }
@@ -95,19 +100,60 @@ describe('gateway data source', () => {
     }
   });
 
-  test('identical concurrent operations cause one subgraph fetch', async () => {
+  test('identical concurrent operations cause one subgraph fetch (merged as whole operations)', async () => {
     // A gateway with a long deadline: on a loaded machine 20 requests may take a while to arrive.
     const patient = await startGateway(fx, { subgraph: { timeoutMs: 20_000, dedupInflight: true, dedupRepresentations: true, retry: true } });
     try {
       await gql(patient.running.url, 'query Users { users { id name } }'); // plan cached: steady state
       fx.accounts.resetCounters();
-      // The subgraph holds its answer until all 20 operations have reached the data source.
-      fx.accounts.controls.gate = untilAsked(patient, 'accounts', 20);
+      const stats = patient.server.features.coalesceStats!;
+      const before = stats.executed;
+      // The subgraph holds its answer until all 20 operations have arrived (1 running, 19 waiting).
+      fx.accounts.controls.gate = until(() => stats.executed - before + stats.waiting >= 20);
       const results = await Promise.all(Array.from({ length: 20 }, () => gql(patient.running.url, 'query Users { users { id name } }')));
       for (const r of results) expect(r.data).toEqual({ users: fx_users() });
       expect(fx.accounts.counters.requests).toBe(1);
+      expect(stats.executed - before).toBe(1);
     } finally {
       await patient.running.close();
+    }
+  });
+
+  test('different concurrent operations needing the same subgraph call share one fetch', async () => {
+    const patient = await startGateway(fx, { subgraph: { timeoutMs: 20_000, dedupInflight: true, dedupRepresentations: true, retry: true } });
+    try {
+      // Each operation asks reviews for a different count; the accounts call is the same.
+      const q = 'query Both($n: Int) { users { id name } topReviews(first: $n) { id } }';
+      await gql(patient.running.url, q, { n: 1 });
+      fx.accounts.resetCounters();
+      fx.accounts.controls.gate = untilAsked(patient, 'accounts', 20);
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => gql(patient.running.url, q, { n: i + 1 })));
+      results.forEach((r, i) => {
+        expect(r.errors).toBeUndefined();
+        expect(r.data?.users).toEqual(fx_users());
+        expect(r.data?.topReviews).toHaveLength(i + 1);
+      });
+      expect(fx.accounts.counters.requests).toBe(1);
+      expect(patient.server.features.dataSources.get('accounts')!.stats.merged).toBeGreaterThanOrEqual(19);
+    } finally {
+      await patient.running.close();
+    }
+  });
+
+  test('with dedup off every operation sends its own subgraph call', async () => {
+    const plain = await startGateway(fx, { subgraph: { timeoutMs: 20_000, dedupInflight: false, dedupRepresentations: false, retry: true } });
+    try {
+      await gql(plain.running.url, 'query Users { users { id name } }');
+      fx.accounts.resetCounters();
+      fx.accounts.controls.gate = untilAsked(plain, 'accounts', 5);
+      await Promise.all(Array.from({ length: 5 }, () => gql(plain.running.url, 'query Users { users { id name } }')));
+      expect(fx.accounts.counters.requests).toBe(5);
+      fx.accounts.controls.gate = undefined;
+      fx.accounts.resetCounters();
+      await gql(plain.running.url, REVIEWS_WITH_AUTHORS);
+      expect(fx.accounts.counters.representations).toBe(20);
+    } finally {
+      await plain.running.close();
     }
   });
 
