@@ -169,10 +169,11 @@ d('durability', () => {
     const writers = [0, 1, 2, 3].map(writer);
     // let the writers get going (bounded wait: the machine may be loaded)
     for (let t = 0; t < 100 && acked.length < 200; t++) await new Promise((r) => setTimeout(r, 50));
+    const exited = new Promise((r) => child.once('exit', r)); // registered before the kill
     child.kill('SIGKILL');
     stop = true;
     await Promise.all(writers);
-    await new Promise((r) => child.once('exit', r));
+    await exited;
     await client.close(true).catch(() => undefined);
     expect(acked.length).toBeGreaterThan(20);
 
