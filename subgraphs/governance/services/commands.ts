@@ -8,6 +8,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { badInput, ErrorCode, notFound } from '../../../lib/errors';
+
+/** NOT_FOUND that also names the argument carrying the unknown id (`extensions.field`). */
+function missing(field: string, what: string): GraphQLError {
+  const e = notFound(what);
+  return new GraphQLError(`${field}: ${e.message}`, { extensions: { ...e.extensions, field } });
+}
 import type { GovCommunityDoc, PatrolReportDoc, TicketDoc } from '../models';
 import { DUE_WORKING_DAYS, planTransition, type Satisfaction, type TicketStatus } from './lifecycle';
 import { jurisdictionCity } from './open311';
@@ -178,7 +184,7 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
 
   async function registered(communityId: string): Promise<GovCommunityDoc> {
     const c = (await repo.communitiesById([communityId]))[0];
-    if (!c) throw notFound(`community ${communityId} in the governance register`);
+    if (!c) throw missing('communityId', `community ${communityId} in the governance register`);
     return c;
   }
 
@@ -264,7 +270,7 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
 
     async transitionTicket(input: TransitionInput, now: Date): Promise<TicketDoc> {
       const t = await repo.ticketById(input.id);
-      if (!t) throw notFound(`ticket ${input.id}`);
+      if (!t) throw missing('id', `ticket ${input.id}`);
       if (input.expectedStatus != null && t.status !== input.expectedStatus) {
         throw conflict(`ticket ${t._id} is ${t.status}, not ${input.expectedStatus}; read it again`, { status: t.status });
       }
@@ -300,7 +306,7 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
       const org = checkText('actorOrg', actorOrg, LIMITS.orgName);
       for (let attempt = 0; attempt < 3; attempt++) {
         const t = await repo.ticketById(id);
-        if (!t) throw notFound(`ticket ${id}`);
+        if (!t) throw missing('id', `ticket ${id}`);
         const updated = await repo.updateTicketIfUnchanged(t._id, t.seq ?? 0, {}, { at: now, type: 'COMMENT', from: null, to: null, text: body, actorOrg: org });
         if (updated) return updated;
       }
@@ -320,7 +326,7 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
         const community = await registered(input.communityId);
         if (input.teamId != null) {
           const team = (await repo.patrolTeamsById([input.teamId]))[0];
-          if (!team) throw notFound(`patrol team ${input.teamId}`);
+          if (!team) throw missing('teamId', `patrol team ${input.teamId}`);
           if (team.communityId !== community._id) throw badInput('teamId', `team ${team._id} patrols ${team.communityId}, not ${community._id}`);
         }
         const companyUscc = input.forwardToCompanyUscc ?? community.companyUscc ?? null;
@@ -368,7 +374,7 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
 
     async recordRectification(input: RectificationInput, now: Date): Promise<PatrolReportDoc> {
       const report = await repo.patrolReportById(input.reportId);
-      if (!report) throw notFound(`patrol report ${input.reportId}`);
+      if (!report) throw missing('reportId', `patrol report ${input.reportId}`);
       if (report.rectifiedAt) throw conflict(`patrol report ${report._id} was already rectified at ${new Date(report.rectifiedAt).toISOString()}`);
       const rectifiedAt = checkPast('rectifiedAt', input.rectifiedAt, now);
       if (rectifiedAt.getTime() < new Date(report.reportedAt).getTime()) throw badInput('rectifiedAt', 'must not be before the report');
