@@ -11,10 +11,16 @@
  * no mutation that creates a 小区): an old 小区 under 街道兜底, an old 小区 without any property
  * service and a new one without service, so that operation 18 has something to find.
  *
- * Callers here are anonymous: the elderly subgraph suppresses counts of 1-4 people (and rates built
- * on them) for them, so the 东方瑞园 register has 10 residents whose figures are all 0 or >= 5, and
- * the assertions also check that small counts come back as null.
+ * Callers here are anonymous (one test adds a civil-affairs token): the elderly subgraph suppresses
+ * counts of 1-4 people (and rates built on them) for them, so the 东方瑞园 register has 10 residents
+ * whose published figures are all 0 or >= 5, and the assertions also check that small counts come
+ * back as null.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../lib/config';
+import { signLocalToken } from '../../lib/auth/token';
 import { startStack, type RunningStack } from '../../scripts/stack';
 import { registerModels as registerPropertiesModels } from '../../subgraphs/properties/models';
 import { gql } from '../helpers/subgraph';
@@ -37,6 +43,12 @@ const daysAgo = (n: number) => new Date(T0 - n * DAY);
 const iso = (d: Date) => d.toISOString();
 
 let stack: RunningStack;
+
+// Tokens of the embedded default are signed with a local key pair (lib/auth); keep it out of the
+// working tree's .data directory. Set before the stack starts: every service reads it then.
+const KEY_DIR = mkdtempSync(path.join(os.tmpdir(), 'ops-test-keys-'));
+const previousKeyDir = process.env.JWT_KEY_DIR;
+process.env.JWT_KEY_DIR = KEY_DIR;
 
 async function q(query: string, variables?: Record<string, unknown>) {
   const res = await gql(stack.gatewayUrl, query, variables);
@@ -284,14 +296,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
+  if (previousKeyDir === undefined) delete process.env.JWT_KEY_DIR;
+  else process.env.JWT_KEY_DIR = previousKeyDir;
+  rmSync(KEY_DIR, { recursive: true, force: true });
 });
 
 // ------------------------------------------------------------------------------------------------
 
 describe('DOMAIN.md §4 operations through the gateway', () => {
   it('CityOverview: 南京 and 连云港 show their 小区 counts, 2025-06 fees and satisfaction, 30-day tickets, the elderly register and 2025 renovation', async () => {
-    // §4 op. 1, as written except: cityPercentile is cityTopPercent elsewhere and renovationStats
-    // takes the year here too. Aliased to ask both cities in one request.
+    // §4 op. 1 as written (plus clearanceRate and visitedLast30d), both cities in one request.
     const OVERVIEW = `fragment Overview on City { name communityCount oldCommunityCount propertyCoverageRate
       feeCollection(period: $period) { amountRate householdRate clearanceRate } satisfactionAvg(period: $period)
       ticketStats(range: LAST_30D) { opened resolved backlog medianHoursToResolve satisfiedRate }
@@ -357,11 +371,16 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     expect(byHousehold.map((r: any) => [r.rank, r.district.code])).toEqual([[1, '320113'], [2, '320104']]);
     const byClearance = (await q(RANKING, { city: '320100', period: PERIOD, by: 'CLEARANCE' })).districtFeeRanking;
     expect(byClearance.map((r: any) => [r.rank, r.district.code])).toEqual([[1, '320113'], [2, '320104']]);
+    // The default ranking is by amount; a period nobody reported ranks nobody.
+    const byDefault = (await q(`{ districtFeeRanking(cityCode: "320100", period: "${PERIOD}") { rank district { code } } }`)).districtFeeRanking;
+    expect(byDefault).toEqual([{ rank: 1, district: { code: '320104' } }, { rank: 2, district: { code: '320113' } }]);
+    const empty = await q(`{ districtFeeRanking(cityCode: "320100", period: "2024-01") { rank } }`);
+    expect(empty.districtFeeRanking).toEqual([]);
   });
 
-  it('CommunityProfile: 瑞金新村 shows the article facts, its 2025-06 fees, governance, a suppressed-free register and the 2025 renovation', async () => {
-    // §4 op. 3. Schema differences: latestSatisfaction.cityPercentile is cityTopPercent; money is
-    // Money { amount } (yuan); committee has no termEnd etc. for 瑞金新村 (the article gives none).
+  it('CommunityProfile: 瑞金新村 joins the article facts, its 2025-06 fees, its 业委会 and joint meeting, 5 registered elders and the 2025 renovation', async () => {
+    // §4 op. 3. Where the schema differs from DOMAIN.md: latestSatisfaction.cityPercentile is
+    // cityTopPercent (`cityPercentile` fails validation), fundingSources.amount is Money { amount }.
     const PROFILE = `query CommunityProfile($id: ID!) { community(id: $id) { name address builtYear builtDecade isOldCommunity housingType buildingCount residentCount
       servicePromise has24hServiceHotline commendationBannerCount commendationBannerCountApprox
       currentContract { company { name nature hasPartyOrganization parentGroup } selectionMethod startDate }
@@ -440,6 +459,21 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     // A threshold below every rate leaves nothing.
     const none = await q(`{ visitCoverage(cityCode: "320700", below: 0.5) { totalCount edges { cursor } } }`);
     expect(none.visitCoverage).toEqual({ totalCount: 0, edges: [] });
+  });
+
+  it('LivingAloneCoverage: a civil-affairs (民政) token sees the 1-4 person counts that anonymous callers get as null', async () => {
+    // Individual-level access (subgraphs/elderly/README.md): a token whose role may read elderly
+    // personal data everywhere (not row-limited), e.g. CIVIL_AFFAIRS (lib/auth/roles.ts).
+    const token = await signLocalToken(loadConfig().auth, { role: 'CIVIL_AFFAIRS', ttl: '10m' });
+    const COVERAGE = `{ visitCoverage(cityCode: "320700") { edges { node { community { name } elderlyStats { registered highRisk keyRisk difficulty } } } } }`;
+    const authorized = await gql(stack.gatewayUrl, COVERAGE, undefined, { authorization: `Bearer ${token}` });
+    expect(authorized.errors).toBeUndefined();
+    // HIGH: A1, A2, A3 (80+/90+ living alone), B3 (80+ 空巢); KEY: A4 (失能), B4 (特困); difficulty flags: A4, B4
+    expect(authorized.data!.visitCoverage.edges.map((e: any) => e.node)).toEqual([
+      { community: { name: '东方瑞园' }, elderlyStats: { registered: 10, highRisk: 4, keyRisk: 2, difficulty: 2 } },
+    ]);
+    const anonymous = await q(COVERAGE);
+    expect(anonymous.visitCoverage.edges[0].node.elderlyStats).toEqual({ registered: 10, highRisk: null, keyRisk: null, difficulty: null });
   });
 
   it('OverdueVisitsWorklist: 东方瑞园 lists its five overdue residents soonest first with their tiers and due dates', async () => {
