@@ -474,6 +474,13 @@ export type Mutation = {
   /** Records that the property company rectified a reported problem. */
   recordRectification: PatrolReport;
   /**
+   * Copies 小区 from the properties register into governance's own (upsert by id, 1-1,000 at a time,
+   * all or nothing): area codes for area figures, the company serving the 小区 now (tickets opened
+   * from then on are attributed to it) and households (for `perThousandHouseholds`). Fields only
+   * governance keeps (grid, topics, intake points) are left alone. Returns the number of 小区 written.
+   */
+  syncCommunityRegister: Scalars['Int']['output'];
+  /**
    * Moves a ticket along the 12345 closed loop (受理→派单→办理→回复→督办→办结→回访→评价). A move the
    * transition table does not allow is refused with BAD_USER_INPUT naming `from` and `to`.
    */
@@ -510,6 +517,11 @@ export type MutationRecordPatrolReportArgs = {
 
 export type MutationRecordRectificationArgs = {
   input: RecordRectificationInput;
+};
+
+
+export type MutationSyncCommunityRegisterArgs = {
+  input: Array<RegisterCommunityInput>;
 };
 
 
@@ -944,6 +956,19 @@ export type RecordRectificationInput = {
   /** Defaults to now; not before the report, not in the future. */
   rectifiedAt?: InputMaybe<Scalars['DateTime']['input']>;
   reportId: Scalars['ID']['input'];
+};
+
+/** One 小区 as the properties register holds it (GB/T 2260 codes; USCC of the serving company). */
+export type RegisterCommunityInput = {
+  cityCode: Scalars['ID']['input'];
+  /** The company serving the 小区 now; null when none (e.g. 无物业). */
+  companyUscc?: InputMaybe<Scalars['ID']['input']>;
+  districtCode: Scalars['ID']['input'];
+  /** Households (户); null when unknown. */
+  householdCount?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+  neighborhoodCode?: InputMaybe<Scalars['ID']['input']>;
+  streetCode?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type RenovationSummary = {
@@ -1516,6 +1541,7 @@ export type ResolversTypes = ResolversObject<{
   RecordJointMeetingInput: RecordJointMeetingInput;
   RecordPatrolReportInput: RecordPatrolReportInput;
   RecordRectificationInput: RecordRectificationInput;
+  RegisterCommunityInput: RegisterCommunityInput;
   RenovationSummary: ResolverTypeWrapper<RenovationSummary>;
   ReporterInput: ReporterInput;
   RubricDimension: RubricDimension;
@@ -1593,6 +1619,7 @@ export type ResolversParentTypes = ResolversObject<{
   RecordJointMeetingInput: RecordJointMeetingInput;
   RecordPatrolReportInput: RecordPatrolReportInput;
   RecordRectificationInput: RecordRectificationInput;
+  RegisterCommunityInput: RegisterCommunityInput;
   RenovationSummary: RenovationSummary;
   ReporterInput: ReporterInput;
   RubricDimensionWeight: RubricDimensionWeight;
@@ -1778,6 +1805,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   recordJointMeeting?: Resolver<ResolversTypes['JointMeeting'], ParentType, ContextType, RequireFields<MutationRecordJointMeetingArgs, 'input'>>;
   recordPatrolReport?: Resolver<ResolversTypes['PatrolReport'], ParentType, ContextType, RequireFields<MutationRecordPatrolReportArgs, 'input'>>;
   recordRectification?: Resolver<ResolversTypes['PatrolReport'], ParentType, ContextType, RequireFields<MutationRecordRectificationArgs, 'input'>>;
+  syncCommunityRegister?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationSyncCommunityRegisterArgs, 'input'>>;
   transitionTicket?: Resolver<ResolversTypes['ServiceTicket'], ParentType, ContextType, RequireFields<MutationTransitionTicketArgs, 'input'>>;
   upsertEvaluationRubric?: Resolver<ResolversTypes['EvaluationRubric'], ParentType, ContextType, RequireFields<MutationUpsertEvaluationRubricArgs, 'input'>>;
 }>;

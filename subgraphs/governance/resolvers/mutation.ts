@@ -10,4 +10,5 @@ export const Mutation: MutationResolvers = {
   recordRectification: (_p, { input }, { commands, now }) => commands.recordRectification(input as RectificationInput, now),
   recordJointMeeting: (_p, { input }, { commands, now }) => commands.recordJointMeeting(input as JointMeetingInput, now),
   upsertEvaluationRubric: (_p, { input }, { commands }) => commands.upsertEvaluationRubric(input),
+  syncCommunityRegister: (_p, { input }, { commands }) => commands.syncCommunityRegister(input),
 };

@@ -31,9 +31,21 @@ export const LIMITS = {
   orgName: 200,
   resolutions: 50,
   resolution: 500,
+  registerBatch: 1000,
+  households: 100_000,
   /** Tolerated clock skew for caller-supplied times. */
   skewMs: 60_000,
 } as const;
+
+export interface RegisterCommunityInput {
+  id: string;
+  cityCode: string;
+  districtCode: string;
+  streetCode?: string | null;
+  neighborhoodCode?: string | null;
+  companyUscc?: string | null;
+  householdCount?: number | null;
+}
 
 function conflict(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.CONFLICT, ...extensions } });
@@ -430,6 +442,38 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
         throw e;
       }
       return (await repo.meetingById(id))!;
+    },
+
+    /** Validates every row first (all or nothing), then upserts them in one bulk write. */
+    async syncCommunityRegister(input: readonly RegisterCommunityInput[]): Promise<number> {
+      if (input.length < 1 || input.length > LIMITS.registerBatch) throw badInput('input', `give 1-${LIMITS.registerBatch} 小区`);
+      const seen = new Set<string>();
+      const rows = input.map((c, i) => {
+        const f = (k: string) => `input[${i}].${k}`;
+        if (!/^[A-Za-z0-9_-]{1,64}$/.test(c.id)) throw badInput(f('id'), 'use 1-64 letters, digits, _ or -');
+        if (seen.has(c.id)) throw badInput(f('id'), `${c.id} is given twice`);
+        seen.add(c.id);
+        if (!/^\d{4}00$/.test(c.cityCode)) throw badInput(f('cityCode'), 'must be a 6-digit GB/T 2260 city code ending in 00');
+        if (!/^\d{6}$/.test(c.districtCode) || c.districtCode.slice(0, 4) !== c.cityCode.slice(0, 4) || c.districtCode === c.cityCode) {
+          throw badInput(f('districtCode'), `must be a 6-digit GB/T 2260 district code of city ${c.cityCode}`);
+        }
+        if (c.streetCode != null && !(/^\d{9}$/.test(c.streetCode) && c.streetCode.startsWith(c.districtCode))) {
+          throw badInput(f('streetCode'), `must be a 9-digit street code in district ${c.districtCode}`);
+        }
+        if (c.neighborhoodCode != null && !(/^\d{12}$/.test(c.neighborhoodCode) && c.neighborhoodCode.startsWith(c.streetCode ?? c.districtCode))) {
+          throw badInput(f('neighborhoodCode'), `must be a 12-digit 社区 code in ${c.streetCode ?? c.districtCode}`);
+        }
+        if (c.companyUscc != null && !/^[0-9A-Z]{18}$/.test(c.companyUscc)) throw badInput(f('companyUscc'), 'must be an 18-character USCC (digits and capital letters)');
+        if (c.householdCount != null && !(Number.isInteger(c.householdCount) && c.householdCount >= 0 && c.householdCount <= LIMITS.households)) {
+          throw badInput(f('householdCount'), `must be an integer between 0 and ${LIMITS.households}`);
+        }
+        return {
+          _id: c.id, cityCode: c.cityCode, districtCode: c.districtCode, streetCode: c.streetCode ?? null, neighborhoodCode: c.neighborhoodCode ?? null,
+          companyUscc: c.companyUscc ?? null, householdCount: c.householdCount ?? null,
+        };
+      });
+      await repo.upsertRegister(rows);
+      return rows.length;
     },
 
     async upsertEvaluationRubric(input: { id: string; name: string; weights: readonly { dimension: string; weight: number }[] }): Promise<RubricDef> {

@@ -162,6 +162,14 @@ export function nearestRank(values: unknown, p: number): Record<string, unknown>
 export function createRepository(m: Models) {
   return {
     // ---- register and structures --------------------------------------------------------
+    /** Upserts register rows by id in one bulk write; other register fields are kept. */
+    upsertRegister: async (rows: readonly Record<string, unknown>[]) => {
+      if (!rows.length) return;
+      await m.Community.bulkWrite(
+        rows.map(({ _id, ...set }) => ({ updateOne: { filter: { _id }, update: { $set: set }, upsert: true } })) as never[],
+        { ordered: true },
+      );
+    },
     communitiesById: (ids: readonly string[]) => m.Community.find({ _id: { $in: [...ids] } }).lean<GovCommunityDoc[]>().exec(),
     committeesByCommunity: (ids: readonly string[]) =>
       m.Committee.find({ communityId: { $in: [...ids] } }).sort({ communityId: 1, termStart: -1 }).lean<CommitteeDoc[]>().exec(),
