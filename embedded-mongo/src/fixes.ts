@@ -8,17 +8,28 @@
  *    element has the type. 'int' / 'long' / 'double' cannot be answered because numeric BSON
  *    types are not preserved, so they are refused.
  *  - `$push` (accumulator): mingo pushes null for a missing field; MongoDB skips it.
+ *  - `$lookup`: with localField/foreignField *and* a pipeline, mingo runs the pipeline over the
+ *    whole foreign collection instead of the matched documents; and a `let` + `$expr $eq`
+ *    pipeline is evaluated against every foreign document for every local one (O(n*m), 46 s for
+ *    200 x 20k). Replaced by a hash join that narrows candidates before running the pipeline.
  */
 import { Binary, Long, ObjectId, Timestamp } from 'bson';
 import type * as AccumulatorModule from 'mingo/types/operators/accumulator';
 import type * as UtilModule from 'mingo/types/util';
+import type * as CoreModule from 'mingo/types/core';
+import type * as AggregatorModule from 'mingo/types/aggregator';
 import { MongoServerError, unsupported } from './errors';
-import { Doc, isPlainObject } from './values';
+import { cloneDoc, Doc, idFirst, isPlainObject, keyOf, setPath, valuesAtPath } from './values';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { resolve } = require('mingo/util') as typeof UtilModule;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { $push: mingoPush } = require('mingo/operators/accumulator') as typeof AccumulatorModule;
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { evalExpr } = require('mingo/core') as typeof CoreModule;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Aggregator: BaseAggregator } = require('mingo/aggregator') as typeof AggregatorModule;
 
 const MISSING = '\u0000embedded-mongo:missing\u0000';
 
@@ -99,8 +110,108 @@ function $__push(coll: Doc[], expr: unknown, options: unknown): unknown[] {
   return (mingoPush(coll, guarded, options as never) as unknown[]).filter((v) => v !== MISSING);
 }
 
+function isJoinScalar(v: unknown): boolean {
+  const t = typeof v;
+  return t === 'string' || t === 'number' || t === 'boolean' || v instanceof ObjectId || v instanceof Date;
+}
+
+/** foreign key -> foreign docs (natural order); arrays contribute each element and themselves. */
+function hashBy(docs: Doc[], field: string): Map<string, Doc[]> {
+  const map = new Map<string, Doc[]>();
+  for (const d of docs) {
+    const keys = new Set<string>();
+    for (const v of valuesAtPath(d, field)) keys.add(keyOf(v === undefined ? null : v));
+    const whole = field.includes('.') ? undefined : d[field];
+    if (Array.isArray(whole)) keys.add(keyOf(whole));
+    for (const k of keys) {
+      const arr = map.get(k);
+      if (arr) arr.push(d);
+      else map.set(k, [d]);
+    }
+  }
+  return map;
+}
+
+/** `{$match: {$expr: {$eq: ['$field', '$$var']}}}` (either order) leading a pipeline. */
+function leadingExprEq(pipeline: Doc[]): { field: string; variable: string } | null {
+  const m = pipeline[0]?.$match;
+  if (!isPlainObject(m)) return null;
+  const conds: unknown[] = [];
+  const e = m.$expr;
+  if (isPlainObject(e) && Array.isArray(e.$and)) conds.push(...e.$and);
+  else conds.push(e);
+  for (const c of conds) {
+    if (!isPlainObject(c) || !Array.isArray(c.$eq) || c.$eq.length !== 2) continue;
+    const [a, b] = c.$eq as unknown[];
+    const field = [a, b].find((x) => typeof x === 'string' && x.startsWith('$') && !x.startsWith('$$')) as string | undefined;
+    const variable = [a, b].find((x) => typeof x === 'string' && x.startsWith('$$')) as string | undefined;
+    if (field && variable && /^\$\$[A-Za-z_][\w]*$/.test(variable)) return { field: field.slice(1), variable: variable.slice(2) };
+  }
+  return null;
+}
+
+/** MongoDB's $lookup, with hash joins (see the module comment). */
+function $__lookup(coll: { map(fn: (o: Doc) => Doc): unknown }, expr: Doc, options: unknown): unknown {
+  const opts = options as { collectionResolver?: (n: string) => Doc[] };
+  const as = expr.as;
+  if (typeof as !== 'string') throw new MongoServerError(9, "$lookup requires an 'as' field");
+  const pipeline = (expr.pipeline as Doc[] | undefined) ?? [];
+  if (pipeline[0] && '$documents' in pipeline[0]) throw unsupported('$lookup with $documents');
+  if (typeof expr.from !== 'string') throw unsupported('$lookup without a same-database "from" collection');
+  const foreign = opts.collectionResolver ? opts.collectionResolver(expr.from) : [];
+  const localField = expr.localField as string | undefined;
+  const foreignField = expr.foreignField as string | undefined;
+  if (!!localField !== !!foreignField) throw new MongoServerError(9, '$lookup requires both or neither of localField and foreignField');
+  if (!localField && !Array.isArray(expr.pipeline)) {
+    throw new MongoServerError(9, "$lookup requires either 'pipeline' or both 'localField' and 'foreignField' to be specified");
+  }
+  const exprEq = !localField && expr.let ? leadingExprEq(pipeline) : null;
+  const byKey = localField ? hashBy(foreign, foreignField!) : exprEq ? hashBy(foreign, exprEq.field) : null;
+  // A ComputeOptions instance is needed to pass `let` variables to the sub-pipeline; mingo does
+  // not export the class, so take it from the instance we were given (mingo 7.2.7).
+  const CO = Object.getPrototypeOf(options).constructor as { init(o: unknown): { update(l: Doc): unknown } };
+  const agg = pipeline.length ? new BaseAggregator(pipeline, options as never) : null;
+  let position: Map<Doc, number> | null = null; // natural order of foreign docs, built on demand
+  return coll.map((obj: Doc) => {
+    let candidates: Doc[] = foreign;
+    if (localField && byKey) {
+      const local = valuesAtPath(obj, localField);
+      const seen = new Set<Doc>();
+      candidates = [];
+      const keys = local.map((v) => keyOf(v === undefined ? null : v));
+      const whole = localField.includes('.') ? undefined : obj[localField];
+      if (Array.isArray(whole) && whole.length === 0) keys.push(keyOf(null));
+      for (const k of keys) for (const d of byKey.get(k) ?? []) if (!seen.has(d)) (seen.add(d), candidates.push(d));
+      if (candidates.length > 1 && keys.length > 1) {
+        // several local values: restore the foreign natural order
+        if (!position) position = new Map(foreign.map((d, i) => [d, i]));
+        const pos = position;
+        candidates.sort((a, b) => pos.get(a)! - pos.get(b)!);
+      }
+    }
+    let variables: Doc = {};
+    if (expr.let) variables = evalExpr(obj, expr.let, options as never) as Doc;
+    if (exprEq && byKey && isJoinScalar(variables[exprEq.variable])) {
+      candidates = byKey.get(keyOf(variables[exprEq.variable])) ?? [];
+    }
+    let joined: Doc[] = candidates;
+    if (agg) {
+      const copts = CO.init(options);
+      copts.update({ root: null, variables });
+      joined = (agg.run(candidates, copts as never) as Doc[]).map(idFirst);
+    }
+    if (as.includes('.')) {
+      const out = cloneDoc(obj);
+      setPath(out, as, joined);
+      return out;
+    }
+    return { ...obj, [as]: joined };
+  });
+}
+
 export const FIX_QUERY_OPS = { $__mod, $__type };
 export const FIX_ACCUMULATOR_OPS = { $__push };
+export const FIX_PIPELINE_OPS = { $__lookup };
 
 const QUERY_RENAMES: Record<string, string> = { $mod: '$__mod', $type: '$__type' };
 
@@ -154,6 +265,8 @@ export function rewritePipeline(stages: Doc[]): Doc[] {
         return { $facet: f };
       }
       case '$lookup':
+        if (!isPlainObject(spec)) return st;
+        return { $__lookup: Array.isArray(spec.pipeline) ? { ...spec, pipeline: rewritePipeline(spec.pipeline as Doc[]) } : spec };
       case '$unionWith':
         if (isPlainObject(spec) && Array.isArray(spec.pipeline)) return { [name]: { ...spec, pipeline: rewritePipeline(spec.pipeline as Doc[]) } };
         return st;

@@ -421,6 +421,18 @@ describe('writes', () => {
       ])
       .toArray();
     expect(res.map((r) => r.ns.length)).toEqual([2, 1]);
+    // concise form (MongoDB 5.0+): localField/foreignField plus a pipeline over the matches only
+    const concise = await a
+      .aggregate([{ $lookup: { from: 'lb', localField: 'k', foreignField: 'k', pipeline: [{ $match: { n: { $gte: 2 } } }, { $project: { _id: 0, n: 1 } }], as: 'ns' } }, { $sort: { _id: 1 } }])
+      .toArray();
+    expect(concise.map((r) => r.ns)).toEqual([[{ n: 2 }], [{ n: 3 }]]);
+    // null / missing localField matches null / missing foreignField
+    await b.insertOne({ n: 9 });
+    await a.insertOne({ _id: 3 });
+    const nulls = await a.aggregate([{ $match: { _id: 3 } }, { $lookup: { from: 'lb', localField: 'k', foreignField: 'k', as: 'ns' } }]).toArray();
+    expect(nulls[0].ns.map((x: { n: number }) => x.n)).toEqual([9]);
+    await b.deleteOne({ n: 9 });
+    await a.deleteOne({ _id: 3 });
     const union = await a.aggregate([{ $project: { k: 1 } }, { $unionWith: 'lb' }, { $count: 'n' }]).toArray();
     expect(union).toEqual([{ n: 5 }]);
     await b.aggregate([{ $group: { _id: '$k', total: { $sum: '$n' } } }, { $out: 'lout' }]).toArray();
