@@ -339,8 +339,8 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     expect(nanjing.renovationStats.byStatus).toHaveLength(2);
 
     // 连云港: the article's two 小区; only 新海花园 (1998) is known to be old; neither states a
-    // management mode, so the coverage rate is unknown.
-    expect(lianyungang).toMatchObject({ name: '连云港市', communityCount: 2, oldCommunityCount: 1, propertyCoverageRate: null });
+    // management mode, but both have a current contract with a company, so both count as covered.
+    expect(lianyungang).toMatchObject({ name: '连云港市', communityCount: 2, oldCommunityCount: 1, propertyCoverageRate: 1 });
     expect(lianyungang.feeCollection).toBeNull(); // no fee figures in 2025-06
     expect(lianyungang.satisfactionAvg).toBeNull(); // no survey in 2025-06
     expect(lianyungang.ticketStats).toMatchObject({ opened: 0, resolved: 0, backlog: 0, medianHoursToResolve: null, satisfiedRate: null });

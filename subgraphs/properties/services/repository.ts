@@ -65,10 +65,24 @@ export function createRepository(m: Models) {
             _id: `$${field}`,
             communityCount: { $sum: 1 },
             oldCommunityCount: { $sum: { $cond: [{ $eq: ['$isOldCommunity', true] }, 1, 0] } },
-            modeKnown: { $sum: { $cond: [{ $ne: [{ $ifNull: ['$managementMode', null] }, null] }, 1, 0] } },
+            // Known when the mode is recorded or a current contract shows a company serves it.
+            modeKnown: {
+              $sum: {
+                $cond: [{ $or: [{ $ne: [{ $ifNull: ['$managementMode', null] }, null] }, { $ne: [{ $ifNull: ['$currentCompanyUscc', null] }, null] }] }, 1, 0],
+              },
+            },
             managed: {
               $sum: {
-                $cond: [{ $and: [{ $ne: [{ $ifNull: ['$managementMode', null] }, null] }, { $ne: ['$managementMode', 'NONE'] }] }, 1, 0],
+                $cond: [
+                  {
+                    $or: [
+                      { $and: [{ $ne: [{ $ifNull: ['$managementMode', null] }, null] }, { $ne: ['$managementMode', 'NONE'] }] },
+                      { $and: [{ $eq: [{ $ifNull: ['$managementMode', null] }, null] }, { $ne: [{ $ifNull: ['$currentCompanyUscc', null] }, null] }] },
+                    ],
+                  },
+                  1,
+                  0,
+                ],
               },
             },
           },
