@@ -15,6 +15,7 @@ import { GraphQLError, parse, type ValidationRule } from 'graphql';
 import { loadConfig, type AuthSettings, type GatewaySecuritySettings } from '../lib/config';
 import { ErrorCode } from '../lib/errors';
 import { anonymous, type AuthContext } from '../lib/auth/context';
+import { loadOrCreateLocalKeys } from '../lib/auth/keys';
 import { AuthenticationError, sharedVerifier } from '../lib/auth/verify';
 
 export interface GatewaySecurityOptions extends GatewaySecuritySettings {
@@ -49,6 +50,9 @@ type AuthedRequest = Request & { auth?: AuthContext };
 
 export function createGatewaySecurity(options: GatewaySecurityOptions = gatewaySecurityFromConfig()): GatewaySecurity {
   const verifier = sharedVerifier(options.auth);
+  // The embedded default creates its key pair on first start (so `npm run token` and the services
+  // agree from the beginning); production reads the identity provider's JWKS instead.
+  if (options.auth.mode === 'local') void loadOrCreateLocalKeys(options.auth.keyDir).catch(() => undefined);
   const armor = new ApolloArmor({
     maxDepth: { n: options.maxDepth, ignoreIntrospection: true },
     maxAliases: { n: options.maxAliases },
