@@ -8,6 +8,9 @@
  *    element has the type. 'int' / 'long' / 'double' cannot be answered because numeric BSON
  *    types are not preserved, so they are refused.
  *  - `$push` (accumulator): mingo pushes null for a missing field; MongoDB skips it.
+ *  - `$lt/$lte/$gt/$gte/$cmp` (expressions): mingo answers false whenever a side is null or
+ *    missing; MongoDB compares in BSON order (null sorts before numbers: {$lt: [null, 0]} is
+ *    true). Replaced by comparisons in BSON order.
  *  - `$lookup`: with localField/foreignField *and* a pipeline, mingo runs the pipeline over the
  *    whole foreign collection instead of the matched documents; and a `let` + `$expr $eq`
  *    pipeline is evaluated against every foreign document for every local one (O(n*m), 46 s for
@@ -18,6 +21,7 @@ import type * as AccumulatorModule from 'mingo/types/operators/accumulator';
 import type * as UtilModule from 'mingo/types/util';
 import type * as CoreModule from 'mingo/types/core';
 import type * as AggregatorModule from 'mingo/types/aggregator';
+import { compareValues } from './compare';
 import { MongoServerError, unsupported } from './errors';
 import { cloneDoc, Doc, idFirst, isPlainObject, keyOf, setPath, valuesAtPath } from './values';
 
@@ -209,6 +213,41 @@ function $__lookup(coll: { map(fn: (o: Doc) => Doc): unknown }, expr: Doc, optio
   });
 }
 
+function comparison(name: string, test: (c: number) => boolean) {
+  return (obj: unknown, expr: unknown, options: unknown): unknown => {
+    const args = evalExpr(obj, expr, options as never);
+    if (!Array.isArray(args) || args.length !== 2) throw new MongoServerError(16020, `Expression ${name} takes exactly 2 arguments. ${Array.isArray(args) ? args.length : 1} were passed in.`);
+    return test(compareValues(args[0], args[1]));
+  };
+}
+
+export const FIX_EXPRESSION_OPS = {
+  $__lt: comparison('$lt', (c) => c < 0),
+  $__lte: comparison('$lte', (c) => c <= 0),
+  $__gt: comparison('$gt', (c) => c > 0),
+  $__gte: comparison('$gte', (c) => c >= 0),
+  $__cmp: (obj: unknown, expr: unknown, options: unknown): unknown => {
+    const args = evalExpr(obj, expr, options as never) as unknown[];
+    const c = compareValues(args[0], args[1]);
+    return c < 0 ? -1 : c > 0 ? 1 : 0;
+  },
+};
+
+const EXPRESSION_RENAMES: Record<string, string> = { $lt: '$__lt', $lte: '$__lte', $gt: '$__gt', $gte: '$__gte', $cmp: '$__cmp' };
+
+/** Rewrite comparison operators inside an aggregation expression (any depth). */
+export function rewriteExpr(v: unknown, depth = 0): unknown {
+  if (depth > 200 || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => rewriteExpr(x, depth + 1));
+  if (!isPlainObject(v)) return v;
+  const out: Doc = {};
+  for (const k of Object.keys(v)) {
+    if (k === '$literal') out[k] = v[k];
+    else out[EXPRESSION_RENAMES[k] ?? k] = rewriteExpr(v[k], depth + 1);
+  }
+  return out;
+}
+
 export const FIX_QUERY_OPS = { $__mod, $__type };
 export const FIX_ACCUMULATOR_OPS = { $__push };
 export const FIX_PIPELINE_OPS = { $__lookup };
@@ -222,7 +261,8 @@ export function rewriteFilter(filter: unknown): unknown {
   const out: Doc = {};
   for (const k of Object.keys(filter)) {
     const v = filter[k];
-    if (k === '$expr' || k === '$where' || k === '$comment' || k === '$text') out[k] = v;
+    if (k === '$expr') out[k] = rewriteExpr(v);
+    else if (k === '$where' || k === '$comment' || k === '$text') out[k] = v;
     else if (k === '$and' || k === '$or' || k === '$nor') out[k] = Array.isArray(v) ? v.map(rewriteFilter) : v;
     else out[QUERY_RENAMES[k] ?? k] = rewriteCondition(v);
   }
@@ -254,7 +294,7 @@ export function rewritePipeline(stages: Doc[]): Doc[] {
         if (!isPlainObject(spec)) return st;
         const g: Doc = {};
         for (const [k, v] of Object.entries(spec)) {
-          g[k] = k !== '_id' && isPlainObject(v) && '$push' in v ? { $__push: v.$push } : v;
+          g[k] = rewriteExpr(k !== '_id' && isPlainObject(v) && '$push' in v ? { $__push: v.$push } : v);
         }
         return { $group: g };
       }
@@ -264,14 +304,30 @@ export function rewritePipeline(stages: Doc[]): Doc[] {
         for (const [k, v] of Object.entries(spec)) f[k] = Array.isArray(v) ? rewritePipeline(v as Doc[]) : v;
         return { $facet: f };
       }
-      case '$lookup':
+      case '$lookup': {
         if (!isPlainObject(spec)) return st;
-        return { $__lookup: Array.isArray(spec.pipeline) ? { ...spec, pipeline: rewritePipeline(spec.pipeline as Doc[]) } : spec };
+        const l: Doc = { ...spec };
+        if (Array.isArray(spec.pipeline)) l.pipeline = rewritePipeline(spec.pipeline as Doc[]);
+        if (spec.let !== undefined) l.let = rewriteExpr(spec.let);
+        return { $__lookup: l };
+      }
       case '$unionWith':
         if (isPlainObject(spec) && Array.isArray(spec.pipeline)) return { [name]: { ...spec, pipeline: rewritePipeline(spec.pipeline as Doc[]) } };
         return st;
-      default:
+      case '$graphLookup':
+      case '$sort':
+      case '$limit':
+      case '$skip':
+      case '$count':
+      case '$out':
+      case '$sample':
+      case '$unwind':
+      case '$documents':
         return st;
+      default:
+        // expression-bearing stages ($project, $addFields/$set, $replaceRoot, $bucketAuto,
+        // $sortByCount, $setWindowFields, $redact, ...)
+        return { [name]: rewriteExpr(spec) };
     }
   });
 }

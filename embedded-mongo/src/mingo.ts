@@ -5,7 +5,7 @@
  * already initialised and only copies its (small) locals.
  */
 import { Context, Query as RootQuery } from 'mingo';
-import { FIX_QUERY_OPS, rewriteFilter } from './fixes';
+import { FIX_EXPRESSION_OPS, FIX_QUERY_OPS, rewriteFilter } from './fixes';
 // The repo resolves modules the node10 way (no "exports" subpaths for types), so the subpath
 // modules are required at run time and typed from their declaration files.
 import type * as QueryModule from 'mingo/types/query';
@@ -20,6 +20,7 @@ let shared: Options | null = null;
 function sharedOptions(): Options {
   if (!shared) {
     const ctx = Context.init({
+      expression: FIX_EXPRESSION_OPS as never,
       query: {
         ...(FIX_QUERY_OPS as unknown as Record<string, never>),
         $__embeddedCapture: ((_selector: string, _value: unknown, options: Options) => {

@@ -8,7 +8,7 @@ import { Aggregator, Context } from 'mingo';
 import type * as CoreModule from 'mingo/types/core';
 import { makeQuery, MingoQuery } from './mingo';
 import { mapMingoError, MongoServerError, unsupported } from './errors';
-import { FIX_ACCUMULATOR_OPS, FIX_PIPELINE_OPS, FIX_QUERY_OPS, rewritePipeline } from './fixes';
+import { FIX_ACCUMULATOR_OPS, FIX_EXPRESSION_OPS, FIX_PIPELINE_OPS, FIX_QUERY_OPS, rewritePipeline } from './fixes';
 import { Index } from './indexes';
 import { Collection, Engine, stats } from './storage';
 import { cloneDoc, Doc, idFirst, isPlainObject } from './values';
@@ -399,7 +399,7 @@ export function aggregateDocs(engine: Engine, dbName: string, coll: Collection |
     return mutating ? docs.map(cloneDoc) : docs;
   };
   extraContext ??= Context.init({
-    expression: EXTRA_EXPRESSIONS as never,
+    expression: { ...EXTRA_EXPRESSIONS, ...FIX_EXPRESSION_OPS } as never,
     query: FIX_QUERY_OPS as never,
     accumulator: FIX_ACCUMULATOR_OPS as never,
     pipeline: FIX_PIPELINE_OPS as never,

@@ -352,6 +352,22 @@ describe('writes', () => {
     expect(agg[0].q).toEqual([]);
   });
 
+  test('expression comparisons use BSON order (null and missing sort before numbers)', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const c = db.collection<any>('cmpexpr');
+    await c.insertMany([{ _id: 1, x: null }, { _id: 2 }, { _id: 3, x: 5 }, { _id: 4, x: 'a' }]);
+    const out = await c
+      .aggregate([{ $sort: { _id: 1 } }, { $project: { lt0: { $lt: ['$x', 0] }, gt0: { $gt: ['$x', 0] }, cmp: { $cmp: ['$x', 5] }, big: { $cond: [{ $gte: ['$x', 1] }, 'y', 'n'] } } }])
+      .toArray();
+    expect(out).toEqual([
+      { _id: 1, lt0: true, gt0: false, cmp: -1, big: 'n' },
+      { _id: 2, lt0: true, gt0: false, cmp: -1, big: 'n' },
+      { _id: 3, lt0: false, gt0: true, cmp: 0, big: 'y' },
+      { _id: 4, lt0: false, gt0: true, cmp: 1, big: 'y' },
+    ]);
+    expect((await c.find({ $expr: { $lt: ['$x', 0] } }).toArray()).map((d) => d._id)).toEqual([1, 2]);
+  });
+
   onEngine('$type int/long/double is refused (numeric BSON types are not preserved)', async () => {
     const err = await db.collection('typemod').find({ a: { $type: 'double' } }).toArray().catch((e) => e);
     expect(err.message).toMatch(/embedded engine does not support \$type 'double'/);
