@@ -92,6 +92,19 @@ describe('protocol and catalog', () => {
     expect(await c.countDocuments({})).toBe(3);
   });
 
+  test('harmless tool commands answer', async () => {
+    const admin = db.admin();
+    expect((await admin.command({ getParameter: 1, featureCompatibilityVersion: 1 })).ok).toBe(1);
+    expect((await admin.command({ getLog: 'startupWarnings' })).ok).toBe(1);
+    expect((await admin.command({ whatsmyuri: 1 })).you).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect((await admin.command({ connectionStatus: 1 })).authInfo).toBeDefined();
+    await db.collection('statsc').insertOne({ a: 1 });
+    const st = await db.command({ dbStats: 1 });
+    expect(st.collections).toBeGreaterThanOrEqual(1);
+    expect((await db.command({ collStats: 'statsc' })).count).toBe(1);
+    expect((await db.command({ endSessions: [] })).ok).toBe(1);
+  });
+
   test('unknown command answers 59 CommandNotFound', async () => {
     const err = await db.command({ frobnicate: 1 }).catch((e) => e);
     expect(err.code).toBe(59);
