@@ -10,8 +10,10 @@
  *     then W1 (all clients send the same dashboard operation: CommunityProfile, §4.3, by default;
  *     `--w1 CityOverview` for the bureau home page, which at 4,000 小区 takes seconds per request on
  *     the embedded engine) and W2 (a mix of DOMAIN.md §4 operations
- *     with varied variables), each `--warmup` seconds unmeasured then `--duration` seconds measured,
- *     with autocannon (`--connections`, default 50) in a third process on 127.0.0.1.
+ *     with varied variables), each `--warmup` seconds unmeasured, then a measured phase of as many
+ *     requests as the warm-up rate gives in `--duration` seconds, all of them answered (so latency
+ *     is not cut off at the end of a window), with autocannon (`--connections`, default 50) in a
+ *     third process on 127.0.0.1.
  *  3. Prints a table (RPS, p50/p99, peak RSS, subgraph fetches, representations and database
  *     commands per operation, ratios against each anchor, targets met or not) and writes JSON to
  *     bench-results/.
@@ -335,6 +337,7 @@ function peakRssMb(pid: number | undefined): number | null {
 
 interface LoadResult {
   requests: number;
+  durationSeconds: number;
   rps: number;
   p50: number;
   p90: number;
@@ -347,10 +350,10 @@ interface LoadResult {
   sampleError?: string;
 }
 
-async function runLoad(url: string, bodies: string[], seconds: number, connections: number, pin: boolean, seed: number): Promise<LoadResult> {
+async function runLoad(url: string, bodies: string[], seconds: number, connections: number, pin: boolean, seed: number, amount?: number): Promise<LoadResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-load-'));
   const spec = path.join(dir, 'spec.json');
-  writeFileSync(spec, JSON.stringify({ url, connections, durationSeconds: seconds, bodies, seed }));
+  writeFileSync(spec, JSON.stringify({ url, connections, durationSeconds: seconds, amount, bodies, seed }));
   const cmd = [process.execPath, '--import', 'tsx', path.join(__dirname, 'load.ts'), spec];
   const full = pin ? ['taskset', '-c', '0', ...cmd] : cmd;
   return new Promise((resolve, reject) => {
@@ -485,10 +488,13 @@ async function main() {
         for (const workload of opts.workloads) {
           const bodies = workload === 'W1' ? w1Bodies : w2Bodies;
           await drain(`${kind} ${workload} before warm-up`);
-          if (opts.warmup > 0) await runLoad(gw.url, bodies, opts.warmup, opts.connections, opts.pin, opts.seed + 1);
+          const warm = opts.warmup > 0 ? await runLoad(gw.url, bodies, opts.warmup, opts.connections, opts.pin, opts.seed + 1) : undefined;
           await drain(`${kind} ${workload} after warm-up`);
           subgraphs.reset();
-          const r = await runLoad(gw.url, bodies, opts.duration, opts.connections, opts.pin, opts.seed);
+          // Measured phase: as many requests as the warm-up rate gives in --duration seconds, and every
+          // one of them answered, so slow gateways' latencies are not cut off at the end of a window.
+          const amount = warm ? Math.max(opts.connections, Math.round(warm.rps * opts.duration)) : undefined;
+          const r = await runLoad(gw.url, bodies, opts.duration, opts.connections, opts.pin, opts.seed, amount);
           const t = subgraphs.totals();
           const ops = Math.max(1, r.requests);
           const row: Row = {
@@ -499,7 +505,7 @@ async function main() {
             p50: r.p50,
             p99: r.p99,
             requests: r.requests,
-            windowSeconds: opts.duration,
+            windowSeconds: r.durationSeconds || opts.duration,
             failed: r.withErrors + r.errors + r.timeouts,
             peakRssMb: peakRssMb(gw.child.pid),
             fetchesPerOp: t.fetches / ops,

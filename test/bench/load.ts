@@ -1,8 +1,9 @@
 /**
  * The load generator, in its own process (so it does not share an event loop with the subgraphs):
  * autocannon against one gateway URL. Reads a JSON spec file (argv[2]) with the URL, connections,
- * duration and a pool of request bodies; each request picks a body at random (seeded). Prints the
- * result as one JSON line, with the count of answers that carried GraphQL errors.
+ * duration (or a fixed amount of requests, all of them answered) and a pool of request bodies; each
+ * request picks a body at random (seeded). Prints the result as one JSON line, with the count of
+ * answers that carried GraphQL errors.
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
@@ -12,6 +13,8 @@ interface Spec {
   url: string;
   connections: number;
   durationSeconds: number;
+  /** When set: send exactly this many requests and wait for every answer (duration ignored). */
+  amount?: number;
   bodies: string[];
   seed: number;
 }
@@ -24,7 +27,7 @@ async function main() {
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
-    duration: spec.durationSeconds,
+    ...(spec.amount ? { amount: spec.amount } : { duration: spec.durationSeconds }),
     // Slow answers are measured, not dropped (autocannon's default gives up after 10 s).
     timeout: 60,
     method: 'POST',
@@ -45,7 +48,7 @@ async function main() {
   console.log(
     JSON.stringify({
       requests: r.requests.total,
-      rps: r.requests.average,
+      rps: r.duration > 0 ? r.requests.total / r.duration : 0,
       durationSeconds: r.duration,
       p50: r.latency.p50,
       p90: r.latency.p90,
