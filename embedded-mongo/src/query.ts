@@ -398,15 +398,9 @@ export function aggregateDocs(engine: Engine, dbName: string, coll: Collection |
     const docs = [...c.docs.values()];
     return mutating ? docs.map(cloneDoc) : docs;
   };
-  extraContext ??= Context.init({
-    expression: { ...EXTRA_EXPRESSIONS, ...FIX_EXPRESSION_OPS } as never,
-    query: FIX_QUERY_OPS as never,
-    accumulator: FIX_ACCUMULATOR_OPS as never,
-    pipeline: FIX_PIPELINE_OPS as never,
-  });
   let result: Doc[];
   try {
-    result = new Aggregator(rewritePipeline(stages), { collectionResolver: resolver, context: extraContext }).run(input) as Doc[];
+    result = runPipeline(stages, input, resolver);
   } catch (e) {
     throw mapMingoError(e);
   }
@@ -418,4 +412,15 @@ export function aggregateDocs(engine: Engine, dbName: string, coll: Collection |
     return [];
   }
   return result;
+}
+
+/** Run stages through mingo with the engine's corrections (fixes.ts) and extra operators. */
+export function runPipeline(stages: Doc[], input: Doc[], resolver?: (name: string) => Doc[]): Doc[] {
+  extraContext ??= Context.init({
+    expression: { ...EXTRA_EXPRESSIONS, ...FIX_EXPRESSION_OPS } as never,
+    query: FIX_QUERY_OPS as never,
+    accumulator: FIX_ACCUMULATOR_OPS as never,
+    pipeline: FIX_PIPELINE_OPS as never,
+  });
+  return new Aggregator(rewritePipeline(stages), { collectionResolver: resolver, context: extraContext }).run(input) as Doc[];
 }

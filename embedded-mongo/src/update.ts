@@ -3,10 +3,9 @@
  * updates, `_id` immutability, and upsert seed documents built from equality filters.
  */
 import { BSON, Decimal128, Long, ObjectId } from 'bson';
-import { Aggregator } from 'mingo';
 import type * as UpdaterModule from 'mingo/types/updater';
 import { mapMingoError, MongoServerError } from './errors';
-import { refuseUnsupported } from './query';
+import { refuseUnsupported, runPipeline } from './query';
 import { cloneDoc, Doc, idFirst, isPlainObject, keyOf, renderValue, setPath } from './values';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -190,7 +189,7 @@ export function applyUpdate(
   let next: Doc;
   if (Array.isArray(u)) {
     try {
-      const out = new Aggregator(u).run([cloneDoc(doc)]) as Doc[];
+      const out = runPipeline(u, [cloneDoc(doc)]);
       next = out[0] ?? {};
     } catch (e) {
       throw mapMingoError(e);

@@ -12,5 +12,12 @@ require('mingo');
 require('mingo/query');
 require('mingo/updater');
 require('mingo/core');
-require('tsx/cjs/api').register();
-require('./worker.ts');
+const fs = require('node:fs');
+const path = require('node:path');
+if (fs.existsSync(path.join(__dirname, 'worker.js'))) {
+  // compiled build (tsc output next to this file): no TypeScript loader needed
+  require('./worker.js');
+} else {
+  require('tsx/cjs/api').register();
+  require('./worker.ts');
+}
