@@ -67,6 +67,33 @@ d('durability', () => {
     await e2.stop();
   });
 
+  test('a stale journal (crash between snapshot rename and journal swap) is discarded; a corrupt snapshot refuses to start', async () => {
+    const dir = tmpDir();
+    const e1 = await startEmbeddedMongo({ dbPath: dir });
+    const client = await MongoClient.connect(e1.uri);
+    const c = client.db('app').collection('s');
+    await c.insertMany([{ n: 1 }, { n: 2 }]);
+    const oldJournal = fs.readFileSync(path.join(dir, 'journal.log')); // generation 1, two inserts
+    await c.deleteOne({ n: 1 });
+    await e1.snapshot(); // snapshot holds generation 1 (n: 2 only); journal is now generation 2
+    await client.close();
+    await e1.stop();
+    // put the generation-1 journal back, as if the process died right after the snapshot rename
+    fs.writeFileSync(path.join(dir, 'journal.log'), oldJournal);
+    const e2 = await startEmbeddedMongo({ dbPath: dir });
+    expect(e2.recovery!.staleJournalDiscarded).toBe(true);
+    const c2 = await MongoClient.connect(e2.uri);
+    expect((await c2.db('app').collection('s').find({}, { projection: { _id: 0 } }).toArray())).toEqual([{ n: 2 }]);
+    await c2.close();
+    await e2.stop();
+    // flip one byte in the snapshot: the engine must refuse rather than start with lost data
+    const snap = fs.readFileSync(path.join(dir, 'snapshot.bson'));
+    snap[snap.length - 10] ^= 0xff;
+    fs.writeFileSync(path.join(dir, 'snapshot.bson'), snap);
+    await expect(startEmbeddedMongo({ dbPath: dir })).rejects.toThrow(/snapshot .* is corrupt/);
+    expect(fs.existsSync(path.join(dir, 'mongod.lock'))).toBe(false);
+  });
+
   test('a second engine refuses a locked dbPath; a stale lock is taken over', async () => {
     const dir = tmpDir();
     const e1 = await startEmbeddedMongo({ dbPath: dir });
