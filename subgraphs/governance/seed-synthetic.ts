@@ -356,7 +356,8 @@ function rowsFor(c: SyntheticCommunity, seed: number, out: Batch): void {
         out.reports.push({
           _id: `pr_${c.id}_${no}`, teamId, ...area, issueType: r.pick(PATROL_ISSUES), description: null,
           photos: [`https://img.example.invalid/patrol/${c.id}/${no}.jpg`], reportedAt, companyUscc: null,
-          forwardedAt: new Date(reportedAt.getTime() + r.int(1, 30) * 60_000), rectifiedAt,
+          // No serving company in the skeleton, so nothing is forwarded (as recordPatrolReport does).
+          forwardedAt: null, rectifiedAt,
           rectificationPhotos: rectifiedAt ? [`https://img.example.invalid/patrol/${c.id}/${no}-done.jpg`] : [],
           rectificationNote: null, linkedTicketId: null, reporterRef: `${teamId}#${r.int(1, size)}`, synthetic: true, ...stamp,
         });
