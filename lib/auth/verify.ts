@@ -57,6 +57,9 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
     }
     return keySet;
   };
+  // Verified tokens are remembered until they expire (the gateway forwards one token to several
+  // subgraphs, each verifying it again): at most CACHE_SIZE entries, oldest evicted first.
+  const cache = new Map<string, { auth: AuthContext; exp: number }>();
   return {
     settings,
     async verify(authorization) {
@@ -64,45 +67,58 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
       const m = /^Bearer\s+([A-Za-z0-9_\-.]+)\s*$/i.exec(authorization);
       if (!m) throw new AuthenticationError('expected "Authorization: Bearer <token>"');
       const token = m[1]!;
-      let payload: Record<string, unknown>;
-      try {
-        const res = await jwtVerify(token, await getKeySet(), {
-          issuer: settings.issuer,
-          audience: settings.audience,
-          algorithms: ACCEPTED_ALGORITHMS,
-          requiredClaims: ['exp', 'sub'],
-          clockTolerance: 5,
-        });
-        payload = res.payload as Record<string, unknown>;
-      } catch (err) {
-        throw new AuthenticationError(reasonOf(err));
-      }
-      const claims = Claims.safeParse(payload);
-      if (!claims.success) throw new AuthenticationError('claims are malformed');
-      const c = claims.data;
-      const role = c.role as Parameters<typeof authContextFor>[0]['role'];
-      if (role === 'PUBLIC') throw new AuthenticationError('the PUBLIC role needs no token');
-      for (const needed of ROLES[role].requiredClaims ?? []) {
-        if (needed === 'community' ? !c.communities?.length : !c[needed]) throw new AuthenticationError(`role ${role} needs a "${needed}" claim`);
-      }
-      return authContextFor({
-        subject: c.sub,
-        role,
-        partner: c.partner,
-        tokenScopes: c.scope ? c.scope.split(/\s+/).filter(Boolean) : undefined,
-        tokenId: c.jti,
-        area: {
-          district: c.district,
-          street: c.street,
-          neighborhood: c.neighborhood,
-          communities: c.communities,
-          team: c.team,
-          company: c.company,
-        },
-      });
+      const hit = cache.get(token);
+      if (hit && hit.exp > Date.now() / 1000) return hit.auth;
+      if (hit) cache.delete(token);
+      const auth = await verifyToken(token);
+      if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      cache.set(token, { auth: auth.context, exp: auth.exp });
+      return auth.context;
     },
   };
+
+  async function verifyToken(token: string): Promise<{ context: AuthContext; exp: number }> {
+    let payload: Record<string, unknown>;
+    try {
+      const res = await jwtVerify(token, await getKeySet(), {
+        issuer: settings.issuer,
+        audience: settings.audience,
+        algorithms: ACCEPTED_ALGORITHMS,
+        requiredClaims: ['exp', 'sub'],
+        clockTolerance: 5,
+      });
+      payload = res.payload as Record<string, unknown>;
+    } catch (err) {
+      throw new AuthenticationError(reasonOf(err));
+    }
+    const claims = Claims.safeParse(payload);
+    if (!claims.success) throw new AuthenticationError('claims are malformed');
+    const c = claims.data;
+    const role = c.role as Parameters<typeof authContextFor>[0]['role'];
+    if (role === 'PUBLIC') throw new AuthenticationError('the PUBLIC role needs no token');
+    for (const needed of ROLES[role].requiredClaims ?? []) {
+      if (needed === 'community' ? !c.communities?.length : !c[needed]) throw new AuthenticationError(`role ${role} needs a "${needed}" claim`);
+    }
+    const context = authContextFor({
+      subject: c.sub,
+      role,
+      partner: c.partner,
+      tokenScopes: c.scope ? c.scope.split(/\s+/).filter(Boolean) : undefined,
+      tokenId: c.jti,
+      area: {
+        district: c.district,
+        street: c.street,
+        neighborhood: c.neighborhood,
+        communities: c.communities,
+        team: c.team,
+        company: c.company,
+      },
+    });
+    return { context, exp: Number(payload.exp) };
+  }
 }
+
+const CACHE_SIZE = 1000;
 
 /** A reason a caller can act on, without echoing key material or internals. */
 function reasonOf(err: unknown): string {
