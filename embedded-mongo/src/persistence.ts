@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { BSON } from 'bson';
-import { Engine, Journal, LogRecord } from './storage';
+import { Engine, Journal, LogRecord, stats } from './storage';
 import { Doc } from './values';
 
 const DESER: BSON.DeserializeOptions = { promoteLongs: true, promoteValues: true, promoteBuffers: false };
@@ -230,6 +230,8 @@ export class DiskStore implements Journal {
     let off = 0;
     while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off, this.logBytes + off);
     fs.fdatasyncSync(this.fd);
+    stats.journalSyncs++;
+    stats.journalRecords += this.pendingRecords;
     this.logBytes += buf.length;
     this.recordsSinceSnapshot += this.pendingRecords;
     this.pendingRecords = 0;

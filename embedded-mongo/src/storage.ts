@@ -15,7 +15,7 @@ export interface Journal {
 }
 
 /** Counters exposed to tests through the `embeddedEngineStats` command. */
-export const stats = { docsExamined: 0, indexLookups: 0, collScans: 0 };
+export const stats = { docsExamined: 0, indexLookups: 0, collScans: 0, journalSyncs: 0, journalRecords: 0 };
 
 export class Collection {
   readonly docs = new Map<number, Doc>();

@@ -67,6 +67,22 @@ d('durability', () => {
     await e2.stop();
   });
 
+  test('one fdatasync per command: a 1,000-document insertMany shares one; the reply waits for it', async () => {
+    const dir = tmpDir();
+    const e = await startEmbeddedMongo({ dbPath: dir });
+    const client = await MongoClient.connect(e.uri);
+    const db = client.db('app');
+    const s0 = await db.command({ embeddedEngineStats: 1 });
+    await db.collection('batch').insertMany(Array.from({ length: 1000 }, (_, i) => ({ i })));
+    const s1 = await db.command({ embeddedEngineStats: 1 });
+    expect(s1.journalSyncs - s0.journalSyncs).toBe(1); // implicit create + 1,000 inserts: one command
+    expect(s1.journalRecords - s0.journalRecords).toBe(1001);
+    await db.collection('batch').insertOne({ i: -1 });
+    expect((await db.command({ embeddedEngineStats: 1 })).journalSyncs - s1.journalSyncs).toBe(1);
+    await client.close();
+    await e.stop();
+  });
+
   test('a stale journal (crash between snapshot rename and journal swap) is discarded; a corrupt snapshot refuses to start', async () => {
     const dir = tmpDir();
     const e1 = await startEmbeddedMongo({ dbPath: dir });
