@@ -127,6 +127,22 @@ describe('federated graph through the gateway', () => {
     for (const n of Object.values(four)) expect(n).toBeGreaterThan(0);
   });
 
+  it('serves a repeated city overview from the gateway cache (every subgraph hinted it), a 小区 profile never', async () => {
+    const dbCommands = () => [...counters.values()].reduce((n, c) => n + c.count, 0);
+    const OVERVIEW = '{ city(code: "320100") { name communityCount feeCollection { amountRate } committeeStats { withPMC } elderlyStats { registered } renovationStats { projects byStatus { status count } budget { amount } } } }';
+    const first = await gql(stack.gatewayUrl, OVERVIEW);
+    expect(first.errors).toBeUndefined();
+    for (const c of counters.values()) c.reset();
+    const again = await gql(stack.gatewayUrl, OVERVIEW);
+    expect(again.data).toEqual(first.data);
+    expect(dbCommands()).toBe(0); // answered by the gateway's response cache
+    const PROFILE_SHORT = '{ community(id: "cm_320113_0001") { name committee { type } } }';
+    await gql(stack.gatewayUrl, PROFILE_SHORT);
+    for (const c of counters.values()) c.reset();
+    await gql(stack.gatewayUrl, PROFILE_SHORT);
+    expect(dbCommands()).toBeGreaterThan(0); // no hints on 小区 data: fetched every time
+  });
+
   it('reports health on the gateway and on every subgraph, database included', async () => {
     const gw = await fetch(stack.gatewayUrl.replace('/graphql', '/health'));
     expect(gw.status).toBe(200);

@@ -26,6 +26,10 @@ export type AgeBand =
   | 'AGE_80_89'
   | 'AGE_90_PLUS';
 
+export type CacheControlScope =
+  | 'PRIVATE'
+  | 'PUBLIC';
+
 export type CareOperatorType =
   | 'NEIGHBORHOOD'
   | 'PROPERTY_COMPANY'
@@ -629,11 +633,10 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AgeBand: AgeBand;
+  CacheControlScope: CacheControlScope;
   CareOperatorType: CareOperatorType;
   CareTeam: ResolverTypeWrapper<CareTeamDocModel>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   City: ResolverTypeWrapper<AreaRefModel>;
   Community: ResolverTypeWrapper<CommunityRefModel>;
@@ -673,14 +676,14 @@ export type ResolversTypes = ResolversObject<{
   VisitMode: VisitMode;
   VisitOccasion: VisitOccasion;
   VisitOutcome: VisitOutcome;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   CareTeam: CareTeamDocModel;
-  Boolean: Scalars['Boolean']['output'];
   ID: Scalars['ID']['output'];
-  Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
   City: AreaRefModel;
   Community: CommunityRefModel;
@@ -709,7 +712,17 @@ export type ResolversParentTypes = ResolversObject<{
   UpdateElderlyCircumstancesInput: UpdateElderlyCircumstancesInput;
   VisitCoverageConnection: Omit<VisitCoverageConnection, 'edges'> & { edges: Array<ResolversParentTypes['VisitCoverageEdge']> };
   VisitCoverageEdge: Omit<VisitCoverageEdge, 'node'> & { node: ResolversParentTypes['CommunityVisitCoverage'] };
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type CareTeamResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CareTeam'] = ResolversParentTypes['CareTeam'], FederationReferenceType extends FederationReferenceTypes['CareTeam'] = FederationReferenceTypes['CareTeam']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['CareTeam']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -914,3 +927,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   VisitCoverageEdge?: VisitCoverageEdgeResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+}>;

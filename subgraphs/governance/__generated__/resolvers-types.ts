@@ -66,6 +66,10 @@ export type Building = {
   id: Scalars['ID']['output'];
 };
 
+export type CacheControlScope =
+  | 'PRIVATE'
+  | 'PUBLIC';
+
 export type City = {
   __typename?: 'City';
   code: Scalars['ID']['output'];
@@ -1484,8 +1488,8 @@ export type ResolversTypes = ResolversObject<{
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Building: ResolverTypeWrapper<BuildingRefModel>;
+  CacheControlScope: CacheControlScope;
   City: ResolverTypeWrapper<AreaRefModel>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   CoGovernanceTopic: CoGovernanceTopic;
   Committee: ResolverTypeWrapper<CommitteeDocModel>;
   CommitteeRole: ResolverTypeWrapper<CommitteeRole>;
@@ -1493,7 +1497,6 @@ export type ResolversTypes = ResolversObject<{
   CommitteeStatus: CommitteeStatus;
   CommitteeType: CommitteeType;
   Community: ResolverTypeWrapper<CommunityRefModel>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CommunityActivity: ResolverTypeWrapper<ActivityDocModel>;
   CreateServiceTicketInput: CreateServiceTicketInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -1570,6 +1573,8 @@ export type ResolversTypes = ResolversObject<{
   TransitionTicketInput: TransitionTicketInput;
   TypicalCaseCandidate: ResolverTypeWrapper<CandidateRowModel>;
   TypicalCaseDesignation: ResolverTypeWrapper<DesignationDocModel>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1581,12 +1586,10 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   Building: BuildingRefModel;
   City: AreaRefModel;
-  Int: Scalars['Int']['output'];
   Committee: CommitteeDocModel;
   CommitteeRole: CommitteeRole;
   CommitteeStats: CommitteeStatsRawModel;
   Community: CommunityRefModel;
-  Boolean: Scalars['Boolean']['output'];
   CommunityActivity: ActivityDocModel;
   CreateServiceTicketInput: CreateServiceTicketInput;
   DateTime: Scalars['DateTime']['output'];
@@ -1639,7 +1642,17 @@ export type ResolversParentTypes = ResolversObject<{
   TransitionTicketInput: TransitionTicketInput;
   TypicalCaseCandidate: CandidateRowModel;
   TypicalCaseDesignation: DesignationDocModel;
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AllianceMemberResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AllianceMember'] = ResolversParentTypes['AllianceMember']> = ResolversObject<{
   note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2136,3 +2149,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   TypicalCaseDesignation?: TypicalCaseDesignationResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+}>;

@@ -39,6 +39,10 @@ export type Building = {
   unitCount?: Maybe<Scalars['Int']['output']>;
 };
 
+export type CacheControlScope =
+  | 'PRIVATE'
+  | 'PUBLIC';
+
 /** A city (地级市), keyed by its GB/T 2260 code. */
 export type City = {
   __typename?: 'City';
@@ -54,7 +58,10 @@ export type City = {
   oldCommunityCount: Scalars['Int']['output'];
   /** Compounds built up to and including this year count as 老旧小区 (国办发〔2020〕23号: end of 2000). */
   oldCommunityCutoffYear: Scalars['Int']['output'];
-  /** Share of 小区 with a property-management arrangement (management mode other than NONE). */
+  /**
+   * 有物业覆盖率: share of 小区 with a property-management arrangement (a management mode other than
+   * NONE, or a current contract where the mode is not recorded), over the 小区 where either is known.
+   */
   propertyCoverageRate?: Maybe<Scalars['Float']['output']>;
   /** Mean satisfaction percent over the city's surveys in the period (latest per 小区 if omitted). */
   satisfactionAvg?: Maybe<Scalars['Float']['output']>;
@@ -611,10 +618,9 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   AdminLevel: AdminLevel;
   Building: ResolverTypeWrapper<BuildingDocModel>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CacheControlScope: CacheControlScope;
   City: ResolverTypeWrapper<AdminAreaDocModel>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Community: ResolverTypeWrapper<CommunityDocModel>;
@@ -646,13 +652,13 @@ export type ResolversTypes = ResolversObject<{
   ServiceContract: ResolverTypeWrapper<ContractDocModel>;
   Street: ResolverTypeWrapper<AdminAreaDocModel>;
   SurveyMethod: SurveyMethod;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Building: BuildingDocModel;
-  Int: Scalars['Int']['output'];
-  Boolean: Scalars['Boolean']['output'];
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
   City: AdminAreaDocModel;
@@ -678,7 +684,17 @@ export type ResolversParentTypes = ResolversObject<{
   SatisfactionSurveyInput: SatisfactionSurveyInput;
   ServiceContract: ContractDocModel;
   Street: AdminAreaDocModel;
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type BuildingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Building'] = ResolversParentTypes['Building'], FederationReferenceType extends FederationReferenceTypes['Building'] = FederationReferenceTypes['Building']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Building']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -917,3 +933,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Street?: StreetResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+}>;

@@ -37,6 +37,10 @@ export type Building = {
   id: Scalars['ID']['output'];
 };
 
+export type CacheControlScope =
+  | 'PRIVATE'
+  | 'PUBLIC';
+
 export type City = {
   __typename?: 'City';
   code: Scalars['ID']['output'];
@@ -800,8 +804,8 @@ export type ResolversTypes = ResolversObject<{
   AdvanceProjectStatusInput: AdvanceProjectStatusInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Building: ResolverTypeWrapper<Building>;
+  CacheControlScope: CacheControlScope;
   City: ResolverTypeWrapper<AreaRefModel>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Community: ResolverTypeWrapper<CommunityRefModel>;
   Contractor: ResolverTypeWrapper<Contractor>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -811,7 +815,6 @@ export type ResolversTypes = ResolversObject<{
   District: ResolverTypeWrapper<AreaRefModel>;
   Facility: ResolverTypeWrapper<FacilityDocModel>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   FacilityCondition: FacilityCondition;
   FacilityConditionChange: ResolverTypeWrapper<HistoryDocModel>;
   FacilityConnection: ResolverTypeWrapper<Omit<FacilityConnection, 'edges'> & { edges: Array<ResolversTypes['FacilityEdge']> }>;
@@ -857,6 +860,8 @@ export type ResolversTypes = ResolversObject<{
   SpendRecord: ResolverTypeWrapper<SpendDocModel>;
   UpsertFacilityInput: UpsertFacilityInput;
   UpsertFundingSourceInput: UpsertFundingSourceInput;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -865,7 +870,6 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   Building: Building;
   City: AreaRefModel;
-  Int: Scalars['Int']['output'];
   Community: CommunityRefModel;
   Contractor: Contractor;
   String: Scalars['String']['output'];
@@ -875,7 +879,6 @@ export type ResolversParentTypes = ResolversObject<{
   District: AreaRefModel;
   Facility: FacilityDocModel;
   Float: Scalars['Float']['output'];
-  Boolean: Scalars['Boolean']['output'];
   FacilityConditionChange: HistoryDocModel;
   FacilityConnection: Omit<FacilityConnection, 'edges'> & { edges: Array<ResolversParentTypes['FacilityEdge']> };
   FacilityEdge: Omit<FacilityEdge, 'node'> & { node: ResolversParentTypes['Facility'] };
@@ -913,7 +916,17 @@ export type ResolversParentTypes = ResolversObject<{
   SpendRecord: SpendDocModel;
   UpsertFacilityInput: UpsertFacilityInput;
   UpsertFundingSourceInput: UpsertFundingSourceInput;
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type BuildingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Building'] = ResolversParentTypes['Building']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1189,3 +1202,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   SpendRecord?: SpendRecordResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+}>;
