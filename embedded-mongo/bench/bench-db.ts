@@ -39,35 +39,67 @@ async function seed(model: mongoose.Model<unknown>, from: number, to: number): P
 }
 
 async function timeOps(n: number, fn: (i: number) => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 200; i++) await fn(-1 - i); // warm-up
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) await fn(i);
   return Number(process.hrtime.bigint() - t0) / 1000 / n;
 }
 
-async function measureAt(conn: mongoose.Connection, size: number, tag: string): Promise<{ create: number; findOne: number }> {
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+interface Target {
+  size: number;
+  create: (i: number) => Promise<unknown>;
+  findOne: (i: number) => Promise<unknown>;
+}
+
+async function prepare(conn: mongoose.Connection, size: number, tag: string): Promise<Target> {
   const M = conn.model(`U${tag}`, userSchema, `users_${tag}`);
   await M.init();
   await seed(M as mongoose.Model<unknown>, 0, size);
   let k = 0;
-  const create = await timeOps(OPS, async () => M.create({ email: `new${tag}_${k++}@bench`, name: 'x', city: 'y', age: 1 }));
-  const findOne = await timeOps(OPS, async (i) => {
-    const j = i < 0 ? -i : (i * 7919) % size;
-    const doc = await M.findOne({ email: `u${j}@bench` }).lean();
-    if (!doc) throw new Error(`missing u${j}`);
-  });
-  return { create, findOne };
+  return {
+    size,
+    create: async () => M.create({ email: `new${tag}_${k++}@bench`, name: 'x', city: 'y', age: 1 }),
+    findOne: async (i) => {
+      const j = (i * 7919) % size;
+      const doc = await M.findOne({ email: `u${j}@bench` }).lean();
+      if (!doc) throw new Error(`missing u${j}`);
+    },
+  };
+}
+
+/**
+ * Per-op latency at both sizes, measured in alternating rounds (1k, 100k, 1k, 100k, ...) and
+ * reported as the median round, so load drift on a shared machine hits both sizes alike.
+ */
+async function measure(small: Target, large: Target, rounds = 8): Promise<Record<'small' | 'large', { create: number; findOne: number }>> {
+  const per = OPS / rounds;
+  const r = { small: { create: [] as number[], findOne: [] as number[] }, large: { create: [] as number[], findOne: [] as number[] } };
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, t] of [['small', small], ['large', large]] as const) {
+      r[name].create.push(await timeOps(per, t.create));
+      r[name].findOne.push(await timeOps(per, (i) => t.findOne(round * per + i)));
+    }
+  }
+  return {
+    small: { create: median(r.small.create), findOne: median(r.small.findOne) },
+    large: { create: median(r.large.create), findOne: median(r.large.findOne) },
+  };
 }
 
 async function main(): Promise<void> {
-  process.stdout.write(`embedded-mongo bench (node ${process.version}, ${os.cpus().length} cpus), ${OPS} sequential ops per figure\n\n`);
+  process.stdout.write(`embedded-mongo bench (node ${process.version}, ${os.cpus().length} cpus), ${OPS} sequential ops per figure (median of 8 alternating rounds)\n\n`);
 
   // 1. In-memory engine: latency at 1k vs 100k documents.
   const mem = await startEmbeddedMongo({});
   const conn = await mongoose.createConnection(mem.uri, { dbName: 'bench' }).asPromise();
-  await measureAt(conn, 1_000, 'warmup'); // JIT warm-up of mongoose, driver and engine (not reported)
-  const small = await measureAt(conn, 1_000, '1k');
-  const large = await measureAt(conn, 100_000, '100k');
+  const smallT = await prepare(conn, 1_000, '1k');
+  const largeT = await prepare(conn, 100_000, '100k');
+  await measure(smallT, largeT, 2); // JIT warm-up of mongoose, driver and engine (not reported)
+  const { small, large } = await measure(smallT, largeT);
   process.stdout.write('in-memory engine, through mongoose 9:\n');
   process.stdout.write(`  Model.create              1k docs: ${fmt(small.create)}/op   100k docs: ${fmt(large.create)}/op   ratio ${(large.create / small.create).toFixed(2)}\n`);
   process.stdout.write(`  findOne({email}).lean()   1k docs: ${fmt(small.findOne)}/op   100k docs: ${fmt(large.findOne)}/op   ratio ${(large.findOne / small.findOne).toFixed(2)}\n\n`);
@@ -132,7 +164,7 @@ async function main(): Promise<void> {
     const D = dconn.model('D', userSchema, 'users_durable');
     await D.init();
     let k = 0;
-    const create = await timeOps(1000, async () => D.create({ email: `d${k++}@bench`, name: 'x' }));
+    const create = await timeOps(500, async () => D.create({ email: `d${k++}@bench`, name: 'x' }));
     const many0 = process.hrtime.bigint();
     await D.insertMany(Array.from({ length: 10_000 }, (_, i) => ({ email: `m${i}@bench`, name: 'x' })));
     const manyMs = Number(process.hrtime.bigint() - many0) / 1e6;
