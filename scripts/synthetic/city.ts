@@ -99,10 +99,10 @@ export function generateCity(communities: number, seed: number): SyntheticCity {
         const managementMode = isOld
           ? rng.weighted([['MARKET', 55], ['CUSTODIAL_PUBLIC_WELFARE', 25], ['STREET_FALLBACK', 10], ['NONE', 10]] as const)
           : rng.weighted([['MARKET', 98], ['SELF_MANAGED', 2]] as const);
-        let name: string;
-        do name = `${rng.pick(NAME_A)}${rng.pick(NAME_A)}${rng.pick(NAME_B)}`;
-        while (usedNames.has(name) && usedNames.size < 20000);
-        if (usedNames.has(name)) name = `${name}${i}`;
+        // 30 x 30 x 12 = 10,800 base names: after a few tries, number the name (二期, 三期… style).
+        let name = `${rng.pick(NAME_A)}${rng.pick(NAME_A)}${rng.pick(NAME_B)}`;
+        for (let tries = 0; usedNames.has(name) && tries < 8; tries++) name = `${rng.pick(NAME_A)}${rng.pick(NAME_A)}${rng.pick(NAME_B)}`;
+        for (let k = 2; usedNames.has(name); k++) name = name.replace(/\d+期$/, '') + `${k}期`;
         usedNames.add(name);
         const [lat, lng] = CENTRE[cityCode];
         out.push({
