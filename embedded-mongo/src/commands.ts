@@ -308,11 +308,11 @@ function cmdAggregate(cmd: Doc, db: string, ctx: CommandContext): Doc {
     coll = ctx.engine.getCollection(db, nsColl);
   }
   const pipeline = cmd.pipeline as Doc[];
-  const docs = target === 1 && !(Array.isArray(pipeline) && pipeline[0] && '$documents' in pipeline[0])
-    ? (() => {
-        throw unsupported('collection-less aggregate other than $documents');
-      })()
-    : aggregateDocs(ctx.engine, db, coll, pipeline);
+  if (target === 1) {
+    // Database-level aggregates ($currentOp, $listLocalSessions, $documents...) are not offered.
+    throw unsupported('database-level aggregate (aggregate: 1)');
+  }
+  const docs = aggregateDocs(ctx.engine, db, coll, pipeline);
   const cur = (cmd.cursor as Doc) ?? {};
   return ctx.cursors.open(`${db}.${nsColl}`, docs, cur.batchSize === undefined ? 101 : num(cur.batchSize, 101));
 }

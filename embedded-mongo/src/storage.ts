@@ -6,7 +6,7 @@
 import { ObjectId, UUID } from 'bson';
 import { MongoServerError } from './errors';
 import { Index, IndexSpec, normaliseIndexSpec } from './indexes';
-import { containsDecimal, Doc, idFirst, isPlainObject } from './values';
+import { containsDecimal, Doc, idFirst } from './values';
 
 export type LogRecord = Doc & { o: string };
 
@@ -281,5 +281,4 @@ export function validateCollName(db: string, name: string): void {
   if (typeof name !== 'string' || name.length === 0) throw new MongoServerError(73, `Invalid namespace specified '${db}.${String(name)}'`);
   if (name.includes('$') || name.includes('\0')) throw new MongoServerError(73, `Invalid collection name: ${name}`);
   if (!db || /[/\\. "$\0]/.test(db)) throw new MongoServerError(73, `Invalid database name: '${db}'`);
-  void isPlainObject;
 }
