@@ -7,6 +7,7 @@ import { startEmbeddedMongo } from '../../embedded-mongo/src';
 import { connectDatabase } from '../../lib/db';
 import { createLogger } from '../../lib/logger';
 import type { SubgraphModule } from '../../lib/subgraph-module';
+import { authHeader } from './tokens';
 
 export interface Engine {
   uri: string;
@@ -61,11 +62,21 @@ export async function gql<T = Record<string, any>>(
   variables?: Record<string, unknown>,
   headers: Record<string, string> = {},
 ): Promise<GqlResponse<T>> {
+  // Business-logic tests send mutations as the city administrator unless they pass their own
+  // Authorization header; queries stay anonymous. Access control is tested in test/security.
+  const auth = headers.authorization === undefined && /^\s*mutation\b/.test(query) ? await adminHeader() : {};
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...auth, ...headers },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as GqlResponse<T>;
   return { ...body, status: res.status };
+}
+
+let admin: Promise<Record<string, string>> | undefined;
+/** Headers of a city administrator (a token for the configured local key pair, cached per process). */
+export function adminHeader(): Promise<Record<string, string>> {
+  admin ??= authHeader('CITY_ADMIN', { subject: 'test:city-admin', ttl: '6h' });
+  return admin;
 }

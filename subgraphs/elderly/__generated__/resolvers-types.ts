@@ -26,6 +26,27 @@ export type AgeBand =
   | 'AGE_80_89'
   | 'AGE_90_PLUS';
 
+/** Personal-data fields read from one record. */
+export type AuditRead = {
+  __typename?: 'AuditRead';
+  fields: Array<Scalars['String']['output']>;
+  id?: Maybe<Scalars['ID']['output']>;
+  type: Scalars['String']['output'];
+};
+
+/** One request's reads of personal data in one subgraph (append-only). */
+export type AuditRecord = {
+  __typename?: 'AuditRecord';
+  at: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  operation?: Maybe<Scalars['String']['output']>;
+  reads: Array<AuditRead>;
+  requestId?: Maybe<Scalars['String']['output']>;
+  role: Scalars['String']['output'];
+  subgraph: Scalars['String']['output'];
+  subject: Scalars['String']['output'];
+};
+
 export type CacheControlScope =
   | 'PRIVATE'
   | 'PUBLIC';
@@ -112,11 +133,19 @@ export type ElderlyResident = {
   __typename?: 'ElderlyResident';
   ageBand: AgeBand;
   community: Community;
+  /** Emergency contact (紧急联系人). Personal data, as name. */
+  emergencyContact?: Maybe<EmergencyContact>;
+  /** Health notes (健康状况): sensitive personal data (care teams serving the 小区, civil affairs). */
+  healthNotes?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   lastVisitedAt?: Maybe<Scalars['DateTime']['output']>;
   livingArrangement: LivingArrangement;
+  /** Name (姓名). Personal data: the care teams serving the 小区, street staff of the area, civil affairs. */
+  name?: Maybe<Scalars['String']['output']>;
   /** Null when the visit plan is closed (deceased, moved out). */
   nextVisitDue?: Maybe<Scalars['DateTime']['output']>;
+  /** Phone (电话). Personal data, as name. */
+  phone?: Maybe<Scalars['String']['output']>;
   /** The care team that registered the resident. */
   registeredBy?: Maybe<CareTeam>;
   /** Effective tier: the override when set, else the rule's. */
@@ -175,10 +204,20 @@ export type ElderlyStats = {
   visitedLast30d?: Maybe<Scalars['Int']['output']>;
 };
 
+/** An emergency contact of a resident (only reachable through ElderlyResident.emergencyContact). */
+export type EmergencyContact = {
+  __typename?: 'EmergencyContact';
+  name?: Maybe<Scalars['String']['output']>;
+  phone?: Maybe<Scalars['String']['output']>;
+  relation?: Maybe<Scalars['String']['output']>;
+};
+
 export type HomeVisit = {
   __typename?: 'HomeVisit';
   community: Community;
   elder: ElderlyResident;
+  /** What the visitor found (探访发现): sensitive personal data (care teams serving the 小区, civil affairs). */
+  findings?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   mode: VisitMode;
   occasion: VisitOccasion;
@@ -311,6 +350,10 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+export type PiiCategory =
+  | 'PERSONAL'
+  | 'SENSITIVE';
+
 export type PropertyCompany = {
   __typename?: 'PropertyCompany';
   uscc: Scalars['ID']['output'];
@@ -320,6 +363,8 @@ export type Query = {
   __typename?: 'Query';
   /** A care team by id. */
   careTeam?: Maybe<CareTeam>;
+  /** Reads of personal data in this subgraph (append-only audit log), newest first. City administrator only. */
+  elderlyAuditLog: Array<AuditRecord>;
   /**
    * Visit worklist of a 小区: active registered residents whose next visit is due before `before`
    * (default: now), soonest first, at most `first` (1-500). Non-identifying fields only.
@@ -345,6 +390,14 @@ export type Query = {
 
 export type QueryCareTeamArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryElderlyAuditLogArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  recordId?: InputMaybe<Scalars['ID']['input']>;
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+  subject?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -438,6 +491,15 @@ export type RiskTier =
   | 'GENERAL'
   | 'HIGH'
   | 'KEY';
+
+/** Kinds of area claims a row-limited caller holds. */
+export type RowScopeKey =
+  | 'CARE_TEAM'
+  | 'COMMUNITY'
+  | 'COMPANY'
+  | 'DISTRICT'
+  | 'NEIGHBORHOOD'
+  | 'STREET';
 
 export type ServiceProvider = {
   __typename?: 'ServiceProvider';
@@ -633,11 +695,13 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AgeBand: AgeBand;
+  AuditRead: ResolverTypeWrapper<AuditRead>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AuditRecord: ResolverTypeWrapper<AuditRecord>;
   CacheControlScope: CacheControlScope;
   CareOperatorType: CareOperatorType;
   CareTeam: ResolverTypeWrapper<CareTeamDocModel>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   City: ResolverTypeWrapper<AreaRefModel>;
   Community: ResolverTypeWrapper<CommunityRefModel>;
   CommunityVisitCoverage: ResolverTypeWrapper<CoverageRowModel>;
@@ -651,6 +715,7 @@ export type ResolversTypes = ResolversObject<{
   ElderlyResidentFilter: ElderlyResidentFilter;
   ElderlyStats: ResolverTypeWrapper<StatsKeyModel>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  EmergencyContact: ResolverTypeWrapper<EmergencyContact>;
   HomeVisit: ResolverTypeWrapper<HomeVisitDocModel>;
   HomeVisitConnection: ResolverTypeWrapper<Omit<HomeVisitConnection, 'edges'> & { edges: Array<ResolversTypes['HomeVisitEdge']> }>;
   HomeVisitEdge: ResolverTypeWrapper<Omit<HomeVisitEdge, 'node'> & { node: ResolversTypes['HomeVisit'] }>;
@@ -661,12 +726,14 @@ export type ResolversTypes = ResolversObject<{
   MealProgramType: MealProgramType;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PiiCategory: PiiCategory;
   PropertyCompany: ResolverTypeWrapper<CompanyRefModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RecordHomeVisitPayload: ResolverTypeWrapper<RecordVisitResultModel>;
   RegisterElderlyResidentInput: RegisterElderlyResidentInput;
   ResidentStatus: ResidentStatus;
   RiskTier: RiskTier;
+  RowScopeKey: RowScopeKey;
   ServiceProvider: ResolverTypeWrapper<ServiceProviderDocModel>;
   ServiceProviderType: ServiceProviderType;
   SubsidyPolicy: ResolverTypeWrapper<PolicyRefModel>;
@@ -682,9 +749,11 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  CareTeam: CareTeamDocModel;
-  ID: Scalars['ID']['output'];
+  AuditRead: AuditRead;
   String: Scalars['String']['output'];
+  ID: Scalars['ID']['output'];
+  AuditRecord: AuditRecord;
+  CareTeam: CareTeamDocModel;
   City: AreaRefModel;
   Community: CommunityRefModel;
   CommunityVisitCoverage: CoverageRowModel;
@@ -696,6 +765,7 @@ export type ResolversParentTypes = ResolversObject<{
   ElderlyResidentFilter: ElderlyResidentFilter;
   ElderlyStats: StatsKeyModel;
   Float: Scalars['Float']['output'];
+  EmergencyContact: EmergencyContact;
   HomeVisit: HomeVisitDocModel;
   HomeVisitConnection: Omit<HomeVisitConnection, 'edges'> & { edges: Array<ResolversParentTypes['HomeVisitEdge']> };
   HomeVisitEdge: Omit<HomeVisitEdge, 'node'> & { node: ResolversParentTypes['HomeVisit'] };
@@ -723,6 +793,35 @@ export type CacheControlDirectiveArgs = {
 };
 
 export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type PiiDirectiveArgs = {
+  category: PiiCategory;
+};
+
+export type PiiDirectiveResolver<Result, Parent, ContextType = Context, Args = PiiDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type RowScopeDirectiveArgs = {
+  by: Array<RowScopeKey>;
+};
+
+export type RowScopeDirectiveResolver<Result, Parent, ContextType = Context, Args = RowScopeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type AuditReadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditRead'] = ResolversParentTypes['AuditRead']> = ResolversObject<{
+  fields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type AuditRecordResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditRecord'] = ResolversParentTypes['AuditRecord']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  operation?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reads?: Resolver<Array<ResolversTypes['AuditRead']>, ParentType, ContextType>;
+  requestId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
 
 export type CareTeamResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CareTeam'] = ResolversParentTypes['CareTeam'], FederationReferenceType extends FederationReferenceTypes['CareTeam'] = FederationReferenceTypes['CareTeam']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['CareTeam']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -771,10 +870,14 @@ export type DistrictResolvers<ContextType = Context, ParentType extends Resolver
 export type ElderlyResidentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ElderlyResident'] = ResolversParentTypes['ElderlyResident']> = ResolversObject<{
   ageBand?: Resolver<ResolversTypes['AgeBand'], ParentType, ContextType>;
   community?: Resolver<ResolversTypes['Community'], ParentType, ContextType>;
+  emergencyContact?: Resolver<Maybe<ResolversTypes['EmergencyContact']>, ParentType, ContextType>;
+  healthNotes?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastVisitedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   livingArrangement?: Resolver<ResolversTypes['LivingArrangement'], ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   nextVisitDue?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   registeredBy?: Resolver<Maybe<ResolversTypes['CareTeam']>, ParentType, ContextType>;
   riskTier?: Resolver<ResolversTypes['RiskTier'], ParentType, ContextType>;
   riskTierOverridden?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -806,9 +909,16 @@ export type ElderlyStatsResolvers<ContextType = Context, ParentType extends Reso
   visitedLast30d?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
+export type EmergencyContactResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EmergencyContact'] = ResolversParentTypes['EmergencyContact']> = ResolversObject<{
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  relation?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type HomeVisitResolvers<ContextType = Context, ParentType extends ResolversParentTypes['HomeVisit'] = ResolversParentTypes['HomeVisit']> = ResolversObject<{
   community?: Resolver<ResolversTypes['Community'], ParentType, ContextType>;
   elder?: Resolver<ResolversTypes['ElderlyResident'], ParentType, ContextType>;
+  findings?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   mode?: Resolver<ResolversTypes['VisitMode'], ParentType, ContextType>;
   occasion?: Resolver<ResolversTypes['VisitOccasion'], ParentType, ContextType>;
@@ -860,6 +970,7 @@ export type PropertyCompanyResolvers<ContextType = Context, ParentType extends R
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   careTeam?: Resolver<Maybe<ResolversTypes['CareTeam']>, ParentType, ContextType, RequireFields<QueryCareTeamArgs, 'id'>>;
+  elderlyAuditLog?: Resolver<Array<ResolversTypes['AuditRecord']>, ParentType, ContextType, RequireFields<QueryElderlyAuditLogArgs, 'first'>>;
   elderlyDue?: Resolver<Array<ResolversTypes['ElderlyResident']>, ParentType, ContextType, RequireFields<QueryElderlyDueArgs, 'communityId' | 'first'>>;
   elderlyResident?: Resolver<Maybe<ResolversTypes['ElderlyResident']>, ParentType, ContextType, RequireFields<QueryElderlyResidentArgs, 'id'>>;
   elderlyResidents?: Resolver<ResolversTypes['ElderlyResidentConnection'], ParentType, ContextType, RequireFields<QueryElderlyResidentsArgs, 'filter' | 'first'>>;
@@ -902,6 +1013,8 @@ export type VisitCoverageEdgeResolvers<ContextType = Context, ParentType extends
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{
+  AuditRead?: AuditReadResolvers<ContextType>;
+  AuditRecord?: AuditRecordResolvers<ContextType>;
   CareTeam?: CareTeamResolvers<ContextType>;
   City?: CityResolvers<ContextType>;
   Community?: CommunityResolvers<ContextType>;
@@ -912,6 +1025,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   ElderlyResidentConnection?: ElderlyResidentConnectionResolvers<ContextType>;
   ElderlyResidentEdge?: ElderlyResidentEdgeResolvers<ContextType>;
   ElderlyStats?: ElderlyStatsResolvers<ContextType>;
+  EmergencyContact?: EmergencyContactResolvers<ContextType>;
   HomeVisit?: HomeVisitResolvers<ContextType>;
   HomeVisitConnection?: HomeVisitConnectionResolvers<ContextType>;
   HomeVisitEdge?: HomeVisitEdgeResolvers<ContextType>;
@@ -929,4 +1043,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
   cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+  pii?: PiiDirectiveResolver<any, any, ContextType>;
+  rowScope?: RowScopeDirectiveResolver<any, any, ContextType>;
 }>;

@@ -50,6 +50,27 @@ export type AllianceModel =
   /** 红色物业 */
   | 'RED_PROPERTY';
 
+/** Personal-data fields read from one record. */
+export type AuditRead = {
+  __typename?: 'AuditRead';
+  fields: Array<Scalars['String']['output']>;
+  id?: Maybe<Scalars['ID']['output']>;
+  type: Scalars['String']['output'];
+};
+
+/** One request's reads of personal data in one subgraph (append-only). */
+export type AuditRecord = {
+  __typename?: 'AuditRecord';
+  at: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  operation?: Maybe<Scalars['String']['output']>;
+  reads: Array<AuditRead>;
+  requestId?: Maybe<Scalars['String']['output']>;
+  role: Scalars['String']['output'];
+  subgraph: Scalars['String']['output'];
+  subject: Scalars['String']['output'];
+};
+
 export type BeautifulHomeEvaluation = {
   __typename?: 'BeautifulHomeEvaluation';
   breakdown: Array<DimensionScore>;
@@ -127,6 +148,8 @@ export type Committee = {
   lastDisclosureAt?: Maybe<Scalars['DateTime']['output']>;
   /** Committee meetings recorded in the last 12 months. */
   meetingsLast12m: Scalars['Int']['output'];
+  /** Members in person (names and phones). Personal data: street staff of the area and the city administrator. */
+  members?: Maybe<Array<CommitteeMember>>;
   /** Share of members who are party members; null when unknown. */
   partyMemberRatio?: Maybe<Scalars['Float']['output']>;
   /** Members by role and affiliation (no personal data). */
@@ -138,6 +161,17 @@ export type Committee = {
   termNo?: Maybe<Scalars['Int']['output']>;
   termStart?: Maybe<Scalars['DateTime']['output']>;
   type: CommitteeType;
+};
+
+/** A committee member in person (only reachable through Committee.members). */
+export type CommitteeMember = {
+  __typename?: 'CommitteeMember';
+  affiliation: MemberAffiliation;
+  /** 政治面貌: sensitive personal data under PIPL (city administrator only). */
+  isPartyMember?: Maybe<Scalars['Boolean']['output']>;
+  name?: Maybe<Scalars['String']['output']>;
+  phone?: Maybe<Scalars['String']['output']>;
+  role: MemberRole;
 };
 
 /** A seat on a committee described by role and affiliation only; names and phones are personal data. */
@@ -207,6 +241,8 @@ export type Community = {
   jointMeetingsLast3m: Scalars['Int']['output'];
   /** Latest satisfaction survey (owned by properties). */
   latestSatisfaction?: Maybe<SatisfactionSurvey>;
+  /** The 社区 cadre responsible for the 小区 (name and phone). Personal data. */
+  liaisonCadre?: Maybe<ContactPerson>;
   /** Role of the 社区 cadre responsible for the 小区 (the person is personal data and not exposed). */
   liaisonCadreRole?: Maybe<Scalars['String']['output']>;
   /**
@@ -298,6 +334,13 @@ export type CommunityActivity = {
   organizers: Array<Scalars['String']['output']>;
   participantCount?: Maybe<Scalars['Int']['output']>;
   type: ActivityType;
+};
+
+/** A named person and a phone number (personal data; only reachable through a field marked @pii). */
+export type ContactPerson = {
+  __typename?: 'ContactPerson';
+  name?: Maybe<Scalars['String']['output']>;
+  phone?: Maybe<Scalars['String']['output']>;
 };
 
 /** Open311 `POST requests`, with the 12345 fields. */
@@ -731,6 +774,10 @@ export type PatrolTeam = {
   practice?: Maybe<Scalars['String']['output']>;
 };
 
+export type PiiCategory =
+  | 'PERSONAL'
+  | 'SENSITIVE';
+
 export type PolicyDomain =
   | 'ELDERLY_MEALS'
   | 'PROPERTY_MANAGEMENT_OLD_COMMUNITY'
@@ -790,6 +837,8 @@ export type Query = {
   evaluationRubric?: Maybe<EvaluationRubric>;
   /** Evaluation rubrics for 美好家园 scoring. */
   evaluationRubrics: Array<EvaluationRubric>;
+  /** Reads of personal data in this subgraph (append-only audit log), newest first. City administrator only. */
+  governanceAuditLog: Array<AuditRecord>;
   /**
    * Open311 GeoReport v2 `GET requests`, with the page/page_size extension. Without dates the window
    * is the last 90 days; at most 1000 requests per page. Reporter personal data is never included.
@@ -846,6 +895,14 @@ export type QueryDesignationsArgs = {
 
 export type QueryEvaluationRubricArgs = {
   id?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryGovernanceAuditLogArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  recordId?: InputMaybe<Scalars['ID']['input']>;
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+  subject?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -989,6 +1046,15 @@ export type ReporterInput = {
   phone?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** Kinds of area claims a row-limited caller holds. */
+export type RowScopeKey =
+  | 'CARE_TEAM'
+  | 'COMMUNITY'
+  | 'COMPANY'
+  | 'DISTRICT'
+  | 'NEIGHBORHOOD'
+  | 'STREET';
+
 export type RubricDimension =
   /** 业委会/物管会运行规范 (verified weight 20%, fixed) */
   | 'COMMITTEE_GOVERNANCE'
@@ -1082,6 +1148,8 @@ export type ServiceTicket = {
   open311: Open311Request;
   open311Status: Open311Status;
   reopenCount: Scalars['Int']['output'];
+  /** Who reported the 诉求, kept for the return visit (回访). Personal data: street staff of the area, the serving property company, the city administrator. */
+  reporter?: Maybe<TicketReporter>;
   /** True when the reporter asked to stay anonymous (reporter details are never exposed). */
   reporterAnonymous: Scalars['Boolean']['output'];
   requestedAt: Scalars['DateTime']['output'];
@@ -1185,6 +1253,16 @@ export type TicketNoteType =
   | 'CREATED'
   | 'REOPENED'
   | 'STATUS_CHANGE';
+
+/** The reporter of a ticket (personal data; only reachable through ServiceTicket.reporter). */
+export type TicketReporter = {
+  __typename?: 'TicketReporter';
+  anonymous?: Maybe<Scalars['Boolean']['output']>;
+  email?: Maybe<Scalars['String']['output']>;
+  firstName?: Maybe<Scalars['String']['output']>;
+  lastName?: Maybe<Scalars['String']['output']>;
+  phone?: Maybe<Scalars['String']['output']>;
+};
 
 /** Where ticket figures are taken; fields combine with AND; empty means all tickets. */
 export type TicketScope = {
@@ -1484,20 +1562,24 @@ export type ResolversTypes = ResolversObject<{
   AllianceMember: ResolverTypeWrapper<AllianceMember>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   AllianceModel: AllianceModel;
+  AuditRead: ResolverTypeWrapper<AuditRead>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AuditRecord: ResolverTypeWrapper<AuditRecord>;
   BeautifulHomeEvaluation: ResolverTypeWrapper<EvaluationRowModel>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Building: ResolverTypeWrapper<BuildingRefModel>;
   CacheControlScope: CacheControlScope;
   City: ResolverTypeWrapper<AreaRefModel>;
   CoGovernanceTopic: CoGovernanceTopic;
   Committee: ResolverTypeWrapper<CommitteeDocModel>;
+  CommitteeMember: ResolverTypeWrapper<CommitteeMember>;
   CommitteeRole: ResolverTypeWrapper<CommitteeRole>;
   CommitteeStats: ResolverTypeWrapper<CommitteeStatsRawModel>;
   CommitteeStatus: CommitteeStatus;
   CommitteeType: CommitteeType;
   Community: ResolverTypeWrapper<CommunityRefModel>;
   CommunityActivity: ResolverTypeWrapper<ActivityDocModel>;
+  ContactPerson: ResolverTypeWrapper<ContactPerson>;
   CreateServiceTicketInput: CreateServiceTicketInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DesignationLevel: DesignationLevel;
@@ -1535,6 +1617,7 @@ export type ResolversTypes = ResolversObject<{
   PatrolReportStatus: PatrolReportStatus;
   PatrolStats: ResolverTypeWrapper<PatrolStatsRowModel>;
   PatrolTeam: ResolverTypeWrapper<PatrolTeamDocModel>;
+  PiiCategory: PiiCategory;
   PolicyDomain: PolicyDomain;
   PolicyLevel: PolicyLevel;
   PolicyStatus: PolicyStatus;
@@ -1547,6 +1630,7 @@ export type ResolversTypes = ResolversObject<{
   RegisterCommunityInput: RegisterCommunityInput;
   RenovationSummary: ResolverTypeWrapper<RenovationSummary>;
   ReporterInput: ReporterInput;
+  RowScopeKey: RowScopeKey;
   RubricDimension: RubricDimension;
   RubricDimensionWeight: ResolverTypeWrapper<RubricDimensionWeight>;
   RubricWeightInput: RubricWeightInput;
@@ -1563,6 +1647,7 @@ export type ResolversTypes = ResolversObject<{
   TicketLocation: ResolverTypeWrapper<TicketLocation>;
   TicketNote: ResolverTypeWrapper<TicketNoteDocModel>;
   TicketNoteType: TicketNoteType;
+  TicketReporter: ResolverTypeWrapper<TicketReporter>;
   TicketScope: TicketScope;
   TicketStats: ResolverTypeWrapper<TicketStatsRowModel>;
   TicketStatsGroup: ResolverTypeWrapper<TicketStatsGroup>;
@@ -1581,16 +1666,20 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   AllianceMember: AllianceMember;
   String: Scalars['String']['output'];
+  AuditRead: AuditRead;
+  ID: Scalars['ID']['output'];
+  AuditRecord: AuditRecord;
   BeautifulHomeEvaluation: EvaluationRowModel;
   Float: Scalars['Float']['output'];
-  ID: Scalars['ID']['output'];
   Building: BuildingRefModel;
   City: AreaRefModel;
   Committee: CommitteeDocModel;
+  CommitteeMember: CommitteeMember;
   CommitteeRole: CommitteeRole;
   CommitteeStats: CommitteeStatsRawModel;
   Community: CommunityRefModel;
   CommunityActivity: ActivityDocModel;
+  ContactPerson: ContactPerson;
   CreateServiceTicketInput: CreateServiceTicketInput;
   DateTime: Scalars['DateTime']['output'];
   DimensionScore: DimensionScoreRowModel;
@@ -1635,6 +1724,7 @@ export type ResolversParentTypes = ResolversObject<{
   TicketFilter: TicketFilter;
   TicketLocation: TicketLocation;
   TicketNote: TicketNoteDocModel;
+  TicketReporter: TicketReporter;
   TicketScope: TicketScope;
   TicketStats: TicketStatsRowModel;
   TicketStatsGroup: TicketStatsGroup;
@@ -1654,10 +1744,39 @@ export type CacheControlDirectiveArgs = {
 
 export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type PiiDirectiveArgs = {
+  category: PiiCategory;
+};
+
+export type PiiDirectiveResolver<Result, Parent, ContextType = Context, Args = PiiDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type RowScopeDirectiveArgs = {
+  by: Array<RowScopeKey>;
+};
+
+export type RowScopeDirectiveResolver<Result, Parent, ContextType = Context, Args = RowScopeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type AllianceMemberResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AllianceMember'] = ResolversParentTypes['AllianceMember']> = ResolversObject<{
   note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   orgName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   orgType?: Resolver<ResolversTypes['OrgType'], ParentType, ContextType>;
+}>;
+
+export type AuditReadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditRead'] = ResolversParentTypes['AuditRead']> = ResolversObject<{
+  fields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type AuditRecordResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditRecord'] = ResolversParentTypes['AuditRecord']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  operation?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reads?: Resolver<Array<ResolversTypes['AuditRead']>, ParentType, ContextType>;
+  requestId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type BeautifulHomeEvaluationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BeautifulHomeEvaluation'] = ResolversParentTypes['BeautifulHomeEvaluation']> = ResolversObject<{
@@ -1687,6 +1806,7 @@ export type CommitteeResolvers<ContextType = Context, ParentType extends Resolve
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastDisclosureAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   meetingsLast12m?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  members?: Resolver<Maybe<Array<ResolversTypes['CommitteeMember']>>, ParentType, ContextType>;
   partyMemberRatio?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   roles?: Resolver<Array<ResolversTypes['CommitteeRole']>, ParentType, ContextType>;
   source?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1695,6 +1815,14 @@ export type CommitteeResolvers<ContextType = Context, ParentType extends Resolve
   termNo?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   termStart?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['CommitteeType'], ParentType, ContextType>;
+}>;
+
+export type CommitteeMemberResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CommitteeMember'] = ResolversParentTypes['CommitteeMember']> = ResolversObject<{
+  affiliation?: Resolver<ResolversTypes['MemberAffiliation'], ParentType, ContextType>;
+  isPartyMember?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['MemberRole'], ParentType, ContextType>;
 }>;
 
 export type CommitteeRoleResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CommitteeRole'] = ResolversParentTypes['CommitteeRole']> = ResolversObject<{
@@ -1727,6 +1855,7 @@ export type CommunityResolvers<ContextType = Context, ParentType extends Resolve
   jointMeetingCompliance?: Resolver<Maybe<ResolversTypes['JointMeetingCompliance']>, ParentType, ContextType, RequireFields<CommunityJointMeetingComplianceArgs, 'months'>>;
   jointMeetings?: Resolver<Array<ResolversTypes['JointMeeting']>, ParentType, ContextType, RequireFields<CommunityJointMeetingsArgs, 'range'>>;
   jointMeetingsLast3m?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  liaisonCadre?: Resolver<Maybe<ResolversTypes['ContactPerson']>, ParentType, ContextType>;
   liaisonCadreRole?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   meetsCadence?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType, RequireFields<CommunityMeetsCadenceArgs, 'months'>>;
   partyAlliance?: Resolver<Maybe<ResolversTypes['PartyAlliance']>, ParentType, ContextType>;
@@ -1745,6 +1874,11 @@ export type CommunityActivityResolvers<ContextType = Context, ParentType extends
   organizers?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   participantCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['ActivityType'], ParentType, ContextType>;
+}>;
+
+export type ContactPersonResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ContactPerson'] = ResolversParentTypes['ContactPerson']> = ResolversObject<{
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -1942,6 +2076,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   designations?: Resolver<Array<ResolversTypes['TypicalCaseDesignation']>, ParentType, ContextType, Partial<QueryDesignationsArgs>>;
   evaluationRubric?: Resolver<Maybe<ResolversTypes['EvaluationRubric']>, ParentType, ContextType, Partial<QueryEvaluationRubricArgs>>;
   evaluationRubrics?: Resolver<Array<ResolversTypes['EvaluationRubric']>, ParentType, ContextType>;
+  governanceAuditLog?: Resolver<Array<ResolversTypes['AuditRecord']>, ParentType, ContextType, RequireFields<QueryGovernanceAuditLogArgs, 'first'>>;
   open311Requests?: Resolver<Array<ResolversTypes['Open311Request']>, ParentType, ContextType, RequireFields<QueryOpen311RequestsArgs, 'jurisdictionId' | 'page' | 'pageSize'>>;
   open311Services?: Resolver<Array<ResolversTypes['Open311Service']>, ParentType, ContextType, Partial<QueryOpen311ServicesArgs>>;
   partyAlliance?: Resolver<Maybe<ResolversTypes['PartyAlliance']>, ParentType, ContextType, RequireFields<QueryPartyAllianceArgs, 'id'>>;
@@ -1988,6 +2123,7 @@ export type ServiceTicketResolvers<ContextType = Context, ParentType extends Res
   open311?: Resolver<ResolversTypes['Open311Request'], ParentType, ContextType>;
   open311Status?: Resolver<ResolversTypes['Open311Status'], ParentType, ContextType>;
   reopenCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reporter?: Resolver<Maybe<ResolversTypes['TicketReporter']>, ParentType, ContextType>;
   reporterAnonymous?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   requestedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -2040,6 +2176,14 @@ export type TicketNoteResolvers<ContextType = Context, ParentType extends Resolv
   text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   to?: Resolver<Maybe<ResolversTypes['TicketStatus']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['TicketNoteType'], ParentType, ContextType>;
+}>;
+
+export type TicketReporterResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TicketReporter'] = ResolversParentTypes['TicketReporter']> = ResolversObject<{
+  anonymous?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  firstName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type TicketStatsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TicketStats'] = ResolversParentTypes['TicketStats']> = ResolversObject<{
@@ -2105,14 +2249,18 @@ export type TypicalCaseDesignationResolvers<ContextType = Context, ParentType ex
 
 export type Resolvers<ContextType = Context> = ResolversObject<{
   AllianceMember?: AllianceMemberResolvers<ContextType>;
+  AuditRead?: AuditReadResolvers<ContextType>;
+  AuditRecord?: AuditRecordResolvers<ContextType>;
   BeautifulHomeEvaluation?: BeautifulHomeEvaluationResolvers<ContextType>;
   Building?: BuildingResolvers<ContextType>;
   City?: CityResolvers<ContextType>;
   Committee?: CommitteeResolvers<ContextType>;
+  CommitteeMember?: CommitteeMemberResolvers<ContextType>;
   CommitteeRole?: CommitteeRoleResolvers<ContextType>;
   CommitteeStats?: CommitteeStatsResolvers<ContextType>;
   Community?: CommunityResolvers<ContextType>;
   CommunityActivity?: CommunityActivityResolvers<ContextType>;
+  ContactPerson?: ContactPersonResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DimensionScore?: DimensionScoreResolvers<ContextType>;
   District?: DistrictResolvers<ContextType>;
@@ -2142,6 +2290,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   TicketEdge?: TicketEdgeResolvers<ContextType>;
   TicketLocation?: TicketLocationResolvers<ContextType>;
   TicketNote?: TicketNoteResolvers<ContextType>;
+  TicketReporter?: TicketReporterResolvers<ContextType>;
   TicketStats?: TicketStatsResolvers<ContextType>;
   TicketStatsGroup?: TicketStatsGroupResolvers<ContextType>;
   TicketTransitionRule?: TicketTransitionRuleResolvers<ContextType>;
@@ -2151,4 +2300,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
   cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+  pii?: PiiDirectiveResolver<any, any, ContextType>;
+  rowScope?: RowScopeDirectiveResolver<any, any, ContextType>;
 }>;

@@ -43,6 +43,7 @@ export const Community: CommunityResolvers = {
   designations: (c, _a, { loaders }) => loaders.designationsByCommunity.load(c.id),
   gridLevel: async (c, _a, { loaders }) => (await loaders.register.load(c.id))?.gridLevel ?? null,
   liaisonCadreRole: async (c, _a, { loaders }) => (await loaders.register.load(c.id))?.liaisonCadreRole ?? null,
+  liaisonCadre: async (c, _a, { loaders }) => (await loaders.register.load(c.id))?.liaisonCadre ?? null,
   coGovernanceTopics: (c, _a, ctx) => coGovernanceTopics(ctx, c.id, CO_GOVERNANCE_TOPICS) as never,
   intakePoints: async (c, _a, { loaders }) =>
     ((await loaders.register.load(c.id))?.intakePoints ?? []).map((p) => ({ kind: p.kind as never, pilot: p.pilot ?? false, note: p.note ?? null })),

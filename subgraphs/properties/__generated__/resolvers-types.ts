@@ -28,6 +28,27 @@ export type AdminLevel =
   | 'NEIGHBORHOOD'
   | 'STREET';
 
+/** Personal-data fields read from one record. */
+export type AuditRead = {
+  __typename?: 'AuditRead';
+  fields: Array<Scalars['String']['output']>;
+  id?: Maybe<Scalars['ID']['output']>;
+  type: Scalars['String']['output'];
+};
+
+/** One request's reads of personal data in one subgraph (append-only). */
+export type AuditRecord = {
+  __typename?: 'AuditRecord';
+  at: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  operation?: Maybe<Scalars['String']['output']>;
+  reads: Array<AuditRead>;
+  requestId?: Maybe<Scalars['String']['output']>;
+  role: Scalars['String']['output'];
+  subgraph: Scalars['String']['output'];
+  subject: Scalars['String']['output'];
+};
+
 export type Building = {
   __typename?: 'Building';
   builtYear?: Maybe<Scalars['Int']['output']>;
@@ -162,6 +183,13 @@ export type CompanyNature =
   /** 公益性企业 */
   | 'PUBLIC_WELFARE'
   | 'STATE_OWNED';
+
+/** A named person and a phone number (personal data; only reachable through a field marked @pii). */
+export type ContactPerson = {
+  __typename?: 'ContactPerson';
+  name?: Maybe<Scalars['String']['output']>;
+  phone?: Maybe<Scalars['String']['output']>;
+};
 
 /** A district or county (区/县), keyed by its GB/T 2260 code. */
 export type District = {
@@ -329,6 +357,10 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+export type PiiCategory =
+  | 'PERSONAL'
+  | 'SENSITIVE';
+
 /** A property service company (物业服务企业), keyed by its 18-character USCC. */
 export type PropertyCompany = {
   __typename?: 'PropertyCompany';
@@ -360,6 +392,8 @@ export type Query = {
   district?: Maybe<District>;
   /** Districts of a city, ranked by fee collection in the given period (computed in this subgraph). */
   districtFeeRanking: Array<DistrictFeeRank>;
+  /** Reads of personal data in this subgraph (append-only audit log), newest first. City administrator only. */
+  propertiesAuditLog: Array<AuditRecord>;
   /** A property service company by its unified social credit code (统一社会信用代码). */
   propertyCompany?: Maybe<PropertyCompany>;
 };
@@ -394,6 +428,14 @@ export type QueryDistrictFeeRankingArgs = {
 };
 
 
+export type QueryPropertiesAuditLogArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  recordId?: InputMaybe<Scalars['ID']['input']>;
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+  subject?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type QueryPropertyCompanyArgs = {
   uscc: Scalars['ID']['input'];
 };
@@ -416,6 +458,15 @@ export type ReportedRateBasis =
   | 'AMOUNT'
   | 'HOUSEHOLD'
   | 'UNKNOWN';
+
+/** Kinds of area claims a row-limited caller holds. */
+export type RowScopeKey =
+  | 'CARE_TEAM'
+  | 'COMMUNITY'
+  | 'COMPANY'
+  | 'DISTRICT'
+  | 'NEIGHBORHOOD'
+  | 'STREET';
 
 /** A satisfaction survey (满意度测评) of a 小区. */
 export type SatisfactionSurvey = {
@@ -471,6 +522,8 @@ export type ServiceContract = {
   id: Scalars['ID']['output'];
   /** True when the source does not state the contract but it is inferred (e.g. from a company's canteen in the 小区). */
   inferred: Scalars['Boolean']['output'];
+  /** Project manager (项目经理) of the contract. Personal data: housing/renovation bureaus, the company itself, street staff of the area. */
+  projectManager?: Maybe<ContactPerson>;
   selectionMethod?: Maybe<SelectionMethod>;
   /** Free-text note on the selection, e.g. 高票 (a large majority). */
   selectionNote?: Maybe<Scalars['String']['output']>;
@@ -617,9 +670,11 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AdminLevel: AdminLevel;
-  Building: ResolverTypeWrapper<BuildingDocModel>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AuditRead: ResolverTypeWrapper<AuditRead>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AuditRecord: ResolverTypeWrapper<AuditRecord>;
+  Building: ResolverTypeWrapper<BuildingDocModel>;
   CacheControlScope: CacheControlScope;
   City: ResolverTypeWrapper<AdminAreaDocModel>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -628,6 +683,7 @@ export type ResolversTypes = ResolversObject<{
   CommunityEdge: ResolverTypeWrapper<Omit<CommunityEdge, 'node'> & { node: ResolversTypes['Community'] }>;
   CommunityFilter: CommunityFilter;
   CompanyNature: CompanyNature;
+  ContactPerson: ResolverTypeWrapper<ContactPerson>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   District: ResolverTypeWrapper<AdminAreaDocModel>;
   DistrictFeeRank: ResolverTypeWrapper<DistrictFeeRankRowModel>;
@@ -641,10 +697,12 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Neighborhood: ResolverTypeWrapper<AdminAreaDocModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PiiCategory: PiiCategory;
   PropertyCompany: ResolverTypeWrapper<CompanyDocModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RateSummary: ResolverTypeWrapper<RateSummaryRowModel>;
   ReportedRateBasis: ReportedRateBasis;
+  RowScopeKey: RowScopeKey;
   SafeInt: ResolverTypeWrapper<Scalars['SafeInt']['output']>;
   SatisfactionSurvey: ResolverTypeWrapper<SurveyDocModel>;
   SatisfactionSurveyInput: SatisfactionSurveyInput;
@@ -658,15 +716,18 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  Building: BuildingDocModel;
-  ID: Scalars['ID']['output'];
+  AuditRead: AuditRead;
   String: Scalars['String']['output'];
+  ID: Scalars['ID']['output'];
+  AuditRecord: AuditRecord;
+  Building: BuildingDocModel;
   City: AdminAreaDocModel;
   Float: Scalars['Float']['output'];
   Community: CommunityDocModel;
   CommunityConnection: Omit<CommunityConnection, 'edges'> & { edges: Array<ResolversParentTypes['CommunityEdge']> };
   CommunityEdge: Omit<CommunityEdge, 'node'> & { node: ResolversParentTypes['Community'] };
   CommunityFilter: CommunityFilter;
+  ContactPerson: ContactPerson;
   DateTime: Scalars['DateTime']['output'];
   District: AdminAreaDocModel;
   DistrictFeeRank: DistrictFeeRankRowModel;
@@ -695,6 +756,35 @@ export type CacheControlDirectiveArgs = {
 };
 
 export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type PiiDirectiveArgs = {
+  category: PiiCategory;
+};
+
+export type PiiDirectiveResolver<Result, Parent, ContextType = Context, Args = PiiDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type RowScopeDirectiveArgs = {
+  by: Array<RowScopeKey>;
+};
+
+export type RowScopeDirectiveResolver<Result, Parent, ContextType = Context, Args = RowScopeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type AuditReadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditRead'] = ResolversParentTypes['AuditRead']> = ResolversObject<{
+  fields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type AuditRecordResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditRecord'] = ResolversParentTypes['AuditRecord']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  operation?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reads?: Resolver<Array<ResolversTypes['AuditRead']>, ParentType, ContextType>;
+  requestId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
 
 export type BuildingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Building'] = ResolversParentTypes['Building'], FederationReferenceType extends FederationReferenceTypes['Building'] = FederationReferenceTypes['Building']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Building']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -763,6 +853,11 @@ export type CommunityConnectionResolvers<ContextType = Context, ParentType exten
 export type CommunityEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CommunityEdge'] = ResolversParentTypes['CommunityEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Community'], ParentType, ContextType>;
+}>;
+
+export type ContactPersonResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ContactPerson'] = ResolversParentTypes['ContactPerson']> = ResolversObject<{
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -856,6 +951,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   community?: Resolver<Maybe<ResolversTypes['Community']>, ParentType, ContextType, RequireFields<QueryCommunityArgs, 'id'>>;
   district?: Resolver<Maybe<ResolversTypes['District']>, ParentType, ContextType, RequireFields<QueryDistrictArgs, 'code'>>;
   districtFeeRanking?: Resolver<Array<ResolversTypes['DistrictFeeRank']>, ParentType, ContextType, RequireFields<QueryDistrictFeeRankingArgs, 'by' | 'cityCode' | 'period'>>;
+  propertiesAuditLog?: Resolver<Array<ResolversTypes['AuditRecord']>, ParentType, ContextType, RequireFields<QueryPropertiesAuditLogArgs, 'first'>>;
   propertyCompany?: Resolver<Maybe<ResolversTypes['PropertyCompany']>, ParentType, ContextType, RequireFields<QueryPropertyCompanyArgs, 'uscc'>>;
 }>;
 
@@ -894,6 +990,7 @@ export type ServiceContractResolvers<ContextType = Context, ParentType extends R
   feeStandardYuanPerM2Month?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   inferred?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  projectManager?: Resolver<Maybe<ResolversTypes['ContactPerson']>, ParentType, ContextType>;
   selectionMethod?: Resolver<Maybe<ResolversTypes['SelectionMethod']>, ParentType, ContextType>;
   selectionNote?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   serviceItems?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
@@ -911,11 +1008,14 @@ export type StreetResolvers<ContextType = Context, ParentType extends ResolversP
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{
+  AuditRead?: AuditReadResolvers<ContextType>;
+  AuditRecord?: AuditRecordResolvers<ContextType>;
   Building?: BuildingResolvers<ContextType>;
   City?: CityResolvers<ContextType>;
   Community?: CommunityResolvers<ContextType>;
   CommunityConnection?: CommunityConnectionResolvers<ContextType>;
   CommunityEdge?: CommunityEdgeResolvers<ContextType>;
+  ContactPerson?: ContactPersonResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   District?: DistrictResolvers<ContextType>;
   DistrictFeeRank?: DistrictFeeRankResolvers<ContextType>;
@@ -935,4 +1035,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
   cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+  pii?: PiiDirectiveResolver<any, any, ContextType>;
+  rowScope?: RowScopeDirectiveResolver<any, any, ContextType>;
 }>;

@@ -117,6 +117,8 @@ const contractSchema = new Schema(
     feeStandardFenPerM2Month: { type: Number, default: null },
     serviceItems: { type: [String], default: [] },
     inferred: { type: Boolean, default: false },
+    /** 🔒 project manager in person (ServiceContract.projectManager, @pii). */
+    projectManager: { type: new Schema({ name: String, phone: String }, { _id: false }), default: null },
     current: { type: Boolean, default: true },
   },
   opts,

@@ -32,6 +32,27 @@ export type AdvanceProjectStatusInput = {
   status: ProjectStatus;
 };
 
+/** Personal-data fields read from one record. */
+export type AuditRead = {
+  __typename?: 'AuditRead';
+  fields: Array<Scalars['String']['output']>;
+  id?: Maybe<Scalars['ID']['output']>;
+  type: Scalars['String']['output'];
+};
+
+/** One request's reads of personal data in one subgraph (append-only). */
+export type AuditRecord = {
+  __typename?: 'AuditRecord';
+  at: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  operation?: Maybe<Scalars['String']['output']>;
+  reads: Array<AuditRead>;
+  requestId?: Maybe<Scalars['String']['output']>;
+  role: Scalars['String']['output'];
+  subgraph: Scalars['String']['output'];
+  subject: Scalars['String']['output'];
+};
+
 export type Building = {
   __typename?: 'Building';
   id: Scalars['ID']['output'];
@@ -370,6 +391,10 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+export type PiiCategory =
+  | 'PERSONAL'
+  | 'SENSITIVE';
+
 export type ProjectAcceptance = {
   __typename?: 'ProjectAcceptance';
   at?: Maybe<Scalars['DateTime']['output']>;
@@ -444,6 +469,8 @@ export type Query = {
   __typename?: 'Query';
   /** Cursor-paginated facility inventory (设施台账) rows with filters. */
   facilityInventory: FacilityConnection;
+  /** Reads of personal data in this subgraph (append-only audit log), newest first. City administrator only. */
+  renovationAuditLog: Array<AuditRecord>;
   renovationProject?: Maybe<RenovationProject>;
   /** Cursor-paginated projects with filters (each backed by an index). */
   renovationProjectPage: RenovationProjectConnection;
@@ -462,6 +489,14 @@ export type QueryFacilityInventoryArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter: FacilityFilter;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryRenovationAuditLogArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  recordId?: InputMaybe<Scalars['ID']['input']>;
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+  subject?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -660,6 +695,15 @@ export type RenovationSummary = {
   totalBudget: Money;
 };
 
+/** Kinds of area claims a row-limited caller holds. */
+export type RowScopeKey =
+  | 'CARE_TEAM'
+  | 'COMMUNITY'
+  | 'COMPANY'
+  | 'DISTRICT'
+  | 'NEIGHBORHOOD'
+  | 'STREET';
+
 export type SpendRecord = {
   __typename?: 'SpendRecord';
   amount: Money;
@@ -803,12 +847,14 @@ export type ResolversTypes = ResolversObject<{
   AcceptanceResult: AcceptanceResult;
   AdvanceProjectStatusInput: AdvanceProjectStatusInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AuditRead: ResolverTypeWrapper<AuditRead>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  AuditRecord: ResolverTypeWrapper<AuditRecord>;
   Building: ResolverTypeWrapper<Building>;
   CacheControlScope: CacheControlScope;
   City: ResolverTypeWrapper<AreaRefModel>;
   Community: ResolverTypeWrapper<CommunityRefModel>;
   Contractor: ResolverTypeWrapper<Contractor>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ContractorInput: ContractorInput;
   CreateRenovationProjectInput: CreateRenovationProjectInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -834,6 +880,7 @@ export type ResolversTypes = ResolversObject<{
   MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PiiCategory: PiiCategory;
   ProjectAcceptance: ResolverTypeWrapper<ProjectAcceptance>;
   ProjectCommunityInput: ProjectCommunityInput;
   ProjectMilestone: ResolverTypeWrapper<MilestoneDocModel>;
@@ -856,6 +903,7 @@ export type ResolversTypes = ResolversObject<{
   RenovationStats: ResolverTypeWrapper<StatsRowModel>;
   RenovationStatusCount: ResolverTypeWrapper<StatusCountRowModel>;
   RenovationSummary: ResolverTypeWrapper<SummaryRowModel>;
+  RowScopeKey: RowScopeKey;
   SafeInt: ResolverTypeWrapper<Scalars['SafeInt']['output']>;
   SpendRecord: ResolverTypeWrapper<SpendDocModel>;
   UpsertFacilityInput: UpsertFacilityInput;
@@ -868,11 +916,13 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   AdvanceProjectStatusInput: AdvanceProjectStatusInput;
   ID: Scalars['ID']['output'];
+  AuditRead: AuditRead;
+  String: Scalars['String']['output'];
+  AuditRecord: AuditRecord;
   Building: Building;
   City: AreaRefModel;
   Community: CommunityRefModel;
   Contractor: Contractor;
-  String: Scalars['String']['output'];
   ContractorInput: ContractorInput;
   CreateRenovationProjectInput: CreateRenovationProjectInput;
   DateTime: Scalars['DateTime']['output'];
@@ -927,6 +977,35 @@ export type CacheControlDirectiveArgs = {
 };
 
 export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type PiiDirectiveArgs = {
+  category: PiiCategory;
+};
+
+export type PiiDirectiveResolver<Result, Parent, ContextType = Context, Args = PiiDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type RowScopeDirectiveArgs = {
+  by: Array<RowScopeKey>;
+};
+
+export type RowScopeDirectiveResolver<Result, Parent, ContextType = Context, Args = RowScopeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type AuditReadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditRead'] = ResolversParentTypes['AuditRead']> = ResolversObject<{
+  fields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type AuditRecordResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditRecord'] = ResolversParentTypes['AuditRecord']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  operation?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reads?: Resolver<Array<ResolversTypes['AuditRead']>, ParentType, ContextType>;
+  requestId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
 
 export type BuildingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Building'] = ResolversParentTypes['Building']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1078,6 +1157,7 @@ export type PropertyCompanyResolvers<ContextType = Context, ParentType extends R
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   facilityInventory?: Resolver<ResolversTypes['FacilityConnection'], ParentType, ContextType, RequireFields<QueryFacilityInventoryArgs, 'filter' | 'first'>>;
+  renovationAuditLog?: Resolver<Array<ResolversTypes['AuditRecord']>, ParentType, ContextType, RequireFields<QueryRenovationAuditLogArgs, 'first'>>;
   renovationProject?: Resolver<Maybe<ResolversTypes['RenovationProject']>, ParentType, ContextType, RequireFields<QueryRenovationProjectArgs, 'id'>>;
   renovationProjectPage?: Resolver<ResolversTypes['RenovationProjectConnection'], ParentType, ContextType, RequireFields<QueryRenovationProjectPageArgs, 'filter' | 'first'>>;
   renovationProjects?: Resolver<Array<ResolversTypes['RenovationProject']>, ParentType, ContextType, RequireFields<QueryRenovationProjectsArgs, 'cityCode' | 'lateOnly' | 'limit'>>;
@@ -1169,6 +1249,8 @@ export type SpendRecordResolvers<ContextType = Context, ParentType extends Resol
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{
+  AuditRead?: AuditReadResolvers<ContextType>;
+  AuditRecord?: AuditRecordResolvers<ContextType>;
   Building?: BuildingResolvers<ContextType>;
   City?: CityResolvers<ContextType>;
   Community?: CommunityResolvers<ContextType>;
@@ -1204,4 +1286,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
   cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+  pii?: PiiDirectiveResolver<any, any, ContextType>;
+  rowScope?: RowScopeDirectiveResolver<any, any, ContextType>;
 }>;
