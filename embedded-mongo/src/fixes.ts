@@ -11,6 +11,7 @@
  *  - `$lt/$lte/$gt/$gte/$cmp` (expressions): mingo answers false whenever a side is null or
  *    missing; MongoDB compares in BSON order (null sorts before numbers: {$lt: [null, 0]} is
  *    true). Replaced by comparisons in BSON order.
+ *  - `$size` (expression): mingo returns null for a missing / non-array argument; MongoDB fails.
  *  - `$lookup`: with localField/foreignField *and* a pipeline, mingo runs the pipeline over the
  *    whole foreign collection instead of the matched documents; and a `let` + `$expr $eq`
  *    pipeline is evaluated against every foreign document for every local one (O(n*m), 46 s for
@@ -226,6 +227,14 @@ export const FIX_EXPRESSION_OPS = {
   $__lte: comparison('$lte', (c) => c <= 0),
   $__gt: comparison('$gt', (c) => c > 0),
   $__gte: comparison('$gte', (c) => c >= 0),
+  /** mingo returns null for a non-array; MongoDB fails. */
+  $__size: (obj: unknown, expr: unknown, options: unknown): unknown => {
+    const v = evalExpr(obj, expr, options as never);
+    if (!Array.isArray(v)) {
+      throw new MongoServerError(17124, `The argument to $size must be an array. Type of argument: ${v === undefined ? 'missing' : v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v}`);
+    }
+    return v.length;
+  },
   $__cmp: (obj: unknown, expr: unknown, options: unknown): unknown => {
     const args = evalExpr(obj, expr, options as never) as unknown[];
     const c = compareValues(args[0], args[1]);
@@ -233,7 +242,7 @@ export const FIX_EXPRESSION_OPS = {
   },
 };
 
-const EXPRESSION_RENAMES: Record<string, string> = { $lt: '$__lt', $lte: '$__lte', $gt: '$__gt', $gte: '$__gte', $cmp: '$__cmp' };
+const EXPRESSION_RENAMES: Record<string, string> = { $lt: '$__lt', $lte: '$__lte', $gt: '$__gt', $gte: '$__gte', $cmp: '$__cmp', $size: '$__size' };
 
 /** Rewrite comparison operators inside an aggregation expression (any depth). */
 export function rewriteExpr(v: unknown, depth = 0): unknown {

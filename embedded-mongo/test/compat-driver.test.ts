@@ -379,6 +379,11 @@ describe('writes', () => {
       { _id: 4, lt0: false, gt0: true, cmp: 1, big: 'y' },
     ]);
     expect((await c.find({ $expr: { $lt: ['$x', 0] } }).toArray()).map((d) => d._id)).toEqual([1, 2]);
+    // $size of a non-array fails (mingo would answer null)
+    const err = await c.aggregate([{ $project: { n: { $size: '$x' } } }]).toArray().catch((e) => e);
+    expect(err.code).toBe(17124);
+    await c.insertOne({ _id: 5, arr: [1, 2] });
+    expect(await c.aggregate([{ $match: { _id: 5 } }, { $project: { n: { $size: '$arr' } } }]).toArray()).toEqual([{ _id: 5, n: 2 }]);
   });
 
   onEngine('$type int/long/double is refused (numeric BSON types are not preserved)', async () => {
