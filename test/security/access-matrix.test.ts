@@ -55,6 +55,7 @@ beforeAll(async () => {
     { _id: committee._id },
     { $set: { members: [{ name: '委员甲', phone: '13700000001', role: 'DIRECTOR', affiliation: 'OWNER', isPartyMember: true }] } },
   );
+  await conn('governance').collection('communities').updateOne({ _id: D.community as never }, { $set: { liaisonCadre: { name: '社区干部甲', phone: '13400000001' } } });
   const ticket = await q(
     stack.gatewayUrl,
     `mutation { createServiceTicket(input: { communityId: "${D.community}", serviceCode: REPAIR, channel: HOTLINE_12345, description: "楼道灯不亮", reporter: { firstName: "某", lastName: "张", phone: "13500000001" } }) { id } }`,
@@ -149,6 +150,7 @@ const READS: Record<string, () => [string, (string | number)[], unknown]> = {
     ['committee', 'members', 0, 'isPartyMember'],
     true,
   ],
+  'Community.liaisonCadre': () => [`{ community(id: "${D.community}") { id liaisonCadre { phone } } }`, ['community', 'liaisonCadre'], { phone: '13400000001' }],
   'ServiceContract.projectManager': () => [
     `{ community(id: "${D.community}") { id currentContract { id projectManager { phone } } } }`,
     ['community', 'currentContract', 'projectManager'],
@@ -173,7 +175,7 @@ describe('personal data: caller × field', () => {
         expect([value, describeResult(r)]).toEqual([expected, expect.any(String)]);
       } else {
         expect([value ?? null, describeResult(r)]).toEqual([null, expect.any(String)]);
-        for (const secret of ['王某某', '1390000', '高血压', '血压偏高', '13500000001', '委员甲', '13600000001']) expect(JSON.stringify(r)).not.toContain(secret);
+        for (const secret of ['王某某', '1390000', '高血压', '血压偏高', '13500000001', '委员甲', '13600000001', '13400000001']) expect(JSON.stringify(r)).not.toContain(secret);
         expect(r.errors?.some((e) => DENIED.includes(e.extensions?.code))).toBe(true);
       }
     });

@@ -40,6 +40,7 @@ export const MATRIX: [item: string, kind: string, ...cells: string[]][] = [
   ['ServiceTicket.reporter',            'personal',      '-','Y','-','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
   ['Committee.members',                 'personal',      '-','Y','-','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
   ['CommitteeMember.isPartyMember',     'sensitive',     '-','Y','-','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Community.liaisonCadre',            'personal',      '-','Y','-','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
   ['ServiceContract.projectManager',    'personal',      '-','Y','Y','-','Y','Y', '-',  '-', '-',  'Y', '-',  '-'],
   ['Mutation.* of properties',          'write',         '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.* of governance',          'write',         '-','Y','Y','-','-','Y', 'Y',  '-', '-',  '-', '-',  '-'],
