@@ -18,7 +18,9 @@ import { createGatewayFormatError, leaksAddress } from '../../gateway/errors';
 import { startFixtures, startStockGateway, type Fixtures } from './fixtures';
 
 const TIMEOUT_MS = 800;
-const auth = { ...loadConfig().auth, mode: 'local' as const, keyDir: mkdtempSync(path.join(os.tmpdir(), 'gw-keys-')) };
+// The default key dir for this test process, so test/helpers' default mutation token agrees too.
+process.env.JWT_KEY_DIR = mkdtempSync(path.join(os.tmpdir(), 'gw-keys-'));
+const auth = { ...loadConfig().auth, mode: 'local' as const };
 const token = (subject: string) => signLocalToken(auth, { role: 'HOUSING_BUREAU', subject }).then((t) => `Bearer ${t}`);
 
 async function startGateway(fx: Fixtures, tuning: Partial<GatewayTuning> = {}) {
