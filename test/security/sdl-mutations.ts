@@ -19,13 +19,13 @@ import {
 import { BUREAU_SUBGRAPHS } from '../../lib/auth/roles';
 
 const sdlOf = (sg: string) => readFileSync(path.join(__dirname, '../../schema', `${sg}.graphql`), 'utf8');
-const schemaOf = (sg: string) => buildSubgraphSchema({ typeDefs: parse(sdlOf(sg)) });
+export const schemaOf = (sg: string) => buildSubgraphSchema({ typeDefs: parse(sdlOf(sg)) });
 
 export function mutationsBySubgraph(): Record<string, string[]> {
   return Object.fromEntries(BUREAU_SUBGRAPHS.map((sg) => [sg, Object.keys(schemaOf(sg).getMutationType()?.getFields() ?? {})]));
 }
 
-function dummy(type: GraphQLInputType, depth = 0): string | null {
+export function dummy(type: GraphQLInputType, depth = 0): string | null {
   if (isNonNullType(type)) return dummy(type.ofType, depth);
   if (isListType(type)) {
     const inner = dummy(type.ofType, depth);
