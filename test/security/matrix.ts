@@ -91,6 +91,11 @@ forwards the token, and each subgraph verifies it again.
 ${head}
 ${rows}
 
+Known limits: mutations are limited by scope only (a street's staff can write for another street,
+a care team for another team's resident): area checks on writes need the target row and are not
+enforced yet. Non-identifying individual fields (e.g. \`elderlyDue { id ageBand riskTier }\`) stay
+public as the elderly subgraph designed them; only the \`@pii\` fields are protected.
+
 ### Callers
 
 | column | role | area |
