@@ -10,6 +10,12 @@ export interface DbOptions {
   dbName: string;
   /** Enables driver command monitoring (used by the N+1 tests and benchmarks). */
   monitorCommands?: boolean;
+  /**
+   * Tolerate a database that stops answering heartbeats for minutes (the single-threaded embedded
+   * engine while it snapshots a very large data set). With a real MongoDB leave it off, so a dead
+   * server is detected within the driver's default 30 s.
+   */
+  patientMonitor?: boolean;
 }
 
 export async function connectDatabase(opts: DbOptions): Promise<Connection> {
@@ -17,6 +23,7 @@ export async function connectDatabase(opts: DbOptions): Promise<Connection> {
     dbName: opts.dbName,
     monitorCommands: opts.monitorCommands ?? false,
     serverSelectionTimeoutMS: 5000,
+    ...(opts.patientMonitor ? { connectTimeoutMS: 600_000, serverSelectionTimeoutMS: 600_000 } : {}),
   });
   conn.plugin(oneRoundTripPlugin);
   await conn.asPromise();

@@ -39,7 +39,11 @@ async function main() {
   const conns = new Map<string, Connection>();
   try {
     for (const mod of SUBGRAPHS) {
-      const conn = await connectDatabase({ uri: config.mongoUriFor(mod.name) ?? engine!.uri, dbName: dbNameFor(mod.name) });
+      const conn = await connectDatabase({
+        uri: config.mongoUriFor(mod.name) ?? engine!.uri,
+        dbName: dbNameFor(mod.name),
+        patientMonitor: !config.mongoUriFor(mod.name),
+      });
       conns.set(mod.name, conn);
       await mod.create(conn, createLogger(mod.name, 'silent'));
       console.log(`demo data ${mod.name}: ${await mod.seed(conn)} documents`);

@@ -68,7 +68,8 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
     const conns = new Map<string, Connection>();
     for (const mod of mods) {
       const uri = opts.mongoUriFor?.(mod.name) ?? engineUri!;
-      const conn = await connectDatabase({ uri, dbName: dbNameFor(mod.name), monitorCommands: opts.monitorCommands });
+      const embedded = !opts.mongoUriFor?.(mod.name);
+      const conn = await connectDatabase({ uri, dbName: dbNameFor(mod.name), monitorCommands: opts.monitorCommands, patientMonitor: embedded });
       onStop(`${mod.name} database connection`, () => conn.close());
       conns.set(mod.name, conn);
     }
