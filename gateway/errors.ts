@@ -13,8 +13,12 @@ export const GATEWAY_PUBLIC_CODES = new Set(['SUBGRAPH_UNAVAILABLE', 'OPERATION_
 
 /** URLs, IPv4/IPv6 literals, host:port pairs, `localhost` and the word errno (any case). */
 const LEAK = /[a-z][a-z0-9+.-]*:\/\/|\b\d{1,3}(?:\.\d{1,3}){3}\b|\[[0-9a-f:]*:[0-9a-f:]*\]|\blocalhost\b|\b[\w.-]+:\d{2,5}\b|\berrno\b/i;
-/** errno names (ECONNREFUSED, ETIMEDOUT, EAI_AGAIN, …): upper case only, so "elderly" is no errno. */
-const ERRNO = /\bE[A-Z]{2,}(?:_[A-Z]+)*\b/;
+/**
+ * Network errno names (ECONNREFUSED, ETIMEDOUT, EAI_AGAIN, …) and undici codes, by name: a generic
+ * "E + capitals" pattern also matched GraphQL's own "found <EOF>" and masked plain syntax errors.
+ */
+const ERRNO =
+  /\b(?:E(?:CONN(?:REFUSED|RESET|ABORTED)|TIMEDOUT|HOSTUNREACH|HOSTDOWN|NETUNREACH|NETDOWN|NETRESET|PIPE|AI_(?:AGAIN|FAIL|NONAME)|NOTFOUND|ADDRINUSE|ADDRNOTAVAIL|PROTO|NOTCONN|SOCKETTIMEOUT|CANCELED)|UND_ERR_[A-Z_]+)\b/;
 
 export function leaksAddress(message: string): boolean {
   return LEAK.test(message) || ERRNO.test(message);

@@ -419,7 +419,11 @@ describe('address detection', () => {
     ['subgraph "elderly" is unavailable: it did not answer within 1500 ms', false],
     ['subgraph "renovation" is unavailable: it could not be reached', false],
     ['community not found', false],
-    ['ELDERLY register closed for maintenance', true],
+    ['read ECONNRESET', true],
+    ['UND_ERR_SOCKET other side closed', true],
+    // Capitalised words are not errno names: GraphQL's own syntax errors must reach the client.
+    ['ELDERLY register closed for maintenance', false],
+    ['Syntax Error: Expected Name, found <EOF>.', false],
   ])('%s → leaks: %s', (message, leaks) => {
     expect(leaksAddress(message)).toBe(leaks);
   });
