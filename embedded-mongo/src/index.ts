@@ -9,6 +9,7 @@
  * The engine (TCP server included) runs on a worker thread, so large aggregations do not stall
  * the host's event loop. Without `dbPath` it is purely in memory.
  */
+import os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RecoveryInfo } from './persistence';
@@ -24,6 +25,8 @@ export interface EmbeddedMongoOptions {
   cursorTimeoutMs?: number;
   /** Snapshot and compact the journal after this many records (default 100,000). */
   snapshotEveryRecords?: number;
+  /** Heap limit of the engine's worker in MiB (default: half the machine's memory, at least 2 GiB). */
+  maxHeapMb?: number;
 }
 
 export interface EmbeddedMongo {
@@ -53,7 +56,14 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
   };
   // execArgv: [] keeps host flags (e.g. jest's or tsx's loaders) out of the worker; the
   // bootstrap registers its own TypeScript loader.
-  const worker = new Worker(path.join(__dirname, 'worker-entry.js'), { workerData, execArgv: [] });
+  // The whole data set lives in the worker's heap: give it room (half the machine's memory by
+  // default) instead of V8's default old-space limit, which a 40,000-小区 city outgrows.
+  const heapMb = options.maxHeapMb ?? Math.max(2048, Math.floor(os.totalmem() / 1048576 / 2));
+  const worker = new Worker(path.join(__dirname, 'worker-entry.js'), {
+    workerData,
+    execArgv: [],
+    resourceLimits: { maxOldGenerationSizeMb: heapMb },
+  });
   const waiters: ((m: WorkerMsg) => void)[] = [];
   let exited = false;
   worker.on('message', (m: WorkerMsg) => {

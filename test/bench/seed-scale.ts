@@ -81,6 +81,10 @@ async function main() {
     await stack.stop();
     row.bytes = dirSize(path.join(dir, 'db'));
     rmSync(dir, { recursive: true, force: true });
+    // Print each size as soon as it is done, so a later failure keeps the earlier figures.
+    const docs = Object.values(row.report.documents).reduce((a, b) => a + b, 0);
+    console.log(`  [${n}] done: ${docs} documents in ${(row.report.totalMs / 1000).toFixed(1)} s, ${(row.bytes / 1048576).toFixed(1)} MB on disk` +
+      (row.latency ? `; CityOverview median ${row.latency.CityOverview.medianMs.toFixed(0)} ms, CommunityProfile median ${row.latency.CommunityProfile.medianMs.toFixed(0)} ms` : ''));
   }
   console.log('\n| 小区 | documents | seed time | properties | governance | elderly | renovation | on disk |');
   console.log('|---|---|---|---|---|---|---|---|');
