@@ -98,3 +98,16 @@ export function defineModel<S extends mongoose.Schema>(
   const existing = conn.models[name] as unknown as mongoose.Model<mongoose.InferSchemaType<S>> | undefined;
   return existing ?? (conn.model(name, schema, collection) as unknown as mongoose.Model<mongoose.InferSchemaType<S>>);
 }
+
+/** A document keyed by its own `_id`, as the seed data is written. */
+export type SeedRow = { _id: string } & Record<string, unknown>;
+
+/**
+ * Writes rows as upserts by `_id` in one bulk write, so loading the same data twice creates no
+ * duplicates. Returns the number of rows written.
+ */
+export async function upsertById(model: { bulkWrite: (ops: never[]) => Promise<unknown> }, rows: SeedRow[]): Promise<number> {
+  if (!rows.length) return 0;
+  await model.bulkWrite(rows.map((r) => ({ replaceOne: { filter: { _id: r._id }, replacement: r, upsert: true } })) as never[]);
+  return rows.length;
+}

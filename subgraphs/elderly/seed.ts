@@ -5,6 +5,7 @@
  * `seedSynthetic`). Idempotent: every row is an upsert by its id.
  */
 import type { Models } from './models';
+import { upsertById, type SeedRow } from '../../lib/db';
 
 export const DEMO = {
   ruijin: 'cm_320104_0001', // 瑞金新村 (南京 秦淮区)
@@ -28,14 +29,7 @@ export const DEMO_IDS = {
 
 const SOURCE = '新华日报·交汇点, 2022: 住建部“加强物业管理 共建美好家园”典型案例';
 
-type Row = { _id: string } & Record<string, unknown>;
-
-export async function upsertAll(model: { bulkWrite: (ops: never[]) => Promise<unknown> }, rows: Row[]): Promise<number> {
-  if (!rows.length) return 0;
-  const ops = rows.map((r) => ({ replaceOne: { filter: { _id: r._id }, replacement: r, upsert: true } }));
-  await model.bulkWrite(ops as never[]);
-  return rows.length;
-}
+type Row = SeedRow;
 
 /** The four 小区 of the article, with the area codes the aggregates group by. */
 export const demoCommunityRefs: Row[] = [
@@ -102,10 +96,10 @@ export const demoServiceProviders: Row[] = [
 
 export async function seedElderly(m: Models): Promise<number> {
   let n = 0;
-  n += await upsertAll(m.CommunityRef, demoCommunityRefs);
-  n += await upsertAll(m.CareTeam, demoCareTeams);
-  n += await upsertAll(m.MealProgram, demoMealPrograms);
-  n += await upsertAll(m.ServiceProvider, demoServiceProviders);
+  n += await upsertById(m.CommunityRef, demoCommunityRefs);
+  n += await upsertById(m.CareTeam, demoCareTeams);
+  n += await upsertById(m.MealProgram, demoMealPrograms);
+  n += await upsertById(m.ServiceProvider, demoServiceProviders);
   return n;
 }
 

@@ -10,6 +10,7 @@
  * upsert by its id.
  */
 import type { Models } from './models';
+import { upsertById, type SeedRow } from '../../lib/db';
 
 export const DEMO = {
   ruijin: 'cm_320104_0001', // 瑞金新村 (南京 秦淮区)
@@ -30,13 +31,7 @@ export const SOURCE = '新华日报·交汇点, 2022: 住建部“加强物业�
 export const PROGRAM = '加强物业管理 共建美好家园';
 export const NATIONAL_ISSUER = '住房和城乡建设部办公厅、中央文明办秘书局';
 
-type Row = { _id: string } & Record<string, unknown>;
-
-async function upsertAll(model: { bulkWrite: (ops: never[]) => Promise<unknown> }, rows: Row[]): Promise<number> {
-  if (!rows.length) return 0;
-  await model.bulkWrite(rows.map((r) => ({ replaceOne: { filter: { _id: r._id }, replacement: r, upsert: true } })) as never[]);
-  return rows.length;
-}
+type Row = SeedRow;
 
 export const demoCommunities: Row[] = [
   {
@@ -176,14 +171,14 @@ export const demoPolicies: Row[] = [
 
 export async function seedGovernance(m: Models): Promise<number> {
   let n = 0;
-  n += await upsertAll(m.Community, demoCommunities);
-  n += await upsertAll(m.Committee, demoCommittees);
-  n += await upsertAll(m.Alliance, demoAlliances);
-  n += await upsertAll(m.PartyOrg, demoPartyOrgs);
-  n += await upsertAll(m.PatrolTeam, demoPatrolTeams);
-  n += await upsertAll(m.Activity, demoActivities);
-  n += await upsertAll(m.Designation, demoDesignations);
-  n += await upsertAll(m.Policy, demoPolicies);
+  n += await upsertById(m.Community, demoCommunities);
+  n += await upsertById(m.Committee, demoCommittees);
+  n += await upsertById(m.Alliance, demoAlliances);
+  n += await upsertById(m.PartyOrg, demoPartyOrgs);
+  n += await upsertById(m.PatrolTeam, demoPatrolTeams);
+  n += await upsertById(m.Activity, demoActivities);
+  n += await upsertById(m.Designation, demoDesignations);
+  n += await upsertById(m.Policy, demoPolicies);
   return n;
 }
 

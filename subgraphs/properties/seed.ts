@@ -5,6 +5,7 @@
  * an upsert by its id, so seeding twice creates no duplicates.
  */
 import type { Models } from './models';
+import { upsertById, type SeedRow } from '../../lib/db';
 
 export const DEMO = {
   ruijin: 'cm_320104_0001', // 瑞金新村 (南京 秦淮区)
@@ -22,14 +23,7 @@ export const DEMO_COMPANIES = {
 
 const SOURCE = '新华日报·交汇点, 2022: 住建部“加强物业管理 共建美好家园”典型案例';
 
-type Row = { _id: string } & Record<string, unknown>;
-
-async function upsertAll(model: { bulkWrite: (ops: never[]) => Promise<unknown> }, rows: Row[]): Promise<number> {
-  if (!rows.length) return 0;
-  const ops = rows.map((r) => ({ replaceOne: { filter: { _id: r._id }, replacement: r, upsert: true } }));
-  await model.bulkWrite(ops as never[]);
-  return rows.length;
-}
+type Row = SeedRow;
 
 export const demoAreas: Row[] = [
   { _id: '320100', name: '南京市', level: 'CITY', parentCode: null, cityCode: '320100', oldCommunityCutoffYear: 2000, campaignPilotYear: 2021 },
@@ -116,11 +110,11 @@ export const demoSurveys: Row[] = [
 
 export async function seedProperties(m: Models): Promise<number> {
   let n = 0;
-  n += await upsertAll(m.AdminArea, demoAreas);
-  n += await upsertAll(m.Company, demoCompanies);
-  n += await upsertAll(m.Community, demoCommunities);
-  n += await upsertAll(m.Contract, demoContracts);
-  n += await upsertAll(m.Fee, demoFees);
-  n += await upsertAll(m.Survey, demoSurveys);
+  n += await upsertById(m.AdminArea, demoAreas);
+  n += await upsertById(m.Company, demoCompanies);
+  n += await upsertById(m.Community, demoCommunities);
+  n += await upsertById(m.Contract, demoContracts);
+  n += await upsertById(m.Fee, demoFees);
+  n += await upsertById(m.Survey, demoSurveys);
   return n;
 }

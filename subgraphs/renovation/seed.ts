@@ -8,6 +8,7 @@
 import type { Connection } from 'mongoose';
 import { registerModels, type Models } from './models';
 import { lateIndexFields } from './services/lateness';
+import { upsertById, type SeedRow } from '../../lib/db';
 
 export const DEMO = {
   ruijin: 'cm_320104_0001', // 瑞金新村 (南京 秦淮区)
@@ -28,14 +29,7 @@ export const DEMO_PROJECTS = {
 
 const SOURCE = '新华日报·交汇点, 2022: 住建部“加强物业管理 共建美好家园”典型案例';
 
-type Row = { _id: string } & Record<string, unknown>;
-
-async function upsertAll(model: { bulkWrite: (ops: never[]) => Promise<unknown> }, rows: Row[]): Promise<number> {
-  if (!rows.length) return 0;
-  const ops = rows.map((r) => ({ replaceOne: { filter: { _id: r._id }, replacement: r, upsert: true } }));
-  await model.bulkWrite(ops as never[]);
-  return rows.length;
-}
+type Row = SeedRow;
 
 /** Completed works whose dates the article does not give: done, dates null. */
 const doneUndated = (types: string[]) => types.map((type) => ({ type, plannedAt: null, actualAt: null, done: true }));
@@ -166,8 +160,8 @@ export const demoFacilities: Row[] = [
 
 export async function seedRenovation(m: Models): Promise<number> {
   let n = 0;
-  n += await upsertAll(m.Project, demoProjects);
-  n += await upsertAll(m.Facility, demoFacilities);
+  n += await upsertById(m.Project, demoProjects);
+  n += await upsertById(m.Facility, demoFacilities);
   return n;
 }
 
