@@ -19,7 +19,7 @@ import type { Connection } from 'mongoose';
 import { pingDatabase } from './db';
 import type { AuthSettings } from './config';
 import { createSubgraphAccess } from './auth/subgraph';
-import type { RowAttributeReader } from './auth/directives';
+import type { RowScopeOptions } from './auth/directives';
 import { createFormatError } from './errors';
 import { listen, type Listening } from './http';
 import type { Logger } from './logger';
@@ -37,8 +37,11 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   bodyLimit?: string;
   /** Token verification (default from the configuration: JWKS URL in production, local keys otherwise). */
   auth?: AuthSettings;
-  /** How `@rowScope` reads a row's area (default: communityId, districtCode, careTeamId, … fields). */
-  rowAttributes?: RowAttributeReader;
+  /**
+   * How `@rowScope` reads a row's area (default: communityId, districtCode, careTeamId, … fields),
+   * field maps of row-scoped types filtered in the database, loaders of mutation targets.
+   */
+  rows?: RowScopeOptions;
 }
 
 export interface SubgraphServer<TContext extends BaseContext> {
@@ -63,7 +66,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
   });
   // Access rules from the SDL (@authenticated, @requiresScopes, @rowScope, @pii), token checks and
   // the audit log: one mechanism for every subgraph (lib/auth).
-  const access = createSubgraphAccess({ name: opts.name, schema, connection: opts.connection, auth: opts.auth, rowAttributes: opts.rowAttributes });
+  const access = createSubgraphAccess({ name: opts.name, schema, connection: opts.connection, auth: opts.auth, rows: opts.rows });
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);

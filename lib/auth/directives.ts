@@ -8,8 +8,13 @@
  *  - `@rowScope(by: [COMMUNITY, CARE_TEAM, ...])` (ours, composed): a row-limited caller (street
  *    staff, care team, property company) sees a row only when one of its area claims of those kinds
  *    matches the row. On a type: lists of it are filtered and a hidden single row answers null,
- *    exactly like a missing one (also for `_entities`). On a field: the field is FORBIDDEN outside
- *    the caller's area.
+ *    exactly like a missing one (also for `_entities`); connections ask `rowFilter` for the same
+ *    rule as a database filter, so pages and `totalCount` only ever count visible rows. On a field:
+ *    the field is FORBIDDEN outside the caller's area. On a mutation: `target` names the argument
+ *    holding the id of the row written to (`"input.communityId"`), `targetType` its type (default
+ *    Community); a row-limited caller may run the mutation only when that row is in its area, and
+ *    gets the same FORBIDDEN whether the row is elsewhere or does not exist. A mutation without a
+ *    target is city-wide: row-limited callers may not run it.
  *  - `@pii(category: PERSONAL | SENSITIVE)` (ours, composed): personal data. Implies a token and,
  *    unless `@requiresScopes` says otherwise, the scope `<subgraph>:pii` (`<subgraph>:sensitive` for
  *    SENSITIVE). A denied read answers null with an error for that field, never the value. Every
@@ -39,8 +44,13 @@ import type { RowScopeKey } from './roles';
 
 /** Definitions each subgraph SDL carries (after its `@link` imports), identical everywhere. */
 export const ACCESS_DIRECTIVES_SDL = `
-"Row-level scope: area-limited callers see only rows whose area matches one of their claims of these kinds."
-directive @rowScope(by: [RowScopeKey!]!) on OBJECT | FIELD_DEFINITION
+"""
+Row-level scope: area-limited callers see only rows whose area matches one of their claims of these
+kinds. On a mutation, \`target\` is the argument path of the id of the row written to and
+\`targetType\` its type (default Community): area-limited callers may write only inside their area;
+a mutation without a target is city-wide and closed to them.
+"""
+directive @rowScope(by: [RowScopeKey!]!, target: String, targetType: String) on OBJECT | FIELD_DEFINITION
 "Personal data (个人信息); SENSITIVE is 敏感个人信息 under PIPL. Every read is audited."
 directive @pii(category: PiiCategory!) on FIELD_DEFINITION
 enum RowScopeKey { DISTRICT STREET NEIGHBORHOOD COMMUNITY CARE_TEAM COMPANY }
@@ -56,6 +66,26 @@ export interface AccessContext {
 /** The area values of a row, per kind; a subgraph may override how they are read. */
 export type RowAttributes = Partial<Record<RowScopeKey, string | readonly string[] | null | undefined>>;
 export type RowAttributeReader = (typeName: string, row: Record<string, unknown>) => RowAttributes;
+/** Per kind, the document field that holds a row's area value (the same map filters in memory and in the database). */
+export type RowFieldMap = Partial<Record<RowScopeKey, string>>;
+/**
+ * Loads the row a mutation writes to, by id. Read it straight from the repository, not through the
+ * request's DataLoaders: their cache would hand the pre-write row to the mutation's response.
+ */
+export type RowTargetLoader = (id: string, ctx: any) => PromiseLike<object | null | undefined> | object | null | undefined;
+
+/** How a subgraph's rows carry their area (all optional: conventional field names by default). */
+export interface RowScopeOptions {
+  /** Reads a row's area values for types without a field map. */
+  attributes?: RowAttributeReader;
+  /** Field maps of row-scoped types whose lists are filtered in the database (`rowFilter`). */
+  fields?: Record<string, RowFieldMap>;
+  /** Loaders of mutation targets by type; Community defaults to the id itself (小区 and district). */
+  targets?: Record<string, RowTargetLoader>;
+}
+
+/** The database filter of a row-scoped list for one caller: null = every row; never user input. */
+export type RowFilter = Record<string, unknown> | null;
 
 const str = (v: unknown): string | undefined => (v == null ? undefined : String(v));
 const idOf = (row: Record<string, unknown>) => str(row.id ?? row._id);
@@ -107,6 +137,32 @@ function claimsOf(auth: AuthContext, key: RowScopeKey): readonly string[] {
   }
 }
 
+function attributesFromFields(map: RowFieldMap, row: Record<string, unknown>): RowAttributes {
+  const out: RowAttributes = {};
+  for (const [key, field] of Object.entries(map) as [RowScopeKey, string][]) {
+    const v = row[field];
+    out[key] = v == null ? undefined : Array.isArray(v) ? v.map(String) : String(v);
+  }
+  return out;
+}
+
+/**
+ * The rule of `rowVisible` as a MongoDB filter over the fields of `map`: null when the caller is not
+ * row-limited, otherwise `$or` of `field ∈ claims` (values come from the verified token only), or a
+ * filter matching nothing when no claim applies.
+ */
+export function rowFilterFor(auth: AuthContext, keys: readonly RowScopeKey[], map: RowFieldMap): RowFilter {
+  if (auth.limitedBy === null) return null;
+  const or: Record<string, unknown>[] = [];
+  for (const key of keys) {
+    const field = map[key];
+    if (!field || !auth.limitedBy.includes(key)) continue;
+    const claims = claimsOf(auth, key);
+    if (claims.length) or.push({ [field]: { $in: [...claims] } });
+  }
+  return or.length ? { $or: or } : { _id: { $in: [] } };
+}
+
 /** True when the caller may see the row (not row-limited, or a claim of a listed kind matches). */
 export function rowVisible(auth: AuthContext, keys: readonly RowScopeKey[], attrs: RowAttributes): boolean {
   if (auth.limitedBy === null) return true;
@@ -121,18 +177,27 @@ export function rowVisible(auth: AuthContext, keys: readonly RowScopeKey[], attr
   return false;
 }
 
+/** `@rowScope(target:)` of a mutation: where its target id is and which type's row it names. */
+interface MutationTarget {
+  by: RowScopeKey[];
+  path: string[];
+  type: string;
+}
+
 interface Rules {
   authenticated: boolean;
   /** Scope requirements that must all hold; each is a list of alternatives (`@requiresScopes`). */
   scopes: string[][][] | null;
   rowScope: RowScopeKey[] | null;
   pii: 'PERSONAL' | 'SENSITIVE' | null;
+  /** Mutations only: the row written to (null = city-wide, closed to row-limited callers). */
+  target?: MutationTarget | null;
 }
 
 export interface AccessControlOptions {
   /** Subgraph name: default scopes of `@pii` fields are `<subgraph>:pii` / `<subgraph>:sensitive`. */
   subgraph: string;
-  rowAttributes?: RowAttributeReader;
+  rows?: RowScopeOptions;
 }
 
 export interface AccessControlReport {
@@ -140,6 +205,10 @@ export interface AccessControlReport {
   fields: Map<string, Rules>;
   /** Types whose rows are filtered by `@rowScope`. */
   rowScopedTypes: Map<string, RowScopeKey[]>;
+  /** Mutation → the row it writes to (null: city-wide). */
+  mutationTargets: Map<string, { by: RowScopeKey[]; target: string; targetType: string } | null>;
+  /** The database filter of a row-scoped type's lists for a caller (`ctx.rowFilter`). */
+  rowFilter(auth: AuthContext, typeName: string): RowFilter;
 }
 
 function directiveArgs(schema: GraphQLSchema, node: Parameters<typeof getDirective>[1], name: string) {
@@ -158,8 +227,22 @@ function typeRules(schema: GraphQLSchema, type: GraphQLNamedType): { authenticat
  * federation resolvers `@apollo/subgraph` attached stay intact). Returns what it enforced.
  */
 export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOptions): AccessControlReport {
-  const readAttrs = opts.rowAttributes ?? defaultRowAttributes;
-  const report: AccessControlReport = { fields: new Map(), rowScopedTypes: new Map() };
+  const fieldMaps = opts.rows?.fields ?? {};
+  const fallback = opts.rows?.attributes ?? defaultRowAttributes;
+  const readAttrs: RowAttributeReader = (typeName, row) => (fieldMaps[typeName] ? attributesFromFields(fieldMaps[typeName], row) : fallback(typeName, row));
+  const targets: Record<string, RowTargetLoader> = { Community: (id) => ({ _id: id }), ...opts.rows?.targets };
+  const report: AccessControlReport = {
+    fields: new Map(),
+    rowScopedTypes: new Map(),
+    mutationTargets: new Map(),
+    rowFilter(auth, typeName) {
+      const keys = report.rowScopedTypes.get(typeName);
+      const map = fieldMaps[typeName];
+      if (!keys || !map) throw new Error(`${typeName} has no @rowScope on the type or no field map in rows.fields`);
+      return rowFilterFor(auth, keys, map);
+    },
+  };
+  const mutationType = schema.getMutationType();
   const types = Object.values(schema.getTypeMap()).filter(
     (t): t is GraphQLObjectType => isObjectType(t) && !t.name.startsWith('__'),
   );
@@ -170,12 +253,14 @@ export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOpt
 
   for (const type of types) {
     const own = typeRules(schema, type);
+    const isMutation = type === mutationType;
     for (const field of Object.values(type.getFields())) {
       const returned = getNamedType(field.type);
       const ret = typeRules(schema, returned);
       const fieldScopes = directiveArgs(schema, field, 'requiresScopes')?.scopes as string[][] | undefined;
       const piiCategory = directiveArgs(schema, field, 'pii')?.category as Rules['pii'] | undefined;
-      const fieldRow = directiveArgs(schema, field, 'rowScope')?.by as RowScopeKey[] | undefined;
+      const rowArgs = directiveArgs(schema, field, 'rowScope') as { by?: RowScopeKey[]; target?: string; targetType?: string } | undefined;
+      const fieldRow = isMutation ? undefined : rowArgs?.by;
       const scopeSets = [own.scopes, ret.scopes, fieldScopes ?? null].filter((s): s is string[][] => !!s);
       if (piiCategory && !fieldScopes) {
         scopeSets.push([[piiCategory === 'SENSITIVE' ? `${opts.subgraph}:sensitive` : `${opts.subgraph}:pii`]]);
@@ -189,13 +274,26 @@ export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOpt
         rowScope: fieldRow ?? (piiCategory && typeRow ? typeRow : null),
         pii: piiCategory ?? null,
       };
+      if (isMutation) {
+        rules.target = rowArgs?.target ? { by: rowArgs.by ?? [], path: rowArgs.target.split('.'), type: rowArgs.targetType ?? 'Community' } : null;
+        if (rules.target && !targets[rules.target.type]) {
+          throw new Error(`Mutation.${field.name}: @rowScope targetType ${rules.target.type} has no loader in rows.targets`);
+        }
+        const argName = rules.target?.path[0];
+        if (rules.target && !field.args.some((a) => a.name === argName)) {
+          throw new Error(`Mutation.${field.name}: @rowScope target "${rowArgs?.target}" names no argument of the mutation`);
+        }
+        report.mutationTargets.set(field.name, rules.target ? { by: rules.target.by, target: rowArgs!.target!, targetType: rules.target.type } : null);
+      }
       const filterBy = report.rowScopedTypes.get(returned.name) ?? null;
       if (piiCategory && isNonNullType(field.type)) {
         throw new Error(`${type.name}.${field.name} is @pii but non-null: personal-data fields must be nullable so a denied read answers null`);
       }
-      if (!rules.authenticated && !rules.rowScope && !filterBy) continue;
+      // Every mutation is wrapped: row-limited callers need a declared target even when the
+      // mutation carries no other rule (secure by default for partners' subgraphs).
+      if (!isMutation && !rules.authenticated && !rules.rowScope && !filterBy) continue;
       report.fields.set(`${type.name}.${field.name}`, rules);
-      field.resolve = wrapResolver(type.name, field, rules, scopeSets, filterBy, returned.name, readAttrs);
+      field.resolve = wrapResolver(type.name, field, rules, scopeSets, filterBy, returned.name, readAttrs, targets);
     }
   }
 
@@ -255,10 +353,12 @@ function wrapResolver(
   filterBy: RowScopeKey[] | null,
   returnedType: string,
   readAttrs: RowAttributeReader,
+  targets: Record<string, RowTargetLoader>,
 ): GraphQLFieldResolver<unknown, AccessContext> {
   const original = (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, AccessContext>;
   const what = `${typeName}.${field.name}`;
-  return (source, args, ctx, info) => {
+  const target = rules.target;
+  const resolver: GraphQLFieldResolver<unknown, AccessContext> = (source, args, ctx, info) => {
     const auth = ctx?.auth ?? ANONYMOUS;
     if (rules.authenticated && !auth.authenticated) {
       throw unauthenticated(`${what} needs a valid bearer token`);
@@ -298,5 +398,26 @@ function wrapResolver(
       result = isPromiseLike(result) ? Promise.resolve(result).then(note) : note(result);
     }
     return result;
+  };
+  if (target === undefined) return resolver;
+
+  // A mutation: scopes first, then (row-limited callers only) the area of the row written to.
+  return async (source, args, ctx, info) => {
+    const auth = ctx?.auth ?? ANONYMOUS;
+    if (auth.limitedBy !== null) {
+      if (rules.authenticated && !auth.authenticated) throw unauthenticated(`${what} needs a valid bearer token`);
+      for (const set of scopeSets) {
+        if (!hasScopes(auth, set)) throw forbidden(`${what} needs scope ${set.map((alt) => alt.join(' + ')).join(' or ')}`);
+      }
+      if (!target) throw forbidden(`${what} is city-wide; your token is limited to an area`);
+      const id = target.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), args);
+      const where = `${target.type} ${typeof id === 'string' ? `"${id.slice(0, 100)}"` : `(${target.path.join('.')})`}`;
+      // Missing and out-of-area rows answer alike: the error never tells whether a hidden row exists.
+      const refusal = () => forbidden(`${what}: ${where} is outside your area or does not exist`);
+      if (typeof id !== 'string' || !id) throw refusal();
+      const row = (await targets[target.type]!(id, ctx)) as Record<string, unknown> | null | undefined;
+      if (!row || !rowVisible(auth, target.by, readAttrs(target.type, row))) throw refusal();
+    }
+    return resolver(source, args, ctx, info);
   };
 }

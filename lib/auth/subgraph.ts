@@ -11,7 +11,7 @@ import type { Connection } from 'mongoose';
 import { loadConfig, type AuthSettings } from '../config';
 import { AuditCollector, auditModel, queryAuditLog, type AuditQueryArgs } from './audit';
 import { hasIndividualAccess, type AuthContext } from './context';
-import { applyAccessControl, type AccessControlReport, type RowAttributeReader } from './directives';
+import { applyAccessControl, type AccessControlReport, type RowFilter, type RowScopeOptions } from './directives';
 import { sharedVerifier } from './verify';
 
 export interface SubgraphAccessOptions {
@@ -20,7 +20,8 @@ export interface SubgraphAccessOptions {
   connection: Connection;
   /** Token settings; default from the configuration (JWKS URL or local keys). */
   auth?: AuthSettings;
-  rowAttributes?: RowAttributeReader;
+  /** How rows carry their area: field maps for database filters, loaders of mutation targets. */
+  rows?: RowScopeOptions;
 }
 
 /** Context keys every subgraph request carries. */
@@ -30,6 +31,11 @@ export interface SubgraphAccessContext {
   requestId: string;
   /** True when the caller may see unsuppressed small counts of this subgraph. */
   individualAccess: boolean;
+  /**
+   * The database filter that keeps a row-scoped type's rows to the caller's area (null: every
+   * row). Connections AND it into their queries so pages and totals count visible rows only.
+   */
+  rowFilter(typeName: string): RowFilter;
 }
 
 /** The verified caller of a request, once the subgraph server has checked its token. */
@@ -48,7 +54,7 @@ export function createSubgraphAccess(opts: SubgraphAccessOptions) {
   const queryType = opts.schema.getQueryType();
   const auditField = queryType?.getFields()[auditQueryName(opts.name)];
   if (auditField) auditField.resolve = (_src, args: AuditQueryArgs) => queryAuditLog(audit, args);
-  const report: AccessControlReport = applyAccessControl(opts.schema, { subgraph: opts.name, rowAttributes: opts.rowAttributes });
+  const report: AccessControlReport = applyAccessControl(opts.schema, { subgraph: opts.name, rows: opts.rows });
 
   return {
     report,
@@ -64,6 +70,7 @@ export function createSubgraphAccess(opts: SubgraphAccessOptions) {
         audit: new AuditCollector(),
         requestId,
         individualAccess: own.individualAccess === true || hasIndividualAccess(auth, opts.name),
+        rowFilter: (typeName: string) => report.rowFilter(auth, typeName),
       });
     },
     /** Writes each request's personal-data reads in one insert before the response leaves. */

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { RowFilter } from '../../lib/auth/directives';
 import { createLoaders, type Loaders } from './loaders';
 import type { Models } from './models';
 import { createRepository, type Repository } from './services/repository';
@@ -11,6 +12,11 @@ export interface Context {
    * everyone until the authorization layer (JWT scopes) decides it per request.
    */
   individualAccess: boolean;
+  /**
+   * The caller's area as a database filter for a row-scoped type (ElderlyResident, HomeVisit); set
+   * per request by the access layer (lib/auth). Until then it matches nothing (fail closed).
+   */
+  rowFilter: (typeName: string) => RowFilter;
 }
 
 export interface ContextOptions {
@@ -27,5 +33,6 @@ export function contextFactory(models: Models, opts: ContextOptions = {}) {
     repo,
     loaders: createLoaders(repo),
     individualAccess: opts.individualAccess?.(req) ?? false,
+    rowFilter: () => ({ _id: { $in: [] } }),
   });
 }

@@ -9,7 +9,7 @@ import { initModels } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
 import type { SubgraphModule } from '../../lib/subgraph-module';
 import { createSubgraphServer, type SubgraphServer } from '../../lib/subgraph-server';
-import { contextFactory, type ContextOptions } from './context';
+import { contextFactory, type Context, type ContextOptions } from './context';
 import { registerModels } from './models';
 import { resolvers } from './resolvers';
 import { seedElderly } from './seed';
@@ -27,6 +27,15 @@ export async function createElderlyServer(conn: Connection, logger: Logger, opts
     connection: conn,
     createContext: contextFactory(models, opts),
     logger,
+    rows: {
+      // Where rows keep their area: the same map filters lists in memory and in the database.
+      fields: {
+        ElderlyResident: { COMMUNITY: 'communityId', DISTRICT: 'districtCode', CARE_TEAM: 'registeredByTeamId' },
+        HomeVisit: { COMMUNITY: 'communityId', DISTRICT: 'districtCode', CARE_TEAM: 'teamId' },
+      },
+      // Straight from the repository: a DataLoader would cache the pre-write row for the response.
+      targets: { ElderlyResident: async (id: string, ctx: Context) => (await ctx.repo.residentsById([id]))[0] ?? null },
+    },
   }) as unknown as SubgraphServer<BaseContext>;
 }
 

@@ -9,7 +9,7 @@ import { initModels } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
 import type { SubgraphModule } from '../../lib/subgraph-module';
 import { createSubgraphServer, type SubgraphServer } from '../../lib/subgraph-server';
-import { contextFactory, type ContextOptions } from './context';
+import { contextFactory, type Context, type ContextOptions } from './context';
 import { registerModels } from './models';
 import { resolvers } from './resolvers';
 import { seedGovernance } from './seed';
@@ -27,8 +27,25 @@ export async function createGovernanceServer(conn: Connection, logger: Logger, o
     connection: conn,
     createContext: contextFactory(models, opts),
     logger,
+    rows: { targets: governanceRowTargets },
   }) as unknown as SubgraphServer<BaseContext>;
 }
+
+/**
+ * Rows the mutations write to, for their `@rowScope` area check. Governance's own 小区 register
+ * carries street and neighbourhood codes; tickets and patrol reports take them from their 小区.
+ * Read straight from the repository: a DataLoader would cache the pre-write row for the response.
+ */
+const withArea = async (ctx: Context, row: { communityId: string } | null) => {
+  if (!row) return null;
+  const [reg] = await ctx.repo.communitiesById([row.communityId]);
+  return { ...row, streetCode: reg?.streetCode ?? null, neighborhoodCode: reg?.neighborhoodCode ?? null };
+};
+const governanceRowTargets = {
+  Community: async (id: string, ctx: Context) => (await ctx.repo.communitiesById([id]))[0] ?? { _id: id },
+  ServiceTicket: async (id: string, ctx: Context) => withArea(ctx, (await ctx.repo.ticketsById([id]))[0] ?? null),
+  PatrolReport: async (id: string, ctx: Context) => withArea(ctx, (await ctx.repo.patrolReportsById([id]))[0] ?? null),
+};
 
 export const subgraph: SubgraphModule = {
   name: 'governance',

@@ -7,7 +7,7 @@ import type { BaseContext } from '@apollo/server';
 import { initModels } from '../../lib/db';
 import type { SubgraphModule } from '../../lib/subgraph-module';
 import { createSubgraphServer, type SubgraphServer } from '../../lib/subgraph-server';
-import { contextFactory } from './context';
+import { contextFactory, type Context } from './context';
 import { registerModels } from './models';
 import { resolvers } from './resolvers';
 import { seedProperties } from './seed';
@@ -28,6 +28,9 @@ export const subgraph: SubgraphModule = {
       connection: conn,
       createContext: contextFactory(models),
       logger,
+      // Mutations' target 小区: the register row carries its street and neighbourhood codes.
+      // (Read straight from the repository: a DataLoader would cache the pre-write row for the response.)
+      rows: { targets: { Community: async (id: string, ctx: Context) => (await ctx.repo.communitiesById([id]))[0] ?? { _id: id } } },
     }) as unknown as SubgraphServer<BaseContext>;
   },
   seed: (conn) => seedProperties(registerModels(conn)),

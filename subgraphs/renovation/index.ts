@@ -8,7 +8,7 @@ import type { BaseContext } from '@apollo/server';
 import { initModels } from '../../lib/db';
 import type { SubgraphModule } from '../../lib/subgraph-module';
 import { createSubgraphServer, type SubgraphServer } from '../../lib/subgraph-server';
-import { contextFactory } from './context';
+import { contextFactory, type Context } from './context';
 import { registerModels } from './models';
 import { resolvers } from './resolvers';
 import { seedRenovation } from './seed';
@@ -29,6 +29,9 @@ export const subgraph: SubgraphModule = {
       connection: conn,
       createContext: contextFactory(models),
       logger,
+      // Mutations' target project (its 小区 and districts decide whose area it is in).
+      // (Read straight from the repository: a DataLoader would cache the pre-write row for the response.)
+      rows: { targets: { RenovationProject: async (id: string, ctx: Context) => (await ctx.repo.projectsById([id]))[0] ?? null } },
     }) as unknown as SubgraphServer<BaseContext>;
   },
   seed: (conn) => seedRenovation(registerModels(conn)),

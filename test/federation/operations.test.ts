@@ -23,6 +23,7 @@ import { loadConfig } from '../../lib/config';
 import { signLocalToken } from '../../lib/auth/token';
 import { startStack, type RunningStack } from '../../scripts/stack';
 import { registerModels as registerPropertiesModels } from '../../subgraphs/properties/models';
+import { authHeader } from '../helpers/tokens';
 import { gql } from '../helpers/subgraph';
 
 const RUIJIN = 'cm_320104_0001'; // 瑞金新村, 南京 秦淮区
@@ -50,8 +51,11 @@ const KEY_DIR = mkdtempSync(path.join(os.tmpdir(), 'ops-test-keys-'));
 const previousKeyDir = process.env.JWT_KEY_DIR;
 process.env.JWT_KEY_DIR = KEY_DIR;
 
-async function q(query: string, variables?: Record<string, unknown>) {
-  const res = await gql(stack.gatewayUrl, query, variables);
+/** Individual-level elderly data (worklist, visits) is for civil affairs and care teams (docs/access.md). */
+const civil = () => authHeader('CIVIL_AFFAIRS', { subject: 'test:civil-affairs' });
+
+async function q(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) {
+  const res = await gql(stack.gatewayUrl, query, variables, headers);
   if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
   return res.data as any;
 }
@@ -480,7 +484,7 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     // §4 op. 5 also asks `name phone` for the assigned care team: the SDL has no PII fields yet
     // (they come with the authorization layer), so only the non-identifying fields are asked.
     const res = await q(`query OverdueVisitsWorklist($c: ID!, $before: DateTime) { elderlyDue(communityId: $c, before: $before) {
-      id ageBand livingArrangement riskTier visitIntervalDays nextVisitDue lastVisitedAt } }`, { c: DONGFANG, before: iso(new Date()) });
+      id ageBand livingArrangement riskTier visitIntervalDays nextVisitDue lastVisitedAt } }`, { c: DONGFANG, before: iso(new Date()) }, await civil());
     const due = (key: string, fromDaysAgo: number, interval: number) => iso(new Date(T0 - fromDaysAgo * DAY + interval * DAY));
     expect(res.elderlyDue).toEqual([
       // A2: registered 99 days ago, HIGH; the NOT_HOME attempt yesterday is not contact
@@ -493,12 +497,12 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
       { id: ids.A6, ageBand: 'AGE_70_79', livingArrangement: 'LIVING_ALONE', riskTier: 'GENERAL', visitIntervalDays: 90, nextVisitDue: due('A6', 92, 90), lastVisitedAt: iso(daysAgo(92)) },
     ]);
     // A cut-off 30 days ago keeps only those due before it.
-    const earlier = await q(`{ elderlyDue(communityId: "${DONGFANG}", before: "${iso(daysAgo(30))}") { id } }`);
+    const earlier = await q(`{ elderlyDue(communityId: "${DONGFANG}", before: "${iso(daysAgo(30))}") { id } }`, undefined, await civil());
     expect(earlier.elderlyDue.map((r: any) => r.id)).toEqual([ids.A2, ids.A3, ids.B3, ids.B4]);
   });
 
   it('RecordHomeVisit: a holiday visit to an overdue HIGH-tier resident of 瑞金新村 moves the next due date 7 days on and takes them off the worklist', async () => {
-    const before = await q(`{ elderlyDue(communityId: "${RUIJIN}") { id nextVisitDue } }`);
+    const before = await q(`{ elderlyDue(communityId: "${RUIJIN}") { id nextVisitDue } }`, undefined, await civil());
     expect(before.elderlyDue).toEqual([{ id: ids.R1, nextVisitDue: iso(new Date(registeredAt.R1.getTime() + 7 * DAY)) }]);
 
     const visitedAt = new Date(Date.now() - HOUR);
@@ -513,10 +517,10 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     // A retry with the same client key returns the same visit and records nothing new.
     const retry = (await q(VISIT, vars)).recordHomeVisit;
     expect(retry.visit.id).toBe(rec.visit.id);
-    const visits = await q(`{ homeVisits(filter: { elderId: "${ids.R1}" }) { edges { node { id occasion } } } }`);
+    const visits = await q(`{ homeVisits(filter: { elderId: "${ids.R1}" }) { edges { node { id occasion } } } }`, undefined, await civil());
     expect(visits.homeVisits.edges.map((e: any) => e.node)).toEqual([{ id: rec.visit.id, occasion: 'HOLIDAY' }]);
 
-    const after = await q(`{ elderlyDue(communityId: "${RUIJIN}") { id } community(id: "${RUIJIN}") { elderlyStats { registered overdueVisits } } }`);
+    const after = await q(`{ elderlyDue(communityId: "${RUIJIN}") { id } community(id: "${RUIJIN}") { elderlyStats { registered overdueVisits } } }`, undefined, await civil());
     expect(after.elderlyDue).toEqual([]);
     expect(after.community.elderlyStats).toEqual({ registered: 5, overdueVisits: 0 });
   });

@@ -12,8 +12,16 @@ import { loadConfig } from '../../lib/config';
 import { signLocalToken, type TokenRequest } from '../../lib/auth/token';
 import { BUREAU_SUBGRAPHS } from '../../lib/auth/roles';
 import { ACCESS_DOC, CALLER_ORDER, CALLERS, expectation, renderAccessDoc, type Caller } from './matrix';
-import { mutationCalls, mutationsBySubgraph } from './sdl-mutations';
-import { bearer, q, type Resp } from './helpers';
+import { mutationCalls, mutationDocs } from './sdl-mutations';
+import { bearer, codes, q, type Resp } from './helpers';
+import { schemaOf } from './sdl-mutations';
+import { isEnumType } from 'graphql';
+
+const firstEnum = (sg: string, name: string) => {
+  const t = schemaOf(sg).getType(name);
+  if (!isEnumType(t)) throw new Error(`${name} is not an enum of ${sg}`);
+  return t.getValues()[0]!.name;
+};
 
 jest.setTimeout(180_000);
 
@@ -27,9 +35,16 @@ const D = {
   otherCommunity: '',
   company: '',
   elder: 'el_matrix_0001',
+  /** A second resident of the same 小区, registered by another care team. */
+  otherTeamsElder: 'el_matrix_0002',
   visit: 'hv_matrix_0001',
+  visitedAt: new Date(),
   ticket: '',
+  report: '',
+  project: '',
   committee: '',
+  district: '',
+  otherDistrict: '',
 };
 
 beforeAll(async () => {
@@ -48,6 +63,8 @@ beforeAll(async () => {
   const district = /^cm_(\d{6})_/.exec(D.community)![1]!;
   D.otherCommunity = district === '320706' ? 'cm_320104_0001' : 'cm_320706_0001';
   const otherDistrict = /^cm_(\d{6})_/.exec(D.otherCommunity)![1]!;
+  D.district = district;
+  D.otherDistrict = otherDistrict;
   const city = `${district.slice(0, 4)}00`;
 
   await conn('properties').collection('contracts').updateOne({ _id: contract._id }, { $set: { projectManager: { name: '项目经理甲', phone: '13600000001' } } });
@@ -64,6 +81,15 @@ beforeAll(async () => {
   expect(ticket.errors).toBeUndefined();
   D.ticket = ticket.data.createServiceTicket.id;
   await conn('governance').collection('service_tickets').updateOne({ _id: D.ticket as never }, { $set: { companyUscc: D.company } });
+  const report = await q(
+    stack.gatewayUrl,
+    `mutation { recordPatrolReport(input: { communityId: "${D.community}", issueType: ${firstEnum('governance', 'PatrolIssueType')}, photos: ["https://example.org/p.jpg"], description: "消防通道堵塞" }) { id } }`,
+    bearer(await signLocalToken(auth, { role: 'CITY_ADMIN' })),
+  );
+  expect(report.errors).toBeUndefined();
+  D.report = report.data.recordPatrolReport.id;
+  const project = await conn('renovation').collection('renovation_projects').findOne({ communityIds: D.community });
+  D.project = project ? String(project._id) : 'rp_matrix_missing';
 
   const now = new Date();
   await conn('elderly').collection('elderly_residents').insertOne({
@@ -91,6 +117,29 @@ beforeAll(async () => {
     createdAt: now,
     updatedAt: now,
   });
+  await conn('elderly').collection('elderly_residents').insertOne({
+    _id: D.otherTeamsElder as never,
+    communityId: D.community,
+    districtCode: district,
+    cityCode: city,
+    name: '陈某某',
+    ageBand: 'AGE_70_79',
+    livingArrangement: 'EMPTY_NEST',
+    difficultyFlags: [],
+    hasDifficulty: false,
+    derivedRiskTier: 'GENERAL',
+    riskTier: 'GENERAL',
+    riskTierOverride: null,
+    visitIntervalDays: 90,
+    lastVisitedAt: null,
+    nextVisitDue: new Date(now.getTime() - 86_400_000),
+    status: 'ACTIVE',
+    registeredAt: new Date(now.getTime() - 30 * 86_400_000),
+    registeredByTeamId: 'ct_matrix_other',
+    createdAt: now,
+    updatedAt: now,
+  });
+  D.visitedAt = new Date(now.getTime() - 2 * 86_400_000);
   await conn('elderly').collection('home_visits').insertOne({
     _id: D.visit as never,
     elderId: D.elder,
@@ -98,7 +147,7 @@ beforeAll(async () => {
     communityId: D.community,
     districtCode: district,
     cityCode: city,
-    visitedAt: new Date(now.getTime() - 2 * 86_400_000),
+    visitedAt: D.visitedAt,
     mode: 'IN_PERSON',
     occasion: 'ROUTINE',
     outcome: 'OK',
@@ -130,6 +179,13 @@ afterAll(async () => stack?.stop());
 
 /** Reads a personal-data item: [query, path to the value, expected value]. */
 const READS: Record<string, () => [string, (string | number)[], unknown]> = {
+  'ElderlyResident (the row)': () => [`{ elderlyResident(id: "${D.elder}") { id riskTier livingArrangement } }`, ['elderlyResident', 'livingArrangement'], 'LIVING_ALONE'],
+  // Visits up to a second after the test's own one: mutations of this file record newer visits.
+  'HomeVisit (the row)': () => [
+    `{ homeVisits(filter: { elderId: "${D.elder}", to: "${new Date(D.visitedAt.getTime() + 1000).toISOString()}" }) { edges { node { id mode } } } }`,
+    ['homeVisits', 'edges', 0, 'node', 'mode'],
+    'IN_PERSON',
+  ],
   'ElderlyResident.name': () => [`{ elderlyResident(id: "${D.elder}") { id name } }`, ['elderlyResident', 'name'], '王某某'],
   'ElderlyResident.phone': () => [`{ elderlyResident(id: "${D.elder}") { id phone } }`, ['elderlyResident', 'phone'], '13900000001'],
   'ElderlyResident.emergencyContact': () => [
@@ -139,7 +195,7 @@ const READS: Record<string, () => [string, (string | number)[], unknown]> = {
   ],
   'ElderlyResident.healthNotes': () => [`{ elderlyResident(id: "${D.elder}") { id healthNotes } }`, ['elderlyResident', 'healthNotes'], '高血压'],
   'HomeVisit.findings': () => [
-    `{ homeVisits(filter: { elderId: "${D.elder}" }) { edges { node { id findings } } } }`,
+    `{ homeVisits(filter: { elderId: "${D.elder}", to: "${new Date(D.visitedAt.getTime() + 1000).toISOString()}" }) { edges { node { id findings } } } }`,
     ['homeVisits', 'edges', 0, 'node', 'findings'],
     '血压偏高',
   ],
@@ -175,24 +231,35 @@ describe('personal data: caller × field', () => {
         expect([value, describeResult(r)]).toEqual([expected, expect.any(String)]);
       } else {
         expect([value ?? null, describeResult(r)]).toEqual([null, expect.any(String)]);
-        for (const secret of ['王某某', '1390000', '高血压', '血压偏高', '13500000001', '委员甲', '13600000001', '13400000001']) expect(JSON.stringify(r)).not.toContain(secret);
-        expect(r.errors?.some((e) => DENIED.includes(e.extensions?.code))).toBe(true);
+        for (const secret of ['王某某', '1390000', '高血压', '血压偏高', '13500000001', '委员甲', '13600000001', '13400000001', 'LIVING_ALONE', 'IN_PERSON']) {
+          expect(JSON.stringify(r)).not.toContain(secret);
+        }
+        // An area-limited caller outside the row's area may get the answer of a missing row
+        // (null, or an empty list, without an error); everyone else is told FORBIDDEN/UNAUTHENTICATED.
+        const hiddenLikeMissing = caller.endsWith('_OUT') && !r.errors;
+        expect([r.errors?.some((e) => DENIED.includes(e.extensions?.code)) || hiddenLikeMissing, describeResult(r)]).toEqual([true, expect.any(String)]);
       }
     });
   }
 });
 
-describe('mutations: caller × mutation', () => {
+describe('mutations: caller × mutation (the target row lies in the *_IN callers’ area)', () => {
   for (const sg of BUREAU_SUBGRAPHS) {
-    const calls = mutationCalls(sg);
-    for (const call of calls) {
-      test.each(CALLER_ORDER)(`${sg}.${call.name} by %s`, async (caller) => {
+    for (const name of mutationCalls(sg).map((c) => c.name)) {
+      test.each(CALLER_ORDER)(`${sg}.${name} by %s`, async (caller) => {
+        const targets = { Community: D.community, ServiceTicket: D.ticket, PatrolReport: D.report, ElderlyResident: D.elder, RenovationProject: D.project };
+        const call = mutationCalls(sg, targets).find((c) => c.name === name)!;
         const r = await q(stack.gatewayUrl, call.query, headers[caller]);
         const denied = r.errors?.some((e) => DENIED.includes(e.extensions?.code)) ?? false;
-        expect([denied, describeResult(r)]).toEqual([!expectation(`Mutation.* of ${sg}`, caller), expect.any(String)]);
+        expect([denied, describeResult(r)]).toEqual([!expectation(`Mutation.${name}`, caller), expect.any(String)]);
       });
     }
   }
+
+  test('every mutation of the bureau subgraphs has a row in the matrix', () => {
+    const names = BUREAU_SUBGRAPHS.flatMap((sg) => mutationCalls(sg).map((c) => `Mutation.${c.name}`));
+    for (const n of names) expect(() => expectation(n, 'ADMIN')).not.toThrow();
+  });
 });
 
 describe('audit log queries', () => {
@@ -234,6 +301,76 @@ describe('audit on real data', () => {
   });
 });
 
+describe('row-scoped lists count only what the caller may see', () => {
+  const register = () => `{ elderlyResidents(filter: { communityId: "${D.community}" }, first: 1) { totalCount edges { node { id } } pageInfo { hasNextPage } } }`;
+  const idsOf = (r: Resp) => (r.data?.elderlyResidents?.edges ?? []).map((e: { node: { id: string } }) => e.node.id);
+
+  test('a care team that does not serve the 小区 sees only the residents it registered: page and totalCount alike', async () => {
+    const auth = loadConfig().auth;
+    const ownRowsOnly = bearer(await signLocalToken(auth, { role: 'CARE_TEAM', team: 'ct_matrix_in', communities: [D.otherCommunity] }));
+    const r = await q(stack.gatewayUrl, register(), ownRowsOnly);
+    expect([r.errors, r.data.elderlyResidents.totalCount, idsOf(r), r.data.elderlyResidents.pageInfo.hasNextPage]).toEqual([undefined, 1, [D.elder], false]);
+    // The other team's resident stays invisible by id too, exactly like a missing one.
+    const hidden = await q(stack.gatewayUrl, `{ elderlyResident(id: "${D.otherTeamsElder}") { id } }`, ownRowsOnly);
+    const missing = await q(stack.gatewayUrl, `{ elderlyResident(id: "el_matrix_none") { id } }`, ownRowsOnly);
+    expect(hidden).toEqual(missing);
+  });
+
+  test('the team serving the 小区 and civil affairs count every resident; a team elsewhere counts none', async () => {
+    const civil = await q(stack.gatewayUrl, register(), headers.CIVIL);
+    const team = await q(stack.gatewayUrl, register(), headers.TEAM_IN);
+    const out = await q(stack.gatewayUrl, register(), headers.TEAM_OUT);
+    expect(civil.data.elderlyResidents.totalCount).toBeGreaterThanOrEqual(2);
+    expect(team.data.elderlyResidents.totalCount).toBe(civil.data.elderlyResidents.totalCount);
+    expect([out.errors, out.data.elderlyResidents.totalCount, idsOf(out)]).toEqual([undefined, 0, []]);
+  });
+
+  test('the worklist and the visits of another area are empty, not refused row by row', async () => {
+    const due = await q(stack.gatewayUrl, `{ elderlyDue(communityId: "${D.community}") { id } }`, headers.TEAM_OUT);
+    const visits = await q(stack.gatewayUrl, `{ homeVisits(filter: { communityId: "${D.community}" }) { edges { node { id } } } }`, headers.STREET_OUT);
+    expect([due.errors, due.data.elderlyDue]).toEqual([undefined, []]);
+    expect([visits.errors, visits.data.homeVisits.edges]).toEqual([undefined, []]);
+  });
+});
+
+describe('writes by street staff whose token names only a street (governance reads the street from its 小区 register)', () => {
+  test('a ticket in a 小区 of the street is accepted; a 小区 of another street and its tickets are refused like a missing one', async () => {
+    const reg = await conn('governance').collection('communities').findOne({ streetCode: { $ne: null } });
+    // The demo register names the street of one 小区 only: give another 小区 a street of its own.
+    const registerRows = conn('governance').collection('communities');
+    const otherReg = await registerRows.findOne({ _id: { $ne: reg!._id } });
+    const otherStreet = `${otherReg!.districtCode}901`;
+    expect(otherStreet).not.toBe(reg!.streetCode);
+    await registerRows.updateOne({ _id: otherReg!._id }, { $set: { streetCode: otherStreet } });
+    const auth = loadConfig().auth;
+    const street = bearer(await signLocalToken(auth, { role: 'STREET_STAFF', street: reg!.streetCode as string }));
+    const create = (communityId: string) =>
+      q(stack.gatewayUrl, `mutation { createServiceTicket(input: { communityId: "${communityId}", serviceCode: REPAIR, channel: HOTLINE_12345, description: "电梯故障" }) { id } }`, street);
+    const mine = await create(String(reg!._id));
+    expect([mine.errors, typeof mine.data?.createServiceTicket?.id]).toEqual([undefined, 'string']);
+
+    const tickets = conn('governance').collection('service_tickets');
+    const before = await tickets.countDocuments();
+    const other = await create(String(otherReg!._id));
+    const missing = await create('cm_999999_9999');
+    expect([codes(other), codes(missing)]).toEqual([['FORBIDDEN'], ['FORBIDDEN']]);
+    expect(await tickets.countDocuments()).toBe(before);
+
+    // Notes on a ticket of the other street: refused too, and the ticket is unchanged.
+    const foreign = await q(
+      stack.gatewayUrl,
+      `mutation { createServiceTicket(input: { communityId: "${otherReg!._id}", serviceCode: REPAIR, channel: HOTLINE_12345, description: "路灯不亮" }) { id } }`,
+      headers.ADMIN,
+    );
+    const foreignId = foreign.data.createServiceTicket.id as string;
+    const note = await q(stack.gatewayUrl, `mutation { addTicketNote(id: "${foreignId}", text: "越权备注") { id } }`, street);
+    expect(codes(note)).toEqual(['FORBIDDEN']);
+    expect(JSON.stringify(await tickets.findOne({ _id: foreignId as never }))).not.toContain('越权备注');
+    const ownNote = await q(stack.gatewayUrl, `mutation { addTicketNote(id: "${mine.data.createServiceTicket.id}", text: "已联系物业") { id } }`, street);
+    expect(ownNote.errors).toBeUndefined();
+  });
+});
+
 test('docs/access.md is generated from the matrix (npx tsx test/security/matrix.ts --write)', () => {
-  expect(readFileSync(ACCESS_DOC, 'utf8')).toBe(renderAccessDoc(mutationsBySubgraph()));
+  expect(readFileSync(ACCESS_DOC, 'utf8')).toBe(renderAccessDoc(mutationDocs()));
 });

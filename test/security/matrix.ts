@@ -32,20 +32,39 @@ export const CALLER_ORDER = Object.keys(CALLERS) as Caller[];
 // prettier-ignore
 export const MATRIX: [item: string, kind: string, ...cells: string[]][] = [
   //                                                     PUB ADM HOU CIV REN S_IN S_OUT T_IN T_OUT C_IN C_OUT PARTNER
+  ['ElderlyResident (the row)',         'individual',    '-','Y','-','Y','-','Y', '-',  'Y', '-',  '-', '-',  '-'],
   ['ElderlyResident.name',              'personal',      '-','Y','-','Y','-','Y', '-',  'Y', '-',  '-', '-',  '-'],
   ['ElderlyResident.phone',             'personal',      '-','Y','-','Y','-','Y', '-',  'Y', '-',  '-', '-',  '-'],
   ['ElderlyResident.emergencyContact',  'personal',      '-','Y','-','Y','-','Y', '-',  'Y', '-',  '-', '-',  '-'],
   ['ElderlyResident.healthNotes',       'sensitive',     '-','Y','-','Y','-','-', '-',  'Y', '-',  '-', '-',  '-'],
+  ['HomeVisit (the row)',               'individual',    '-','Y','-','Y','-','Y', '-',  'Y', '-',  '-', '-',  '-'],
   ['HomeVisit.findings',                'sensitive',     '-','Y','-','Y','-','-', '-',  'Y', '-',  '-', '-',  '-'],
   ['ServiceTicket.reporter',            'personal',      '-','Y','-','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
   ['Committee.members',                 'personal',      '-','Y','-','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
   ['CommitteeMember.isPartyMember',     'sensitive',     '-','Y','-','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Community.liaisonCadre',            'personal',      '-','Y','-','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
   ['ServiceContract.projectManager',    'personal',      '-','Y','Y','-','Y','Y', '-',  '-', '-',  'Y', '-',  '-'],
-  ['Mutation.* of properties',          'write',         '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
-  ['Mutation.* of governance',          'write',         '-','Y','Y','-','-','Y', 'Y',  '-', '-',  '-', '-',  '-'],
-  ['Mutation.* of elderly',             'write',         '-','Y','-','Y','-','-', '-',  'Y', 'Y',  '-', '-',  '-'],
-  ['Mutation.* of renovation',          'write',         '-','Y','-','-','Y','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.upsertFeeCollection',      'write 小区',     '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.recordSatisfactionSurvey', 'write 小区',     '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.createServiceTicket',      'write 小区',     '-','Y','Y','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.transitionTicket',         'write ticket',  '-','Y','Y','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.addTicketNote',            'write ticket',  '-','Y','Y','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.recordPatrolReport',       'write 小区',     '-','Y','Y','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.recordRectification',      'write report',  '-','Y','Y','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.recordJointMeeting',       'write 小区',     '-','Y','Y','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.upsertEvaluationRubric',   'write city',    '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.syncCommunityRegister',    'write city',    '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.registerElderlyResident',  'write 小区',     '-','Y','-','Y','-','-', '-',  'Y', '-',  '-', '-',  '-'],
+  ['Mutation.recordHomeVisit',          'write elder',   '-','Y','-','Y','-','-', '-',  'Y', '-',  '-', '-',  '-'],
+  ['Mutation.overrideRiskTier',         'write elder',   '-','Y','-','Y','-','-', '-',  'Y', '-',  '-', '-',  '-'],
+  ['Mutation.updateElderlyCircumstances','write elder',  '-','Y','-','Y','-','-', '-',  'Y', '-',  '-', '-',  '-'],
+  ['Mutation.createRenovationProject',  'write city',    '-','Y','-','-','Y','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.recordMilestone',          'write project', '-','Y','-','-','Y','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.recordSpend',              'write project', '-','Y','-','-','Y','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.recordAcceptance',         'write project', '-','Y','-','-','Y','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.upsertFundingSource',      'write project', '-','Y','-','-','Y','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.advanceProjectStatus',     'write project', '-','Y','-','-','Y','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.upsertFacility',           'write 小区',     '-','Y','-','-','Y','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Query.<subgraph>AuditLog',          'audit',         '-','Y','-','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
 ];
 
@@ -56,7 +75,14 @@ export function expectation(item: string, caller: Caller): boolean {
 }
 
 /** docs/access.md, generated from the matrix and the role table. */
-export function renderAccessDoc(mutations: Record<string, string[]> = {}): string {
+/** Mutations of each subgraph with their scope and `@rowScope` target, for the doc. */
+export interface MutationDoc {
+  name: string;
+  scopes: string;
+  target: string | null;
+}
+
+export function renderAccessDoc(mutations: Record<string, MutationDoc[]> = {}): string {
   const head = `| item | kind | ${CALLER_ORDER.join(' | ')} |\n|---|---|${CALLER_ORDER.map(() => ':-:').join('|')}|`;
   const rows = MATRIX.map((r) => `| \`${r[0]}\` | ${r[1]} | ${r.slice(2).map((c) => (c === 'Y' ? '✅' : '—')).join(' | ')} |`).join('\n');
   const callers = CALLER_ORDER.map((c) => `| ${c} | \`${CALLERS[c].role}\` | ${CALLERS[c].note || '—'} |`).join('\n');
@@ -64,7 +90,7 @@ export function renderAccessDoc(mutations: Record<string, string[]> = {}): strin
     .map((r) => `| \`${r}\` | ${ROLES[r].label} | ${ROLES[r].scopes.map((s) => `\`${s}\``).join(' ') || '—'} | ${ROLES[r].limitedBy?.join(', ') ?? 'every row'} |`)
     .join('\n');
   const muts = Object.entries(mutations)
-    .map(([sg, names]) => `- **${sg}** (\`${sg}:write\`): ${names.map((n) => `\`${n}\``).join(', ')}`)
+    .flatMap(([sg, list]) => list.map((m) => `| ${sg} | \`${m.name}\` | ${m.scopes} | ${m.target ?? 'city-wide: closed to area-limited callers'} |`))
     .join('\n');
   return `<!-- Generated by \`npx tsx test/security/matrix.ts --write\` from test/security/matrix.ts. Do not edit. -->
 # Who may see what
@@ -76,7 +102,11 @@ forwards the token, and each subgraph verifies it again.
 - \`@authenticated\`, \`@requiresScopes(scopes: [[...]])\` (Federation 2.5+): a token, and the scopes.
 - \`@rowScope(by: [DISTRICT, STREET, NEIGHBORHOOD, COMMUNITY, CARE_TEAM, COMPANY])\`: callers limited
   to an area (street staff, care teams, property companies) see a row only when one of their claims
-  of those kinds matches it. On a type: lists are filtered and a hidden row answers like a missing one.
+  of those kinds matches it. On a type: lists are filtered in the database (pages and \`totalCount\`
+  count visible rows only) and a hidden row answers like a missing one. On a mutation:
+  \`target\` names the argument holding the id of the row written to; an area-limited caller may
+  write only inside its area and gets the same \`FORBIDDEN\` whether the row is elsewhere or does
+  not exist. A mutation without a target is city-wide and closed to area-limited callers.
 - \`@pii(category: PERSONAL | SENSITIVE)\`: personal data. Denied callers get \`null\` and a
   \`FORBIDDEN\` (or \`UNAUTHENTICATED\`) error for that field, never the value. Each request's reads
   are written to the owning subgraph's append-only \`audit_log\` in one insert, queryable by the city
@@ -91,10 +121,15 @@ forwards the token, and each subgraph verifies it again.
 ${head}
 ${rows}
 
-Known limits: mutations are limited by scope only (a street's staff can write for another street,
-a care team for another team's resident): area checks on writes need the target row and are not
-enforced yet. Non-identifying individual fields (e.g. \`elderlyDue { id ageBand riskTier }\`) stay
-public as the elderly subgraph designed them; only the \`@pii\` fields are protected.
+"individual" rows: the register of older residents and their home visits are individual-level
+data even without a name: only holders of \`elderly:pii\` see them, area-limited callers only inside
+their area or care team; everyone else gets the aggregates (\`elderlyStats\`, counts below 5
+suppressed). A hidden row answers exactly like a missing one (null, or absent from a list).
+
+Area claims are matched against what a row carries. Elderly rows carry their 小区, district and
+care team, not a street: street staff whose token names only a \`street\` see no elderly rows, so
+their tokens name their 小区 (\`communities\`) or district. Governance rows take street and
+neighbourhood codes from governance's own 小区 register.
 
 ### Callers
 
@@ -102,9 +137,11 @@ public as the elderly subgraph designed them; only the \`@pii\` fields are prote
 |---|---|---|
 ${callers}
 
-### Mutations covered by the \`Mutation.*\` rows
+### Mutations: scope and the row each one writes to (from the SDLs)
 
-${muts || '(see the SDLs)'}
+| subgraph | mutation | scope | area checked against |
+|---|---|---|---|
+${muts}
 
 ## Roles and scopes (\`lib/auth/roles.ts\`)
 
@@ -140,7 +177,7 @@ export const ACCESS_DOC = path.join(__dirname, '../../docs/access.md');
 if (require.main === module && process.argv.includes('--write')) {
   // Mutation names come from the SDLs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { mutationsBySubgraph } = require('./sdl-mutations') as typeof import('./sdl-mutations');
-  writeFileSync(ACCESS_DOC, renderAccessDoc(mutationsBySubgraph()));
+  const { mutationDocs } = require('./sdl-mutations') as typeof import('./sdl-mutations');
+  writeFileSync(ACCESS_DOC, renderAccessDoc(mutationDocs()));
   console.log(`wrote ${ACCESS_DOC}`);
 }

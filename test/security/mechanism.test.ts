@@ -95,6 +95,26 @@ describe('mutations', () => {
     }
   });
 
+  test('a care team writing for another team’s elder is refused before the resolver runs, exactly as for a missing elder', async () => {
+    const before = fx.visits.length;
+    const other = await q(fx.gatewayUrl, 'mutation { recordVisit(elderId: "el_b1") }', bearer(t.teamA!));
+    const missing = await q(fx.gatewayUrl, 'mutation { recordVisit(elderId: "el_zz9") }', bearer(t.teamA!));
+    expect(codes(other)).toEqual(['FORBIDDEN']);
+    expect(codes(missing)).toEqual(['FORBIDDEN']);
+    const shape = (m: string) => m.replace(/"[^"]*"/, '"…"');
+    expect(shape(other.errors![0]!.message)).toBe(shape(missing.errors![0]!.message));
+    expect(other.errors![0]!.message).toMatch(/outside your area or does not exist/);
+    expect(fx.visits.length).toBe(before);
+  });
+
+  test('a city-wide mutation (no @rowScope target) is closed to row-limited callers and open to unlimited ones', async () => {
+    const team = await q(fx.gatewayUrl, 'mutation { publishNotice(text: "停水通知") }', bearer(t.teamA!));
+    expect(codes(team)).toEqual(['FORBIDDEN']);
+    expect(team.errors![0]!.message).toMatch(/city-wide/);
+    const civil = await q(fx.gatewayUrl, 'mutation { publishNotice(text: "停水通知") }', bearer(t.civil!));
+    expect(civil.data.publishNotice).toBe(true);
+  });
+
   test('anonymous callers cannot write', async () => {
     const before = fx.visits.length;
     const r = await q(fx.gatewayUrl, 'mutation { recordVisit(elderId: "el_a1") }');

@@ -128,7 +128,11 @@ export type ElderGender =
   | 'FEMALE'
   | 'MALE';
 
-/** A registered older resident (老年人台账), by pseudonymous id. Only visit-plan fields are exposed. */
+/**
+ * A registered older resident (老年人台账), by pseudonymous id. Individual-level data: only callers
+ * holding elderly:pii see rows, and area-limited callers (street staff, care teams) only the rows of
+ * their area or team; a hidden row answers like a missing one and is never counted.
+ */
 export type ElderlyResident = {
   __typename?: 'ElderlyResident';
   ageBand: AgeBand;
@@ -212,6 +216,7 @@ export type EmergencyContact = {
   relation?: Maybe<Scalars['String']['output']>;
 };
 
+/** A home visit (探访) of a registered resident: individual-level data, scoped like ElderlyResident. */
 export type HomeVisit = {
   __typename?: 'HomeVisit';
   community: Community;
@@ -367,12 +372,13 @@ export type Query = {
   elderlyAuditLog: Array<AuditRecord>;
   /**
    * Visit worklist of a 小区: active registered residents whose next visit is due before `before`
-   * (default: now), soonest first, at most `first` (1-500). Non-identifying fields only.
+   * (default: now), soonest first, at most `first` (1-500). Only the residents the caller may see
+   * (its area or care team).
    */
   elderlyDue: Array<ElderlyResident>;
-  /** One registered resident by its pseudonymous id (non-identifying fields only). */
+  /** One registered resident by its pseudonymous id; null when missing or outside the caller's area. */
   elderlyResident?: Maybe<ElderlyResident>;
-  /** The register of a 小区, paged by id, with filters. */
+  /** The register of a 小区, paged by id, with filters; `totalCount` counts only rows the caller may see. */
   elderlyResidents: ElderlyResidentConnection;
   /** Home visits of a 小区 or of one resident, newest first, with filters. */
   homeVisits: HomeVisitConnection;
@@ -696,7 +702,6 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   AgeBand: AgeBand;
   AuditRead: ResolverTypeWrapper<AuditRead>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AuditRecord: ResolverTypeWrapper<AuditRecord>;
   CacheControlScope: CacheControlScope;
@@ -745,12 +750,12 @@ export type ResolversTypes = ResolversObject<{
   VisitOutcome: VisitOutcome;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   AuditRead: AuditRead;
-  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   AuditRecord: AuditRecord;
   CareTeam: CareTeamDocModel;
@@ -784,6 +789,7 @@ export type ResolversParentTypes = ResolversObject<{
   VisitCoverageEdge: Omit<VisitCoverageEdge, 'node'> & { node: ResolversParentTypes['CommunityVisitCoverage'] };
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  String: Scalars['String']['output'];
 }>;
 
 export type CacheControlDirectiveArgs = {
@@ -802,6 +808,8 @@ export type PiiDirectiveResolver<Result, Parent, ContextType = Context, Args = P
 
 export type RowScopeDirectiveArgs = {
   by: Array<RowScopeKey>;
+  target?: Maybe<Scalars['String']['input']>;
+  targetType?: Maybe<Scalars['String']['input']>;
 };
 
 export type RowScopeDirectiveResolver<Result, Parent, ContextType = Context, Args = RowScopeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;

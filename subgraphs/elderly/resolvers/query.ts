@@ -35,16 +35,16 @@ export const Query: QueryResolvers = {
   serviceProviders: (_p, { cityCode, type }, { repo }) => repo.providersByCity(checkAreaCode(cityCode, 'cityCode'), type ?? null),
   careTeam: (_p, { id }, { loaders }) => loaders.careTeam.load(id),
 
-  elderlyDue: async (_p, { communityId, before, riskTier, first }, { repo, loaders }) => {
+  elderlyDue: async (_p, { communityId, before, riskTier, first }, { repo, loaders, rowFilter }) => {
     const limit = checkFirst(first, 100);
-    const docs = await repo.dueResidents(communityId, checkDate(before, 'before') ?? repo.now(), riskTier ?? null, limit);
+    const docs = await repo.dueResidents(communityId, checkDate(before, 'before') ?? repo.now(), riskTier ?? null, limit, rowFilter('ElderlyResident'));
     for (const d of docs) loaders.resident.prime(d._id, d);
     return docs;
   },
   elderlyResident: (_p, { id }, { loaders }) => loaders.resident.load(id),
-  elderlyResidents: async (_p, { filter, first, after }, { repo, loaders }) => {
+  elderlyResidents: async (_p, { filter, first, after }, { repo, loaders, rowFilter }) => {
     const size = checkFirst(first, 50);
-    const page = await repo.residentPage(filter, size, after ? decode(after) : null);
+    const page = await repo.residentPage(filter, size, after ? decode(after) : null, rowFilter('ElderlyResident'));
     for (const d of page.docs) loaders.resident.prime(d._id, d);
     return {
       edges: page.docs.map((node) => ({ cursor: encode(node._id), node })),
@@ -52,7 +52,7 @@ export const Query: QueryResolvers = {
       totalCount: page.totalCount,
     };
   },
-  homeVisits: async (_p, { filter, first, after }, { repo }) => {
+  homeVisits: async (_p, { filter, first, after }, { repo, rowFilter }) => {
     const size = checkFirst(first, 50);
     if (!filter.communityId && !filter.elderId) throw badInput('filter.communityId', 'one of communityId or elderId is required');
     const from = checkDate(filter.from, 'filter.from');
@@ -65,7 +65,7 @@ export const Query: QueryResolvers = {
       if (!id || Number.isNaN(d.getTime())) throw badInput('after', 'not a cursor returned by this list');
       cursor = { at: d, id };
     }
-    const page = await repo.visitPage({ ...filter, from, to }, size, cursor);
+    const page = await repo.visitPage({ ...filter, from, to }, size, cursor, rowFilter('HomeVisit'));
     const cursorOf = (v: { visitedAt: Date; _id: string }) => encode(`${new Date(v.visitedAt).toISOString()}|${v._id}`);
     return {
       edges: page.docs.map((node) => ({ cursor: cursorOf(node), node })),

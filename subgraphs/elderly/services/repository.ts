@@ -3,6 +3,7 @@
  * the per-request DataLoaders sit in front of it. Aggregates are computed by the database. Pages
  * are keyset pages over indexed sort keys.
  */
+import type { RowFilter } from '../../../lib/auth/directives';
 import type { PipelineStage } from 'mongoose';
 import type { CareTeamDoc, CommunityRefDoc, HomeVisitDoc, MealProgramDoc, Models, ResidentDoc, ServiceProviderDoc } from '../models';
 import type { RawElderlyStats } from './privacy';
@@ -83,6 +84,14 @@ function foldStats(rows: StatsGroupRow[]): (RawElderlyStats & { code: string })[
   return [...byCode.values()];
 }
 
+/**
+ * ANDs the caller's area filter (lib/auth `rowFilter`, built from the verified token only) into a
+ * query, keeping the query's own top-level keys so its index still applies.
+ */
+function withinArea(q: Record<string, unknown>, visible: RowFilter): Record<string, unknown> {
+  return visible ? { ...q, $and: [...((q.$and as object[] | undefined) ?? []), visible] } : q;
+}
+
 export function createRepository(m: Models, clock: () => Date = () => new Date()) {
   return {
     models: m,
@@ -128,45 +137,47 @@ export function createRepository(m: Models, clock: () => Date = () => new Date()
       ]);
     },
 
-    /** Worklist: active residents of a 小区 due before `before`, soonest first. */
-    dueResidents: (communityId: string, before: Date, tiers: readonly string[] | null, limit: number) =>
-      m.Resident.find({
+    /** Worklist: active residents of a 小区 due before `before`, soonest first (visible rows only). */
+    dueResidents: (communityId: string, before: Date, tiers: readonly string[] | null, limit: number, visible: RowFilter) =>
+      m.Resident.find(withinArea({
         communityId,
         status: 'ACTIVE',
         nextVisitDue: { $lt: before },
         ...(tiers?.length ? { riskTier: { $in: [...tiers] as ResidentDoc['riskTier'][] } } : {}),
-      })
+      }, visible))
         .sort({ nextVisitDue: 1, _id: 1 })
         .limit(limit)
         .lean<ResidentDoc[]>().exec(),
 
-    /** One page of a 小区's register by id, plus the total count. */
-    async residentPage(f: ResidentFilter, first: number, after: string | null) {
+    /** One page of a 小区's register by id, plus the total count (both of visible rows only). */
+    async residentPage(f: ResidentFilter, first: number, after: string | null, visible: RowFilter) {
       const q: Record<string, unknown> = { communityId: f.communityId };
       if (f.status) q.status = f.status;
       if (f.riskTier?.length) q.riskTier = { $in: [...f.riskTier] };
       if (f.livingArrangement?.length) q.livingArrangement = { $in: [...f.livingArrangement] };
       if (f.overdue === true) q.nextVisitDue = { $lt: clock() };
       if (f.overdue === false) q.$or = [{ nextVisitDue: { $gte: clock() } }, { nextVisitDue: null }];
-      const pageQuery = after ? { ...q, _id: { $gt: after } } : q;
+      const scoped = withinArea(q, visible);
+      const pageQuery = after ? { ...scoped, _id: { $gt: after } } : scoped;
       const [docs, totalCount] = await Promise.all([
         m.Resident.find(pageQuery).sort({ _id: 1 }).limit(first + 1).lean<ResidentDoc[]>().exec(),
-        m.Resident.countDocuments(q),
+        m.Resident.countDocuments(scoped),
       ]);
       return { docs: docs.slice(0, first), hasNextPage: docs.length > first, totalCount };
     },
 
-    /** One page of visits, newest first, keyed by (visitedAt, _id). */
-    async visitPage(f: VisitFilter, first: number, after: { at: Date; id: string } | null) {
+    /** One page of visits, newest first, keyed by (visitedAt, _id) (visible rows only). */
+    async visitPage(f: VisitFilter, first: number, after: { at: Date; id: string } | null, visible: RowFilter) {
       const q: Record<string, unknown> = {};
       if (f.elderId) q.elderId = f.elderId;
       if (f.communityId) q.communityId = f.communityId;
       if (f.occasion?.length) q.occasion = { $in: [...f.occasion] };
       if (f.mode?.length) q.mode = { $in: [...f.mode] };
       if (f.from || f.to) q.visitedAt = { ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lt: f.to } : {}) };
+      const scoped = withinArea(q, visible);
       const pageQuery = after
-        ? { $and: [q, { $or: [{ visitedAt: { $lt: after.at } }, { visitedAt: after.at, _id: { $lt: after.id } }] }] }
-        : q;
+        ? { ...scoped, $and: [...((scoped.$and as object[] | undefined) ?? []), { $or: [{ visitedAt: { $lt: after.at } }, { visitedAt: after.at, _id: { $lt: after.id } }] }] }
+        : scoped;
       const docs = await m.HomeVisit.find(pageQuery).sort({ visitedAt: -1, _id: -1 }).limit(first + 1).lean<HomeVisitDoc[]>().exec();
       return { docs: docs.slice(0, first), hasNextPage: docs.length > first };
     },

@@ -7,6 +7,7 @@
 import { startStack, type RunningStack } from '../../../scripts/stack';
 import { generateCity } from '../../../scripts/synthetic/city';
 import { seedSyntheticProperties } from '../../properties/seed-synthetic';
+import { authHeader } from '../../../test/helpers/tokens';
 import { gql } from '../../../test/helpers/subgraph';
 import { registerModels, type Models } from '../models';
 import { seedSynthetic } from '../seed';
@@ -72,9 +73,11 @@ describe('elderly operations through the gateway', () => {
     const [due] = await m.Resident.find({ status: 'ACTIVE', nextVisitDue: { $lt: now }, riskTier: 'HIGH' }).sort({ communityId: 1 }).limit(1).lean();
     expect(due).toBeDefined();
     const expected = await m.Resident.find({ communityId: due.communityId, status: 'ACTIVE', nextVisitDue: { $lt: now } }).sort({ nextVisitDue: 1, _id: 1 }).lean();
+    // The worklist is individual-level data: the care team serving the 小区 reads it.
+    const team = await authHeader('CARE_TEAM', { team: 'ct_gateway_test', communities: [due.communityId] });
     const list = await gql(stack.gatewayUrl, `query($c: ID!, $b: DateTime) { elderlyDue(communityId: $c, before: $b) { id ageBand livingArrangement riskTier nextVisitDue } }`, {
       c: due.communityId, b: now.toISOString(),
-    });
+    }, team);
     expect(list.errors).toBeUndefined();
     expect(list.data!.elderlyDue.map((r: any) => r.id)).toEqual(expected.map((r) => r._id));
     expect(list.data!.elderlyDue.find((r: any) => r.id === due._id)).toEqual({
@@ -87,7 +90,7 @@ describe('elderly operations through the gateway', () => {
     expect(rec.errors).toBeUndefined();
     expect(rec.data!.recordHomeVisit.nextVisitDue).toBe(new Date(new Date(visitedAt).getTime() + 7 * 24 * 3600 * 1000).toISOString());
     expect(rec.data!.recordHomeVisit.visit).toEqual({ occasion: 'HOLIDAY', community: { name: names.get(due.communityId) } });
-    const after = await gql(stack.gatewayUrl, `query($c: ID!) { elderlyDue(communityId: $c) { id } }`, { c: due.communityId });
+    const after = await gql(stack.gatewayUrl, `query($c: ID!) { elderlyDue(communityId: $c) { id } }`, { c: due.communityId }, team);
     expect(after.data!.elderlyDue.map((r: any) => r.id)).not.toContain(due._id);
   });
 

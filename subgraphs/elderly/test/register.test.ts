@@ -5,6 +5,7 @@
  */
 import { createLogger } from '../../../lib/logger';
 import { subgraph, createElderlyServer } from '..';
+import { authHeader } from '../../../test/helpers/tokens';
 import { gql, startSubgraph, startTestDatabase, type Engine, type RunningSubgraph } from '../../../test/helpers/subgraph';
 import { registerModels, type Models } from '../models';
 import { deriveRiskTier, nextVisitDue } from '../services/risk';
@@ -229,6 +230,27 @@ describe('recordHomeVisit', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('answers a care team’s own visit with the resident as written, not as the area check read it before the write', async () => {
+    const r = await register({ ageBand: 'AGE_90_PLUS', livingArrangement: 'LIVING_ALONE', registeredAt: at('2026-02-01T08:00:00Z'), consentRecordedAt: at('2026-02-01T08:00:00Z') });
+    const team = await authHeader('CARE_TEAM', { team: DEMO_IDS.dongfangTeam, communities: [DEMO.dongfang] });
+    const res = await gql(
+      sg.url,
+      `mutation($e: ID!) { recordHomeVisit(elderId: $e, mode: IN_PERSON, occasion: ROUTINE, outcome: OK, visitedAt: "2026-02-26T09:00:00Z") {
+        nextVisitDue elder { lastVisitedAt nextVisitDue } visit { elder { lastVisitedAt nextVisitDue } } } }`,
+      { e: r.id },
+      team,
+    );
+    expect(res.errors).toBeUndefined();
+    const expected = { lastVisitedAt: '2026-02-26T09:00:00.000Z', nextVisitDue: '2026-03-05T09:00:00.000Z' };
+    expect(res.data!.recordHomeVisit).toEqual({ nextVisitDue: expected.nextVisitDue, elder: expected, visit: { elder: expected } });
+    // The same care team cannot write for a resident of a 小区 it does not serve.
+    const elsewhere = await register({ communityId: DEMO.ruijin });
+    const before = await snapshot();
+    const refused = await gql(sg.url, VISIT, { elderId: elsewhere.id, mode: 'IN_PERSON', occasion: 'ROUTINE', outcome: 'OK' }, team);
+    expect(refused.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('refuses a team that does not serve the resident’s 小区', async () => {
     const r = await register({ communityId: DEMO.ruijin });
     const before = await snapshot();
@@ -337,7 +359,8 @@ describe('worklist, lists, statistics', () => {
   });
 
   it('answers the worklist soonest-due first with non-identifying fields only', async () => {
-    const res = await gql(sg.url, `{ elderlyDue(communityId: "${C}", before: "2026-03-25T00:00:00Z") { id ageBand livingArrangement riskTier nextVisitDue } }`);
+    const civil = await authHeader('CIVIL_AFFAIRS');
+    const res = await gql(sg.url, `{ elderlyDue(communityId: "${C}", before: "2026-03-25T00:00:00Z") { id ageBand livingArrangement riskTier nextVisitDue } }`, {}, civil);
     expect(res.errors).toBeUndefined();
     expect(res.data!.elderlyDue).toEqual([
       { id: ids[1], ageBand: 'AGE_90_PLUS', livingArrangement: 'LIVING_ALONE', riskTier: 'HIGH', nextVisitDue: '2026-01-08T08:00:00.000Z' },
@@ -345,48 +368,49 @@ describe('worklist, lists, statistics', () => {
       { id: ids[0], ageBand: 'AGE_80_89', livingArrangement: 'LIVING_ALONE', riskTier: 'HIGH', nextVisitDue: '2026-03-07T08:00:00.000Z' },
       { id: ids[2], ageBand: 'AGE_70_79', livingArrangement: 'LIVING_ALONE', riskTier: 'KEY', nextVisitDue: '2026-03-21T08:00:00.000Z' },
     ]);
-    const now = await gql(sg.url, `{ elderlyDue(communityId: "${C}", riskTier: [HIGH]) { id } }`);
+    const now = await gql(sg.url, `{ elderlyDue(communityId: "${C}", riskTier: [HIGH]) { id } }`, {}, civil);
     expect(now.data!.elderlyDue).toEqual([{ id: ids[1] }]);
-    const pii = await gql(sg.url, `{ elderlyDue(communityId: "${C}") { id name phone } }`);
-    // Personal data is in the schema behind elderly:pii (lib/auth, docs/access.md): anonymous callers get null.
-    expect(pii.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
-    expect(pii.data?.elderlyDue.every((r: { name: unknown; phone: unknown }) => r.name === null && r.phone === null)).toBe(true);
-    expectBadInput(await gql(sg.url, `{ elderlyDue(communityId: "${C}", first: 0) { id } }`), 'first');
+    // Individual rows are behind elderly:pii (lib/auth, docs/access.md): anonymous callers get no worklist at all.
+    const anonymous = await gql(sg.url, `{ elderlyDue(communityId: "${C}") { id ageBand } }`);
+    expect([anonymous.errors?.[0].extensions?.code, anonymous.data ?? null]).toEqual(['UNAUTHENTICATED', null]);
+    expectBadInput(await gql(sg.url, `{ elderlyDue(communityId: "${C}", first: 0) { id } }`, {}, civil), 'first');
   });
 
   it('pages the register by id with filters', async () => {
+    const civil = await authHeader('CIVIL_AFFAIRS');
     const q = `query($f: ElderlyResidentFilter!, $a: String) { elderlyResidents(filter: $f, first: 2, after: $a) { totalCount edges { node { id riskTier } } pageInfo { hasNextPage endCursor } } }`;
-    const p1 = (await gql(sg.url, q, { f: { communityId: C } })).data!.elderlyResidents;
+    const p1 = (await gql(sg.url, q, { f: { communityId: C } }, civil)).data!.elderlyResidents;
     expect(p1.totalCount).toBe(6);
     expect(p1.pageInfo.hasNextPage).toBe(true);
     const seen = p1.edges.map((e: any) => e.node.id);
     let cursor = p1.pageInfo.endCursor;
     for (let i = 0; i < 3 && cursor; i++) {
-      const p = (await gql(sg.url, q, { f: { communityId: C }, a: cursor })).data!.elderlyResidents;
+      const p = (await gql(sg.url, q, { f: { communityId: C }, a: cursor }, civil)).data!.elderlyResidents;
       seen.push(...p.edges.map((e: any) => e.node.id));
       cursor = p.pageInfo.hasNextPage ? p.pageInfo.endCursor : null;
     }
     expect(seen).toEqual([...ids].sort());
-    const key = (await gql(sg.url, q, { f: { communityId: C, riskTier: ['KEY'] } })).data!.elderlyResidents;
+    const key = (await gql(sg.url, q, { f: { communityId: C, riskTier: ['KEY'] } }, civil)).data!.elderlyResidents;
     expect(key.totalCount).toBe(2);
-    const overdue = (await gql(sg.url, q, { f: { communityId: C, overdue: true } })).data!.elderlyResidents;
+    const overdue = (await gql(sg.url, q, { f: { communityId: C, overdue: true } }, civil)).data!.elderlyResidents;
     expect(overdue.edges.map((e: any) => e.node.id).sort()).toEqual([ids[1], ids[3]].sort());
-    expectBadInput(await gql(sg.url, q, { f: { communityId: C }, a: 'not-a-cursor!' }), 'after');
+    expectBadInput(await gql(sg.url, q, { f: { communityId: C }, a: 'not-a-cursor!' }, civil), 'after');
   });
 
   it('pages home visits newest first with occasion and date filters', async () => {
+    const civil = await authHeader('CIVIL_AFFAIRS');
     const q = `query($f: HomeVisitFilter!, $a: String) { homeVisits(filter: $f, first: 2, after: $a) { edges { node { visitedAt occasion elder { id } } } pageInfo { hasNextPage endCursor } } }`;
-    const p1 = (await gql(sg.url, q, { f: { communityId: C } })).data!.homeVisits;
+    const p1 = (await gql(sg.url, q, { f: { communityId: C } }, civil)).data!.homeVisits;
     expect(p1.edges.map((e: any) => e.node.visitedAt)).toEqual(['2026-02-28T08:00:00.000Z', '2026-02-19T08:00:00.000Z']);
-    const p2 = (await gql(sg.url, q, { f: { communityId: C }, a: p1.pageInfo.endCursor })).data!.homeVisits;
+    const p2 = (await gql(sg.url, q, { f: { communityId: C }, a: p1.pageInfo.endCursor }, civil)).data!.homeVisits;
     expect(p2.edges.map((e: any) => e.node.visitedAt)).toEqual(['2026-01-20T08:00:00.000Z']);
     expect(p2.pageInfo.hasNextPage).toBe(false);
-    const holiday = (await gql(sg.url, q, { f: { communityId: C, occasion: ['HOLIDAY'] } })).data!.homeVisits;
+    const holiday = (await gql(sg.url, q, { f: { communityId: C, occasion: ['HOLIDAY'] } }, civil)).data!.homeVisits;
     expect(holiday.edges).toEqual([{ node: { visitedAt: '2026-01-20T08:00:00.000Z', occasion: 'HOLIDAY', elder: { id: ids[4] } } }]);
-    const feb = (await gql(sg.url, q, { f: { elderId: ids[0], from: '2026-02-01T00:00:00Z', to: '2026-03-01T00:00:00Z' } })).data!.homeVisits;
+    const feb = (await gql(sg.url, q, { f: { elderId: ids[0], from: '2026-02-01T00:00:00Z', to: '2026-03-01T00:00:00Z' } }, civil)).data!.homeVisits;
     expect(feb.edges).toHaveLength(1);
-    expectBadInput(await gql(sg.url, q, { f: {} }), 'filter.communityId');
-    expectBadInput(await gql(sg.url, q, { f: { communityId: C, from: '2026-03-01T00:00:00Z', to: '2026-02-01T00:00:00Z' } }), 'filter.to');
+    expectBadInput(await gql(sg.url, q, { f: {} }, civil), 'filter.communityId');
+    expectBadInput(await gql(sg.url, q, { f: { communityId: C, from: '2026-03-01T00:00:00Z', to: '2026-02-01T00:00:00Z' } }, civil), 'filter.to');
   });
 
   it('ranks 小区 of a district by monthly visit coverage below the 100% target, computed in the database', async () => {

@@ -525,6 +525,7 @@ export type Mutation = {
    * all or nothing): area codes for area figures, the company serving the 小区 now (tickets opened
    * from then on are attributed to it) and households (for `perThousandHouseholds`). Fields only
    * governance keeps (grid, topics, intake points) are left alone. Returns the number of 小区 written.
+   * City-wide: area-limited callers (street staff) cannot run it.
    */
   syncCommunityRegister: Scalars['Int']['output'];
   /**
@@ -535,6 +536,7 @@ export type Mutation = {
   /**
    * Creates or replaces an evaluation rubric. The two verified dimensions (PARTY_LEADERSHIP and
    * COMMITTEE_GOVERNANCE, 20% each) are fixed; the other weights are configurable and all sum to 1.
+   * City-wide: area-limited callers (street staff) cannot run it.
    */
   upsertEvaluationRubric: EvaluationRubric;
 };
@@ -1560,7 +1562,6 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   ActivityType: ActivityType;
   AllianceMember: ResolverTypeWrapper<AllianceMember>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   AllianceModel: AllianceModel;
   AuditRead: ResolverTypeWrapper<AuditRead>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -1660,12 +1661,12 @@ export type ResolversTypes = ResolversObject<{
   TypicalCaseDesignation: ResolverTypeWrapper<DesignationDocModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   AllianceMember: AllianceMember;
-  String: Scalars['String']['output'];
   AuditRead: AuditRead;
   ID: Scalars['ID']['output'];
   AuditRecord: AuditRecord;
@@ -1734,6 +1735,7 @@ export type ResolversParentTypes = ResolversObject<{
   TypicalCaseDesignation: DesignationDocModel;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  String: Scalars['String']['output'];
 }>;
 
 export type CacheControlDirectiveArgs = {
@@ -1752,6 +1754,8 @@ export type PiiDirectiveResolver<Result, Parent, ContextType = Context, Args = P
 
 export type RowScopeDirectiveArgs = {
   by: Array<RowScopeKey>;
+  target?: Maybe<Scalars['String']['input']>;
+  targetType?: Maybe<Scalars['String']['input']>;
 };
 
 export type RowScopeDirectiveResolver<Result, Parent, ContextType = Context, Args = RowScopeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;

@@ -671,7 +671,6 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   AdminLevel: AdminLevel;
   AuditRead: ResolverTypeWrapper<AuditRead>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AuditRecord: ResolverTypeWrapper<AuditRecord>;
   Building: ResolverTypeWrapper<BuildingDocModel>;
@@ -712,12 +711,12 @@ export type ResolversTypes = ResolversObject<{
   SurveyMethod: SurveyMethod;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   AuditRead: AuditRead;
-  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   AuditRecord: AuditRecord;
   Building: BuildingDocModel;
@@ -747,6 +746,7 @@ export type ResolversParentTypes = ResolversObject<{
   Street: AdminAreaDocModel;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  String: Scalars['String']['output'];
 }>;
 
 export type CacheControlDirectiveArgs = {
@@ -765,6 +765,8 @@ export type PiiDirectiveResolver<Result, Parent, ContextType = Context, Args = P
 
 export type RowScopeDirectiveArgs = {
   by: Array<RowScopeKey>;
+  target?: Maybe<Scalars['String']['input']>;
+  targetType?: Maybe<Scalars['String']['input']>;
 };
 
 export type RowScopeDirectiveResolver<Result, Parent, ContextType = Context, Args = RowScopeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;

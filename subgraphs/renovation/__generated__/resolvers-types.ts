@@ -336,7 +336,10 @@ export type Mutation = {
    * recordAcceptance; a status never moves back.
    */
   advanceProjectStatus: RenovationProject;
-  /** Creates a project; retrying with the same clientKey returns the first result (no duplicate). */
+  /**
+   * Creates a project; retrying with the same clientKey returns the first result (no duplicate).
+   * A project may span several 小区, so this write is city-wide: area-limited callers cannot run it.
+   */
   createRenovationProject: RenovationProject;
   /** Records the completion acceptance (竣工验收) of a completed project; PASSED sets status ACCEPTED. */
   recordAcceptance: RenovationProject;
@@ -848,7 +851,6 @@ export type ResolversTypes = ResolversObject<{
   AdvanceProjectStatusInput: AdvanceProjectStatusInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AuditRead: ResolverTypeWrapper<AuditRead>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   AuditRecord: ResolverTypeWrapper<AuditRecord>;
   Building: ResolverTypeWrapper<Building>;
   CacheControlScope: CacheControlScope;
@@ -910,6 +912,7 @@ export type ResolversTypes = ResolversObject<{
   UpsertFundingSourceInput: UpsertFundingSourceInput;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -917,7 +920,6 @@ export type ResolversParentTypes = ResolversObject<{
   AdvanceProjectStatusInput: AdvanceProjectStatusInput;
   ID: Scalars['ID']['output'];
   AuditRead: AuditRead;
-  String: Scalars['String']['output'];
   AuditRecord: AuditRecord;
   Building: Building;
   City: AreaRefModel;
@@ -968,6 +970,7 @@ export type ResolversParentTypes = ResolversObject<{
   UpsertFundingSourceInput: UpsertFundingSourceInput;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  String: Scalars['String']['output'];
 }>;
 
 export type CacheControlDirectiveArgs = {
@@ -986,6 +989,8 @@ export type PiiDirectiveResolver<Result, Parent, ContextType = Context, Args = P
 
 export type RowScopeDirectiveArgs = {
   by: Array<RowScopeKey>;
+  target?: Maybe<Scalars['String']['input']>;
+  targetType?: Maybe<Scalars['String']['input']>;
 };
 
 export type RowScopeDirectiveResolver<Result, Parent, ContextType = Context, Args = RowScopeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
