@@ -216,6 +216,15 @@ export type EmergencyContact = {
   relation?: Maybe<Scalars['String']['output']>;
 };
 
+export type EmergencyContactInput = {
+  /** 1-50 characters. */
+  name: Scalars['String']['input'];
+  /** As ResidentPersonalDataInput.phone. */
+  phone: Scalars['String']['input'];
+  /** e.g. 子女, 配偶, 邻居: 1-20 characters. */
+  relation: Scalars['String']['input'];
+};
+
 /** A home visit (探访) of a registered resident: individual-level data, scoped like ElderlyResident. */
 export type HomeVisit = {
   __typename?: 'HomeVisit';
@@ -331,6 +340,7 @@ export type MutationOverrideRiskTierArgs = {
 export type MutationRecordHomeVisitArgs = {
   clientKey?: InputMaybe<Scalars['String']['input']>;
   elderId: Scalars['ID']['input'];
+  findings?: InputMaybe<Scalars['String']['input']>;
   mode: VisitMode;
   occasion: VisitOccasion;
   outcome: VisitOutcome;
@@ -475,6 +485,8 @@ export type RegisterElderlyResidentInput = {
   difficultyFlags?: InputMaybe<Array<DifficultyFlag>>;
   gender?: InputMaybe<ElderGender>;
   livingArrangement: LivingArrangement;
+  /** Name, phone, emergency contact and health notes, when the resident consented to record them. */
+  personal?: InputMaybe<ResidentPersonalDataInput>;
   /** Default: now. */
   registeredAt?: InputMaybe<Scalars['DateTime']['input']>;
   /** The care team registering the resident; must serve the 小区. */
@@ -482,6 +494,20 @@ export type RegisterElderlyResidentInput = {
   riskTierOverride?: InputMaybe<RiskTier>;
   /** Required with riskTierOverride. */
   riskTierOverrideReason?: InputMaybe<Scalars['String']['input']>;
+};
+
+/**
+ * Personal data of a resident (个人信息; health notes are 敏感个人信息), read back only through the @pii
+ * fields of ElderlyResident. On an update, a field left out keeps its value and a null clears it.
+ */
+export type ResidentPersonalDataInput = {
+  emergencyContact?: InputMaybe<EmergencyContactInput>;
+  /** 健康状况: at most 1,000 characters. */
+  healthNotes?: InputMaybe<Scalars['String']['input']>;
+  /** 姓名: 1-50 characters. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** A mainland mobile number (11 digits, 1[3-9]…) or a landline (0 + area code + number, optional hyphen). */
+  phone?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type ResidentStatus =
@@ -537,6 +563,8 @@ export type UpdateElderlyCircumstancesInput = {
   difficultyFlags?: InputMaybe<Array<DifficultyFlag>>;
   elderId: Scalars['ID']['input'];
   livingArrangement?: InputMaybe<LivingArrangement>;
+  /** Personal data to change (fields left out keep their values, null clears one). */
+  personal?: InputMaybe<ResidentPersonalDataInput>;
   /** MOVED_OUT closes the visit plan; ACTIVE reopens it. */
   status?: InputMaybe<ResidentStatus>;
 };
@@ -721,6 +749,7 @@ export type ResolversTypes = ResolversObject<{
   ElderlyStats: ResolverTypeWrapper<StatsKeyModel>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   EmergencyContact: ResolverTypeWrapper<EmergencyContact>;
+  EmergencyContactInput: EmergencyContactInput;
   HomeVisit: ResolverTypeWrapper<HomeVisitDocModel>;
   HomeVisitConnection: ResolverTypeWrapper<Omit<HomeVisitConnection, 'edges'> & { edges: Array<ResolversTypes['HomeVisitEdge']> }>;
   HomeVisitEdge: ResolverTypeWrapper<Omit<HomeVisitEdge, 'node'> & { node: ResolversTypes['HomeVisit'] }>;
@@ -736,6 +765,7 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RecordHomeVisitPayload: ResolverTypeWrapper<RecordVisitResultModel>;
   RegisterElderlyResidentInput: RegisterElderlyResidentInput;
+  ResidentPersonalDataInput: ResidentPersonalDataInput;
   ResidentStatus: ResidentStatus;
   RiskTier: RiskTier;
   RowScopeKey: RowScopeKey;
@@ -771,6 +801,7 @@ export type ResolversParentTypes = ResolversObject<{
   ElderlyStats: StatsKeyModel;
   Float: Scalars['Float']['output'];
   EmergencyContact: EmergencyContact;
+  EmergencyContactInput: EmergencyContactInput;
   HomeVisit: HomeVisitDocModel;
   HomeVisitConnection: Omit<HomeVisitConnection, 'edges'> & { edges: Array<ResolversParentTypes['HomeVisitEdge']> };
   HomeVisitEdge: Omit<HomeVisitEdge, 'node'> & { node: ResolversParentTypes['HomeVisit'] };
@@ -782,6 +813,7 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   RecordHomeVisitPayload: RecordVisitResultModel;
   RegisterElderlyResidentInput: RegisterElderlyResidentInput;
+  ResidentPersonalDataInput: ResidentPersonalDataInput;
   ServiceProvider: ServiceProviderDocModel;
   SubsidyPolicy: PolicyRefModel;
   UpdateElderlyCircumstancesInput: UpdateElderlyCircumstancesInput;

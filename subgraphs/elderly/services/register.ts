@@ -66,6 +66,52 @@ async function checkTeam(repo: Repository, teamId: string | null | undefined, co
   return teamId;
 }
 
+/** Personal data of a resident as written (`undefined` keeps a stored value, `null` clears it). */
+export interface PersonalDataInput {
+  name?: string | null;
+  phone?: string | null;
+  emergencyContact?: { name: string; relation: string; phone: string } | null;
+  healthNotes?: string | null;
+}
+
+const PHONE = /^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$/;
+// Control characters have no place in a name or a note (they would corrupt exports and logs).
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+function checkText(value: string, field: string, min: number, max: number): string {
+  const v = value.trim();
+  if (v.length < min || v.length > max) throw badInput(field, min > 0 ? `expected ${min}-${max} characters` : `at most ${max} characters`);
+  if (CONTROL.test(v)) throw badInput(field, 'contains control characters');
+  return v;
+}
+
+function checkPhone(value: string, field: string): string {
+  const v = value.replace(/\s+/g, '');
+  if (!PHONE.test(v)) throw badInput(field, 'expected a mainland mobile (11 digits) or landline (0 + area code + number)');
+  return v;
+}
+
+/** The `$set` of the personal fields given (validated); fields left out are not in it. */
+export function personalSet(input: PersonalDataInput | null | undefined, prefix: string): Record<string, unknown> {
+  const set: Record<string, unknown> = {};
+  if (!input) return set;
+  if (input.name !== undefined) set.name = input.name === null ? null : checkText(input.name, `${prefix}.name`, 1, 50);
+  if (input.phone !== undefined) set.phone = input.phone === null ? null : checkPhone(input.phone, `${prefix}.phone`);
+  if (input.emergencyContact !== undefined) {
+    const c = input.emergencyContact;
+    set.emergencyContact =
+      c === null
+        ? null
+        : {
+            name: checkText(c.name, `${prefix}.emergencyContact.name`, 1, 50),
+            relation: checkText(c.relation, `${prefix}.emergencyContact.relation`, 1, 20),
+            phone: checkPhone(c.phone, `${prefix}.emergencyContact.phone`),
+          };
+  }
+  if (input.healthNotes !== undefined) set.healthNotes = input.healthNotes === null ? null : checkText(input.healthNotes, `${prefix}.healthNotes`, 0, 1000) || null;
+  return set;
+}
+
 const isDuplicateKey = (e: unknown) => (e as { code?: number })?.code === 11000;
 
 /** The visit plan fields implied by a tier and a reference date. */
@@ -86,6 +132,7 @@ export interface RegisterInput {
   registeredAt?: Date | string | null;
   riskTierOverride?: string | null;
   riskTierOverrideReason?: string | null;
+  personal?: PersonalDataInput | null;
 }
 
 export async function registerResident(repo: Repository, input: RegisterInput): Promise<ResidentDoc> {
@@ -112,6 +159,7 @@ export async function registerResident(repo: Repository, input: RegisterInput): 
   const overrideReason = override ? checkReason(input.riskTierOverrideReason, 'riskTierOverrideReason') : null;
   if (!override && input.riskTierOverrideReason != null) throw badInput('riskTierOverrideReason', 'given without riskTierOverride');
   const registeredByTeamId = await checkTeam(repo, input.registeredByTeamId, community._id, 'registeredByTeamId');
+  const personal = personalSet(input.personal, 'personal');
 
   const derivedRiskTier = deriveRiskTier({ ageBand, livingArrangement, difficultyFlags });
   const doc = {
@@ -135,6 +183,7 @@ export async function registerResident(repo: Repository, input: RegisterInput): 
     consentRecordedAt,
     registeredByTeamId,
     clientKey,
+    ...personal,
   };
   try {
     await repo.models.Resident.collection.insertOne({ ...doc, createdAt: now, updatedAt: now } as never);
@@ -156,6 +205,7 @@ export interface RecordVisitInput {
   teamId?: string | null;
   referralTicketId?: string | null;
   clientKey?: string | null;
+  findings?: string | null;
 }
 
 async function loadActiveResident(repo: Repository, elderId: string, field = 'elderId'): Promise<ResidentDoc> {
@@ -184,6 +234,7 @@ export async function recordVisit(repo: Repository, input: RecordVisitInput): Pr
   checkEnum(input.mode, VISIT_MODES, 'mode');
   checkEnum(input.occasion, VISIT_OCCASIONS, 'occasion');
   checkEnum(input.outcome, VISIT_OUTCOMES, 'outcome');
+  const findings = input.findings == null ? null : checkText(input.findings, 'findings', 0, 1000) || null;
 
   const visit = {
     _id: `hv_${randomUUID()}`,
@@ -197,6 +248,7 @@ export async function recordVisit(repo: Repository, input: RecordVisitInput): Pr
     occasion: input.occasion,
     outcome: input.outcome,
     referralTicketId: input.referralTicketId ?? null,
+    findings,
     clientKey,
   };
   try {
@@ -240,6 +292,7 @@ export interface CircumstancesInput {
   livingArrangement?: string | null;
   difficultyFlags?: readonly string[] | null;
   status?: string | null;
+  personal?: PersonalDataInput | null;
 }
 
 export async function updateCircumstances(repo: Repository, input: CircumstancesInput): Promise<ResidentDoc> {
@@ -252,9 +305,11 @@ export async function updateCircumstances(repo: Repository, input: Circumstances
     status = checkEnum(input.status, ['ACTIVE', 'MOVED_OUT'] as const, 'status');
     if (elder.status === 'DECEASED') throw badInput('status', 'the resident is recorded as deceased');
   }
+  const personal = personalSet(input.personal, 'personal');
   const derivedRiskTier = deriveRiskTier({ ageBand, livingArrangement, difficultyFlags });
   const eff = effectiveTier(derivedRiskTier, elder.riskTierOverride as RiskTier | null);
   const set: Record<string, unknown> = {
+    ...personal,
     ageBand, livingArrangement, difficultyFlags, hasDifficulty: difficultyFlags.length > 0, derivedRiskTier, status, updatedAt: repo.now(),
     ...(status === 'ACTIVE' ? plan(eff, planFrom(elder)) : { riskTier: eff, visitIntervalDays: VISIT_INTERVAL_DAYS[eff], nextVisitDue: null }),
   };

@@ -308,6 +308,58 @@ describe('overrideRiskTier and updateElderlyCircumstances', () => {
   });
 });
 
+describe('personal data on the write paths', () => {
+  const UPDATE = `mutation($input: UpdateElderlyCircumstancesInput!) { updateElderlyCircumstances(input: $input) { id } }`;
+  const READ = `query($id: ID!) { elderlyResident(id: $id) { name phone emergencyContact { name relation phone } healthNotes } }`;
+  const PERSONAL = { name: ' 王秀英 ', phone: '139 0000 1234', emergencyContact: { name: '王强', relation: '子女', phone: '025-84561234' }, healthNotes: '高血压，独自服药' };
+
+  it('stores name, phone, emergency contact and health notes at registration (trimmed) and reads them back behind elderly:pii', async () => {
+    const r = await register({ personal: PERSONAL });
+    const civil = await authHeader('CIVIL_AFFAIRS');
+    const read = await gql(sg.url, READ, { id: r.id }, civil);
+    expect(read.errors).toBeUndefined();
+    expect(read.data!.elderlyResident).toEqual({
+      name: '王秀英', phone: '13900001234', emergencyContact: { name: '王强', relation: '子女', phone: '025-84561234' }, healthNotes: '高血压，独自服药',
+    });
+  });
+
+  it('updates what is given, keeps what is left out and clears what is null', async () => {
+    const r = await register({ personal: PERSONAL });
+    const up = await gql(sg.url, UPDATE, { input: { elderId: r.id, personal: { phone: '13800002222', healthNotes: null } } });
+    expect(up.errors).toBeUndefined();
+    const doc = await m.Resident.findById(r.id).lean();
+    expect([doc!.name, doc!.phone, doc!.healthNotes, doc!.emergencyContact?.phone]).toEqual(['王秀英', '13800002222', null, '025-84561234']);
+  });
+
+  it('records what a visitor found as sensitive data, read back by civil affairs only', async () => {
+    const r = await register();
+    const v = await gql(sg.url, `mutation($e: ID!) { recordHomeVisit(elderId: $e, mode: IN_PERSON, occasion: ROUTINE, outcome: OK, findings: "  血压偏高，已提醒复诊 ") { visit { id } } }`, { e: r.id });
+    expect(v.errors).toBeUndefined();
+    const q = `query($id: ID!) { homeVisits(filter: { elderId: $id }) { edges { node { findings } } } }`;
+    const civil = await gql(sg.url, q, { id: r.id }, await authHeader('CIVIL_AFFAIRS'));
+    expect(civil.data!.homeVisits.edges).toEqual([{ node: { findings: '血压偏高，已提醒复诊' } }]);
+    const street = await gql(sg.url, q, { id: r.id }, await authHeader('STREET_STAFF', { communities: [DEMO.dongfang] }));
+    expect([street.data!.homeVisits.edges, street.errors?.[0].extensions?.code]).toEqual([[{ node: { findings: null } }], 'FORBIDDEN']);
+  });
+
+  it.each([
+    ['personal.phone', { phone: '12345' }],
+    ['personal.phone', { phone: '1390000123x' }],
+    ['personal.name', { name: '   ' }],
+    ['personal.name', { name: '名'.repeat(51) }],
+    ['personal.name', { name: '王\u0000某' }],
+    ['personal.emergencyContact.phone', { emergencyContact: { name: '王强', relation: '子女', phone: 'call me' } }],
+    ['personal.emergencyContact.relation', { emergencyContact: { name: '王强', relation: '', phone: '13900001111' } }],
+    ['personal.healthNotes', { healthNotes: '注'.repeat(1001) }],
+  ])('refuses bad %s at registration and on update with BAD_USER_INPUT, writing nothing (case %#)', async (field, personal) => {
+    const r = await register();
+    const before = await snapshot();
+    expectBadInput(await gql(sg.url, REGISTER, { input: base({ personal }) }), field);
+    expectBadInput(await gql(sg.url, UPDATE, { input: { elderId: r.id, personal } }), field);
+    expect(await snapshot()).toEqual(before);
+  });
+});
+
 describe('worklist, lists, statistics', () => {
   const C = DEMO.xinhai; // a 小区 used only by this block
   let ids: string[] = [];
