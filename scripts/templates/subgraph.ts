@@ -5,6 +5,7 @@
  * specifications). The sample entity `<Pascal>Record` and the fields added to `Community` are
  * meant to be renamed by the owning bureau.
  */
+import { ACCESS_DIRECTIVES_SDL } from '../../lib/auth/directives';
 
 export interface SubgraphNames {
   /** `parking-permits` */
@@ -37,9 +38,17 @@ export function sdl(n: SubgraphNames): string {
 # Scaffolded by \`npm run subgraph:new\`; rename the sample entity ${R} and the fields it adds to
 # Community to your domain. This file is the subgraph's only schema text: the server, codegen and
 # composition all read it. Tag what the public may see with @tag(name: "public") (see CONTRIBUTING.md).
+# Access (docs/access.md), enforced by this subgraph itself through lib/auth: mark personal data
+# @pii(category: PERSONAL | SENSITIVE) (readers need "${n.name}:pii" / "${n.name}:sensitive"), give
+# every mutation @requiresScopes(scopes: [["${n.name}:write"]]) (a PARTNER token with
+# partner "${n.name}" holds it) and, to open it to area-limited callers, @rowScope(by: [...], target:
+# "input.communityId").
 extend schema
-  @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@tag"])
-
+  @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@tag", "@authenticated", "@requiresScopes", "@composeDirective"])
+  @link(url: "https://city-community-graph.example/access/v1.0", import: ["@rowScope", "@pii"])
+  @composeDirective(name: "@rowScope")
+  @composeDirective(name: "@pii")
+${ACCESS_DIRECTIVES_SDL}
 type Query {
   "A ${R} by id."
   ${n.camel}Record(id: ID!): ${R} @tag(name: "public")
@@ -84,6 +93,7 @@ export function models(n: SubgraphNames): string {
  * Mongoose models of the ${n.name} subgraph (database \`city_${n.snake}\`). Schemas are inline with
  * \`InferSchemaType\`; every query shape served has its index declared next to the schema.
  */
+import { ACCESS_DIRECTIVES_SDL } from '../../lib/auth/directives';
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { defineModel } from '../../../lib/db';
 
