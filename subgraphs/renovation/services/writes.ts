@@ -165,7 +165,7 @@ export function createWrites(m: Models) {
     for (let attempt = 0; attempt < 5; attempt++) {
       const p = await loadProject(projectId);
       const set = change(p);
-      const updated = await m.Project.findOneAndUpdate({ _id: p._id, ...revGuard(p.rev) }, { $set: set, $inc: { rev: 1 } }, { new: true }).lean<ProjectDoc>();
+      const updated = await m.Project.findOneAndUpdate({ _id: p._id, ...revGuard(p.rev) }, { $set: set, $inc: { rev: 1 } }, { returnDocument: 'after' }).lean<ProjectDoc>();
       if (updated) return updated;
     }
     throw badInput('input.projectId', 'the project is being changed concurrently; retry');
@@ -315,7 +315,7 @@ export function createWrites(m: Models) {
       if (clientKey) filter['spends.clientKey'] = { $ne: clientKey };
       // $inc cannot add to null: a project without spend starts its total at 0 first.
       if (p.spentFen == null) await m.Project.updateOne({ _id: p._id, spentFen: null }, { $set: { spentFen: 0 } });
-      const updated = await m.Project.findOneAndUpdate(filter, { $push: { spends: entry }, $inc: { spentFen: amount.fen, rev: 1 } }, { new: true }).lean<ProjectDoc>();
+      const updated = await m.Project.findOneAndUpdate(filter, { $push: { spends: entry }, $inc: { spentFen: amount.fen, rev: 1 } }, { returnDocument: 'after' }).lean<ProjectDoc>();
       return updated ?? (await loadProject(p._id));
     },
 
@@ -442,7 +442,7 @@ export function createWrites(m: Models) {
             update.$push = { history: { condition: existing.condition, at: new Date(), beforeYear: null, note: null } };
           }
         }
-        const updated = await m.Facility.findOneAndUpdate({ _id: existing._id, ...revGuard(existing.rev) }, update, { new: true }).lean<FacilityDoc>();
+        const updated = await m.Facility.findOneAndUpdate({ _id: existing._id, ...revGuard(existing.rev) }, update, { returnDocument: 'after' }).lean<FacilityDoc>();
         if (updated) return updated;
       }
       throw badInput('input.communityId', 'the facility is being changed concurrently; retry');
