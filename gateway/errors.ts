@@ -32,13 +32,12 @@ export function createGatewayFormatError(onMasked?: (error: unknown) => void) {
     let out: GraphQLFormattedError;
     if (typeof code === 'string' && GATEWAY_PUBLIC_CODES.has(code)) {
       out = { ...formatted, extensions: ext };
+    } else if (leaksAddress(formatted.message)) {
+      // A fetch failure names the subgraph's address: say which subgraph is unavailable instead.
+      out = formatted;
     } else {
+      // Internal errors (raised in the gateway, or a subgraph's) keep no message of their own.
       out = base({ ...formatted, extensions: ext }, error);
-      if (out.extensions?.code === 'INTERNAL_SERVER_ERROR' && out.extensions.serviceName === undefined) {
-        // Raised in the gateway itself (a failed fetch, a planner assertion): no message leaves.
-        if (out.message !== 'Internal server error') onMasked?.(error);
-        out = { ...out, message: 'Internal server error' };
-      }
     }
     if (leaksAddress(out.message)) {
       onMasked?.(error);

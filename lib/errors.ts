@@ -26,7 +26,12 @@ const PROTOCOL_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
 ]);
-const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), ...PROTOCOL_CODES]);
+/**
+ * Codes whose message a client may read. INTERNAL_SERVER_ERROR is not one: Apollo gives that code to
+ * every unexpected error (a mongoose cast error, a driver's E11000 with collection and key), so its
+ * message is always replaced.
+ */
+const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR), ...PROTOCOL_CODES]);
 
 export function badInput(field: string, message: string): GraphQLError {
   return new GraphQLError(`${field}: ${message}`, { extensions: { code: ErrorCode.BAD_USER_INPUT, field } });
@@ -56,11 +61,13 @@ export function createFormatError(onMasked?: (error: unknown) => void) {
       return { ...formatted, extensions };
     }
     onMasked?.(unwrapResolverError(error));
+    // Which subgraph failed (set by the gateway) is safe to keep; nothing else is.
+    const serviceName = formatted.extensions?.serviceName;
     return {
       message: 'Internal server error',
       locations: formatted.locations,
       path: formatted.path,
-      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, ...(typeof serviceName === 'string' ? { serviceName } : {}) },
     };
   };
 }

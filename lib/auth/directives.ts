@@ -30,6 +30,7 @@ import {
   isNonNullType,
   isObjectType,
   isInterfaceType,
+  isLeafType,
   type GraphQLField,
   type GraphQLFieldResolver,
   type GraphQLNamedType,
@@ -37,7 +38,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { getDirective } from '@graphql-tools/utils';
-import { forbidden, unauthenticated } from '../errors';
+import { badInput, forbidden, unauthenticated } from '../errors';
 import type { AuditCollector } from './audit';
 import { ANONYMOUS, hasScopes, type AuthContext } from './context';
 import type { RowScopeKey } from './roles';
@@ -82,6 +83,44 @@ export interface RowScopeOptions {
   fields?: Record<string, RowFieldMap>;
   /** Loaders of mutation targets by type; Community defaults to the id itself (小区 and district). */
   targets?: Record<string, RowTargetLoader>;
+  /**
+   * The subgraph's own register of 小区 (batched per request): the street and neighbourhood of a
+   * row's 小区 when the row does not carry them, for callers whose claims are streets or
+   * neighbourhoods. Subgraphs that do not know streets leave it out (street-only claims then match
+   * no row of theirs).
+   */
+  communityArea?: (communityId: string, ctx: any) => PromiseLike<CommunityArea | null | undefined> | CommunityArea | null | undefined;
+}
+
+export interface CommunityArea {
+  districtCode?: string | null;
+  streetCode?: string | null;
+  neighborhoodCode?: string | null;
+}
+
+/**
+ * Fields of an object returned by `__resolveReference` that came from the caller's representation
+ * rather than from the subgraph's data: never used to decide whose area a row is in (anyone can
+ * send `_entities` a representation with a forged `districtCode`).
+ */
+const FROM_REPRESENTATION = new WeakMap<object, ReadonlySet<string>>();
+
+function trusted(row: Record<string, unknown>): Record<string, unknown> {
+  const untrusted = FROM_REPRESENTATION.get(row);
+  if (!untrusted) return row;
+  return Object.fromEntries(Object.entries(row).filter(([k]) => !untrusted.has(k)));
+}
+
+/** Top-level field names of a `@key(fields: "...")` selection. */
+function keyFieldNames(fields: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  for (const token of fields.replace(/([{}])/g, ' $1 ').split(/\s+/).filter(Boolean)) {
+    if (token === '{') depth++;
+    else if (token === '}') depth--;
+    else if (depth === 0) out.push(token);
+  }
+  return out;
 }
 
 /** The database filter of a row-scoped list for one caller: null = every row; never user input. */
@@ -192,6 +231,8 @@ interface Rules {
   pii: 'PERSONAL' | 'SENSITIVE' | null;
   /** Mutations only: the row written to (null = city-wide, closed to row-limited callers). */
   target?: MutationTarget | null;
+  /** Reads are written to the audit log (personal data, and leaf fields of row-scoped types). */
+  audit: boolean;
 }
 
 export interface AccessControlOptions {
@@ -231,6 +272,23 @@ export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOpt
   const fallback = opts.rows?.attributes ?? defaultRowAttributes;
   const readAttrs: RowAttributeReader = (typeName, row) => (fieldMaps[typeName] ? attributesFromFields(fieldMaps[typeName], row) : fallback(typeName, row));
   const targets: Record<string, RowTargetLoader> = { Community: (id) => ({ _id: id }), ...opts.rows?.targets };
+  const communityArea = opts.rows?.communityArea;
+  /**
+   * The area of a row as the mechanism decides it: fields the caller supplied in a representation
+   * are ignored, and a row's missing street/neighbourhood comes from the subgraph's 小区 register
+   * when the caller's claims need them.
+   */
+  const areaOf: AreaReader = (typeName, row, auth, ctx) => {
+    const attrs = readAttrs(typeName, trusted(row));
+    const needsStreet = (auth.area.street && attrs.STREET == null) || (auth.area.neighborhood && attrs.NEIGHBORHOOD == null);
+    if (!communityArea || auth.limitedBy === null || !needsStreet || typeof attrs.COMMUNITY !== 'string') return attrs;
+    return Promise.resolve(communityArea(attrs.COMMUNITY, ctx)).then((c) => ({
+      ...attrs,
+      DISTRICT: attrs.DISTRICT ?? c?.districtCode ?? undefined,
+      STREET: attrs.STREET ?? c?.streetCode ?? undefined,
+      NEIGHBORHOOD: attrs.NEIGHBORHOOD ?? c?.neighborhoodCode ?? undefined,
+    }));
+  };
   const report: AccessControlReport = {
     fields: new Map(),
     rowScopedTypes: new Map(),
@@ -273,6 +331,9 @@ export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOpt
         // A pii field of a row-scoped type is checked against the row itself too.
         rowScope: fieldRow ?? (piiCategory && typeRow ? typeRow : null),
         pii: piiCategory ?? null,
+        // A row-scoped type is individual-level data: every value read of it is audited, not only
+        // its @pii fields (the row's id and links to other rows excepted).
+        audit: !!piiCategory || (!!typeRow && isLeafType(getNamedType(field.type)) && field.name !== 'id'),
       };
       if (isMutation) {
         rules.target = rowArgs?.target ? { by: rowArgs.by ?? [], path: rowArgs.target.split('.'), type: rowArgs.targetType ?? 'Community' } : null;
@@ -291,9 +352,9 @@ export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOpt
       }
       // Every mutation is wrapped: row-limited callers need a declared target even when the
       // mutation carries no other rule (secure by default for partners' subgraphs).
-      if (!isMutation && !rules.authenticated && !rules.rowScope && !filterBy) continue;
+      if (!isMutation && !rules.authenticated && !rules.rowScope && !filterBy && !rules.audit) continue;
       report.fields.set(`${type.name}.${field.name}`, rules);
-      field.resolve = wrapResolver(type.name, field, rules, scopeSets, filterBy, returned.name, readAttrs, targets);
+      field.resolve = wrapResolver(type.name, field, rules, scopeSets, filterBy, returned.name, readAttrs, areaOf, targets);
     }
   }
 
@@ -309,36 +370,58 @@ export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOpt
     if (!keys) continue;
     const nodeType = getNamedType(node.type).name;
     const original = (edges.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, AccessContext>;
-    edges.resolve = (source, args, ctx, info) => {
+    edges.resolve = async (source, args, ctx, info) => {
       const auth = ctx?.auth ?? ANONYMOUS;
-      const keep = (list: unknown) =>
-        Array.isArray(list)
-          ? list.filter((e) => {
-              const row = (e as { node?: unknown } | null)?.node;
-              return !row || typeof row !== 'object' || rowVisible(auth, keys, readAttrs(nodeType, row as Record<string, unknown>));
-            })
-          : list;
-      const out = original(source, args, ctx, info);
-      return isPromiseLike(out) ? Promise.resolve(out).then(keep) : keep(out);
+      const list = await original(source, args, ctx, info);
+      if (!Array.isArray(list)) return list;
+      const shown = await Promise.all(
+        list.map((e) => {
+          const row = (e as { node?: unknown } | null)?.node;
+          return !row || typeof row !== 'object' || visible(auth, keys, nodeType, row as Record<string, unknown>, ctx, areaOf);
+        }),
+      );
+      return list.filter((_e, i) => shown[i]);
     };
   }
 
-  // Entities fetched by the gateway (`_entities`) of a row-scoped type: hidden = missing.
-  for (const [typeName, keys] of report.rowScopedTypes) {
-    const type = schema.getType(typeName) as GraphQLObjectType;
+  // Entities fetched through `_entities`: key values must be scalars (an object such as
+  // `{ "$gt": "" }` is refused, never handed to a database query); what the representation carried
+  // besides the key is marked as the caller's, not the subgraph's; a hidden row of a row-scoped
+  // type answers null, like a missing one.
+  for (const type of types) {
+    const keyArgs = (getDirective(schema, type, 'key') ?? []) as { fields?: string }[];
+    if (!keyArgs.length) continue;
+    const typeName = type.name;
+    const keyNames = new Set(keyArgs.flatMap((k) => keyFieldNames(k.fields ?? '')));
+    const keys = report.rowScopedTypes.get(typeName) ?? null;
     const sub = (type.extensions as { apollo?: { subgraph?: { resolveReference?: Function } } }).apollo?.subgraph;
     const original = sub?.resolveReference;
-    const resolveReference = (ref: Record<string, unknown>, ctx: AccessContext, info: unknown) => {
-      const auth = ctx?.auth ?? ANONYMOUS;
-      const out = original ? original(ref, ctx, info) : ref;
-      const check = (row: unknown) => (row && rowVisible(auth, keys, readAttrs(typeName, row as Record<string, unknown>)) ? row : null);
-      return isPromiseLike(out) ? Promise.resolve(out).then(check) : check(out);
+    const resolveReference = async (ref: Record<string, unknown>, ctx: AccessContext, info: unknown) => {
+      for (const k of keyNames) {
+        const v = ref[k];
+        if (v !== null && v !== undefined && typeof v === 'object') throw badInput(`representations.${k}`, `the key of ${typeName} must be a scalar, not an object`);
+      }
+      const row = (await (original ? original(ref, ctx, info) : ref)) as Record<string, unknown> | null | undefined;
+      if (!row || typeof row !== 'object') return row;
+      const supplied = Object.keys(ref).filter((k) => k !== '__typename' && !keyNames.has(k) && row[k] === ref[k]);
+      if (supplied.length) FROM_REPRESENTATION.set(row, new Set(supplied));
+      if (!keys) return row;
+      return (await visible(ctx?.auth ?? ANONYMOUS, keys, typeName, row, ctx, areaOf)) ? row : null;
     };
     const ext = type.extensions as Record<string, any>;
     if (ext.apollo?.subgraph) ext.apollo.subgraph.resolveReference = resolveReference;
     else (type as { extensions: unknown }).extensions = { ...ext, apollo: { ...(ext.apollo ?? {}), subgraph: { ...(ext.apollo?.subgraph ?? {}), resolveReference } } };
   }
   return report;
+}
+
+type AreaReader = (typeName: string, row: Record<string, unknown>, auth: AuthContext, ctx: unknown) => RowAttributes | Promise<RowAttributes>;
+
+/** `rowVisible` with the row's area read by the mechanism (possibly from the 小区 register). */
+function visible(auth: AuthContext, keys: readonly RowScopeKey[], typeName: string, row: Record<string, unknown>, ctx: unknown, areaOf: AreaReader): boolean | Promise<boolean> {
+  if (auth.limitedBy === null) return true;
+  const attrs = areaOf(typeName, row, auth, ctx);
+  return isPromiseLike(attrs) ? Promise.resolve(attrs).then((a) => rowVisible(auth, keys, a)) : rowVisible(auth, keys, attrs);
 }
 
 function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
@@ -353,41 +436,34 @@ function wrapResolver(
   filterBy: RowScopeKey[] | null,
   returnedType: string,
   readAttrs: RowAttributeReader,
+  areaOf: AreaReader,
   targets: Record<string, RowTargetLoader>,
 ): GraphQLFieldResolver<unknown, AccessContext> {
   const original = (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, AccessContext>;
   const what = `${typeName}.${field.name}`;
   const target = rules.target;
-  const resolver: GraphQLFieldResolver<unknown, AccessContext> = (source, args, ctx, info) => {
+  const outside = () => forbidden(`${what} is outside your area`);
+  /** The field's own value, hidden rows of a row-scoped result removed, reads noted for the audit. */
+  const run: GraphQLFieldResolver<unknown, AccessContext> = (source, args, ctx, info) => {
     const auth = ctx?.auth ?? ANONYMOUS;
-    if (rules.authenticated && !auth.authenticated) {
-      throw unauthenticated(`${what} needs a valid bearer token`);
-    }
-    for (const set of scopeSets) {
-      if (!hasScopes(auth, set)) {
-        throw forbidden(`${what} needs scope ${set.map((alt) => alt.join(' + ')).join(' or ')}`);
-      }
-    }
-    if (rules.rowScope && source && typeof source === 'object') {
-      if (!rowVisible(auth, rules.rowScope, readAttrs(typeName, source as Record<string, unknown>))) {
-        throw forbidden(`${what} is outside your area`);
-      }
-    }
     let result = original(source, args, ctx, info);
-    if (filterBy) {
-      const visible = (row: unknown) => row == null || rowVisible(auth, filterBy, readAttrs(returnedType, row as Record<string, unknown>));
+    if (filterBy && auth.limitedBy !== null) {
+      const shown = (row: unknown) => row == null || typeof row !== 'object' || visible(auth, filterBy, returnedType, row as Record<string, unknown>, ctx, areaOf);
       // A nullable single row that is hidden answers null, like a missing one; a non-null one
       // cannot, so it is refused.
       const nonNullSingle = isNonNullType(field.type) && !isListType(field.type.ofType);
-      const filter = (value: unknown): unknown => {
-        if (Array.isArray(value)) return value.filter(visible);
-        if (visible(value)) return value;
-        if (nonNullSingle) throw forbidden(`${what} is outside your area`);
+      const filter = async (value: unknown): Promise<unknown> => {
+        if (Array.isArray(value)) {
+          const keep = await Promise.all(value.map(shown));
+          return value.filter((_v, i) => keep[i]);
+        }
+        if (await shown(value)) return value;
+        if (nonNullSingle) throw outside();
         return null;
       };
-      result = isPromiseLike(result) ? Promise.resolve(result).then(filter) : filter(result);
+      result = Promise.resolve(result).then(filter);
     }
-    if (rules.pii && ctx?.audit) {
+    if (rules.audit && ctx?.audit) {
       const row = (source ?? {}) as Record<string, unknown>;
       const id = str(row.__recordId ?? row.id ?? row._id) ?? null;
       const audit = ctx.audit;
@@ -398,6 +474,30 @@ function wrapResolver(
       result = isPromiseLike(result) ? Promise.resolve(result).then(note) : note(result);
     }
     return result;
+  };
+  const resolver: GraphQLFieldResolver<unknown, AccessContext> = (source, args, ctx, info) => {
+    const auth = ctx?.auth ?? ANONYMOUS;
+    if (rules.authenticated && !auth.authenticated) {
+      throw unauthenticated(`${what} needs a valid bearer token`);
+    }
+    for (const set of scopeSets) {
+      if (!hasScopes(auth, set)) {
+        throw forbidden(`${what} needs scope ${set.map((alt) => alt.join(' + ')).join(' or ')}`);
+      }
+    }
+    // Personal data with no area rule is for callers who see every row, never for area-limited ones.
+    if (rules.pii && !rules.rowScope && auth.limitedBy !== null) throw outside();
+    if (rules.rowScope && source && typeof source === 'object') {
+      const ok = visible(auth, rules.rowScope, typeName, source as Record<string, unknown>, ctx, areaOf);
+      if (isPromiseLike(ok)) {
+        return Promise.resolve(ok).then((v) => {
+          if (!v) throw outside();
+          return run(source, args, ctx, info);
+        });
+      }
+      if (!ok) throw outside();
+    }
+    return run(source, args, ctx, info);
   };
   if (target === undefined) return resolver;
 
@@ -416,7 +516,7 @@ function wrapResolver(
       const refusal = () => forbidden(`${what}: ${where} is outside your area or does not exist`);
       if (typeof id !== 'string' || !id) throw refusal();
       const row = (await targets[target.type]!(id, ctx)) as Record<string, unknown> | null | undefined;
-      if (!row || !rowVisible(auth, target.by, readAttrs(target.type, row))) throw refusal();
+      if (!row || !(await visible(auth, target.by, target.type, row, ctx, areaOf))) throw refusal();
     }
     return resolver(source, args, ctx, info);
   };

@@ -27,7 +27,11 @@ export async function createGovernanceServer(conn: Connection, logger: Logger, o
     connection: conn,
     createContext: contextFactory(models, opts),
     logger,
-    rows: { targets: governanceRowTargets },
+    rows: {
+      targets: governanceRowTargets,
+      // Street and neighbourhood of a row's 小区, for street staff whose claims are streets.
+      communityArea: (id: string, ctx: Context) => ctx.loaders.register.load(id),
+    },
   }) as unknown as SubgraphServer<BaseContext>;
 }
 

@@ -30,7 +30,11 @@ export const subgraph: SubgraphModule = {
       logger,
       // Mutations' target 小区: the register row carries its street and neighbourhood codes.
       // (Read straight from the repository: a DataLoader would cache the pre-write row for the response.)
-      rows: { targets: { Community: async (id: string, ctx: Context) => (await ctx.repo.communitiesById([id]))[0] ?? { _id: id } } },
+      rows: {
+        targets: { Community: async (id: string, ctx: Context) => (await ctx.repo.communitiesById([id]))[0] ?? { _id: id } },
+        // Street and neighbourhood of a row's 小区 (contracts, surveys), for street-level claims.
+        communityArea: (id: string, ctx: Context) => ctx.loaders.community.load(id),
+      },
     }) as unknown as SubgraphServer<BaseContext>;
   },
   seed: (conn) => seedProperties(registerModels(conn)),

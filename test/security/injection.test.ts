@@ -87,6 +87,21 @@ describe.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
   });
 });
 
+describe('_entities sent straight to each bureau subgraph', () => {
+  test.each([...BUREAU_SUBGRAPHS])('%s: an operator object as an entity key is BAD_USER_INPUT, no database message, no data', async (name) => {
+    const sg = stack.subgraphs.find((x) => x.name === name)!;
+    const schema = schemaOf(name);
+    const entityTypes = Object.values(schema.getTypeMap()).filter((t) => (t.astNode as { directives?: { name: { value: string } }[] } | undefined)?.directives?.some((d) => d.name.value === 'key'));
+    expect(entityTypes.length).toBeGreaterThan(0);
+    for (const t of entityTypes) {
+      const keyField = (t.astNode as any).directives.find((d: any) => d.name.value === 'key').arguments[0].value.value.split(/\s+/)[0] as string;
+      const r = await q(sg.url, `query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`, {}, { r: [{ __typename: t.name, [keyField]: { $gt: '' } }] });
+      expect([t.name, r.errors?.[0]?.extensions?.code]).toEqual([t.name, 'BAD_USER_INPUT']);
+      expect(JSON.stringify(r)).not.toMatch(/Cast to|mongoose|MongoServerError|at path/);
+    }
+  });
+});
+
 test('the services keep serving after the attacks', async () => {
   const r = await q(stack.gatewayUrl, '{ cities { code } }');
   expect(r.status).toBe(200);

@@ -70,6 +70,52 @@ describe('personal data', () => {
   });
 });
 
+describe('entity representations and the area of a row', () => {
+  const entities = (reps: unknown[], selection: string, headers: Record<string, string>) =>
+    q(fx.subgraphUrl, `query($r: [_Any!]!) { _entities(representations: $r) { ${selection} } }`, headers, { r: reps });
+
+  test('a representation cannot forge the area: a districtCode or streetCode sent to _entities is ignored, the 小区 id decides', async () => {
+    const forged = await entities(
+      [{ __typename: 'Community', id: 'cm_320113_0001', districtCode: '320104', streetCode: '320104001', neighborhoodCode: '320104001001' }],
+      '... on Community { liaisonPhone }',
+      bearer(t.street104!),
+    );
+    expect([forged.data?._entities, codes(forged)]).toEqual([[{ liaisonPhone: null }], ['FORBIDDEN']]);
+    expect(JSON.stringify(forged)).not.toContain('13700000113');
+    const own = await entities([{ __typename: 'Community', id: 'cm_320104_0001' }], '... on Community { liaisonPhone }', bearer(t.street104!));
+    expect([own.errors, own.data?._entities]).toEqual([undefined, [{ liaisonPhone: '13700000104' }]]);
+  });
+
+  test('street staff whose token names only a street read the personal data of their street’s 小区 (the subgraph’s register supplies the street), not of another street', async () => {
+    const streetOnly = bearer(await token(fx.auth, { role: 'STREET_STAFF', street: '320104001' }));
+    const r = await entities([{ __typename: 'Community', id: 'cm_320104_0001' }, { __typename: 'Community', id: 'cm_320113_0001' }], '... on Community { liaisonPhone }', streetOnly);
+    expect(r.data?._entities).toEqual([{ liaisonPhone: '13700000104' }, { liaisonPhone: null }]);
+    expect(codes(r)).toEqual(['FORBIDDEN']);
+    const neighbourhoodOnly = bearer(await token(fx.auth, { role: 'STREET_STAFF', neighborhood: '320113002001' }));
+    const n = await entities([{ __typename: 'Community', id: 'cm_320113_0001' }], '... on Community { liaisonPhone }', neighbourhoodOnly);
+    expect([n.errors, n.data?._entities]).toEqual([undefined, [{ liaisonPhone: '13700000113' }]]);
+  });
+
+  test('the key of a representation must be a scalar: an operator object is BAD_USER_INPUT naming it, never a database error', async () => {
+    for (const id of [{ $gt: '' }, { $ne: null }, ['el_a1']]) {
+      const r = await entities([{ __typename: 'Elder', id }], '... on Elder { id }', bearer(t.civil!));
+      expect([codes(r), r.errors?.[0]?.message]).toEqual([['BAD_USER_INPUT'], 'representations.id: the key of Elder must be a scalar, not an object']);
+    }
+  });
+});
+
+describe('errors', () => {
+  test('an unexpected error reaches the caller as "Internal server error", without the database’s message, at the subgraph and through the gateway', async () => {
+    for (const url of [fx.subgraphUrl, fx.gatewayUrl]) {
+      const r = await q(url, '{ brokenQuery }', bearer(t.civil!));
+      expect([r.errors?.[0]?.message, r.errors?.[0]?.extensions?.code]).toEqual(['Internal server error', 'INTERNAL_SERVER_ERROR']);
+      expect(JSON.stringify(r)).not.toMatch(/E11000|city_elderly|phone_1|13800000001|stack/);
+    }
+    // The services keep serving.
+    expect((await q(fx.gatewayUrl, '{ elder(id: "el_a1") { id } }', bearer(t.civil!))).data.elder).toEqual({ id: 'el_a1' });
+  });
+});
+
 describe('aggregates and k-anonymity', () => {
   test('counts below 5 are suppressed for callers without individual-level access', async () => {
     const query = '{ elderCount(communityId: "cm_320104_0001") }';
@@ -134,9 +180,20 @@ describe('audit log', () => {
     expect(docs[0]).toMatchObject({ subgraph: 'elderly', requestId, subject: 'care_team:ct_a', role: 'CARE_TEAM', reads: [{ type: 'Elder', id: 'el_a1', fields: ['name', 'phone'] }] });
     expect(docs[0]!.at).toBeInstanceOf(Date);
 
-    await q(fx.gatewayUrl, '{ elderCount(communityId: "cm_320104_0001") elders { id ageBand } }', bearer(t.civil));
+    await q(fx.gatewayUrl, '{ elderCount(communityId: "cm_320104_0001") }', bearer(t.civil));
     docs = await audits();
     expect(docs).toHaveLength(1);
+  });
+
+  test('rows of a row-scoped (individual-level) type are audited even without @pii fields; their ids alone are not', async () => {
+    await auditModel(fx.conn).collection.deleteMany({}); // test set-up only
+    await q(fx.gatewayUrl, '{ elders(filter: { communityId: "cm_320104_0001" }) { id } }', bearer(t.civil));
+    expect(await audits()).toHaveLength(0);
+    await q(fx.gatewayUrl, '{ elders(filter: { communityId: "cm_320104_0001" }) { id ageBand } }', { ...bearer(t.teamA), 'x-request-id': 'req-rows-1' });
+    const docs = await audits();
+    expect(docs.map((d) => [d.requestId, d.reads])).toEqual([
+      ['req-rows-1', [{ type: 'Elder', id: 'el_a1', fields: ['ageBand'] }, { type: 'Elder', id: 'el_a2', fields: ['ageBand'] }]],
+    ]);
   });
 
   test('a list of many residents is one insert per request', async () => {
