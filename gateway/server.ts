@@ -3,7 +3,6 @@
  * Apollo Sandbox as the landing page (telemetry off), `/health` (liveness) and `/ready` (supergraph
  * loaded and every subgraph reachable). The factory never listens; entry files and tests do.
  */
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -12,7 +11,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { disableApolloTelemetry } from '../lib/config';
-import { listen, type Listening } from '../lib/http';
+import { listen, requestIdFrom, type Listening } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import { createSupergraphSource, resolveSupergraphFile } from './supergraph-source';
 import { jsonErrorHandler } from '../lib/subgraph-server';
@@ -119,7 +118,7 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
         expressMiddleware(apollo, {
           context: async ({ req }) => ({
             authorization: req.headers.authorization,
-            requestId: (req.headers['x-request-id'] as string | undefined) ?? randomUUID(),
+            requestId: requestIdFrom(req.headers['x-request-id']),
             auth: security.authOf(req),
           }),
         }),

@@ -1,8 +1,20 @@
 /**
  * Helpers shared by the HTTP services: listening on a port (0 = any) and closing cleanly.
  */
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,100}$/;
+
+/**
+ * The id a request is known by in logs and audit records: the caller's `x-request-id` when it is a
+ * plain token (8-100 letters, digits, `._:-`), so clients can correlate; anything else (free text,
+ * line breaks, a list) is replaced by a fresh UUID rather than written into the audit log.
+ */
+export function requestIdFrom(header: unknown): string {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+}
 
 export interface Listening {
   url: string;

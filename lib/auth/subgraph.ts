@@ -3,12 +3,12 @@
  * does not trust the gateway), the access-control transform over its schema, the audit log and its
  * `<subgraph>AuditLog` query, and the `individualAccess` flag for k-anonymity suppression.
  */
-import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { Connection } from 'mongoose';
 import { loadConfig, type AuthSettings } from '../config';
+import { requestIdFrom } from '../http';
 import { AuditCollector, auditModel, queryAuditLog, type AuditQueryArgs } from './audit';
 import { hasIndividualAccess, type AuthContext } from './context';
 import { applyAccessControl, type AccessControlReport, type RowFilter, type RowScopeOptions } from './directives';
@@ -64,7 +64,7 @@ export function createSubgraphAccess(opts: SubgraphAccessOptions) {
       const auth = await verifier.verify(req.headers.authorization);
       (req as Request & { auth?: AuthContext }).auth = auth;
       const own = (await build(req)) as T & { individualAccess?: unknown };
-      const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+      const requestId = requestIdFrom(req.headers['x-request-id']);
       return Object.assign(own, {
         auth,
         audit: new AuditCollector(),

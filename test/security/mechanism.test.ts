@@ -196,6 +196,14 @@ describe('audit log', () => {
     ]);
   });
 
+  test('a request id that is not a plain token is replaced by a fresh one in the audit log, never stored as sent', async () => {
+    await auditModel(fx.conn).collection.deleteMany({}); // test set-up only
+    const sent = 'x; DROP TABLE audit -- 伪造的请求号';
+    await q(fx.gatewayUrl, '{ elder(id: "el_a1") { id phone } }', { ...bearer(t.teamA!), 'x-request-id': encodeURIComponent(sent).slice(0, 90) + ' !' });
+    const [doc] = await audits();
+    expect(doc!.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+
   test('a list of many residents is one insert per request', async () => {
     await auditModel(fx.conn).collection.deleteMany({});
     await q(fx.gatewayUrl, '{ elders { id phone healthNotes } }', bearer(t.civil));
