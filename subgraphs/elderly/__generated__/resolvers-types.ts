@@ -399,6 +399,9 @@ export type Query = {
   /**
    * Monthly visit coverage per 小区 of a city or district, lowest rate first, keeping the 小区 whose
    * rate is below `below` (default 1.0, the 2025 target of 100%). Computed by the database.
+   * For callers without individual-level access, 小区 whose rate is suppressed in `elderlyStats`
+   * (1-4 registered, or 1-4 visited in the last 30 days) are left out of the ranking and of
+   * `totalCount`: a threshold or a rank would reveal the rate.
    */
   visitCoverage: VisitCoverageConnection;
 };

@@ -6,7 +6,7 @@
 import type { RowFilter } from '../../../lib/auth/directives';
 import type { PipelineStage } from 'mongoose';
 import type { CareTeamDoc, CommunityRefDoc, HomeVisitDoc, MealProgramDoc, Models, ResidentDoc, ServiceProviderDoc } from '../models';
-import type { RawElderlyStats } from './privacy';
+import { SUPPRESSION_THRESHOLD, type RawElderlyStats } from './privacy';
 
 export type StatsLevel = 'COMMUNITY' | 'DISTRICT' | 'CITY';
 const levelField = (level: StatsLevel) => (level === 'CITY' ? 'cityCode' : level === 'DISTRICT' ? 'districtCode' : 'communityId');
@@ -184,15 +184,21 @@ export function createRepository(m: Models, clock: () => Date = () => new Date()
 
     /**
      * Monthly visit coverage per 小区 of a city or district, lowest rate first (then id), keeping
-     * rates below `below`: one aggregation (grouping, rate, filter, sort, page and count).
+     * rates below `below`: one aggregation (grouping, rate, filter, sort, page and count). With
+     * `suppressSmall` (callers without individual-level access) the 小区 whose rate privacy.ts
+     * suppresses (1-4 registered or 1-4 visited) are dropped in the pipeline, before the rate is
+     * compared or ranked: a threshold or a rank would reveal the hidden rate.
      */
-    async coverage(level: 'CITY' | 'DISTRICT', code: string, below: number, skip: number, limit: number) {
+    async coverage(level: 'CITY' | 'DISTRICT', code: string, below: number, skip: number, limit: number, suppressSmall = true) {
       const field = levelField(level);
       const since = new Date(clock().getTime() - 30 * DAY_MS);
       const stages: PipelineStage[] = [
         { $match: { [field]: code, status: 'ACTIVE' } },
         { $group: { _id: { c: '$communityId', v: { $gte: ['$lastVisitedAt', since] } }, n: { $sum: 1 } } },
         { $group: { _id: '$_id.c', registered: { $sum: '$n' }, visitedLast30d: { $sum: { $cond: ['$_id.v', '$n', 0] } } } },
+        ...(suppressSmall
+          ? [{ $match: { registered: { $gte: SUPPRESSION_THRESHOLD }, $or: [{ visitedLast30d: 0 }, { visitedLast30d: { $gte: SUPPRESSION_THRESHOLD } }] } }]
+          : []),
         { $addFields: { rate: { $divide: ['$visitedLast30d', '$registered'] } } },
         { $match: { rate: { $lt: below } } },
         { $sort: { rate: 1, _id: 1 } },

@@ -466,11 +466,57 @@ describe('worklist, lists, statistics', () => {
   });
 
   it('ranks 小区 of a district by monthly visit coverage below the 100% target, computed in the database', async () => {
-    const res = await gql(sg.url, `{ visitCoverage(districtCode: "320706") { totalCount edges { node { community { id } } } } }`);
+    const q = `{ visitCoverage(districtCode: "320706") { totalCount edges { node { community { id } } } } }`;
+    const res = await gql(sg.url, q, undefined, await authHeader('CIVIL_AFFAIRS'));
     expect(res.errors).toBeUndefined();
     const rows = res.data!.visitCoverage.edges.map((e: any) => e.node.community.id);
     expect(rows).toContain(C);
+    // 2 of 6 visited: the rate is suppressed for an anonymous caller, so C is not ranked for it.
+    const anonymous = await gql(sg.url, q);
+    expect(anonymous.data!.visitCoverage.edges.map((e: any) => e.node.community.id)).not.toContain(C);
+    expect(anonymous.data!.visitCoverage.totalCount).toBe(res.data!.visitCoverage.totalCount - 1);
     expectBadInput(await gql(sg.url, `{ visitCoverage(cityCode: "320700", districtCode: "320706") { totalCount } }`), 'cityCode');
     expectBadInput(await gql(sg.url, `{ visitCoverage(cityCode: "320700", below: 1.5) { totalCount } }`), 'below');
+  });
+});
+
+describe('visit coverage and small counts', () => {
+  // A district of its own: 小区 A has 3 registered (1 visited), B 5 (none visited), D 6 (5 visited), E 8 (2 visited).
+  const DISTRICT = '320799';
+  const rows = [['A', 3, 1], ['B', 5, 0], ['D', 6, 5], ['E', 8, 2]] as const;
+  const id = (k: string) => `cm_${DISTRICT}_cov${k}`;
+  beforeAll(async () => {
+    clock = new Date('2026-03-01T08:00:00.000Z');
+    const docs = rows.flatMap(([k, registered, visited]) =>
+      Array.from({ length: registered }, (_v, i) => ({
+        _id: `el_cov_${k}_${i}`, communityId: id(k), districtCode: DISTRICT, cityCode: '320700', status: 'ACTIVE',
+        lastVisitedAt: i < visited ? new Date('2026-02-25T08:00:00Z') : null, nextVisitDue: new Date('2026-04-01T08:00:00Z'),
+      })),
+    );
+    await m.Resident.collection.insertMany(docs as never[]);
+  });
+  const ranked = async (below: number, headers?: Record<string, string>) => {
+    const res = await gql(sg.url, `{ visitCoverage(districtCode: "${DISTRICT}", below: ${below}) { totalCount edges { node { community { id } } } } }`, undefined, headers);
+    expect(res.errors).toBeUndefined();
+    return [res.data!.visitCoverage.totalCount, res.data!.visitCoverage.edges.map((e: any) => e.node.community.id)];
+  };
+
+  it('an anonymous caller cannot find a suppressed rate by moving the threshold: 小区 with 1-4 registered or 1-4 visited are never ranked', async () => {
+    // A (1 of 3) sits between 0.333 and 0.34; E (2 of 8) at 0.25; both rates are suppressed.
+    expect(await ranked(0.34)).toEqual([1, [id('B')]]);
+    expect(await ranked(0.333)).toEqual([1, [id('B')]]);
+    expect(await ranked(1)).toEqual([2, [id('B'), id('D')]]);
+  });
+
+  it('civil affairs (individual-level access) ranks every 小区 by its real rate', async () => {
+    const civil = await authHeader('CIVIL_AFFAIRS');
+    expect(await ranked(0.34, civil)).toEqual([3, [id('B'), id('E'), id('A')]]);
+    expect(await ranked(0.333, civil)).toEqual([2, [id('B'), id('E')]]);
+    expect(await ranked(1, civil)).toEqual([4, [id('B'), id('E'), id('A'), id('D')]]);
+  });
+
+  it('a care team (area-limited, no individual-level access everywhere) is treated like the public', async () => {
+    const team = await authHeader('CARE_TEAM', { team: 'ct_cov', communities: [id('A')] });
+    expect(await ranked(0.34, team)).toEqual([1, [id('B')]]);
   });
 });
