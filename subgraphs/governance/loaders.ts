@@ -3,9 +3,7 @@
  * a list to related records goes through one of these, so a list of N 小区 costs one query per
  * field, not N. Loaders whose key carries arguments batch all keys with the same arguments.
  */
-import DataLoader from 'dataloader';
 import { entityLoader, groupLoader, keyedLoader } from '../../lib/loader';
-import type { EvaluationDoc } from './models';
 import type { CommitteeStatsRaw, GroupBy, Repository, StatsScope, TicketFilterInput } from './services/repository';
 import { emptyCommitteeStats, toPatrolStats, toTicketStats, type PatrolStatsRow, type TicketStatsRow } from './services/stats';
 import { lastCompleteMonths, rangeStart, type TimeRange } from './services/time';
@@ -60,15 +58,6 @@ export function createLoaders(repo: Repository, now: Date) {
     patrolReport: entityLoader((ids) => repo.patrolReportsById(ids), (r) => r._id),
     ticket: entityLoader((ids) => repo.ticketsById(ids), (t) => t._id),
     rubric: entityLoader((ids) => repo.rubricsById(ids), (r) => r._id),
-    /** Batches the writes of materialised evaluations into one bulk write per request tick. */
-    saveEvaluation: new DataLoader<Omit<EvaluationDoc, 'createdAt' | 'updatedAt'>, true, string>(
-      async (docs) => {
-        await repo.upsertEvaluations(docs);
-        return docs.map(() => true as const);
-      },
-      { cacheKeyFn: (d) => d._id },
-    ),
-
     meetingsByCommunity: argsLoader(
       async (ids, { range }: { code: string; range: TimeRange }) => {
         const rows = await repo.meetingsByCommunity(ids, rangeStart(range, now));

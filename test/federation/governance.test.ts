@@ -1,7 +1,7 @@
 /**
  * governance through the real gateway and the four subgraphs: the 美好家园 score's `@requires`
  * fields arrive from properties, elderly and renovation; tickets join property companies; the
- * materialised scores rank candidates whose names come from properties.
+ * scores the nightly mutation stores rank candidates whose names come from properties.
  */
 import { startStack, type RunningStack } from '../../scripts/stack';
 import { gql } from '../helpers/subgraph';
@@ -66,9 +66,18 @@ describe('governance in the federated graph', () => {
     expect(overview.city).toMatchObject({ name: '南京市', ticketStats: { opened: 1, backlog: 1 }, committeeStats: { withOwnersCommittee: 1, withPMC: 1 } });
   });
 
-  it('materialises scores nightly and ranks candidates, names joined from properties', async () => {
-    const page = await q(`{ communities(filter: { cityCode: "320700" }) { edges { node { id beautifulHome(persist: true) { score } } } } }`);
-    const scores = page.communities.edges.map((e: any) => e.node.beautifulHome.score as number);
+  it('stores scores with the nightly mutation (governance’s own records only) and ranks candidates, names joined from properties', async () => {
+    const run = await q(`mutation { recordBeautifulHomeScores(cityCode: "320700") { cityCode recorded } }`);
+    expect(run.recordBeautifulHomeScores).toEqual({ cityCode: '320700', recorded: 2 });
+    // A query no longer stores anything: persist: true is refused through the gateway too.
+    const refused = await gql(stack.gatewayUrl, `{ community(id: "${DONGFANG}") { beautifulHome(persist: true) { score } } }`);
+    expect(refused.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', 'persist']]);
+    // The stored scores are what governance computes without the other bureaus' figures.
+    const governance = stack.subgraphs.find((s) => s.name === 'governance')!.url;
+    const own = await gql(governance, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Community { beautifulHome { score } } } }`, {
+      r: [DONGFANG, XINHAI].map((id) => ({ __typename: 'Community', id })),
+    });
+    const scores = own.data!._entities.map((e: any) => e.beautifulHome.score as number);
     const ranked = await q(`{ typicalCaseCandidates(cityCode: "320700", excludeDesignated: false) { rank beautifulHomeScore community { name } } }`);
     expect(ranked.typicalCaseCandidates.map((c: any) => c.beautifulHomeScore)).toEqual([...scores].sort((a, b) => b - a));
     expect(ranked.typicalCaseCandidates.map((c: any) => c.community.name).sort()).toEqual(['东方瑞园', '新海花园']);

@@ -54,6 +54,7 @@ export const MATRIX: [item: string, kind: string, ...cells: string[]][] = [
   ['Mutation.recordJointMeeting',       'write 小区',     '-','Y','Y','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.upsertEvaluationRubric',   'write city',    '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.syncCommunityRegister',    'write city',    '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.recordBeautifulHomeScores','write city',    '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.registerElderlyResident',  'write 小区',     '-','Y','-','Y','-','-', '-',  'Y', '-',  '-', '-',  '-'],
   ['Mutation.recordHomeVisit',          'write elder',   '-','Y','-','Y','-','-', '-',  'Y', '-',  '-', '-',  '-'],
   ['Mutation.overrideRiskTier',         'write elder',   '-','Y','-','Y','-','-', '-',  'Y', '-',  '-', '-',  '-'],

@@ -82,6 +82,17 @@ export type BeautifulHomeEvaluation = {
   score?: Maybe<Scalars['Float']['output']>;
 };
 
+/** What one `recordBeautifulHomeScores` call stored. */
+export type BeautifulHomeScoreRun = {
+  __typename?: 'BeautifulHomeScoreRun';
+  cityCode: Scalars['ID']['output'];
+  districtCode?: Maybe<Scalars['ID']['output']>;
+  evaluatedAt: Scalars['DateTime']['output'];
+  /** 小区 scored and stored. */
+  recorded: Scalars['Int']['output'];
+  rubricId: Scalars['ID']['output'];
+};
+
 export type Building = {
   __typename?: 'Building';
   id: Scalars['ID']['output'];
@@ -210,13 +221,14 @@ export type Community = {
   __typename?: 'Community';
   /** Activities in a range; undated activities (the source gives no date) appear only under ALL. */
   activities: Array<CommunityActivity>;
-  /** The full 美好家园 evaluation; `persist: true` materialises it for `typicalCaseCandidates` (nightly job). */
+  /** The full 美好家园 evaluation, computed per request and never stored (see `beautifulHomeScore`). */
   beautifulHome?: Maybe<BeautifulHomeEvaluation>;
   /**
    * 美好家园 score (0-100) under a rubric (default rubric if omitted), from governance's own records
    * plus fee collection, satisfaction, elderly visit coverage and renovation status owned by the
-   * other bureaus. Dimensions without evidence are left out and the weights renormalised; see
-   * `beautifulHome { coverage }`.
+   * other bureaus (as the gateway reads them for the caller, so suppressed figures stay out).
+   * Dimensions without evidence are left out and the weights renormalised; see
+   * `beautifulHome { coverage }`. Computed per request, never stored.
    */
   beautifulHomeScore?: Maybe<Scalars['Float']['output']>;
   /** Issues the 小区's co-governance mechanism has taken on (from the record and from meetings). */
@@ -514,6 +526,15 @@ export type Mutation = {
    * The due date is 5 working days (China Standard Time) after the request.
    */
   createServiceTicket: ServiceTicket;
+  /**
+   * Scores every 小区 of governance's register in a city (or one district of it) under a rubric
+   * (default rubric if omitted) and stores the results for `typicalCaseCandidates` (the nightly job),
+   * replacing each 小区's previous score under that rubric. Computed from governance's own records
+   * only: no figure is taken from the caller, and the indicators other bureaus own are left without
+   * evidence (a mutation does not receive them through the gateway's `@requires`).
+   * City-wide: area-limited callers (street staff) cannot run it.
+   */
+  recordBeautifulHomeScores: BeautifulHomeScoreRun;
   /** Records a joint meeting (联席会议) that took place. */
   recordJointMeeting: JointMeeting;
   /** Records what a patrol found (photos are forwarded to the property company). */
@@ -551,6 +572,13 @@ export type MutationAddTicketNoteArgs = {
 
 export type MutationCreateServiceTicketArgs = {
   input: CreateServiceTicketInput;
+};
+
+
+export type MutationRecordBeautifulHomeScoresArgs = {
+  cityCode: Scalars['ID']['input'];
+  districtCode?: InputMaybe<Scalars['ID']['input']>;
+  rubricId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -871,8 +899,12 @@ export type Query = {
   tickets: TicketConnection;
   /**
    * 小区 ranked by their materialised 美好家园 score under a rubric (computed in this subgraph: the
-   * gateway cannot sort across subgraphs). Scores are materialised when `Community.beautifulHome` is
-   * resolved with `persist: true` (the nightly job); `evaluatedAt` says how fresh each one is.
+   * gateway cannot sort across subgraphs). Scores are materialised by the mutation
+   * `recordBeautifulHomeScores` (the nightly job) from governance's own records only, so they leave
+   * out the indicators other bureaus own (fee collection, satisfaction, elderly visits, renovation)
+   * and their `coverage` says so; `Community.beautifulHome` gives the live score with them.
+   * `evaluatedAt` says how fresh each one is. Scores stored before that mutation existed (by a query
+   * with `persist: true`, from figures the caller sent) are not ranked.
    */
   typicalCaseCandidates: Array<TypicalCaseCandidate>;
 };
@@ -1568,6 +1600,7 @@ export type ResolversTypes = ResolversObject<{
   AuditRecord: ResolverTypeWrapper<AuditRecord>;
   BeautifulHomeEvaluation: ResolverTypeWrapper<EvaluationRowModel>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  BeautifulHomeScoreRun: ResolverTypeWrapper<BeautifulHomeScoreRun>;
   Building: ResolverTypeWrapper<BuildingRefModel>;
   CacheControlScope: CacheControlScope;
   City: ResolverTypeWrapper<AreaRefModel>;
@@ -1672,6 +1705,7 @@ export type ResolversParentTypes = ResolversObject<{
   AuditRecord: AuditRecord;
   BeautifulHomeEvaluation: EvaluationRowModel;
   Float: Scalars['Float']['output'];
+  BeautifulHomeScoreRun: BeautifulHomeScoreRun;
   Building: BuildingRefModel;
   City: AreaRefModel;
   Committee: CommitteeDocModel;
@@ -1789,6 +1823,14 @@ export type BeautifulHomeEvaluationResolvers<ContextType = Context, ParentType e
   evaluatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   rubricId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+}>;
+
+export type BeautifulHomeScoreRunResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BeautifulHomeScoreRun'] = ResolversParentTypes['BeautifulHomeScoreRun']> = ResolversObject<{
+  cityCode?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  districtCode?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  evaluatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  recorded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rubricId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type BuildingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Building'] = ResolversParentTypes['Building']> = ResolversObject<{
@@ -1953,6 +1995,7 @@ export type MonthlyMeetingCountResolvers<ContextType = Context, ParentType exten
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   addTicketNote?: Resolver<ResolversTypes['ServiceTicket'], ParentType, ContextType, RequireFields<MutationAddTicketNoteArgs, 'id' | 'text'>>;
   createServiceTicket?: Resolver<ResolversTypes['ServiceTicket'], ParentType, ContextType, RequireFields<MutationCreateServiceTicketArgs, 'input'>>;
+  recordBeautifulHomeScores?: Resolver<ResolversTypes['BeautifulHomeScoreRun'], ParentType, ContextType, RequireFields<MutationRecordBeautifulHomeScoresArgs, 'cityCode'>>;
   recordJointMeeting?: Resolver<ResolversTypes['JointMeeting'], ParentType, ContextType, RequireFields<MutationRecordJointMeetingArgs, 'input'>>;
   recordPatrolReport?: Resolver<ResolversTypes['PatrolReport'], ParentType, ContextType, RequireFields<MutationRecordPatrolReportArgs, 'input'>>;
   recordRectification?: Resolver<ResolversTypes['PatrolReport'], ParentType, ContextType, RequireFields<MutationRecordRectificationArgs, 'input'>>;
@@ -2256,6 +2299,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   AuditRead?: AuditReadResolvers<ContextType>;
   AuditRecord?: AuditRecordResolvers<ContextType>;
   BeautifulHomeEvaluation?: BeautifulHomeEvaluationResolvers<ContextType>;
+  BeautifulHomeScoreRun?: BeautifulHomeScoreRunResolvers<ContextType>;
   Building?: BuildingResolvers<ContextType>;
   City?: CityResolvers<ContextType>;
   Committee?: CommitteeResolvers<ContextType>;

@@ -335,10 +335,15 @@ const evaluationSchema = new Schema(
     coverage: { type: Number, required: true },
     breakdown: { type: Schema.Types.Mixed, default: [] },
     evaluatedAt: { type: Date, required: true },
+    /**
+     * What the score was computed from: GOVERNANCE_RECORDS (recordBeautifulHomeScores). Null on
+     * rows the former `beautifulHome(persist: true)` query wrote from caller-sent figures; never ranked.
+     */
+    basis: { type: String, default: null },
   },
   opts,
 );
-evaluationSchema.index({ rubricId: 1, cityCode: 1, score: -1 });
+evaluationSchema.index({ rubricId: 1, cityCode: 1, basis: 1, score: -1 });
 
 export type GovCommunityDoc = InferSchemaType<typeof communitySchema> & { _id: string };
 export type CommitteeDoc = InferSchemaType<typeof committeeSchema> & { _id: string };

@@ -54,5 +54,9 @@ export const Community: CommunityResolvers = {
   },
   ticketStats: (c, { range, groupBy }, { loaders }) => loaders.ticketStats.load({ code: c.id, scope: 'COMMUNITY', range, groupBy: groupBy ?? null }),
   beautifulHomeScore: async (c, { rubricId }, ctx) => (await evaluateCommunity(ctx, c, rubricId, CO_GOVERNANCE_TOPICS)).score,
-  beautifulHome: (c, { rubricId, persist }, ctx) => evaluateCommunity(ctx, c, rubricId, CO_GOVERNANCE_TOPICS, persist ?? false),
+  // A query never writes: the figures of the representation come from whoever calls `_entities`.
+  beautifulHome: (c, { rubricId, persist }, ctx) => {
+    if (persist) throw badInput('persist', 'a query does not store scores; run the mutation recordBeautifulHomeScores (scope governance:write)');
+    return evaluateCommunity(ctx, c, rubricId, CO_GOVERNANCE_TOPICS);
+  },
 };

@@ -1,4 +1,6 @@
 import type { MutationResolvers } from '../__generated__/resolvers-types';
+import { recordScores } from '../services/evaluation';
+import { CO_GOVERNANCE_TOPICS } from './community';
 import type { CreateTicketInput, JointMeetingInput, PatrolReportInput, RectificationInput, TransitionInput } from '../services/commands';
 
 /** Mutations are thin: input → command → result (validation and idempotency live in the commands). */
@@ -11,4 +13,5 @@ export const Mutation: MutationResolvers = {
   recordJointMeeting: (_p, { input }, { commands, now }) => commands.recordJointMeeting(input as JointMeetingInput, now),
   upsertEvaluationRubric: (_p, { input }, { commands }) => commands.upsertEvaluationRubric(input),
   syncCommunityRegister: (_p, { input }, { commands }) => commands.syncCommunityRegister(input),
+  recordBeautifulHomeScores: (_p, args, ctx) => recordScores(ctx, args, CO_GOVERNANCE_TOPICS),
 };

@@ -6,6 +6,7 @@
 import { badInput, notFound } from '../../../lib/errors';
 import type { Context } from '../context';
 import type { CommitteeDoc, CommunityRef, EvaluationDoc } from '../models';
+import { EVALUATION_BASIS } from './repository';
 import { DEFAULT_RUBRIC, DEFAULT_RUBRIC_ID, DIMENSIONS, evaluate, type Dimension, type EvaluationRow, type Evidence, type RubricDef } from './rubric';
 
 export interface ComplianceRow {
@@ -117,29 +118,68 @@ export async function collectEvidence(ctx: Context, ref: CommunityRef, topicOrde
   };
 }
 
-/** Scores a 小区 under a rubric; with `persist`, materialises the result for `typicalCaseCandidates`. */
-export async function evaluateCommunity(
-  ctx: Context,
-  ref: CommunityRef,
-  rubricId: string | null | undefined,
-  topicOrder: readonly string[],
-  persist = false,
-): Promise<EvaluationRow> {
+/** Scores a 小区 under a rubric (per request; nothing is stored). */
+export async function evaluateCommunity(ctx: Context, ref: CommunityRef, rubricId: string | null | undefined, topicOrder: readonly string[]): Promise<EvaluationRow> {
   const rubric = await loadRubric(ctx, rubricId);
   const evidence = await collectEvidence(ctx, ref, topicOrder);
-  const row = evaluate(rubric, evidence, ctx.now);
-  if (persist) {
-    const reg = await ctx.loaders.register.load(ref.id);
-    await ctx.loaders.saveEvaluation.load({
-      _id: `${rubric.id}:${ref.id}`,
-      rubricId: rubric.id,
-      communityId: ref.id,
-      cityCode: reg?.cityCode ?? null,
-      score: row.score,
-      coverage: row.coverage,
-      breakdown: row.breakdown,
-      evaluatedAt: row.evaluatedAt,
-    });
+  return evaluate(rubric, evidence, ctx.now);
+}
+
+export interface ScoreRun {
+  rubricId: string;
+  cityCode: string;
+  districtCode: string | null;
+  recorded: number;
+  evaluatedAt: Date;
+}
+
+/** 小区 scored per batch: their evidence loads in one query per kind of record. */
+export const SCORE_BATCH = 500;
+const CITY_CODE = /^\d{4}00$/;
+const DISTRICT_CODE = /^\d{6}$/;
+
+/**
+ * Scores every 小区 of the register in a city (or one district) from governance's own records and
+ * stores the results (`recordBeautifulHomeScores`). The representation of each 小区 is its id alone:
+ * nothing the caller sends, so the other bureaus' indicators have no evidence and `coverage` says
+ * so. Bad input is refused before anything is written.
+ */
+export async function recordScores(
+  ctx: Context,
+  args: { cityCode: string; districtCode?: string | null; rubricId?: string | null },
+  topicOrder: readonly string[],
+): Promise<ScoreRun> {
+  const cityCode = args.cityCode.trim();
+  if (!CITY_CODE.test(cityCode)) throw badInput('cityCode', 'must be a 6-digit city code ending in 00 (GB/T 2260)');
+  const districtCode = args.districtCode == null ? null : args.districtCode.trim();
+  if (districtCode != null && (!DISTRICT_CODE.test(districtCode) || districtCode.slice(0, 4) !== cityCode.slice(0, 4) || districtCode === cityCode)) {
+    throw badInput('districtCode', `must be the 6-digit code of a district of city ${cityCode}`);
   }
-  return row;
+  let rubric: RubricDef;
+  try {
+    rubric = await loadRubric(ctx, args.rubricId);
+  } catch (e) {
+    if ((e as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') throw badInput('rubricId', `no evaluation rubric ${args.rubricId}`);
+    throw e;
+  }
+  const ids = await ctx.repo.communityIdsInArea(cityCode, districtCode);
+  if (!ids.length) throw badInput(districtCode ? 'districtCode' : 'cityCode', `governance's register has no 小区 in ${districtCode ?? cityCode}`);
+  for (let i = 0; i < ids.length; i += SCORE_BATCH) {
+    const batch = ids.slice(i, i + SCORE_BATCH);
+    const rows = await Promise.all(batch.map(async (id) => evaluate(rubric, await collectEvidence(ctx, { id }, topicOrder), ctx.now)));
+    await ctx.repo.upsertEvaluations(
+      rows.map((row, j) => ({
+        _id: `${rubric.id}:${batch[j]}`,
+        rubricId: rubric.id,
+        communityId: batch[j],
+        cityCode,
+        score: row.score,
+        coverage: row.coverage,
+        breakdown: row.breakdown,
+        evaluatedAt: row.evaluatedAt,
+        basis: EVALUATION_BASIS,
+      })),
+    );
+  }
+  return { rubricId: rubric.id, cityCode, districtCode, recorded: ids.length, evaluatedAt: ctx.now };
 }

@@ -136,6 +136,12 @@ export interface CommitteeStatsRaw {
   avgPartyMemberRatio: number | null;
 }
 
+/**
+ * How stored evaluations were computed. Only rows of this basis are ranked: rows written by the
+ * former `beautifulHome(persist: true)` query hold figures a caller sent in a representation.
+ */
+export const EVALUATION_BASIS = 'GOVERNANCE_RECORDS';
+
 const RATED = ['SATISFIED', 'BASICALLY_SATISFIED', 'DISSATISFIED'];
 const inRange = (field: string, from: Date | null, to: Date) => (from ? { [field]: { $gte: from, $lte: to } } : { [field]: { $ne: null, $lte: to } });
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -602,10 +608,19 @@ export function createRepository(m: Models) {
       if (!docs.length) return;
       await m.Evaluation.bulkWrite(docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })) as never[]);
     },
+    /** Ids of the register's 小区 in a city (or one district of it), in id order. */
+    communityIdsInArea: async (cityCode: string, districtCode: string | null): Promise<string[]> => {
+      const q: Record<string, unknown> = { cityCode };
+      if (districtCode) q.districtCode = districtCode;
+      const rows = await m.Community.find(q, { _id: 1 }).sort({ _id: 1 }).lean<{ _id: string }[]>().exec();
+      return rows.map((r) => r._id);
+    },
+    /** Stored scores ranked; only those `recordBeautifulHomeScores` computed from governance's own records. */
     candidates: (rubricId: string, cityCode: string, minScore: number, minCoverage: number, excludeIds: readonly string[], limit: number) =>
       m.Evaluation.find({
         rubricId,
         cityCode,
+        basis: EVALUATION_BASIS,
         score: { $ne: null, $gte: minScore },
         coverage: { $gte: minCoverage },
         ...(excludeIds.length ? { communityId: { $nin: [...excludeIds] } } : {}),

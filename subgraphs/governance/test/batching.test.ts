@@ -1,6 +1,6 @@
 /**
  * No N+1: resolving governance's fields for 40 小区 costs the same database commands as for 4,
- * because every hop goes through a per-request DataLoader (writes of materialised scores included).
+ * because every hop goes through a per-request DataLoader.
  */
 import { countCommands } from '../../../lib/db';
 import { startTestDatabase, type Engine } from '../../../test/helpers/subgraph';
@@ -29,7 +29,7 @@ const FIELDS = `... on Community {
   patrolTeams { name } patrolReports { id } patrolStats { reports } activities { type } designations { level }
   gridLevel liaisonCadreRole coGovernanceTopics intakePoints { kind }
   tickets { id } ticketStats(range: LAST_12M, groupBy: SERVICE_CODE) { opened groups { key } }
-  beautifulHomeScore(rubricId: "rb_alt") beautifulHome(rubricId: "rb_alt", persist: true) { score } }`;
+  beautifulHomeScore(rubricId: "rb_alt") beautifulHome(rubricId: "rb_alt") { score } }`;
 
 function reps(n: number) {
   const ids: string[] = [DEMO.ruijin, DEMO.yijiang, DEMO.dongfang, DEMO.xinhai];

@@ -193,13 +193,22 @@ describe('governance operations through the gateway (synthetic city)', () => {
     expect(res.allianceCommunities.some((c: any) => c.compliant)).toBe(true);
   });
 
-  it('16 TypicalCaseCandidates: materialised scores of the synthetic 小区 ranked, names from properties', async () => {
-    const page = await q(`{ communities(filter: { cityCode: "320700" }, first: 100) { edges { node { id name beautifulHome(persist: true) { score } } } } }`);
-    const scored = page.communities.edges.map((e: any) => e.node).filter((n: any) => n.beautifulHome?.score != null);
+  it('16 TypicalCaseCandidates: scores the nightly mutation stored from governance’s own records, ranked, names from properties', async () => {
+    const run = await q(`mutation { recordBeautifulHomeScores(cityCode: "320700") { rubricId cityCode recorded } }`);
+    const ids = (await m.Community.find({ cityCode: '320700' }, { _id: 1 }).lean().exec()).map((c) => String(c._id));
+    expect(run.recordBeautifulHomeScores).toEqual({ rubricId: 'rb_default', cityCode: '320700', recorded: ids.length });
+    // The same score as governance computes for a representation without the other bureaus' figures.
+    const governance = stack.subgraphs.find((s) => s.name === 'governance')!.url;
+    const own = await gql(governance, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Community { id beautifulHome { score } } } }`, {
+      r: ids.map((id) => ({ __typename: 'Community', id })),
+    });
+    const scored = own.data!._entities.filter((n: any) => n.beautifulHome?.score != null);
     const ranked = await q(`{ typicalCaseCandidates(cityCode: "320700", excludeDesignated: false, first: 100) { rank beautifulHomeScore community { id name } } }`);
     expect(ranked.typicalCaseCandidates.map((c: any) => c.beautifulHomeScore)).toEqual(scored.map((n: any) => n.beautifulHome.score).sort((a: number, b: number) => b - a));
     expect(ranked.typicalCaseCandidates.map((c: any) => c.rank)).toEqual(scored.map((_: unknown, i: number) => i + 1));
-    for (const c of ranked.typicalCaseCandidates) expect(c.community.name).toBe(scored.find((n: any) => n.id === c.community.id).name);
+    const page = await q(`{ communities(filter: { cityCode: "320700" }, first: 100) { edges { node { id name } } } }`);
+    const byId = new Map(page.communities.edges.map((e: any) => [e.node.id, e.node.name]));
+    for (const c of ranked.typicalCaseCandidates) expect(c.community.name).toBe(byId.get(c.community.id));
   });
 
   it('17 PropertyCompanyScorecard: per-小区 tickets per 1,000 households and dissatisfied rate over the last 12 months', async () => {

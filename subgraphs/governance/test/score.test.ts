@@ -1,9 +1,11 @@
 /**
  * The 美好家园 score: governance's own records joined with the fields other bureaus own, which the
  * gateway sends in the representation because of `@requires`. Rubrics: two fixed verified weights,
- * the rest configurable. Materialised scores rank the typical-case candidates.
+ * the rest configurable. Scores stored by the mutation recordBeautifulHomeScores (from governance's
+ * own records only) rank the typical-case candidates; a query never writes.
  */
-import { startTestDatabase, type Engine } from '../../../test/helpers/subgraph';
+import { gql, startTestDatabase, type Engine } from '../../../test/helpers/subgraph';
+import { authHeader } from '../../../test/helpers/tokens';
 import { DEMO } from '../seed';
 import { startGovernance, type GovernanceUnderTest } from './helpers';
 
@@ -31,9 +33,14 @@ const rep = (id: string, ext: { amountRate?: number | null; percent?: number | n
 const RUIJIN = rep(DEMO.ruijin, { amountRate: 0.96, percent: 97, visitRate: 1, status: 'ACCEPTED' });
 const YIJIANG = rep(DEMO.yijiang);
 
-const SCORE = `query($r: [_Any!]!, $rubric: ID, $persist: Boolean) { _entities(representations: $r) { ... on Community {
+const SCORE = `query($r: [_Any!]!, $rubric: ID) { _entities(representations: $r) { ... on Community {
   beautifulHomeScore(rubricId: $rubric)
-  beautifulHome(rubricId: $rubric, persist: $persist) { rubricId score coverage breakdown { dimension weight score indicators { key value score source } } } } } }`;
+  beautifulHome(rubricId: $rubric) { rubricId score coverage breakdown { dimension weight score indicators { key value score source } } } } } }`;
+const RECORD = `mutation($city: ID!, $district: ID, $rubric: ID) { recordBeautifulHomeScores(cityCode: $city, districtCode: $district, rubricId: $rubric) {
+  rubricId cityCode districtCode recorded evaluatedAt } }`;
+const CANDIDATES = `query($city: ID!) { typicalCaseCandidates(cityCode: $city, excludeDesignated: false) {
+  rank community { id } beautifulHomeScore coverage evaluatedAt designations { level } breakdown { dimension weight score indicators { key value score source } } } }`;
+const evaluations = () => g.conn.collection('evaluations');
 
 const dims = (e: any) => Object.fromEntries(e.beautifulHome.breakdown.map((d: any) => [d.dimension, d.score]));
 
@@ -122,25 +129,100 @@ describe('rubrics', () => {
   });
 });
 
-describe('typical-case candidates', () => {
-  it('ranks materialised scores in the subgraph, with score, coverage and designation filters', async () => {
-    const before = await g.q(`{ typicalCaseCandidates(cityCode: "320100", excludeDesignated: false) { rank } }`);
-    expect(before.typicalCaseCandidates).toEqual([]); // nothing materialised yet
-    await g.q(SCORE, { r: [RUIJIN, YIJIANG], persist: true });
-    const res = await g.q(`{ typicalCaseCandidates(cityCode: "320100", excludeDesignated: false) {
-      rank community { id } beautifulHomeScore coverage evaluatedAt designations { level } breakdown { dimension weight score } } }`);
-    expect(res.typicalCaseCandidates.map((c: any) => [c.rank, c.community.id, c.beautifulHomeScore, c.coverage])).toEqual([
-      [1, DEMO.yijiang, 100, 0.8],
-      [2, DEMO.ruijin, 71.32, 1],
+describe('storing scores', () => {
+  it('a query with persist: true is refused with BAD_USER_INPUT naming persist, anonymous or not, and writes nothing', async () => {
+    const forged = rep(DEMO.yijiang, { amountRate: 1, percent: 100, visitRate: 1, status: 'ACCEPTED' });
+    const q = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Community { beautifulHome(persist: true) { score } } } }`;
+    const anonymous = await g.raw(q, { r: [forged] });
+    const admin = await gql(g.url, q, { r: [forged] }, await authHeader('CITY_ADMIN'));
+    for (const res of [anonymous, admin]) {
+      expect(res.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', 'persist']]);
+    }
+    expect(await evaluations().countDocuments()).toBe(0);
+  });
+
+  it('recordBeautifulHomeScores needs governance:write: anonymous and civil-affairs callers are refused and nothing is stored', async () => {
+    const anonymous = await gql(g.url, RECORD, { city: '320100' }, { authorization: '' });
+    const civil = await gql(g.url, RECORD, { city: '320100' }, await authHeader('CIVIL_AFFAIRS'));
+    const street = await gql(g.url, RECORD, { city: '320100' }, await authHeader('STREET_STAFF', { district: '320104', communities: [DEMO.ruijin] }));
+    expect([anonymous, civil, street].map((r) => r.errors?.map((e) => e.extensions?.code))).toEqual([['UNAUTHENTICATED'], ['FORBIDDEN'], ['FORBIDDEN']]);
+    expect(await evaluations().countDocuments()).toBe(0);
+  });
+
+  it.each([
+    [{ city: '3201' }, 'cityCode'],
+    [{ city: '320100', district: '320701' }, 'districtCode'],
+    [{ city: '320100', district: '320199' }, 'districtCode'], // a district governance's register does not know
+    [{ city: '999900' }, 'cityCode'],
+    [{ city: '320100', rubric: 'rb_missing' }, 'rubricId'],
+  ])('recordBeautifulHomeScores(%j) is refused with BAD_USER_INPUT naming %s and stores nothing', async (vars, field) => {
+    const res = await g.raw(RECORD, vars);
+    expect(res.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', field]]);
+    expect(await evaluations().countDocuments()).toBe(0);
+  });
+
+  it('stores, for every 小区 of the city, the score governance computes from its own records: no figure of another bureau, whatever a caller sends', async () => {
+    // A caller sending made-up figures in a representation changes the score it is answered, never a stored one.
+    await g.q(SCORE, { r: [rep(DEMO.yijiang, { amountRate: 1, percent: 100, visitRate: 1, status: 'ACCEPTED' })] });
+    const run = await gql(g.url, RECORD, { city: '320100' }, await authHeader('HOUSING_BUREAU'));
+    expect(run.errors).toBeUndefined();
+    expect(run.data!.recordBeautifulHomeScores).toEqual({ rubricId: 'rb_default', cityCode: '320100', districtCode: null, recorded: 2, evaluatedAt: '2026-03-20T02:00:00.000Z' });
+    const own = (await g.q(SCORE, { r: [DEMO.ruijin, DEMO.yijiang].map((id) => ({ __typename: 'Community', id })) }))._entities;
+    const stored = await evaluations().find({}).sort({ _id: 1 }).toArray();
+    expect(stored.map((d) => [d._id, d.communityId, d.cityCode, d.score, d.coverage, d.basis])).toEqual([
+      ['rb_default:' + DEMO.ruijin, DEMO.ruijin, '320100', own[0].beautifulHome.score, own[0].beautifulHome.coverage, 'GOVERNANCE_RECORDS'],
+      ['rb_default:' + DEMO.yijiang, DEMO.yijiang, '320100', own[1].beautifulHome.score, own[1].beautifulHome.coverage, 'GOVERNANCE_RECORDS'],
     ]);
+    const external = stored.flatMap((d) => d.breakdown.flatMap((x: any) => x.indicators)).filter((i: any) => i.source !== 'governance');
+    expect(external.length).toBeGreaterThan(0);
+    expect(external.every((i: any) => i.value === null && i.score === null)).toBe(true);
+  });
+});
+
+describe('typical-case candidates', () => {
+  it('ranks the stored scores in the subgraph, with score, coverage and designation filters', async () => {
+    await g.q(RECORD, { city: '320100' });
+    const own = (await g.q(SCORE, { r: [DEMO.ruijin, DEMO.yijiang].map((id) => ({ __typename: 'Community', id })) }))._entities;
+    const [ruijin, yijiang] = own.map((e: any) => e.beautifulHome);
+    const res = await g.q(CANDIDATES, { city: '320100' });
+    expect(res.typicalCaseCandidates.map((c: any) => [c.rank, c.community.id, c.beautifulHomeScore, c.coverage])).toEqual([
+      [1, DEMO.yijiang, yijiang.score, yijiang.coverage],
+      [2, DEMO.ruijin, ruijin.score, ruijin.coverage],
+    ]);
+    expect(yijiang.score).toBeGreaterThan(ruijin.score);
     expect(res.typicalCaseCandidates[1]).toMatchObject({ evaluatedAt: '2026-03-20T02:00:00.000Z', designations: [{ level: 'NATIONAL_TYPICAL_CASE' }] });
     expect(res.typicalCaseCandidates[1].breakdown).toHaveLength(5);
-    const filtered = await g.q(`{ a: typicalCaseCandidates(cityCode: "320100", excludeDesignated: false, minCoverage: 0.9) { community { id } }
+    const minScore = (ruijin.score + yijiang.score) / 2;
+    const minCoverage = (ruijin.coverage + yijiang.coverage) / 2;
+    expect(ruijin.coverage).not.toBe(yijiang.coverage);
+    const filtered = await g.q(`query($minScore: Float, $minCoverage: Float) {
+      a: typicalCaseCandidates(cityCode: "320100", excludeDesignated: false, minCoverage: $minCoverage) { community { id } }
       b: typicalCaseCandidates(cityCode: "320100") { community { id } }
-      c: typicalCaseCandidates(cityCode: "320100", excludeDesignated: false, minScore: 80) { community { id } }
-      d: typicalCaseCandidates(cityCode: "320700", excludeDesignated: false) { community { id } } }`);
-    expect(filtered).toEqual({ a: [{ community: { id: DEMO.ruijin } }], b: [], c: [{ community: { id: DEMO.yijiang } }], d: [] });
+      c: typicalCaseCandidates(cityCode: "320100", excludeDesignated: false, minScore: $minScore) { community { id } }
+      d: typicalCaseCandidates(cityCode: "320700", excludeDesignated: false) { community { id } } }`, { minScore, minCoverage });
+    const higherCoverage = ruijin.coverage > yijiang.coverage ? DEMO.ruijin : DEMO.yijiang;
+    expect(filtered).toEqual({ a: [{ community: { id: higherCoverage } }], b: [], c: [{ community: { id: DEMO.yijiang } }], d: [] });
     const bad = await g.raw(`{ typicalCaseCandidates(cityCode: "320100", minScore: 120) { rank } }`);
     expect(bad.errors?.[0].extensions?.field).toBe('minScore');
+  });
+
+  it('leaves out scores stored by the former persist query (figures a caller sent), so a forged score never ranks', async () => {
+    await evaluations().insertOne({
+      _id: 'rb_default:cm_320104_forged' as never, rubricId: 'rb_default', communityId: 'cm_320104_forged', cityCode: '320100', score: 99.9, coverage: 1,
+      breakdown: [{ dimension: 'RESIDENT_PARTICIPATION', label: '', weight: 0.2, score: 33.33, indicators: [{ key: 'elderlyMonthlyVisitRate', value: 0.3333, score: 33.33, source: 'elderly' }] }],
+      evaluatedAt: new Date('2026-03-19T00:00:00Z'),
+    });
+    const res = await g.q(CANDIDATES, { city: '320100' });
+    expect(res.typicalCaseCandidates.map((c: any) => c.community.id)).toEqual([DEMO.yijiang, DEMO.ruijin]);
+    expect(JSON.stringify(res)).not.toContain('0.3333');
+  });
+
+  it('an anonymous caller sees no elderly figure in a stored breakdown: the mutation does not store one', async () => {
+    const res = await g.q(CANDIDATES, { city: '320100' });
+    const indicators = res.typicalCaseCandidates.flatMap((c: any) => c.breakdown.flatMap((d: any) => d.indicators));
+    expect(indicators.filter((i: any) => i.key === 'elderlyMonthlyVisitRate')).toEqual([
+      { key: 'elderlyMonthlyVisitRate', value: null, score: null, source: 'elderly' },
+      { key: 'elderlyMonthlyVisitRate', value: null, score: null, source: 'elderly' },
+    ]);
   });
 });
