@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { ANONYMOUS, type AuthContext } from '../../lib/auth/context';
 import { createLoaders, type Loaders } from './loaders';
 import type { Models } from './models';
 import { createCommands, type Commands } from './services/commands';
@@ -11,6 +12,13 @@ export interface Context {
   loaders: Loaders;
   /** The request's clock reading: every "now" within one request is the same instant. */
   now: Date;
+  /** The verified caller; set per request by the access layer (lib/auth). Anonymous until then. */
+  auth: AuthContext;
+  /**
+   * Whether the caller may see individual-level figures (unsuppressed small counts, see
+   * services/privacy.ts). False until the access layer decides it per request.
+   */
+  individualAccess: boolean;
 }
 
 export interface ContextOptions {
@@ -27,6 +35,6 @@ export function contextFactory(models: Models, opts: ContextOptions = {}) {
   const clock = opts.now ?? (() => new Date());
   return (_req?: Request): Context => {
     const now = clock();
-    return { repo, commands, loaders: createLoaders(repo, now), now };
+    return { repo, commands, loaders: createLoaders(repo, now), now, auth: ANONYMOUS, individualAccess: false };
   };
 }

@@ -396,7 +396,12 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
       elderlyStats { registered livingAlone } serviceProviders { type } mealPrograms { type name operator { name } }
       renovationProjects { planYear status budget { amount } fundingSources { type amount { amount } confirmed spent { amount } } }
       facilities(condition: [BROKEN, MISSING]) { type quantity condition } } }`;
-    const c = (await q(PROFILE, { id: RUIJIN })).community;
+    // A committee's party-member ratio is sensitive personal data (政治面貌): an anonymous dashboard
+    // gets null and one UNAUTHENTICATED error for it; the rest of the profile is unaffected.
+    const profile = await gql(stack.gatewayUrl, PROFILE, { id: RUIJIN });
+    expect(profile.errors?.map((e) => [e.path?.join('.'), e.extensions?.code])).toEqual([['community.committee.partyMemberRatio', 'UNAUTHENTICATED']]);
+    const c = profile.data!.community;
+    expect(c.committee.partyMemberRatio).toBeNull();
     // properties: the article's facts (§5.1) — unknowns stay null
     expect(c).toMatchObject({
       name: '瑞金新村', address: null, builtYear: null, builtDecade: 1970, isOldCommunity: true, housingType: 'REFORM_HOUSING',

@@ -70,7 +70,7 @@ beforeAll(async () => {
   await conn('properties').collection('contracts').updateOne({ _id: contract._id }, { $set: { projectManager: { name: '项目经理甲', phone: '13600000001' } } });
   await conn('governance').collection('committees').updateOne(
     { _id: committee._id },
-    { $set: { members: [{ name: '委员甲', phone: '13700000001', role: 'DIRECTOR', affiliation: 'OWNER', isPartyMember: true }] } },
+    { $set: { members: [{ name: '委员甲', phone: '13700000001', role: 'DIRECTOR', affiliation: 'OWNER', isPartyMember: true }], partyMemberRatio: 1 } },
   );
   await conn('governance').collection('communities').updateOne({ _id: D.community as never }, { $set: { liaisonCadre: { name: '社区干部甲', phone: '13400000001' } } });
   const ticket = await q(
@@ -206,6 +206,7 @@ const READS: Record<string, () => [string, (string | number)[], unknown]> = {
     ['committee', 'members', 0, 'isPartyMember'],
     true,
   ],
+  'Committee.partyMemberRatio': () => [`{ committee(id: "${D.committee}") { id partyMemberRatio } }`, ['committee', 'partyMemberRatio'], 1],
   'Community.liaisonCadre': () => [`{ community(id: "${D.community}") { id liaisonCadre { phone } } }`, ['community', 'liaisonCadre'], { phone: '13400000001' }],
   'ServiceContract.projectManager': () => [
     `{ community(id: "${D.community}") { id currentContract { id projectManager { phone } } } }`,
@@ -231,7 +232,7 @@ describe('personal data: caller × field', () => {
         expect([value, describeResult(r)]).toEqual([expected, expect.any(String)]);
       } else {
         expect([value ?? null, describeResult(r)]).toEqual([null, expect.any(String)]);
-        for (const secret of ['王某某', '1390000', '高血压', '血压偏高', '13500000001', '委员甲', '13600000001', '13400000001', 'LIVING_ALONE', 'IN_PERSON']) {
+        for (const secret of ['王某某', '1390000', '高血压', '血压偏高', '13500000001', '委员甲', '13600000001', '13400000001', 'LIVING_ALONE', 'IN_PERSON', 'partyMemberRatio":1']) {
           expect(JSON.stringify(r)).not.toContain(secret);
         }
         // An area-limited caller outside the row's area may get the answer of a missing row

@@ -42,6 +42,7 @@ export const MATRIX: [item: string, kind: string, ...cells: string[]][] = [
   ['ServiceTicket.reporter',            'personal',      '-','Y','-','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
   ['Committee.members',                 'personal',      '-','Y','-','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
   ['CommitteeMember.isPartyMember',     'sensitive',     '-','Y','-','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Committee.partyMemberRatio',        'sensitive',     '-','Y','-','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Community.liaisonCadre',            'personal',      '-','Y','-','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
   ['ServiceContract.projectManager',    'personal',      '-','Y','Y','-','Y','Y', '-',  '-', '-',  'Y', '-',  '-'],
   ['Mutation.upsertFeeCollection',      'write 小区',     '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
@@ -121,6 +122,10 @@ forwards the token, and each subgraph verifies it again.
 
 ${head}
 ${rows}
+
+A committee's party-member ratio is sensitive like each member's 政治面貌; averages over fewer than 5
+committees are suppressed for callers without individual-level access, and so is the ranking of
+suppressed elderly visit rates (\`visitCoverage\`).
 
 "individual" rows: the register of older residents and their home visits are individual-level
 data even without a name: only holders of \`elderly:pii\` see them, area-limited callers only inside

@@ -161,7 +161,10 @@ export type Committee = {
   meetingsLast12m: Scalars['Int']['output'];
   /** Members in person (names and phones). Personal data: street staff of the area and the city administrator. */
   members?: Maybe<Array<CommitteeMember>>;
-  /** Share of members who are party members; null when unknown. */
+  /**
+   * Share of members who are party members; null when unknown. With the member roles it tells each
+   * member's 政治面貌 on a small committee: sensitive personal data (city administrator only).
+   */
   partyMemberRatio?: Maybe<Scalars['Float']['output']>;
   /** Members by role and affiliation (no personal data). */
   roles: Array<CommitteeRole>;
@@ -195,6 +198,11 @@ export type CommitteeRole = {
 export type CommitteeStats = {
   __typename?: 'CommitteeStats';
   active: Scalars['Int']['output'];
+  /**
+   * Mean party-member ratio of the committees whose ratio is known; null when none is, or (for
+   * callers without individual-level access to governance data) when fewer than 5 are: an average
+   * over a few committees would tell their members' 政治面貌.
+   */
   avgPartyMemberRatio?: Maybe<Scalars['Float']['output']>;
   /** 小区 known to governance in the area. */
   communities: Scalars['Int']['output'];
@@ -221,7 +229,11 @@ export type Community = {
   __typename?: 'Community';
   /** Activities in a range; undated activities (the source gives no date) appear only under ALL. */
   activities: Array<CommunityActivity>;
-  /** The full 美好家园 evaluation, computed per request and never stored (see `beautifulHomeScore`). */
+  /**
+   * The full 美好家园 evaluation, computed per request and never stored (see `beautifulHomeScore`).
+   * In the breakdown, the committee's party-member ratio (and the committee dimension's score, which
+   * would reveal it) is null for callers who may not read `Committee.partyMemberRatio`.
+   */
   beautifulHome?: Maybe<BeautifulHomeEvaluation>;
   /**
    * 美好家园 score (0-100) under a rubric (default rubric if omitted), from governance's own records
@@ -389,7 +401,11 @@ export type DimensionScore = {
   dimension: RubricDimension;
   indicators: Array<IndicatorScore>;
   label: Scalars['String']['output'];
-  /** Mean of the indicator scores with evidence (0-100); null when none has evidence. */
+  /**
+   * Mean of the indicator scores with evidence (0-100); null when none has evidence, or when it
+   * would reveal an indicator the caller may not see (COMMITTEE_GOVERNANCE with a known party-member
+   * ratio, for callers without `governance:sensitive`).
+   */
   score?: Maybe<Scalars['Float']['output']>;
   weight: Scalars['Float']['output'];
 };
@@ -449,11 +465,14 @@ export type GeoPointInput = {
 export type IndicatorScore = {
   __typename?: 'IndicatorScore';
   key: Scalars['String']['output'];
-  /** 0-100; null when there is no evidence. */
+  /** 0-100; null when there is no evidence, or when the caller may not see the value. */
   score?: Maybe<Scalars['Float']['output']>;
   /** Which subgraph the evidence comes from. */
   source: Scalars['String']['output'];
-  /** The raw value (rate, percent, count or 1/0); null when there is no evidence. */
+  /**
+   * The raw value (rate, percent, count or 1/0); null when there is no evidence, or when the caller
+   * may not see it (`partyMemberRatio` without `governance:sensitive`).
+   */
   value?: Maybe<Scalars['Float']['output']>;
 };
 

@@ -1,11 +1,12 @@
 import type { CityResolvers, DistrictResolvers, PropertyCompanyResolvers, TicketGroupBy, TimeRange } from '../__generated__/resolvers-types';
 import type { Context } from '../context';
 import type { AreaRef } from '../models';
+import { exposeCommitteeStats } from '../services/privacy';
 
 /** Governance's figures on City and District: committees, meetings, designations and tickets per area. */
 function areaFields(level: 'CITY' | 'DISTRICT') {
   return {
-    committeeStats: (a: AreaRef, _args: unknown, ctx: Context) => ctx.loaders.committeeStats.load({ code: a.code, level }),
+    committeeStats: async (a: AreaRef, _args: unknown, ctx: Context) => exposeCommitteeStats(await ctx.loaders.committeeStats.load({ code: a.code, level }), ctx),
     jointMeetingsLast90d: (a: AreaRef, _args: unknown, ctx: Context) => ctx.loaders.meetingsLast90dInArea.load({ code: a.code, level }),
     ticketStats: (a: AreaRef, args: { range: TimeRange; groupBy?: TicketGroupBy | null }, ctx: Context) =>
       ctx.loaders.ticketStats.load({ code: a.code, scope: level, range: args.range, groupBy: args.groupBy ?? null }),

@@ -1,6 +1,7 @@
 import type { CommunityResolvers } from '../__generated__/resolvers-types';
 import { badInput } from '../../../lib/errors';
 import { coGovernanceTopics, compliance, currentCommittee, evaluateCommunity } from '../services/evaluation';
+import { redactBreakdown } from '../services/privacy';
 import { rangeStart } from '../services/time';
 import { checkFirst, ticketFilter } from './query';
 
@@ -55,8 +56,9 @@ export const Community: CommunityResolvers = {
   ticketStats: (c, { range, groupBy }, { loaders }) => loaders.ticketStats.load({ code: c.id, scope: 'COMMUNITY', range, groupBy: groupBy ?? null }),
   beautifulHomeScore: async (c, { rubricId }, ctx) => (await evaluateCommunity(ctx, c, rubricId, CO_GOVERNANCE_TOPICS)).score,
   // A query never writes: the figures of the representation come from whoever calls `_entities`.
-  beautifulHome: (c, { rubricId, persist }, ctx) => {
+  beautifulHome: async (c, { rubricId, persist }, ctx) => {
     if (persist) throw badInput('persist', 'a query does not store scores; run the mutation recordBeautifulHomeScores (scope governance:write)');
-    return evaluateCommunity(ctx, c, rubricId, CO_GOVERNANCE_TOPICS);
+    const row = await evaluateCommunity(ctx, c, rubricId, CO_GOVERNANCE_TOPICS);
+    return { ...row, breakdown: redactBreakdown(row.breakdown, ctx) };
   },
 };

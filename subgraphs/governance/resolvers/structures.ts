@@ -20,6 +20,8 @@ export const Committee: CommitteeResolvers = {
   meetingsLast12m: (c, _a, { now }) => (c.meetingDates ?? []).filter((d) => new Date(d).getTime() >= now.getTime() - 365 * 24 * 3600_000).length,
   // Only role and affiliation: names, phones and party status stay inside the subgraph.
   roles: (c) => (c.members ?? []).map((m) => ({ role: m.role as never, affiliation: m.affiliation as never })),
+  // Each member names its record for the audit log of its @pii fields: committee id and seat.
+  members: (c) => (c.members ?? []).map((m, i) => ({ ...m, __recordId: `${c._id}#${i}` })) as never,
 };
 
 export const PartyAlliance: PartyAllianceResolvers = {

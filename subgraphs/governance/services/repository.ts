@@ -134,6 +134,8 @@ export interface CommitteeStatsRaw {
   expiredTerms: number;
   disclosedLast12m: number;
   avgPartyMemberRatio: number | null;
+  /** Committees behind `avgPartyMemberRatio` (those whose ratio is known): small numbers are suppressed. */
+  ratioCommittees: number;
 }
 
 /**
@@ -318,11 +320,11 @@ export function createRepository(m: Models) {
             active: 1,
             expiredTerms: 1,
             disclosedLast12m: 1,
-            avgPartyMemberRatio: {
-              $avg: { $reduce: { input: '$ratios', initialValue: [], in: { $concatArrays: ['$$value', '$$this'] } } },
-            },
+            ratios: { $reduce: { input: '$ratios', initialValue: [], in: { $concatArrays: ['$$value', '$$this'] } } },
           },
         },
+        { $addFields: { avgPartyMemberRatio: { $avg: '$ratios' }, ratioCommittees: { $size: '$ratios' } } },
+        { $project: { ratios: 0 } },
       ]).exec();
     },
 

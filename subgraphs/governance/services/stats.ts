@@ -133,5 +133,5 @@ export function toPatrolStats(raw: PatrolStatsRaw | undefined, range: TimeRange)
 }
 
 export function emptyCommitteeStats(code: string): CommitteeStatsRaw {
-  return { code, communities: 0, withOwnersCommittee: 0, withPMC: 0, none: 0, active: 0, expiredTerms: 0, disclosedLast12m: 0, avgPartyMemberRatio: null };
+  return { code, communities: 0, withOwnersCommittee: 0, withPMC: 0, none: 0, active: 0, expiredTerms: 0, disclosedLast12m: 0, avgPartyMemberRatio: null, ratioCommittees: 0 };
 }

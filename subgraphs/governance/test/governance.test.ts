@@ -35,7 +35,7 @@ describe('governance subgraph', () => {
   it('extends Community with the article facts of each 小区', async () => {
     const res = await ents(
       `... on Community { id gridLevel liaisonCadreRole coGovernanceTopics intakePoints { kind pilot }
-         committee { type status roles { role affiliation } partyMemberRatio termStart lastDisclosureAt }
+         committee { type status roles { role affiliation } termStart lastDisclosureAt }
          partyAlliance { model requiredMeetingsPerMonth cadenceStated members { orgType orgName note } }
          partyOrganizations { kind name hostCompany { uscc } }
          patrolTeams { name memberCount composition }
@@ -64,7 +64,6 @@ describe('governance subgraph', () => {
           { role: 'DIRECTOR', affiliation: 'COMMUNITY_CADRE' },
           { role: 'DEPUTY_DIRECTOR', affiliation: 'COMMUNITY_POLICE' },
         ],
-        partyMemberRatio: null,
         lastDisclosureAt: null,
       },
       partyAlliance: { model: 'RED_PROPERTY', requiredMeetingsPerMonth: 1, cadenceStated: false },

@@ -225,4 +225,27 @@ describe('typical-case candidates', () => {
       { key: 'elderlyMonthlyVisitRate', value: null, score: null, source: 'elderly' },
     ]);
   });
+
+  it('a caller without governance:sensitive sees neither a committee’s party-member ratio in a breakdown nor the committee score that would reveal it; the total keeps the real value', async () => {
+    // 怡江苑's 物管会 gets a known ratio; the stored score keeps using it.
+    await g.conn.collection('committees').updateOne({ communityId: DEMO.yijiang }, { $set: { partyMemberRatio: 0.25 } });
+    await g.q(RECORD, { city: '320100' });
+    const ind = (c: any, key: string) => c.breakdown.flatMap((d: any) => d.indicators).find((i: any) => i.key === key);
+    const dim = (c: any, d: string) => c.breakdown.find((x: any) => x.dimension === d);
+    const anonymous = (await g.q(CANDIDATES, { city: '320100' })).typicalCaseCandidates.find((c: any) => c.community.id === DEMO.yijiang);
+    expect(ind(anonymous, 'partyMemberRatio')).toMatchObject({ value: null, score: null });
+    expect(dim(anonymous, 'COMMITTEE_GOVERNANCE').score).toBeNull();
+    expect(dim(anonymous, 'PARTY_LEADERSHIP').score).not.toBeNull();
+    const admin = (await gql(g.url, CANDIDATES, { city: '320100' }, await authHeader('CITY_ADMIN'))).data!.typicalCaseCandidates.find((c: any) => c.community.id === DEMO.yijiang);
+    expect(ind(admin, 'partyMemberRatio')).toMatchObject({ value: 0.25, score: 50 });
+    expect(dim(admin, 'COMMITTEE_GOVERNANCE').score).toBe(75); // committee in place 100, ratio 0.25 → 50
+    expect(anonymous.beautifulHomeScore).toBe(admin.beautifulHomeScore); // the weighted total is computed from the real value
+    // The live evaluation hides the same for an anonymous caller.
+    const live = (await g.q(SCORE, { r: [YIJIANG] }))._entities[0].beautifulHome;
+    expect(ind(live, 'partyMemberRatio')).toMatchObject({ value: null, score: null });
+    expect(dim(live, 'COMMITTEE_GOVERNANCE').score).toBeNull();
+    const liveAdmin = (await gql(g.url, SCORE, { r: [YIJIANG] }, await authHeader('CITY_ADMIN'))).data!._entities[0].beautifulHome;
+    expect(ind(liveAdmin, 'partyMemberRatio')).toMatchObject({ value: 0.25, score: 50 });
+    expect(dim(liveAdmin, 'COMMITTEE_GOVERNANCE').score).toBe(75);
+  });
 });
