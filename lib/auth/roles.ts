@@ -8,6 +8,10 @@
  *   `<sg>:pii`        read personal data (names, phones) of the rows the caller may see
  *   `<sg>:sensitive`  read sensitive personal data (health, poverty status, party membership)
  *   `<sg>:write`      run the subgraph's mutations
+ *   `governance:cases` read the content of 12345 tickets and patrol reports (descriptions, notes,
+ *                    addresses, locations, photos) of the rows the caller may see: residents type
+ *                    names, door numbers and phones into them. Narrower than `governance:pii`
+ *                    (which also opens ticket reporters, committee members and liaison cadres).
  *   `audit:read`      read the audit log of personal-data reads
  */
 
@@ -46,12 +50,13 @@ const all = (suffix: string) => BUREAU_SUBGRAPHS.map((s) => `${s}:${suffix}`);
 export const ROLES: Record<Role, RoleDefinition> = {
   CITY_ADMIN: {
     label: 'City administrator (市政府/大数据局)',
-    scopes: [...all('pii'), ...all('sensitive'), ...all('write'), 'audit:read'],
+    scopes: [...all('pii'), ...all('sensitive'), ...all('write'), 'governance:cases', 'audit:read'],
     limitedBy: null,
   },
   HOUSING_BUREAU: {
     label: 'Housing bureau (住房保障和房产局 物业管理处)',
-    scopes: ['properties:pii', 'properties:write', 'governance:write'],
+    // Handles property complaints: reads ticket and patrol content, not the reporters.
+    scopes: ['properties:pii', 'properties:write', 'governance:write', 'governance:cases'],
     limitedBy: null,
   },
   CIVIL_AFFAIRS: {
@@ -66,7 +71,7 @@ export const ROLES: Record<Role, RoleDefinition> = {
   },
   STREET_STAFF: {
     label: 'Street or neighbourhood staff (街道/社区), limited to their area',
-    scopes: ['governance:pii', 'governance:write', 'elderly:pii', 'properties:pii'],
+    scopes: ['governance:pii', 'governance:cases', 'governance:write', 'elderly:pii', 'properties:pii'],
     limitedBy: ['DISTRICT', 'STREET', 'NEIGHBORHOOD', 'COMMUNITY'],
   },
   CARE_TEAM: {
@@ -77,7 +82,7 @@ export const ROLES: Record<Role, RoleDefinition> = {
   },
   PROPERTY_COMPANY: {
     label: 'Property company (物业服务企业), limited to the communities it manages',
-    scopes: ['governance:pii', 'properties:pii'],
+    scopes: ['governance:pii', 'governance:cases', 'properties:pii'],
     limitedBy: ['COMPANY', 'COMMUNITY'],
     requiredClaims: ['company'],
   },

@@ -75,11 +75,15 @@ beforeAll(async () => {
   await conn('governance').collection('communities').updateOne({ _id: D.community as never }, { $set: { liaisonCadre: { name: '社区干部甲', phone: '13400000001' } } });
   const ticket = await q(
     stack.gatewayUrl,
-    `mutation { createServiceTicket(input: { communityId: "${D.community}", serviceCode: REPAIR, channel: HOTLINE_12345, description: "楼道灯不亮", reporter: { firstName: "某", lastName: "张", phone: "13500000001" } }) { id } }`,
+    `mutation { createServiceTicket(input: { communityId: "${D.community}", serviceCode: REPAIR, channel: HOTLINE_12345, description: "楼道灯不亮",
+      addressString: "3栋2单元502", location: { lat: 32.0123456, long: 118.7654321 }, mediaUrls: ["https://example.org/matrix-media.jpg"],
+      reporter: { firstName: "某", lastName: "张", phone: "13500000001" } }) { id } }`,
     bearer(await signLocalToken(auth, { role: 'CITY_ADMIN' })),
   );
   expect(ticket.errors).toBeUndefined();
   D.ticket = ticket.data.createServiceTicket.id;
+  const note = await q(stack.gatewayUrl, `mutation { addTicketNote(id: "${D.ticket}", text: "已转物业处理") { id } }`, bearer(await signLocalToken(auth, { role: 'CITY_ADMIN' })));
+  expect(note.errors).toBeUndefined();
   await conn('governance').collection('service_tickets').updateOne({ _id: D.ticket as never }, { $set: { companyUscc: D.company } });
   const report = await q(
     stack.gatewayUrl,
@@ -88,6 +92,9 @@ beforeAll(async () => {
   );
   expect(report.errors).toBeUndefined();
   D.report = report.data.recordPatrolReport.id;
+  await conn('governance').collection('patrol_reports').updateOne({ _id: D.report as never }, {
+    $set: { companyUscc: D.company, rectifiedAt: new Date(), rectificationPhotos: ['https://example.org/matrix-rectified.jpg'], rectificationNote: '整改完成' },
+  });
   const project = await conn('renovation').collection('renovation_projects').findOne({ communityIds: D.community });
   D.project = project ? String(project._id) : 'rp_matrix_missing';
 
@@ -206,6 +213,27 @@ const READS: Record<string, () => [string, (string | number)[], unknown]> = {
     ['committee', 'members', 0, 'isPartyMember'],
     true,
   ],
+  'ServiceTicket.text': () => [`{ serviceTicket(id: "${D.ticket}") { id text } }`, ['serviceTicket', 'text'], '楼道灯不亮'],
+  'ServiceTicket.statusNotes': () => [`{ serviceTicket(id: "${D.ticket}") { id statusNotes } }`, ['serviceTicket', 'statusNotes'], '已转物业处理'],
+  'ServiceTicket.addressString': () => [`{ serviceTicket(id: "${D.ticket}") { id addressString } }`, ['serviceTicket', 'addressString'], '3栋2单元502'],
+  'ServiceTicket.location': () => [`{ serviceTicket(id: "${D.ticket}") { id location { lat lng } } }`, ['serviceTicket', 'location'], { lat: 32.0123456, lng: 118.7654321 }],
+  'ServiceTicket.media': () => [`{ serviceTicket(id: "${D.ticket}") { id media } }`, ['serviceTicket', 'media'], ['https://example.org/matrix-media.jpg']],
+  'TicketNote.text': () => [`{ serviceTicket(id: "${D.ticket}") { id notes { type text } } }`, ['serviceTicket', 'notes', 1, 'text'], '已转物业处理'],
+  'Open311Request.description': () => [`{ serviceTicket(id: "${D.ticket}") { id open311 { description } } }`, ['serviceTicket', 'open311', 'description'], '楼道灯不亮'],
+  'Open311Request.status_notes': () => [`{ serviceTicket(id: "${D.ticket}") { id open311 { status_notes } } }`, ['serviceTicket', 'open311', 'status_notes'], '已转物业处理'],
+  'Open311Request.address': () => [`{ serviceTicket(id: "${D.ticket}") { id open311 { address } } }`, ['serviceTicket', 'open311', 'address'], '3栋2单元502'],
+  'Open311Request.lat': () => [`{ serviceTicket(id: "${D.ticket}") { id open311 { lat } } }`, ['serviceTicket', 'open311', 'lat'], 32.0123456],
+  'Open311Request.long': () => [`{ serviceTicket(id: "${D.ticket}") { id open311 { long } } }`, ['serviceTicket', 'open311', 'long'], 118.7654321],
+  'Open311Request.media_url': () => [`{ serviceTicket(id: "${D.ticket}") { id open311 { media_url } } }`, ['serviceTicket', 'open311', 'media_url'], 'https://example.org/matrix-media.jpg'],
+  // The test's report is the 小区's newest (mutations of this file record newer ones only after the reads).
+  'PatrolReport.description': () => [`{ patrolReports(communityId: "${D.community}", range: ALL) { id description } }`, ['patrolReports', 0, 'description'], '消防通道堵塞'],
+  'PatrolReport.photoUrls': () => [`{ patrolReports(communityId: "${D.community}", range: ALL) { id photoUrls } }`, ['patrolReports', 0, 'photoUrls'], ['https://example.org/p.jpg']],
+  'PatrolReport.rectificationPhotoUrls': () => [
+    `{ patrolReports(communityId: "${D.community}", range: ALL) { id rectificationPhotoUrls } }`,
+    ['patrolReports', 0, 'rectificationPhotoUrls'],
+    ['https://example.org/matrix-rectified.jpg'],
+  ],
+  'PatrolReport.rectificationNote': () => [`{ patrolReports(communityId: "${D.community}", range: ALL) { id rectificationNote } }`, ['patrolReports', 0, 'rectificationNote'], '整改完成'],
   'Committee.partyMemberRatio': () => [`{ committee(id: "${D.committee}") { id partyMemberRatio } }`, ['committee', 'partyMemberRatio'], 1],
   'Community.liaisonCadre': () => [`{ community(id: "${D.community}") { id liaisonCadre { phone } } }`, ['community', 'liaisonCadre'], { phone: '13400000001' }],
   'ServiceContract.projectManager': () => [
@@ -232,7 +260,11 @@ describe('personal data: caller × field', () => {
         expect([value, describeResult(r)]).toEqual([expected, expect.any(String)]);
       } else {
         expect([value ?? null, describeResult(r)]).toEqual([null, expect.any(String)]);
-        for (const secret of ['王某某', '1390000', '高血压', '血压偏高', '13500000001', '委员甲', '13600000001', '13400000001', 'LIVING_ALONE', 'IN_PERSON', 'partyMemberRatio":1']) {
+        for (const secret of [
+          '王某某', '1390000', '高血压', '血压偏高', '13500000001', '委员甲', '13600000001', '13400000001', 'LIVING_ALONE', 'IN_PERSON',
+          '楼道灯不亮', '已转物业处理', '3栋2单元502', '32.0123', '118.7654', 'matrix-media', '消防通道堵塞', 'example.org/p.jpg', 'matrix-rectified', '整改完成',
+          'partyMemberRatio":1',
+        ]) {
           expect(JSON.stringify(r)).not.toContain(secret);
         }
         // An area-limited caller outside the row's area may get the answer of a missing row

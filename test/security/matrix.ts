@@ -40,6 +40,22 @@ export const MATRIX: [item: string, kind: string, ...cells: string[]][] = [
   ['HomeVisit (the row)',               'individual',    '-','Y','-','Y','-','Y', '-',  'Y', '-',  '-', '-',  '-'],
   ['HomeVisit.findings',                'sensitive',     '-','Y','-','Y','-','-', '-',  'Y', '-',  '-', '-',  '-'],
   ['ServiceTicket.reporter',            'personal',      '-','Y','-','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['ServiceTicket.text',                'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['ServiceTicket.statusNotes',         'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['ServiceTicket.addressString',       'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['ServiceTicket.location',            'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['ServiceTicket.media',               'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['TicketNote.text',                   'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['Open311Request.description',        'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['Open311Request.status_notes',       'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['Open311Request.address',            'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['Open311Request.lat',                'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['Open311Request.long',               'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['Open311Request.media_url',          'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['PatrolReport.description',          'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['PatrolReport.photoUrls',            'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['PatrolReport.rectificationPhotoUrls','personal',     '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['PatrolReport.rectificationNote',    'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
   ['Committee.members',                 'personal',      '-','Y','-','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
   ['CommitteeMember.isPartyMember',     'sensitive',     '-','Y','-','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Committee.partyMemberRatio',        'sensitive',     '-','Y','-','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
@@ -123,9 +139,13 @@ forwards the token, and each subgraph verifies it again.
 ${head}
 ${rows}
 
-A committee's party-member ratio is sensitive like each member's 政治面貌; averages over fewer than 5
-committees are suppressed for callers without individual-level access, and so is the ranking of
-suppressed elderly visit rates (\`visitCoverage\`).
+The content of 12345 tickets and patrol reports (free text, notes, addresses, locations, photos,
+and the same fields of the Open311 view) is personal data under its own scope \`governance:cases\`:
+the housing bureau handles property complaints without seeing who reported them
+(\`ServiceTicket.reporter\` needs \`governance:pii\`). The public Open311 view keeps the service,
+status, dates, agency and the 小区 (\`address_id\`). A committee's party-member ratio is sensitive
+like each member's 政治面貌; averages over fewer than 5 committees are suppressed for callers without
+individual-level access, and so are the ranking of suppressed elderly visit rates (\`visitCoverage\`).
 
 "individual" rows: the register of older residents and their home visits are individual-level
 data even without a name: only holders of \`elderly:pii\` see them, area-limited callers only inside

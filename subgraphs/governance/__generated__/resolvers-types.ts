@@ -630,17 +630,27 @@ export type MutationUpsertEvaluationRubricArgs = {
   input: EvaluationRubricInput;
 };
 
-/** A ticket as an Open311 request. `lat`/`long` are WGS84 (converted from GCJ-02/BD-09 when needed). */
+/**
+ * A ticket as an Open311 request. `lat`/`long` are WGS84 (converted from GCJ-02/BD-09 when needed).
+ * The public view carries no personal data: free text, address, coordinates and media are personal
+ * data (holders of `governance:cases` in their area; null with FORBIDDEN for everyone else), and
+ * `address_id` names the 小区 (the coarse location anyone may see).
+ */
 export type Open311Request = {
   __typename?: 'Open311Request';
+  /** Personal data. */
   address?: Maybe<Scalars['String']['output']>;
+  /** The 小区 (Community id) of the request: the public, coarse location. */
   address_id?: Maybe<Scalars['String']['output']>;
   agency_responsible?: Maybe<Scalars['String']['output']>;
-  /** The description with phone and ID-card numbers masked. */
+  /** The description with phone, ID-card numbers and names masked. Personal data. */
   description?: Maybe<Scalars['String']['output']>;
   expected_datetime?: Maybe<Scalars['DateTime']['output']>;
+  /** Personal data (the exact spot, often a home). */
   lat?: Maybe<Scalars['Float']['output']>;
+  /** Personal data (the exact spot, often a home). */
   long?: Maybe<Scalars['Float']['output']>;
+  /** Personal data (photos may show faces or door numbers). */
   media_url?: Maybe<Scalars['String']['output']>;
   requested_datetime: Scalars['DateTime']['output'];
   service_code: Scalars['String']['output'];
@@ -648,6 +658,7 @@ export type Open311Request = {
   service_notice?: Maybe<Scalars['String']['output']>;
   service_request_id: Scalars['ID']['output'];
   status: Open311Status;
+  /** The latest note's text, masked. Personal data. */
   status_notes?: Maybe<Scalars['String']['output']>;
   /** Last change; equals the close time once closed. */
   updated_datetime: Scalars['DateTime']['output'];
@@ -752,6 +763,7 @@ export type PatrolIssueType =
 export type PatrolReport = {
   __typename?: 'PatrolReport';
   community: Community;
+  /** What the patrol found (free text; phone, ID-card numbers and names masked). Personal data: holders of `governance:cases` (housing bureau, city administrator; street staff and the company the report went to in their area). */
   description?: Maybe<Scalars['String']['output']>;
   forwardedAt?: Maybe<Scalars['DateTime']['output']>;
   forwardedToCompany?: Maybe<PropertyCompany>;
@@ -759,11 +771,23 @@ export type PatrolReport = {
   issueType: PatrolIssueType;
   /** The ticket opened for the report, if it was escalated. */
   linkedTicket?: Maybe<ServiceTicket>;
-  /** Photo URLs (EXIF stripped by the uploader; they may still show faces or door numbers). */
+  /** Photo URLs (EXIF stripped by the uploader; they may still show faces or door numbers). Personal data: see `description`. */
+  photoUrls?: Maybe<Array<Scalars['String']['output']>>;
+  /**
+   * No longer carries the URLs (personal data; this field cannot be null): answers an empty list.
+   * @deprecated Personal data: use `photoUrls` (needs governance:cases); this field answers an empty list; removed after 2026-12-31.
+   */
   photos: Array<Scalars['String']['output']>;
   /** Hours from report to rectification; null while open. */
   rectificationLagHours?: Maybe<Scalars['Float']['output']>;
+  /** The company's note on the rectification (masked like `description`). Personal data: see `description`. */
   rectificationNote?: Maybe<Scalars['String']['output']>;
+  /** Photos of the rectification (they may show faces or door numbers). Personal data: see `description`. */
+  rectificationPhotoUrls?: Maybe<Array<Scalars['String']['output']>>;
+  /**
+   * No longer carries the URLs (personal data; this field cannot be null): answers an empty list.
+   * @deprecated Personal data: use `rectificationPhotoUrls` (needs governance:cases); this field answers an empty list; removed after 2026-12-31.
+   */
   rectificationPhotos: Array<Scalars['String']['output']>;
   rectifiedAt?: Maybe<Scalars['DateTime']['output']>;
   reportedAt: Scalars['DateTime']['output'];
@@ -890,7 +914,10 @@ export type Query = {
   governanceAuditLog: Array<AuditRecord>;
   /**
    * Open311 GeoReport v2 `GET requests`, with the page/page_size extension. Without dates the window
-   * is the last 90 days; at most 1000 requests per page. Reporter personal data is never included.
+   * is the last 90 days; at most 1000 requests per page. Reporter personal data is never included;
+   * free text, address, coordinates and media (personal data) only for holders of `governance:cases`
+   * in their area: everyone else gets the public view (service, status, dates, agency, and the 小区
+   * as `address_id`).
    */
   open311Requests: Array<Open311Request>;
   /** Open311 GeoReport v2 `GET services`: the service catalogue. */
@@ -1172,6 +1199,7 @@ export type ServiceCode =
 /** A 诉求/工单 following the 12345 closed loop. */
 export type ServiceTicket = {
   __typename?: 'ServiceTicket';
+  /** The address given (often a door number). Personal data: see `text`. */
   addressString?: Maybe<Scalars['String']['output']>;
   agencyResponsible?: Maybe<Scalars['String']['output']>;
   /** Statuses the ticket may move to next. */
@@ -1182,6 +1210,10 @@ export type ServiceTicket = {
   community: Community;
   /** The property company serving the 小区 when the ticket was opened. */
   company?: Maybe<PropertyCompany>;
+  /**
+   * No longer carries the text (it is personal data and this field cannot be null): answers a fixed placeholder.
+   * @deprecated Personal data: use `text` (needs governance:cases); this field answers a fixed placeholder; removed after 2026-12-31.
+   */
   description: Scalars['String']['output'];
   dispatchedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Deadline: 5 working days (China Standard Time) after the request, extended by deferrals. */
@@ -1194,10 +1226,18 @@ export type ServiceTicket = {
   id: Scalars['ID']['output'];
   /** Open and past its deadline. */
   isOverdue: Scalars['Boolean']['output'];
+  /** Where the problem is (often a home). Personal data: see `text`. */
   location?: Maybe<TicketLocation>;
+  /** Photos and other media of the 诉求 (they may show faces or door numbers). Personal data: see `text`. */
+  media?: Maybe<Array<Scalars['String']['output']>>;
+  /**
+   * No longer carries the URLs (personal data; this field cannot be null): answers an empty list.
+   * @deprecated Personal data: use `media` (needs governance:cases); this field answers an empty list; removed after 2026-12-31.
+   */
   mediaUrls: Array<Scalars['String']['output']>;
+  /** The ticket's history; each note's `text` is personal data. */
   notes: Array<TicketNote>;
-  /** The ticket as an Open311 GeoReport v2 request (no reporter data). */
+  /** The ticket as an Open311 GeoReport v2 request (no reporter data; its personal fields as on `Open311Request`). */
   open311: Open311Request;
   open311Status: Open311Status;
   reopenCount: Scalars['Int']['output'];
@@ -1214,8 +1254,15 @@ export type ServiceTicket = {
   serviceCode: ServiceCode;
   serviceName: Scalars['String']['output'];
   status: TicketStatus;
-  /** The latest note's text. */
+  /** The latest note's text (masked like `text`). Personal data: see `text`. */
   statusNotes?: Maybe<Scalars['String']['output']>;
+  /**
+   * What the resident reported, as typed (phone, ID-card numbers, e-mail addresses and recognisable
+   * names masked). Personal data (residents type names, door numbers and phones): holders of
+   * `governance:cases` (housing bureau, city administrator; street staff and the serving property
+   * company in their area).
+   */
+  text?: Maybe<Scalars['String']['output']>;
   type: TicketType;
   updatedAt: Scalars['DateTime']['output'];
 };
@@ -1296,6 +1343,7 @@ export type TicketNote = {
   actorOrg?: Maybe<Scalars['String']['output']>;
   at: Scalars['DateTime']['output'];
   from?: Maybe<TicketStatus>;
+  /** The note's text (phone, ID-card numbers and names masked). Personal data: see `ServiceTicket.text`. */
   text?: Maybe<Scalars['String']['output']>;
   to?: Maybe<TicketStatus>;
   type: TicketNoteType;
@@ -2088,9 +2136,11 @@ export type PatrolReportResolvers<ContextType = Context, ParentType extends Reso
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   issueType?: Resolver<ResolversTypes['PatrolIssueType'], ParentType, ContextType>;
   linkedTicket?: Resolver<Maybe<ResolversTypes['ServiceTicket']>, ParentType, ContextType>;
+  photoUrls?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   photos?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   rectificationLagHours?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   rectificationNote?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  rectificationPhotoUrls?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   rectificationPhotos?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   rectifiedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   reportedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -2184,6 +2234,7 @@ export type ServiceTicketResolvers<ContextType = Context, ParentType extends Res
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   isOverdue?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   location?: Resolver<Maybe<ResolversTypes['TicketLocation']>, ParentType, ContextType>;
+  media?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   mediaUrls?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   notes?: Resolver<Array<ResolversTypes['TicketNote']>, ParentType, ContextType>;
   open311?: Resolver<ResolversTypes['Open311Request'], ParentType, ContextType>;
@@ -2200,6 +2251,7 @@ export type ServiceTicketResolvers<ContextType = Context, ParentType extends Res
   serviceName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['TicketStatus'], ParentType, ContextType>;
   statusNotes?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['TicketType'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;

@@ -1,4 +1,5 @@
 import type { PatrolReportResolvers, PatrolTeamResolvers } from '../__generated__/resolvers-types';
+import { maskPersonalData } from '../services/open311';
 import { hoursBetween } from '../services/time';
 
 export const PatrolTeam: PatrolTeamResolvers = {
@@ -14,10 +15,16 @@ export const PatrolReport: PatrolReportResolvers = {
   team: (r, _a, { loaders }) => (r.teamId ? loaders.patrolTeam.load(r.teamId) : null),
   community: (r) => ({ id: r.communityId }),
   issueType: (r) => r.issueType as never,
-  photos: (r) => r.photos ?? [],
+  // Free text and photos are personal data (@pii in the SDL); text is masked as a safety net.
+  description: (r) => (r.description ? maskPersonalData(r.description) : null),
+  // Deprecated: cannot be null, so they cannot be @pii; the URLs moved to photoUrls / rectificationPhotoUrls.
+  photos: () => [],
+  photoUrls: (r) => r.photos ?? [],
   forwardedToCompany: (r) => (r.companyUscc ? { uscc: r.companyUscc } : null),
   status: (r) => (r.rectifiedAt ? 'RECTIFIED' : 'OPEN'),
-  rectificationPhotos: (r) => r.rectificationPhotos ?? [],
+  rectificationPhotos: () => [],
+  rectificationPhotoUrls: (r) => r.rectificationPhotos ?? [],
+  rectificationNote: (r) => (r.rectificationNote ? maskPersonalData(r.rectificationNote) : null),
   rectificationLagHours: (r) =>
     r.rectifiedAt ? Math.round(hoursBetween(new Date(r.reportedAt), new Date(r.rectifiedAt)) * 100) / 100 : null,
   linkedTicket: (r, _a, { loaders }) => (r.linkedTicketId ? loaders.ticket.load(r.linkedTicketId) : null),

@@ -3,6 +3,9 @@ import { allowedTransitions, isOpen, open311StatusOf } from '../services/lifecyc
 import { latestNoteText, maskPersonalData, serviceName, toOpen311 } from '../services/open311';
 import { hoursBetween } from '../services/time';
 
+/** What the deprecated `ServiceTicket.description` answers (the text is `text`, personal data). */
+export const DESCRIPTION_PLACEHOLDER = '[已隐去：见 text 字段]';
+
 export const ServiceTicket: ServiceTicketResolvers = {
   __resolveReference: (r, { loaders }) => loaders.ticket.load(r.id),
   id: (t) => t._id,
@@ -13,8 +16,10 @@ export const ServiceTicket: ServiceTicketResolvers = {
   type: (t) => t.type as never,
   serviceCode: (t) => t.serviceCode as never,
   serviceName: (t) => serviceName(t.serviceCode),
-  // Free text may carry numbers residents typed in; masked until the authorization layer can gate them.
-  description: (t) => maskPersonalData(t.description),
+  // Deprecated: cannot be null, so it cannot be @pii; the text moved to `text`.
+  description: () => DESCRIPTION_PLACEHOLDER,
+  // Personal data (@pii in the SDL); masked as a safety net for those who may read it.
+  text: (t) => maskPersonalData(t.description),
   status: (t) => t.status as never,
   open311Status: (t) => open311StatusOf(t.status),
   statusNotes: (t) => latestNoteText(t),
@@ -27,9 +32,11 @@ export const ServiceTicket: ServiceTicketResolvers = {
   reopenCount: (t) => t.reopenCount ?? 0,
   location: (t) =>
     t.location?.lat != null && t.location.lng != null ? { lat: t.location.lat, lng: t.location.lng, datum: (t.location.datum ?? 'WGS84') as never } : null,
-  mediaUrls: (t) => t.mediaUrls ?? [],
+  mediaUrls: () => [],
+  media: (t) => t.mediaUrls ?? [],
   reporterAnonymous: (t) => t.reporter?.anonymous ?? false,
-  notes: (t) => t.notes ?? [],
+  // Each note carries its ticket's id and area: its `text` is @pii with a @rowScope.
+  notes: (t) => (t.notes ?? []).map((n) => ({ ...n, __recordId: t._id, communityId: t.communityId, districtCode: t.districtCode, companyUscc: t.companyUscc ?? null })),
   allowedTransitions: (t) => [...allowedTransitions(t.status)],
   open311: (t) => toOpen311(t),
 };

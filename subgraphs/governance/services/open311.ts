@@ -1,8 +1,9 @@
 /**
  * Open311 GeoReport v2 projection of service tickets: the service catalogue, jurisdictions,
  * WGS84 coordinates (GeoReport `lat`/`long` are WGS84; Chinese map SDKs give GCJ-02 or BD-09) and
- * the request view. Reporter data is never part of it, and phone/ID/e-mail numbers typed into a
- * description are masked.
+ * the request view. Reporter data is never part of it; its free text, address, coordinates and
+ * media are personal data (@pii in the SDL: only holders of `governance:cases` in their area read
+ * them), and phone/ID/e-mail numbers and recognisable names typed into free text are masked.
  */
 import { badInput } from '../../../lib/errors';
 import type { TicketDoc } from '../models';
@@ -115,18 +116,50 @@ export function toWgs84(p: { lat: number; lng: number; datum?: string | null }):
 // ---- personal data in free text -----------------------------------------------------------
 
 const ID_CARD = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/g;
-const MOBILE = /(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)/g;
-const LANDLINE = /(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)/g;
+/** Mobile numbers, also written in groups: 13812345678, 138 1234 5678, 138-1234-5678, +86 138… */
+const MOBILE = /(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)/g;
+const LANDLINE = /(?<!\d)0\d{2,3}[- ]?\d{3,4}[- ]?\d{4}(?!\d)/g;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
-/** Masks ID-card, mobile, landline numbers and e-mail addresses in free text. */
+/** Common single-character surnames (the top of the 2020 census list) and compound surnames. */
+const SURNAMES =
+  '王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金贾夏韦傅方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤康易乔赖文施洪辛柯庄凌季';
+const COMPOUND_SURNAMES = ['欧阳', '司马', '诸葛', '上官', '东方', '皇甫', '尉迟', '公孙', '慕容', '令狐', '司徒', '夏侯'];
+const HAN = '[\\u4e00-\\u9fa5]';
+/** Delimiters around a name typed as its own word: start/end, spaces, punctuation, digits. */
+const EDGE_BEFORE = '(?<=^|[\\s,，。;；:：、()（）\\[\\]【】/|"“”\'‘’0-9A-Za-z-])';
+const EDGE_AFTER = '(?=$|[\\s,，。;；:：、()（）\\[\\]【】/|"“”\'‘’0-9A-Za-z-])';
+/** A name written as its own word: a surname and one or two given-name characters (compound: one or two). */
+const NAME_WORD = new RegExp(`${EDGE_BEFORE}(?:(?:${COMPOUND_SURNAMES.join('|')})${HAN}{1,2}|[${SURNAMES}]${HAN}{1,2})${EDGE_AFTER}`, 'gu');
+/** A surname with a form of address: 张先生, 李女士, 王阿姨, 刘师傅 … */
+const NAME_TITLE = new RegExp(`(?:${COMPOUND_SURNAMES.join('|')}|[${SURNAMES}])(?:先生|女士|小姐|阿姨|大爷|大妈|奶奶|爷爷|师傅|老师)`, 'gu');
+/** A name after a label and a colon or space: 姓名：张三, 联系人 李四 … */
+const NAME_LABEL = new RegExp(`(姓名|联系人|报告人|反映人|来电人|诉求人)([:：]\\s*|\\s+)${HAN}{2,4}`, 'gu');
+
+/**
+ * Masks ID-card, mobile (also grouped with spaces or dashes), landline numbers, e-mail addresses and
+ * names it can recognise (a surname word of its own, a surname with a form of address, a labelled
+ * name). A safety net for the readers of free text; the text itself is personal data (@pii).
+ */
 export function maskPersonalData(text: string): string {
-  return text.replace(ID_CARD, '[身份证号已隐去]').replace(MOBILE, '[手机号已隐去]').replace(LANDLINE, '[电话已隐去]').replace(EMAIL, '[邮箱已隐去]');
+  return text
+    .replace(ID_CARD, '[身份证号已隐去]')
+    .replace(MOBILE, '[手机号已隐去]')
+    .replace(LANDLINE, '[电话已隐去]')
+    .replace(EMAIL, '[邮箱已隐去]')
+    .replace(NAME_LABEL, (_m, label: string, sep: string) => `${label}${sep}[姓名已隐去]`)
+    .replace(NAME_TITLE, '[姓名已隐去]')
+    .replace(NAME_WORD, '[姓名已隐去]');
 }
 
 // ---- the request view ----------------------------------------------------------------------
 
 export interface Open311RequestView {
+  /** Not in the schema: the ticket's id and area, for the audit log and the @rowScope of its personal fields. */
+  __recordId: string;
+  communityId: string;
+  districtCode: string;
+  companyUscc: string | null;
   service_request_id: string;
   status: 'open' | 'closed';
   status_notes: string | null;
@@ -162,6 +195,10 @@ export function toOpen311(t: TicketDoc): Open311RequestView {
   const closedAt = t.status === 'CANCELLED' ? t.lastTransitionAt : (t.resolvedAt ?? t.lastTransitionAt);
   const wgs = t.location?.lat != null && t.location.lng != null ? toWgs84({ lat: t.location.lat, lng: t.location.lng, datum: t.location.datum }) : null;
   return {
+    __recordId: t._id,
+    communityId: t.communityId,
+    districtCode: t.districtCode,
+    companyUscc: t.companyUscc ?? null,
     service_request_id: t._id,
     status,
     status_notes: latestNoteText(t),
@@ -174,7 +211,8 @@ export function toOpen311(t: TicketDoc): Open311RequestView {
     updated_datetime: status === 'closed' ? new Date(closedAt) : lastChange,
     expected_datetime: t.dueAt ?? null,
     address: t.addressString ?? null,
-    address_id: null,
+    // The 小区: the coarse location of the public view (the exact address and spot are personal data).
+    address_id: t.communityId,
     zipcode: null,
     lat: wgs ? round7(wgs.lat) : null,
     long: wgs ? round7(wgs.lng) : null,

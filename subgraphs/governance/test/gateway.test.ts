@@ -11,6 +11,7 @@ import { startStack, type RunningStack } from '../../../scripts/stack';
 import { generateCity } from '../../../scripts/synthetic/city';
 import { seedSyntheticCity } from '../../../scripts/synthetic/seed-city';
 import { gql } from '../../../test/helpers/subgraph';
+import { authHeader } from '../../../test/helpers/tokens';
 import { registerModels, type CommitteeDoc, type GovCommunityDoc, type Models, type TicketDoc } from '../models';
 import { DEMO } from '../seed';
 import { cstMonth, lastCompleteMonths } from '../services/time';
@@ -37,8 +38,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function q(query: string, variables?: Record<string, unknown>) {
-  const res = await gql(stack.gatewayUrl, query, variables);
+async function q(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) {
+  const res = await gql(stack.gatewayUrl, query, variables, headers);
   if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
   return res.data as any;
 }
@@ -97,7 +98,7 @@ describe('governance operations through the gateway (synthetic city)', () => {
     }
   });
 
-  it('11 CreateTicket and 12 Open311Export: an on-site ticket appears in the open Open311 export without reporter data', async () => {
+  it('11 CreateTicket and 12 Open311Export: an on-site ticket appears in the open Open311 export without reporter data; its content only for the housing bureau', async () => {
     const id = city.communities[1].id;
     const created = await q(`mutation { createServiceTicket(input: { communityId: "${id}", channel: ONSITE_12345_DESK, serviceCode: EBIKE_CHARGING,
       description: "电动车充电难，联系电话13912345678", location: { lat: 32.05, long: 118.78 }, mediaUrls: ["https://img.example.invalid/a.jpg"],
@@ -107,28 +108,38 @@ describe('governance operations through the gateway (synthetic city)', () => {
     const tid = created.createServiceTicket.id;
     const end = new Date();
     const start = new Date(end.getTime() - 120 * 24 * HOUR);
+    const vars = { s: start.toISOString(), e: end.toISOString() };
+    // The public view: everyone may read it; the 小区 is its location.
     const res = await q(`query($s: DateTime, $e: DateTime) { open311Requests(jurisdictionId: "nanjing", startDate: $s, endDate: $e, status: open, page: 1, pageSize: 1000) {
-      service_request_id status service_code description requested_datetime updated_datetime expected_datetime lat long media_url } }`, {
-      s: start.toISOString(), e: end.toISOString(),
-    });
+      service_request_id status service_code requested_datetime updated_datetime expected_datetime address_id } }`, vars);
     const expected = await m.Ticket.countDocuments({ cityCode: '320100', open: true, requestedAt: { $gte: start, $lte: end } }).exec();
     expect(res.open311Requests).toHaveLength(expected);
     expect(res.open311Requests.every((r: any) => r.status === 'open')).toBe(true);
     const mine = res.open311Requests.find((r: any) => r.service_request_id === tid);
-    expect(mine).toMatchObject({ service_code: 'EBIKE_CHARGING', status: 'open', media_url: 'https://img.example.invalid/a.jpg' });
-    expect(mine.description).not.toContain('13912345678');
-    expect(JSON.stringify(res.open311Requests)).not.toContain('13800001234');
+    expect(mine).toMatchObject({ service_code: 'EBIKE_CHARGING', status: 'open', address_id: id });
     expect(new Date(mine.expected_datetime).toISOString()).toBe(created.createServiceTicket.dueAt);
+    // The content (text, spot, media) is personal data: the housing bureau reads it (text masked), the public does not.
+    const CONTENT = `query($s: DateTime, $e: DateTime) { open311Requests(jurisdictionId: "nanjing", startDate: $s, endDate: $e, status: open, page: 1, pageSize: 1000) {
+      service_request_id description lat long media_url } }`;
+    const housing = await q(CONTENT, vars, await authHeader('HOUSING_BUREAU'));
+    const full = housing.open311Requests.find((r: any) => r.service_request_id === tid);
+    expect(full).toMatchObject({ description: '电动车充电难，联系电话[手机号已隐去]', lat: 32.05, long: 118.78, media_url: 'https://img.example.invalid/a.jpg' });
+    expect(JSON.stringify(housing.open311Requests)).not.toContain('13800001234');
+    const anonymous = await gql(stack.gatewayUrl, CONTENT, vars);
+    const shown = anonymous.data!.open311Requests.find((r: any) => r.service_request_id === tid);
+    expect(shown).toEqual({ service_request_id: tid, description: null, lat: null, long: null, media_url: null });
+    expect(new Set(anonymous.errors!.map((e: any) => e.extensions?.code))).toEqual(new Set(['UNAUTHENTICATED']));
+    expect(JSON.stringify(anonymous)).not.toMatch(/13912345678|img\.example|32\.05/);
   });
 
   it('13 PatrolFeed: reports of a 小区 with the company they were forwarded to (name from properties) and the rectification lag', async () => {
     const rec = await q(`mutation { recordPatrolReport(input: { communityId: "${DEMO.yijiang}", issueType: GARBAGE_PICKUP_LATE,
       photos: ["https://img.example.invalid/p1.jpg"], clientKey: "gw-syn-patrol-1" }) { id } }`);
     await q(`mutation { recordRectification(input: { reportId: "${rec.recordPatrolReport.id}", photos: ["https://img.example.invalid/p1-done.jpg"] }) { id } }`);
-    const res = await q(`{ patrolReports(communityId: "${DEMO.yijiang}", range: LAST_30D) { id issueType photos reportedAt rectifiedAt rectificationLagHours forwardedToCompany { name } }
-      community(id: "${DEMO.yijiang}") { name patrolStats(range: LAST_30D) { reports rectified medianRectificationLagHours } } }`);
+    const res = await q(`{ patrolReports(communityId: "${DEMO.yijiang}", range: LAST_30D) { id issueType photoUrls reportedAt rectifiedAt rectificationLagHours forwardedToCompany { name } }
+      community(id: "${DEMO.yijiang}") { name patrolStats(range: LAST_30D) { reports rectified medianRectificationLagHours } } }`, undefined, await authHeader('HOUSING_BUREAU'));
     expect(res.patrolReports).toHaveLength(1);
-    expect(res.patrolReports[0]).toMatchObject({ issueType: 'GARBAGE_PICKUP_LATE', photos: ['https://img.example.invalid/p1.jpg'], forwardedToCompany: { name: '南京谐扬物业管理有限公司' } });
+    expect(res.patrolReports[0]).toMatchObject({ issueType: 'GARBAGE_PICKUP_LATE', photoUrls: ['https://img.example.invalid/p1.jpg'], forwardedToCompany: { name: '南京谐扬物业管理有限公司' } });
     expect(res.patrolReports[0].rectificationLagHours).toBeGreaterThanOrEqual(0);
     expect(res.community).toMatchObject({ name: '怡江苑', patrolStats: { reports: 1, rectified: 1 } });
     // The company's feed (cursor-paginated) across the 小区 it serves.

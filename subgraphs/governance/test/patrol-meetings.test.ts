@@ -2,7 +2,8 @@
  * Resident patrols (找茬队): photographed findings forwarded to the property company, rectification
  * and its lag, escalation to a ticket; joint meetings (联席会议) and cadence compliance.
  */
-import { startTestDatabase, type Engine } from '../../../test/helpers/subgraph';
+import { gql, startTestDatabase, type Engine } from '../../../test/helpers/subgraph';
+import { authHeader } from '../../../test/helpers/tokens';
 import { DEMO, DEMO_COMPANIES } from '../seed';
 import { startGovernance, type GovernanceUnderTest } from './helpers';
 
@@ -18,8 +19,8 @@ afterAll(async () => {
 });
 
 const REPORT = `mutation($input: RecordPatrolReportInput!) { recordPatrolReport(input: $input) {
-  id status issueType photos reportedAt forwardedAt forwardedToCompany { uscc } team { name } community { id } rectificationLagHours linkedTicket { id channel serviceCode status mediaUrls } } }`;
-const RECTIFY = `mutation($input: RecordRectificationInput!) { recordRectification(input: $input) { id status rectifiedAt rectificationLagHours rectificationPhotos rectificationNote } }`;
+  id status issueType photoUrls reportedAt forwardedAt forwardedToCompany { uscc } team { name } community { id } rectificationLagHours linkedTicket { id channel serviceCode status media } } }`;
+const RECTIFY = `mutation($input: RecordRectificationInput!) { recordRectification(input: $input) { id status rectifiedAt rectificationLagHours rectificationPhotoUrls rectificationNote } }`;
 const MEETING = `mutation($input: RecordJointMeetingInput!) { recordJointMeeting(input: $input) { id heldAt topics participantOrgTypes resolutions community { id } followUpTickets { id } } }`;
 
 describe('patrol reports', () => {
@@ -58,7 +59,7 @@ describe('patrol reports', () => {
     const { recordRectification: r } = await g.q(RECTIFY, {
       input: { reportId: id, rectifiedAt: '2026-03-18T06:30:00Z', photos: ['https://img.example/p1-after.jpg'], note: '已清运' },
     });
-    expect(r).toEqual({ id, status: 'RECTIFIED', rectifiedAt: '2026-03-18T06:30:00.000Z', rectificationLagHours: 6.5, rectificationPhotos: ['https://img.example/p1-after.jpg'], rectificationNote: '已清运' });
+    expect(r).toEqual({ id, status: 'RECTIFIED', rectifiedAt: '2026-03-18T06:30:00.000Z', rectificationLagHours: 6.5, rectificationPhotoUrls: ['https://img.example/p1-after.jpg'], rectificationNote: '已清运' });
     const twice = await g.raw(RECTIFY, { input: { reportId: id } });
     expect(twice.errors?.[0].extensions?.code).toBe('CONFLICT');
   });
@@ -69,7 +70,7 @@ describe('patrol reports', () => {
       reportedAt: '2026-03-19T01:00:00Z', escalateToTicket: true, clientKey: 'patrol-0319-green',
     };
     const a = (await g.q(REPORT, { input })).recordPatrolReport;
-    expect(a.linkedTicket).toMatchObject({ channel: 'PATROL', serviceCode: 'GREENERY', status: 'RECEIVED', mediaUrls: ['https://img.example/g.jpg'] });
+    expect(a.linkedTicket).toMatchObject({ channel: 'PATROL', serviceCode: 'GREENERY', status: 'RECEIVED', media: ['https://img.example/g.jpg'] });
     const b = (await g.q(REPORT, { input })).recordPatrolReport;
     expect(b.linkedTicket.id).toBe(a.linkedTicket.id);
     const tickets = await g.q(`{ tickets(filter: { communityId: "${DEMO.yijiang}", channel: [PATROL] }) { totalCount } }`);
@@ -101,6 +102,35 @@ describe('patrol reports', () => {
     expect(feed.patrolReports.map((p: any) => p.reportedAt)).toEqual([
       '2026-03-19T01:00:00.000Z', '2026-03-18T00:00:00.000Z', '2026-03-15T00:00:00.000Z', '2026-03-10T00:00:00.000Z',
     ]);
+  });
+  it('a report’s text and photos are personal data: null with UNAUTHENTICATED for an anonymous caller, the deprecated photo lists empty', async () => {
+    const { recordPatrolReport: r } = await g.q(REPORT, {
+      input: { communityId: DEMO.xinhai, issueType: 'CORRIDOR_CLUTTER', description: '5幢 王建国 家门口堆物 138 0000 1111', photos: ['https://img.example/face.jpg'], reportedAt: '2026-03-19T02:00:00Z' },
+    });
+    await g.q(RECTIFY, { input: { reportId: r.id, rectifiedAt: '2026-03-19T05:00:00Z', photos: ['https://img.example/after.jpg'], note: '已联系张先生清理' } });
+    const READ = `query($id: ID!) { _entities(representations: [{ __typename: "PatrolReport", id: $id }]) { ... on PatrolReport {
+      id issueType status rectificationLagHours community { id } photos rectificationPhotos description photoUrls rectificationPhotoUrls rectificationNote } } }`;
+    const anonymous = await g.raw(READ, { id: r.id });
+    expect((anonymous.data as any)._entities[0]).toEqual({
+      id: r.id, issueType: 'CORRIDOR_CLUTTER', status: 'RECTIFIED', rectificationLagHours: 3, community: { id: DEMO.xinhai },
+      photos: [], rectificationPhotos: [], description: null, photoUrls: null, rectificationPhotoUrls: null, rectificationNote: null,
+    });
+    expect(anonymous.errors!.map((e) => [e.path!.slice(2).join('.'), e.extensions?.code]).sort()).toEqual(
+      ['description', 'photoUrls', 'rectificationNote', 'rectificationPhotoUrls'].map((f) => [f, 'UNAUTHENTICATED']),
+    );
+    expect(JSON.stringify(anonymous)).not.toMatch(/王建国|0000|img\.example|张先生/);
+
+    // Street staff of the 小区 and the company the report went to read it (names and phones masked); another company does not.
+    const street = await gql(g.url, READ, { id: r.id }, await authHeader('STREET_STAFF', { communities: [DEMO.xinhai] }));
+    expect([street.errors, street.data!._entities[0]]).toEqual([undefined, expect.objectContaining({
+      description: '5幢 [姓名已隐去] 家门口堆物 [手机号已隐去]', photoUrls: ['https://img.example/face.jpg'],
+      rectificationPhotoUrls: ['https://img.example/after.jpg'], rectificationNote: '已联系[姓名已隐去]清理',
+    })]);
+    const company = await gql(g.url, READ, { id: r.id }, await authHeader('PROPERTY_COMPANY', { company: DEMO_COMPANIES.yingbin }));
+    expect([company.errors, company.data!._entities[0].photoUrls]).toEqual([undefined, ['https://img.example/face.jpg']]);
+    const other = await gql(g.url, READ, { id: r.id }, await authHeader('PROPERTY_COMPANY', { company: DEMO_COMPANIES.hengzhao }));
+    expect(other.data!._entities[0]).toMatchObject({ description: null, photoUrls: null, rectificationPhotoUrls: null, rectificationNote: null });
+    expect(new Set(other.errors!.map((e) => e.extensions?.code))).toEqual(new Set(['FORBIDDEN']));
   });
 });
 

@@ -3,7 +3,9 @@
  * transition table, deadlines and the overdue flag, notes history, statistics computed by the
  * database, and the Open311 GeoReport v2 projection without reporter data.
  */
-import { startTestDatabase, type Engine } from '../../../test/helpers/subgraph';
+import { gql, startTestDatabase, type Engine } from '../../../test/helpers/subgraph';
+import { authHeader } from '../../../test/helpers/tokens';
+import { maskPersonalData } from '../services/open311';
 import { DEMO, DEMO_COMPANIES } from '../seed';
 import { startGovernance, TICKET_FIELDS, type GovernanceUnderTest } from './helpers';
 
@@ -280,7 +282,7 @@ describe('ticket statistics (computed by the database)', () => {
     g.setNow('2026-03-20T02:00:00Z');
   });
 
-  it('projects tickets to Open311 GeoReport v2 without reporter data', async () => {
+  it('projects tickets to Open311 GeoReport v2 without reporter data; its content for holders of governance:cases only', async () => {
     const { createServiceTicket: t } = await g.q(CREATE, {
       input: {
         communityId: DEMO.dongfang, channel: 'APP', serviceCode: 'WATER', description: '停水了，回电13800001234',
@@ -288,21 +290,33 @@ describe('ticket statistics (computed by the database)', () => {
         reporter: { firstName: '李', lastName: '四', phone: '13800001234', email: 'li4@example.cn' },
       },
     });
-    const res = await g.raw(`{ open311Requests(jurisdictionId: "lianyungang", serviceCode: [WATER]) {
+    const OPEN311 = `{ open311Requests(jurisdictionId: "lianyungang", serviceCode: [WATER]) {
       service_request_id status status_notes service_name service_code description agency_responsible service_notice
-      requested_datetime updated_datetime expected_datetime address address_id zipcode lat long media_url } }`);
+      requested_datetime updated_datetime expected_datetime address address_id zipcode lat long media_url } }`;
+    const res = await gql(g.url, OPEN311, undefined, await authHeader('HOUSING_BUREAU'));
     expect(res.errors).toBeUndefined();
     expect((res.data as any).open311Requests).toHaveLength(1);
     const r = (res.data as any).open311Requests[0];
     expect(r).toMatchObject({
       service_request_id: t.id, status: 'open', service_code: 'WATER', service_name: '供水', description: '停水了，回电[手机号已隐去]',
       requested_datetime: '2026-03-20T02:00:00.000Z', expected_datetime: '2026-03-27T15:59:59.999Z', address: '东方瑞园3幢', media_url: 'https://img.example/a.jpg',
+      address_id: DEMO.dongfang,
     });
     expect(Math.abs(r.lat - 34.5967)).toBeGreaterThan(1e-4); // converted to WGS84 from the GCJ-02 input
     expect(Math.abs(r.lat - 34.5967)).toBeLessThan(1e-2);
     expect(JSON.stringify(res)).not.toMatch(/13800001234|li4@|"李"|"四"/);
-    const own = await g.q(`query($id: ID!) { serviceTicket(id: $id) { description reporterAnonymous } }`, { id: t.id });
-    expect(own.serviceTicket).toEqual({ description: '停水了，回电[手机号已隐去]', reporterAnonymous: false });
+    // The public view: the 小区 as the location, no free text, address, spot or media.
+    const anonymous = await g.raw(OPEN311);
+    expect((anonymous.data as any).open311Requests[0]).toMatchObject({
+      service_request_id: t.id, status: 'open', service_code: 'WATER', address_id: DEMO.dongfang,
+      status_notes: null, description: null, address: null, lat: null, long: null, media_url: null,
+    });
+    expect(anonymous.errors?.map((e) => [e.path?.slice(2).join('.'), e.extensions?.code]).sort()).toEqual(
+      ['address', 'description', 'lat', 'long', 'media_url', 'status_notes'].map((f) => [f, 'UNAUTHENTICATED']),
+    );
+    expect(JSON.stringify(anonymous)).not.toMatch(/停水|东方瑞园3幢|img\.example|34\.59/);
+    const own = await gql(g.url, `query($id: ID!) { serviceTicket(id: $id) { text reporterAnonymous } }`, { id: t.id }, await authHeader('HOUSING_BUREAU'));
+    expect(own.data!.serviceTicket).toEqual({ text: '停水了，回电[手机号已隐去]', reporterAnonymous: false });
 
     const closed = await g.q(`{ open311Requests(jurisdictionId: "320700", status: closed, pageSize: 2, page: 1) { service_request_id status updated_datetime } }`);
     expect(closed.open311Requests).toHaveLength(2);
@@ -315,5 +329,88 @@ describe('ticket statistics (computed by the database)', () => {
     expect(unknown.errors?.[0].extensions?.field).toBe('jurisdictionId');
     const services = await g.q(`{ open311Services { service_code service_name metadata type group } }`);
     expect(services.open311Services).toContainEqual({ service_code: 'EBIKE_CHARGING', service_name: '电动车充电', metadata: false, type: 'realtime', group: '物业管理' });
+  });
+});
+
+describe('the content of a ticket is personal data', () => {
+  let g: GovernanceUnderTest;
+  let id: string;
+  const CONTENT = `query($id: ID!) { serviceTicket(id: $id) { id status serviceCode community { id } description mediaUrls
+    text addressString location { lat lng } media statusNotes notes { type actorOrg text } open311 { service_code address_id description } } }`;
+  beforeAll(async () => {
+    g = await startGovernance(engine.uri, '2026-03-20T02:00:00Z');
+    const { createServiceTicket: t } = await g.q(CREATE, {
+      input: baseInput({
+        description: '3栋2单元502 张建国 138 1234 5678',
+        addressString: '瑞金新村3栋2单元502',
+        location: { lat: 32.03, long: 118.81 },
+        mediaUrls: ['https://img.example/door.jpg'],
+      }),
+    });
+    id = t.id;
+    await g.q(`mutation($id: ID!) { addTicketNote(id: $id, text: "已联系李女士 139-0000-1111", actorOrg: "街道物管办") { id } }`, { id });
+  });
+  afterAll(async () => g?.close());
+
+  it('an anonymous caller gets the ticket’s status and 小区 but null with UNAUTHENTICATED for every content field, and the deprecated fields carry nothing', async () => {
+    const res = await g.raw(CONTENT, { id });
+    expect((res.data as any).serviceTicket).toMatchObject({
+      id, status: 'RECEIVED', serviceCode: 'EBIKE_CHARGING', community: { id: DEMO.ruijin },
+      description: '[已隐去：见 text 字段]', mediaUrls: [],
+      text: null, addressString: null, location: null, media: null, statusNotes: null,
+      notes: [{ type: 'CREATED', actorOrg: null, text: null }, { type: 'COMMENT', actorOrg: '街道物管办', text: null }],
+      open311: { service_code: 'EBIKE_CHARGING', address_id: DEMO.ruijin, description: null },
+    });
+    const denied = res.errors!.map((e) => e.path!.slice(1).join('.')).sort();
+    expect(denied).toEqual(['addressString', 'location', 'media', 'notes.0.text', 'notes.1.text', 'open311.description', 'statusNotes', 'text']);
+    expect(new Set(res.errors!.map((e) => e.extensions?.code))).toEqual(new Set(['UNAUTHENTICATED']));
+    expect(JSON.stringify(res)).not.toMatch(/张建国|1234|502|李女士|1111|door\.jpg|32\.03/);
+  });
+
+  it('a token without governance:cases (civil affairs) is refused the content with FORBIDDEN', async () => {
+    const res = await gql(g.url, CONTENT, { id }, await authHeader('CIVIL_AFFAIRS'));
+    expect(res.data!.serviceTicket).toMatchObject({ text: null, addressString: null, location: null, media: null, statusNotes: null });
+    expect(new Set(res.errors!.map((e) => e.extensions?.code))).toEqual(new Set(['FORBIDDEN']));
+    expect(JSON.stringify(res)).not.toMatch(/张建国|李女士|door\.jpg/);
+  });
+
+  it('the housing bureau reads the content with names and grouped phone numbers masked, and each read is audited under the ticket’s id', async () => {
+    const res = await gql(g.url, CONTENT, { id }, { ...(await authHeader('HOUSING_BUREAU', { subject: 'test:housing' })), 'x-request-id': 'ticket-content-1' });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.serviceTicket).toMatchObject({
+      text: '3栋2单元502 [姓名已隐去] [手机号已隐去]', addressString: '瑞金新村3栋2单元502', location: { lat: 32.03, lng: 118.81 },
+      media: ['https://img.example/door.jpg'], statusNotes: '已联系[姓名已隐去] [手机号已隐去]',
+      notes: [{ type: 'CREATED', text: null }, { type: 'COMMENT', text: '已联系[姓名已隐去] [手机号已隐去]' }],
+      open311: { description: '3栋2单元502 [姓名已隐去] [手机号已隐去]' },
+    });
+    const audit = await g.conn.collection('audit_log').findOne({ requestId: 'ticket-content-1' });
+    expect(audit).toMatchObject({ subject: 'test:housing', role: 'HOUSING_BUREAU' });
+    const reads = Object.fromEntries((audit!.reads as { type: string; id: string; fields: string[] }[]).map((r) => [r.type, r]));
+    expect(reads.ServiceTicket).toMatchObject({ id });
+    expect([...reads.ServiceTicket.fields].sort()).toEqual(['addressString', 'location', 'media', 'statusNotes', 'text']);
+    expect(reads.TicketNote).toEqual({ type: 'TicketNote', id, fields: ['text'] });
+    expect(reads.Open311Request).toEqual({ type: 'Open311Request', id, fields: ['description'] });
+  });
+
+  it('a property company reads the content of the tickets of the 小区 it served, not of another company’s', async () => {
+    const ticket = await g.conn.collection('service_tickets').findOne({ _id: id as never });
+    const own = await gql(g.url, CONTENT, { id }, await authHeader('PROPERTY_COMPANY', { company: ticket!.companyUscc as string }));
+    expect([own.errors, own.data!.serviceTicket.media]).toEqual([undefined, ['https://img.example/door.jpg']]);
+    const other = await gql(g.url, CONTENT, { id }, await authHeader('PROPERTY_COMPANY', { company: '91320000OTHERCO000' }));
+    expect(other.data!.serviceTicket).toMatchObject({ text: null, media: null, addressString: null });
+    expect(new Set(other.errors!.map((e) => e.extensions?.code))).toEqual(new Set(['FORBIDDEN']));
+  });
+});
+
+describe('masking free text', () => {
+  it.each([
+    ['3栋2单元502 张建国 138 1234 5678', '3栋2单元502 [姓名已隐去] [手机号已隐去]'],
+    ['回电 +86 139-0000-1111 或 025-8468 1234', '回电 [手机号已隐去] 或 [电话已隐去]'],
+    ['联系人：欧阳娜娜', '联系人：[姓名已隐去]'],
+    ['王阿姨家楼道灯坏了', '[姓名已隐去]家楼道灯坏了'],
+    ['电梯故障，高层住户无法出行', '电梯故障，高层住户无法出行'],
+    ['张家港路口积水', '张家港路口积水'],
+  ])('masks “%s” as “%s”', (text, masked) => {
+    expect(maskPersonalData(text)).toBe(masked);
   });
 });
