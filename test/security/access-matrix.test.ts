@@ -72,6 +72,7 @@ beforeAll(async () => {
     { _id: committee._id },
     { $set: { members: [{ name: '委员甲', phone: '13700000001', role: 'DIRECTOR', affiliation: 'OWNER', isPartyMember: true }], partyMemberRatio: 1 } },
   );
+  await conn('properties').collection('companies').updateOne({ _id: D.company as never }, { $set: { generalManager: '总经理甲', legalRepresentative: '法代甲' } });
   await conn('governance').collection('communities').updateOne({ _id: D.community as never }, { $set: { liaisonCadre: { name: '社区干部甲', phone: '13400000001' } } });
   const ticket = await q(
     stack.gatewayUrl,
@@ -235,6 +236,8 @@ const READS: Record<string, () => [string, (string | number)[], unknown]> = {
   ],
   'PatrolReport.rectificationNote': () => [`{ patrolReports(communityId: "${D.community}", range: ALL) { id rectificationNote } }`, ['patrolReports', 0, 'rectificationNote'], '整改完成'],
   'Committee.partyMemberRatio': () => [`{ committee(id: "${D.committee}") { id partyMemberRatio } }`, ['committee', 'partyMemberRatio'], 1],
+  'PropertyCompany.generalManager': () => [`{ propertyCompany(uscc: "${D.company}") { uscc generalManager } }`, ['propertyCompany', 'generalManager'], '总经理甲'],
+  'PropertyCompany.legalRepresentative': () => [`{ propertyCompany(uscc: "${D.company}") { uscc legalRepresentative } }`, ['propertyCompany', 'legalRepresentative'], '法代甲'],
   'Community.liaisonCadre': () => [`{ community(id: "${D.community}") { id liaisonCadre { phone } } }`, ['community', 'liaisonCadre'], { phone: '13400000001' }],
   'ServiceContract.projectManager': () => [
     `{ community(id: "${D.community}") { id currentContract { id projectManager { phone } } } }`,
@@ -263,7 +266,7 @@ describe('personal data: caller × field', () => {
         for (const secret of [
           '王某某', '1390000', '高血压', '血压偏高', '13500000001', '委员甲', '13600000001', '13400000001', 'LIVING_ALONE', 'IN_PERSON',
           '楼道灯不亮', '已转物业处理', '3栋2单元502', '32.0123', '118.7654', 'matrix-media', '消防通道堵塞', 'example.org/p.jpg', 'matrix-rectified', '整改完成',
-          'partyMemberRatio":1',
+          '总经理甲', '法代甲', 'partyMemberRatio":1',
         ]) {
           expect(JSON.stringify(r)).not.toContain(secret);
         }

@@ -61,6 +61,8 @@ export const MATRIX: [item: string, kind: string, ...cells: string[]][] = [
   ['Committee.partyMemberRatio',        'sensitive',     '-','Y','-','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Community.liaisonCadre',            'personal',      '-','Y','-','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
   ['ServiceContract.projectManager',    'personal',      '-','Y','Y','-','Y','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['PropertyCompany.generalManager',    'personal',      '-','Y','Y','-','Y','-', '-',  '-', '-',  'Y', '-',  '-'],
+  ['PropertyCompany.legalRepresentative','personal',     '-','Y','Y','-','Y','-', '-',  '-', '-',  'Y', '-',  '-'],
   ['Mutation.upsertFeeCollection',      'write 小区',     '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.recordSatisfactionSurvey', 'write 小区',     '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.createServiceTicket',      'write 小区',     '-','Y','Y','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],

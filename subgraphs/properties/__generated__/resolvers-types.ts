@@ -367,8 +367,10 @@ export type PropertyCompany = {
   /** 小区 the company currently serves under a contract. */
   communities: Array<Community>;
   creditGrade?: Maybe<Scalars['String']['output']>;
+  /** 总经理 by name. Personal data: as `legalRepresentative`. */
   generalManager?: Maybe<Scalars['String']['output']>;
   hasPartyOrganization?: Maybe<Scalars['Boolean']['output']>;
+  /** 法定代表人 by name. Personal data: the housing and renovation bureaus, the city administrator and the company itself. */
   legalRepresentative?: Maybe<Scalars['String']['output']>;
   name: Scalars['String']['output'];
   nature?: Maybe<CompanyNature>;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { SDL_PATH, subgraph } from '..';
 import { gql, startSubgraph, startTestDatabase, type Engine, type RunningSubgraph } from '../../../test/helpers/subgraph';
+import { authHeader } from '../../../test/helpers/tokens';
 import { DEMO, DEMO_COMPANIES } from '../seed';
 
 let engine: Engine;
@@ -122,5 +123,30 @@ describe('properties subgraph', () => {
     const res = await fetch(sg.url.replace('/graphql', '/health'));
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok', database: 'up', service: 'properties' });
+  });
+});
+
+describe('a company’s managers by name are personal data', () => {
+  const q = `{ propertyCompany(uscc: "${DEMO_COMPANIES.yingbin}") { uscc name generalManager legalRepresentative } }`;
+
+  it('an anonymous caller gets the company but null with UNAUTHENTICATED for its general manager and legal representative', async () => {
+    const res = await gql(sg.url, q);
+    expect(res.data!.propertyCompany).toEqual({ uscc: DEMO_COMPANIES.yingbin, name: '江苏迎宾物业管理有限公司', generalManager: null, legalRepresentative: null });
+    expect(res.errors?.map((e) => [e.path?.join('.'), e.extensions?.code]).sort()).toEqual([
+      ['propertyCompany.generalManager', 'UNAUTHENTICATED'], ['propertyCompany.legalRepresentative', 'UNAUTHENTICATED'],
+    ]);
+    expect(JSON.stringify(res)).not.toContain('徐迎兵');
+  });
+
+  it('the housing bureau and the company itself read them; another company and street staff are refused', async () => {
+    for (const headers of [await authHeader('HOUSING_BUREAU'), await authHeader('PROPERTY_COMPANY', { company: DEMO_COMPANIES.yingbin })]) {
+      const res = await gql(sg.url, q, undefined, headers);
+      expect([res.errors, res.data!.propertyCompany.generalManager]).toEqual([undefined, '徐迎兵']);
+    }
+    for (const headers of [await authHeader('PROPERTY_COMPANY', { company: DEMO_COMPANIES.hengzhao }), await authHeader('STREET_STAFF', { district: '320706' })]) {
+      const res = await gql(sg.url, q, undefined, headers);
+      expect(res.data!.propertyCompany.generalManager).toBeNull();
+      expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    }
   });
 });
