@@ -23,7 +23,7 @@ const CITY_OVERVIEW = `query CityOverview($city: ID!, $period: String!) { city(c
 const COMMUNITY_PROFILE = `query CommunityProfile($id: ID!) { community(id: $id) { name address builtYear builtDecade isOldCommunity housingType buildingCount residentCount
   servicePromise has24hServiceHotline commendationBannerCount currentContract { company { name nature hasPartyOrganization } selectionMethod startDate }
   feeHistory(last: 12) { period amountRate reportedRate reportedRateBasis } latestSatisfaction { percent isLowerBound cityTopPercent }
-  committee { type termEnd lastDisclosureAt partyMemberRatio } partyAlliance { model members { orgType orgName } }
+  committee { type termEnd lastDisclosureAt } partyAlliance { model members { orgType orgName } }
   jointMeetings(range: LAST_90D) { heldAt topics } patrolTeams { name memberCount } designations { level year }
   elderlyStats { registered livingAlone monthlyVisitRate } mealPrograms { type name }
   renovationProjects { planYear status budget { amount } fundingSources { type amount { amount } } } facilities(condition: [BROKEN, MISSING]) { type quantity } } }`;

@@ -369,8 +369,8 @@ describe('row-scoped lists count only what the caller may see', () => {
   });
 });
 
-describe('writes by street staff whose token names only a street (governance reads the street from its 小区 register)', () => {
-  test('a ticket in a 小区 of the street is accepted; a 小区 of another street and its tickets are refused like a missing one', async () => {
+describe('street staff whose token names only a street, reading and writing (governance reads the street from its 小区 register)', () => {
+  test('a ticket in a 小区 of the street is accepted and its reporter readable; a 小区 of another street and its tickets are refused like a missing one', async () => {
     const reg = await conn('governance').collection('communities').findOne({ streetCode: { $ne: null } });
     // The demo register names the street of one 小区 only: give another 小区 a street of its own.
     const registerRows = conn('governance').collection('communities');
@@ -404,6 +404,16 @@ describe('writes by street staff whose token names only a street (governance rea
     expect(JSON.stringify(await tickets.findOne({ _id: foreignId as never }))).not.toContain('越权备注');
     const ownNote = await q(stack.gatewayUrl, `mutation { addTicketNote(id: "${mine.data.createServiceTicket.id}", text: "已联系物业") { id } }`, street);
     expect(ownNote.errors).toBeUndefined();
+
+    // Reads follow the same register: the reporter of a ticket of the street, not of another street.
+    const withReporter = (id: string) => q(stack.gatewayUrl, `{ serviceTicket(id: "${id}") { id reporter { phone } } }`, street);
+    await tickets.updateOne({ _id: mine.data.createServiceTicket.id as never }, { $set: { reporter: { firstName: '某', lastName: '李', phone: '13500000009' } } });
+    await tickets.updateOne({ _id: foreignId as never }, { $set: { reporter: { firstName: '某', lastName: '赵', phone: '13500000008' } } });
+    const ownRead = await withReporter(mine.data.createServiceTicket.id);
+    expect([ownRead.errors, ownRead.data.serviceTicket.reporter]).toEqual([undefined, { phone: '13500000009' }]);
+    const foreignRead = await withReporter(foreignId);
+    expect([codes(foreignRead), foreignRead.data.serviceTicket.reporter]).toEqual([['FORBIDDEN'], null]);
+    expect(JSON.stringify(foreignRead)).not.toContain('13500000008');
   });
 });
 

@@ -156,8 +156,13 @@ suppressed). A hidden row answers exactly like a missing one (null, or absent fr
 
 Area claims are matched against what a row carries. Elderly rows carry their 小区, district and
 care team, not a street: street staff whose token names only a \`street\` see no elderly rows, so
-their tokens name their 小区 (\`communities\`) or district. Governance rows take street and
-neighbourhood codes from governance's own 小区 register.
+their tokens name their 小区 (\`communities\`) or district. Governance and properties rows take
+street and neighbourhood codes from their subgraph's own 小区 register, for reads and writes alike.
+Fields a caller sends in an \`_entities\` representation besides the key never decide a row's area.
+
+Known limit: small counts are suppressed cell by cell. Differencing (a district's total minus its
+visible 小区) can still narrow a suppressed 小区's count; complementary suppression or rounding across
+levels is not implemented, so publish district-level figures where that matters.
 
 ### Callers
 
