@@ -333,6 +333,12 @@ const evaluationSchema = new Schema(
     cityCode: { type: String, default: null },
     score: { type: Number, default: null },
     coverage: { type: Number, required: true },
+    /**
+     * The score and coverage without the indicators only `governance:sensitive` may see (party
+     * membership): what other callers are shown and ranked by (services/privacy.ts).
+     */
+    publicScore: { type: Number, default: null },
+    publicCoverage: { type: Number, default: null },
     breakdown: { type: Schema.Types.Mixed, default: [] },
     evaluatedAt: { type: Date, required: true },
     /**
@@ -344,6 +350,7 @@ const evaluationSchema = new Schema(
   opts,
 );
 evaluationSchema.index({ rubricId: 1, cityCode: 1, basis: 1, score: -1 });
+evaluationSchema.index({ rubricId: 1, cityCode: 1, basis: 1, publicScore: -1 });
 
 export type GovCommunityDoc = InferSchemaType<typeof communitySchema> & { _id: string };
 export type CommitteeDoc = InferSchemaType<typeof committeeSchema> & { _id: string };

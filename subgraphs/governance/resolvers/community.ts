@@ -1,7 +1,7 @@
 import type { CommunityResolvers } from '../__generated__/resolvers-types';
 import { badInput } from '../../../lib/errors';
 import { coGovernanceTopics, compliance, currentCommittee, evaluateCommunity } from '../services/evaluation';
-import { redactBreakdown } from '../services/privacy';
+import { redactEvaluation } from '../services/privacy';
 import { rangeStart } from '../services/time';
 import { checkFirst, ticketFilter } from './query';
 
@@ -54,11 +54,10 @@ export const Community: CommunityResolvers = {
     return loaders.ticketsByCommunity.load({ code: c.id, filter: ticketFilter({ ...filter, communityId: null }), first: n });
   },
   ticketStats: (c, { range, groupBy }, { loaders }) => loaders.ticketStats.load({ code: c.id, scope: 'COMMUNITY', range, groupBy: groupBy ?? null }),
-  beautifulHomeScore: async (c, { rubricId }, ctx) => (await evaluateCommunity(ctx, c, rubricId, CO_GOVERNANCE_TOPICS)).score,
+  beautifulHomeScore: async (c, { rubricId }, ctx) => redactEvaluation(await evaluateCommunity(ctx, c, rubricId, CO_GOVERNANCE_TOPICS), ctx).score,
   // A query never writes: the figures of the representation come from whoever calls `_entities`.
   beautifulHome: async (c, { rubricId, persist }, ctx) => {
     if (persist) throw badInput('persist', 'a query does not store scores; run the mutation recordBeautifulHomeScores (scope governance:write)');
-    const row = await evaluateCommunity(ctx, c, rubricId, CO_GOVERNANCE_TOPICS);
-    return { ...row, breakdown: redactBreakdown(row.breakdown, ctx) };
+    return redactEvaluation(await evaluateCommunity(ctx, c, rubricId, CO_GOVERNANCE_TOPICS), ctx);
   },
 };

@@ -1,7 +1,8 @@
 import type { EvaluationRubricResolvers, TypicalCaseCandidateResolvers } from '../__generated__/resolvers-types';
 import { DIMENSION_LABELS, FIXED_WEIGHTS, INDICATORS } from '../services/rubric';
 import type { DimensionScoreRow } from '../services/rubric';
-import { redactBreakdown } from '../services/privacy';
+import { redactEvaluation } from '../services/privacy';
+import type { CandidateRow } from '../services/evaluation';
 
 export const EvaluationRubric: EvaluationRubricResolvers = {
   dimensions: (r) =>
@@ -14,11 +15,16 @@ export const EvaluationRubric: EvaluationRubricResolvers = {
     })),
 };
 
+const shown = (c: CandidateRow, ctx: Parameters<typeof redactEvaluation>[1]) =>
+  redactEvaluation({ score: c.evaluation.score ?? null, coverage: c.evaluation.coverage ?? 0, breakdown: (c.evaluation.breakdown ?? []) as DimensionScoreRow[] }, ctx);
+
 export const TypicalCaseCandidate: TypicalCaseCandidateResolvers = {
   community: (c) => ({ id: c.evaluation.communityId }),
-  beautifulHomeScore: (c) => c.evaluation.score ?? null,
-  coverage: (c) => c.evaluation.coverage,
-  breakdown: (c, _a, ctx) => redactBreakdown((c.evaluation.breakdown ?? []) as DimensionScoreRow[], ctx),
+  // Score, coverage and breakdown as the caller may see them (re-scored without party membership
+  // for callers who may not read it).
+  beautifulHomeScore: (c, _a, ctx) => shown(c, ctx).score,
+  coverage: (c, _a, ctx) => shown(c, ctx).coverage,
+  breakdown: (c, _a, ctx) => [...shown(c, ctx).breakdown],
   evaluatedAt: (c) => c.evaluation.evaluatedAt,
   designations: (c, _a, { loaders }) => loaders.designationsByCommunity.load(c.evaluation.communityId),
 };

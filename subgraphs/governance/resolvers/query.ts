@@ -4,6 +4,7 @@ import { badInput } from '../../../lib/errors';
 import type { Context } from '../context';
 import { DEFAULT_RUBRIC } from '../services/rubric';
 import { loadRubric } from '../services/evaluation';
+import { mayReadPartyMembership } from '../services/privacy';
 import { TICKET_STATUSES, TRANSITIONS } from '../services/lifecycle';
 import { jurisdictionCity, SERVICE_CATALOGUE, toOpen311 } from '../services/open311';
 import type { TicketFilterInput } from '../services/repository';
@@ -169,7 +170,7 @@ export const Query: QueryResolvers = {
         : (await ctx.repo.designations(args.cityCode, null))
             .filter((d) => d.communityId && DESIGNATED_LEVELS.includes(d.level))
             .map((d) => d.communityId as string);
-    const rows = await ctx.repo.candidates(rubric.id, args.cityCode, minScore, minCoverage, exclude, first);
+    const rows = await ctx.repo.candidates(rubric.id, args.cityCode, minScore, minCoverage, exclude, first, mayReadPartyMembership(ctx));
     return rows.map((evaluation, i) => ({ rank: i + 1, evaluation }));
   },
 };

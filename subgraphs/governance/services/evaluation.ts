@@ -6,6 +6,7 @@
 import { badInput, notFound } from '../../../lib/errors';
 import type { Context } from '../context';
 import type { CommitteeDoc, CommunityRef, EvaluationDoc } from '../models';
+import { publicScoreOf } from './privacy';
 import { EVALUATION_BASIS } from './repository';
 import { DEFAULT_RUBRIC, DEFAULT_RUBRIC_ID, DIMENSIONS, evaluate, type Dimension, type EvaluationRow, type Evidence, type RubricDef } from './rubric';
 
@@ -169,6 +170,7 @@ export async function recordScores(
     const rows = await Promise.all(batch.map(async (id) => evaluate(rubric, await collectEvidence(ctx, { id }, topicOrder), ctx.now)));
     await ctx.repo.upsertEvaluations(
       rows.map((row, j) => ({
+        ...publicScoreOf(row),
         _id: `${rubric.id}:${batch[j]}`,
         rubricId: rubric.id,
         communityId: batch[j],

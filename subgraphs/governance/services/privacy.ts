@@ -5,15 +5,16 @@
  *  - averages of committees' party-member ratios over 1-4 committees are suppressed (null) for
  *    callers without individual-level access (`ctx.individualAccess`, set per request by lib/auth):
  *    with the published seats (`Committee.roles`) they would tell members' 政治面貌;
- *  - in a 美好家园 breakdown, the committee's party-member ratio (and the committee dimension's
- *    score, which would reveal it) is null for callers who may not read `Committee.partyMemberRatio`
- *    (scope `governance:sensitive`, not area-limited). The weighted total keeps the real value.
+ *  - a 美好家园 evaluation shown to a caller who may not read `Committee.partyMemberRatio` (scope
+ *    `governance:sensitive`, not area-limited) is re-scored as if the ratio were unknown: the
+ *    indicator is null and the committee dimension, the total and the coverage are computed
+ *    without it (a total computed with it, next to the other dimensions, would give it away).
  *
  * This is the one place the rules live; resolvers call it with the request context.
  */
-import { hasScopes, type AuthContext } from '../../../lib/auth/context';
+import { ANONYMOUS, hasScopes, type AuthContext } from '../../../lib/auth/context';
 import type { CommitteeStatsRaw } from './repository';
-import type { DimensionScoreRow } from './rubric';
+import { scoreBreakdown, type DimensionScoreRow } from './rubric';
 
 export const SUPPRESSION_THRESHOLD = 5;
 
@@ -38,20 +39,30 @@ export function mayReadPartyMembership(access: Pick<Access, 'auth'>): boolean {
 /** Indicators a caller without `governance:sensitive` may not see, with the dimension they sit in. */
 const SENSITIVE_INDICATORS: Readonly<Record<string, string>> = { partyMemberRatio: 'COMMITTEE_GOVERNANCE' };
 
+export interface ScoredEvaluation {
+  score: number | null;
+  coverage: number;
+  breakdown: readonly DimensionScoreRow[];
+}
+
 /**
- * A breakdown as the caller may see it: a sensitive indicator's value and score become null, and so
- * does its dimension's score when the indicator had evidence (the mean of the visible indicators
- * and the dimension score would give the hidden score away).
+ * An evaluation as the caller may see it: for a caller who may not read party membership, the
+ * sensitive indicators lose their value and score and everything built on them (dimension score,
+ * total, coverage) is computed again without them, by the rubric's own scoring rule.
  */
-export function redactBreakdown(breakdown: readonly DimensionScoreRow[], access: Pick<Access, 'auth'>): DimensionScoreRow[] {
-  if (mayReadPartyMembership(access)) return [...breakdown];
-  return breakdown.map((d) => {
-    let hadEvidence = false;
-    const indicators = d.indicators.map((i) => {
-      if (SENSITIVE_INDICATORS[i.key] !== d.dimension) return i;
-      if (i.value != null || i.score != null) hadEvidence = true;
-      return { ...i, value: null, score: null };
-    });
-    return { ...d, score: hadEvidence ? null : d.score, indicators };
-  });
+export function redactEvaluation<T extends ScoredEvaluation>(row: T, access: Pick<Access, 'auth'>): T {
+  if (mayReadPartyMembership(access)) return row;
+  const rescored = scoreBreakdown(
+    row.breakdown.map((d) => ({
+      ...d,
+      indicators: d.indicators.map((i) => (SENSITIVE_INDICATORS[i.key] === d.dimension ? { ...i, value: null, score: null } : i)),
+    })),
+  );
+  return { ...row, ...rescored };
+}
+
+/** What a stored evaluation keeps for callers who may not read party membership (and ranks them by). */
+export function publicScoreOf(row: ScoredEvaluation): { publicScore: number | null; publicCoverage: number } {
+  const shown = redactEvaluation(row, { auth: ANONYMOUS });
+  return { publicScore: shown.score, publicCoverage: shown.coverage };
 }

@@ -618,19 +618,22 @@ export function createRepository(m: Models) {
       return rows.map((r) => r._id);
     },
     /** Stored scores ranked; only those `recordBeautifulHomeScores` computed from governance's own records. */
-    candidates: (rubricId: string, cityCode: string, minScore: number, minCoverage: number, excludeIds: readonly string[], limit: number) =>
-      m.Evaluation.find({
+    /** Stored evaluations ranked by the score the caller may see (`sensitive`: with party membership). */
+    candidates: (rubricId: string, cityCode: string, minScore: number, minCoverage: number, excludeIds: readonly string[], limit: number, sensitive: boolean) => {
+      const [score, coverage] = sensitive ? ['score', 'coverage'] : ['publicScore', 'publicCoverage'];
+      return m.Evaluation.find({
         rubricId,
         cityCode,
         basis: EVALUATION_BASIS,
-        score: { $ne: null, $gte: minScore },
-        coverage: { $gte: minCoverage },
+        [score]: { $ne: null, $gte: minScore },
+        [coverage]: { $gte: minCoverage },
         ...(excludeIds.length ? { communityId: { $nin: [...excludeIds] } } : {}),
       })
-        .sort({ score: -1, communityId: 1 })
+        .sort({ [score]: -1, communityId: 1 })
         .limit(limit)
         .lean<EvaluationDoc[]>()
-        .exec(),
+        .exec();
+    },
   };
 }
 export type Repository = ReturnType<typeof createRepository>;

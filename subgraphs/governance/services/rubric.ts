@@ -188,13 +188,16 @@ export interface EvaluationRow {
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
-export function evaluate(rubric: RubricDef, e: Evidence, now: Date): EvaluationRow {
-  const values = indicatorValues(e, now);
-  const breakdown: DimensionScoreRow[] = rubric.weights.map(({ dimension, weight }) => {
-    const indicators = INDICATORS[dimension].map(({ key, source }) => ({ key, source, ...values[key] }));
-    const scored = indicators.filter((i) => i.score != null).map((i) => i.score as number);
+/**
+ * Dimension scores (mean of the indicators with evidence), the weighted total over the dimensions
+ * with a score, and the weight they cover: the one scoring rule, for a fresh evaluation and for one
+ * re-scored without the indicators a caller may not see.
+ */
+export function scoreBreakdown(dimensions: readonly Omit<DimensionScoreRow, 'score'>[]): { score: number | null; coverage: number; breakdown: DimensionScoreRow[] } {
+  const breakdown: DimensionScoreRow[] = dimensions.map((d) => {
+    const scored = d.indicators.filter((i) => i.score != null).map((i) => i.score as number);
     const score = scored.length ? round2(scored.reduce((a, b) => a + b, 0) / scored.length) : null;
-    return { dimension, label: DIMENSION_LABELS[dimension], weight, score, indicators };
+    return { ...d, score };
   });
   let weighted = 0;
   let coverage = 0;
@@ -203,11 +206,18 @@ export function evaluate(rubric: RubricDef, e: Evidence, now: Date): EvaluationR
     weighted += d.weight * d.score;
     coverage += d.weight;
   }
-  return {
-    rubricId: rubric.id,
-    score: coverage > 0 ? round2(weighted / coverage) : null,
-    coverage: round2(coverage * 1e4) / 1e4,
-    breakdown,
-    evaluatedAt: now,
-  };
+  return { score: coverage > 0 ? round2(weighted / coverage) : null, coverage: round2(coverage * 1e4) / 1e4, breakdown };
+}
+
+export function evaluate(rubric: RubricDef, e: Evidence, now: Date): EvaluationRow {
+  const values = indicatorValues(e, now);
+  const scored = scoreBreakdown(
+    rubric.weights.map(({ dimension, weight }) => ({
+      dimension,
+      label: DIMENSION_LABELS[dimension],
+      weight,
+      indicators: INDICATORS[dimension].map(({ key, source }) => ({ key, source, ...values[key] })),
+    })),
+  );
+  return { rubricId: rubric.id, ...scored, evaluatedAt: now };
 }

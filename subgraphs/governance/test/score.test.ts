@@ -226,26 +226,46 @@ describe('typical-case candidates', () => {
     ]);
   });
 
-  it('a caller without governance:sensitive sees neither a committee’s party-member ratio in a breakdown nor the committee score that would reveal it; the total keeps the real value', async () => {
-    // 怡江苑's 物管会 gets a known ratio; the stored score keeps using it.
+  it('a caller without governance:sensitive is shown the evaluation re-scored without the party-member ratio: nothing it sees depends on the hidden value', async () => {
+    // 怡江苑's 物管会 gets a known ratio; the stored score keeps using it for the city administrator.
     await g.conn.collection('committees').updateOne({ communityId: DEMO.yijiang }, { $set: { partyMemberRatio: 0.25 } });
     await g.q(RECORD, { city: '320100' });
     const ind = (c: any, key: string) => c.breakdown.flatMap((d: any) => d.indicators).find((i: any) => i.key === key);
     const dim = (c: any, d: string) => c.breakdown.find((x: any) => x.dimension === d);
+    const round2 = (v: number) => Math.round(v * 100) / 100;
+    /** The total and dimension scores as recomputed from the visible indicators alone. */
+    const fromVisible = (c: any) => {
+      const dims = c.breakdown.map((d: any) => {
+        const s = d.indicators.filter((i: any) => i.score != null).map((i: any) => i.score);
+        return { weight: d.weight, score: s.length ? round2(s.reduce((a: number, b: number) => a + b, 0) / s.length) : null };
+      });
+      const scored = dims.filter((d: any) => d.score != null && d.weight > 0);
+      const w = scored.reduce((a: number, d: any) => a + d.weight, 0);
+      return { dims: dims.map((d: any) => d.score), total: w ? round2(scored.reduce((a: number, d: any) => a + d.weight * d.score, 0) / w) : null };
+    };
     const anonymous = (await g.q(CANDIDATES, { city: '320100' })).typicalCaseCandidates.find((c: any) => c.community.id === DEMO.yijiang);
     expect(ind(anonymous, 'partyMemberRatio')).toMatchObject({ value: null, score: null });
-    expect(dim(anonymous, 'COMMITTEE_GOVERNANCE').score).toBeNull();
-    expect(dim(anonymous, 'PARTY_LEADERSHIP').score).not.toBeNull();
+    expect(anonymous.breakdown.map((d: any) => d.score)).toEqual(fromVisible(anonymous).dims);
+    expect(anonymous.beautifulHomeScore).toBe(fromVisible(anonymous).total);
     const admin = (await gql(g.url, CANDIDATES, { city: '320100' }, await authHeader('CITY_ADMIN'))).data!.typicalCaseCandidates.find((c: any) => c.community.id === DEMO.yijiang);
     expect(ind(admin, 'partyMemberRatio')).toMatchObject({ value: 0.25, score: 50 });
     expect(dim(admin, 'COMMITTEE_GOVERNANCE').score).toBe(75); // committee in place 100, ratio 0.25 → 50
-    expect(anonymous.beautifulHomeScore).toBe(admin.beautifulHomeScore); // the weighted total is computed from the real value
-    // The live evaluation hides the same for an anonymous caller.
-    const live = (await g.q(SCORE, { r: [YIJIANG] }))._entities[0].beautifulHome;
-    expect(ind(live, 'partyMemberRatio')).toMatchObject({ value: null, score: null });
-    expect(dim(live, 'COMMITTEE_GOVERNANCE').score).toBeNull();
+    expect(dim(anonymous, 'COMMITTEE_GOVERNANCE').score).not.toBe(75);
+    expect(anonymous.beautifulHomeScore).not.toBe(admin.beautifulHomeScore);
+    // The live evaluation follows the same rule.
+    const live = (await g.q(SCORE, { r: [YIJIANG] }))._entities[0];
+    expect(ind(live.beautifulHome, 'partyMemberRatio')).toMatchObject({ value: null, score: null });
+    expect(live.beautifulHome.score).toBe(fromVisible(live.beautifulHome).total);
+    expect(live.beautifulHomeScore).toBe(live.beautifulHome.score);
     const liveAdmin = (await gql(g.url, SCORE, { r: [YIJIANG] }, await authHeader('CITY_ADMIN'))).data!._entities[0].beautifulHome;
     expect(ind(liveAdmin, 'partyMemberRatio')).toMatchObject({ value: 0.25, score: 50 });
     expect(dim(liveAdmin, 'COMMITTEE_GOVERNANCE').score).toBe(75);
+  });
+
+  it('candidates are ranked by the score the caller is shown', async () => {
+    const ranked = (await g.q(CANDIDATES, { city: '320100' })).typicalCaseCandidates.map((c: any) => c.beautifulHomeScore);
+    expect(ranked).toEqual([...ranked].sort((a: number, b: number) => b - a));
+    const admin = (await gql(g.url, CANDIDATES, { city: '320100' }, await authHeader('CITY_ADMIN'))).data!.typicalCaseCandidates.map((c: any) => c.beautifulHomeScore);
+    expect(admin).toEqual([...admin].sort((a: number, b: number) => b - a));
   });
 });
