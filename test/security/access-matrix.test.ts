@@ -93,6 +93,19 @@ beforeAll(async () => {
   );
   expect(report.errors).toBeUndefined();
   D.report = report.data.recordPatrolReport.id;
+  const admin = bearer(await signLocalToken(auth, { role: 'CITY_ADMIN' }));
+  const meeting = await q(
+    stack.gatewayUrl,
+    `mutation { recordJointMeeting(input: { communityId: "${D.community}", heldAt: "${new Date(Date.now() - 86_400_000).toISOString()}", participantOrgTypes: [STREET, NEIGHBORHOOD], topics: [${firstEnum('governance', 'CoGovernanceTopic')}], resolutions: ["3栋502室违建阳台限期拆除"] }) { id } }`,
+    admin,
+  );
+  expect(meeting.errors).toBeUndefined();
+  const facility = await q(
+    stack.gatewayUrl,
+    `mutation { upsertFacility(input: { communityId: "${D.community}", type: ${firstEnum('renovation', 'FacilityType')}, note: "由独居老人孙某家中改建" }) { id } }`,
+    admin,
+  );
+  expect(facility.errors).toBeUndefined();
   await conn('governance').collection('patrol_reports').updateOne({ _id: D.report as never }, {
     $set: { companyUscc: D.company, rectifiedAt: new Date(), rectificationPhotos: ['https://example.org/matrix-rectified.jpg'], rectificationNote: '整改完成' },
   });
@@ -234,6 +247,12 @@ const READS: Record<string, () => [string, (string | number)[], unknown]> = {
     ['patrolReports', 0, 'rectificationPhotoUrls'],
     ['https://example.org/matrix-rectified.jpg'],
   ],
+  'JointMeeting.resolutionTexts': () => [
+    `{ community(id: "${D.community}") { id jointMeetings(range: ALL) { resolutionTexts } } }`,
+    ['community', 'jointMeetings', 0, 'resolutionTexts'],
+    ['3栋502室违建阳台限期拆除'],
+  ],
+  'Facility.note': () => [`{ community(id: "${D.community}") { id facilities { note } } }`, ['community', 'facilities', 0, 'note'], '由独居老人孙某家中改建'],
   'PatrolReport.rectificationNote': () => [`{ patrolReports(communityId: "${D.community}", range: ALL) { id rectificationNote } }`, ['patrolReports', 0, 'rectificationNote'], '整改完成'],
   'Committee.partyMemberRatio': () => [`{ committee(id: "${D.committee}") { id partyMemberRatio } }`, ['committee', 'partyMemberRatio'], 1],
   'PropertyCompany.generalManager': () => [`{ propertyCompany(uscc: "${D.company}") { uscc generalManager } }`, ['propertyCompany', 'generalManager'], '总经理甲'],
@@ -266,7 +285,7 @@ describe('personal data: caller × field', () => {
         for (const secret of [
           '王某某', '1390000', '高血压', '血压偏高', '13500000001', '委员甲', '13600000001', '13400000001', 'LIVING_ALONE', 'IN_PERSON',
           '楼道灯不亮', '已转物业处理', '3栋2单元502', '32.0123', '118.7654', 'matrix-media', '消防通道堵塞', 'example.org/p.jpg', 'matrix-rectified', '整改完成',
-          '总经理甲', '法代甲', 'partyMemberRatio":1',
+          '总经理甲', '法代甲', 'partyMemberRatio":1', '违建阳台', '孙某',
         ]) {
           expect(JSON.stringify(r)).not.toContain(secret);
         }
@@ -313,11 +332,11 @@ describe('audit on real data', () => {
   test('a care team reading an elder’s phone leaves exactly one audit record with the right fields; aggregates leave none', async () => {
     const audit = conn('elderly').collection('audit_log');
     const before = await audit.countDocuments();
-    const r = await q(stack.gatewayUrl, `{ elderlyResident(id: "${D.elder}") { id phone } }`, { ...headers.TEAM_IN!, 'x-request-id': 'matrix-audit-1' });
+    const r = await q(stack.gatewayUrl, `{ elderlyResident(id: "${D.elder}") { id phone } }`, { ...headers.TEAM_IN!, 'x-request-id': '0a1b2c3d-0000-4000-8000-000000000004' });
     expect(r.data.elderlyResident.phone).toBe('13900000001');
-    const docs = await audit.find({ requestId: 'matrix-audit-1' }).toArray();
+    const docs = await audit.find({ requestId: '0a1b2c3d-0000-4000-8000-000000000004' }).toArray();
     expect(docs).toHaveLength(1);
-    expect(docs[0]).toMatchObject({ subgraph: 'elderly', subject: 'matrix:TEAM_IN', role: 'CARE_TEAM', reads: [{ type: 'ElderlyResident', id: D.elder, fields: ['phone'] }] });
+    expect(docs[0]).toMatchObject({ subgraph: 'elderly', subject: 'matrix:TEAM_IN', role: 'CARE_TEAM', reads: [{ type: 'ElderlyResident', id: D.elder, fields: ['id', 'phone'] }] });
     expect(await audit.countDocuments()).toBe(before + 1);
 
     const agg = await q(stack.gatewayUrl, `{ community(id: "${D.community}") { id elderlyStats { registered livingAlone } } }`, headers.TEAM_IN);
@@ -325,7 +344,7 @@ describe('audit on real data', () => {
     expect(await audit.countDocuments()).toBe(before + 1);
 
     const log = await q(stack.gatewayUrl, `{ elderlyAuditLog(recordId: "${D.elder}") { subject role requestId reads { type id fields } } }`, headers.ADMIN);
-    expect(log.data.elderlyAuditLog[0]).toMatchObject({ subject: 'matrix:TEAM_IN', requestId: 'matrix-audit-1', reads: [{ fields: ['phone'] }] });
+    expect(log.data.elderlyAuditLog[0]).toMatchObject({ subject: 'matrix:TEAM_IN', requestId: '0a1b2c3d-0000-4000-8000-000000000004', reads: [{ fields: ['id', 'phone'] }] });
   });
 
   test('small counts are suppressed for a care team but not for civil affairs', async () => {

@@ -56,6 +56,8 @@ export const MATRIX: [item: string, kind: string, ...cells: string[]][] = [
   ['PatrolReport.photoUrls',            'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
   ['PatrolReport.rectificationPhotoUrls','personal',     '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
   ['PatrolReport.rectificationNote',    'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  'Y', '-',  '-'],
+  ['JointMeeting.resolutionTexts',      'personal',      '-','Y','Y','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
+  ['Facility.note',                     'personal',      '-','Y','-','-','Y','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Committee.members',                 'personal',      '-','Y','-','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
   ['CommitteeMember.isPartyMember',     'sensitive',     '-','Y','-','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Committee.partyMemberRatio',        'sensitive',     '-','Y','-','-','-','-', '-',  '-', '-',  '-', '-',  '-'],

@@ -500,6 +500,16 @@ export type JointMeeting = {
   heldAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
   participantOrgTypes: Array<OrgType>;
+  /**
+   * What the meeting resolved, as written (phone, ID-card numbers and recognisable names masked).
+   * Personal data (resolutions name residents, doors and phones): holders of `governance:cases`
+   * (housing bureau, city administrator; street staff and the serving property company in their area).
+   */
+  resolutionTexts?: Maybe<Array<Scalars['String']['output']>>;
+  /**
+   * No longer carries the text (it may name residents, doors and phones; this field cannot be null): answers an empty list.
+   * @deprecated Personal data: use `resolutionTexts` (needs governance:cases); this field answers an empty list; removed after 2026-12-31.
+   */
   resolutions: Array<Scalars['String']['output']>;
   topics: Array<CoGovernanceTopic>;
 };
@@ -2041,6 +2051,7 @@ export type JointMeetingResolvers<ContextType = Context, ParentType extends Reso
   heldAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   participantOrgTypes?: Resolver<Array<ResolversTypes['OrgType']>, ParentType, ContextType>;
+  resolutionTexts?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   resolutions?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   topics?: Resolver<Array<ResolversTypes['CoGovernanceTopic']>, ParentType, ContextType>;
 }>;

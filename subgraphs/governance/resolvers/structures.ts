@@ -8,6 +8,7 @@ import type {
   TypicalCaseDesignationResolvers,
 } from '../__generated__/resolvers-types';
 import { DEFAULT_MEETINGS_PER_MONTH } from '../services/evaluation';
+import { maskPersonalData } from '../services/open311';
 
 const ref = (id: string) => ({ id });
 
@@ -47,6 +48,10 @@ export const JointMeeting: JointMeetingResolvers = {
   community: (m) => ref(m.communityId),
   participantOrgTypes: (m) => (m.participantOrgTypes ?? []) as never,
   topics: (m) => (m.topics ?? []) as never,
+  // Deprecated: cannot be null, so it cannot be @pii; the text moved to `resolutionTexts`.
+  resolutions: () => [],
+  // Personal data (@pii in the SDL); masked as a safety net for those who may read it.
+  resolutionTexts: (m) => (m.resolutions ?? []).map(maskPersonalData),
   followUpTickets: async (m, _a, { loaders }) =>
     (await loaders.ticket.loadMany(m.followUpTicketIds ?? [])).filter((t): t is NonNullable<typeof t> & object => t != null && !(t instanceof Error)) as never,
 };

@@ -24,6 +24,8 @@ export const ServiceTicket: ServiceTicketResolvers = {
   open311Status: (t) => open311StatusOf(t.status),
   statusNotes: (t) => latestNoteText(t),
   company: (t) => (t.companyUscc ? { uscc: t.companyUscc } : null),
+  // Organisation names typed by staff: public, with any phone, ID number or name in them masked.
+  assigneeOrg: (t) => (t.assigneeOrg ? maskPersonalData(t.assigneeOrg) : null),
   updatedAt: (t) => (t as { updatedAt?: Date }).updatedAt ?? t.lastTransitionAt,
   isOverdue: (t, _a, { now }) => isOpen(t.status) && new Date(t.dueAt).getTime() < now.getTime(),
   resolvedLate: (t) => (t.resolvedAt ? new Date(t.resolvedAt).getTime() > new Date(t.dueAt).getTime() : null),
@@ -44,6 +46,7 @@ export const ServiceTicket: ServiceTicketResolvers = {
 export const TicketNote: TicketNoteResolvers = {
   type: (n) => n.type as never,
   text: (n) => (n.text ? maskPersonalData(n.text) : null),
+  actorOrg: (n) => (n.actorOrg ? maskPersonalData(n.actorOrg) : null),
   from: (n) => (n.from ?? null) as never,
   to: (n) => (n.to ?? null) as never,
 };

@@ -205,7 +205,7 @@ export function toOpen311(t: TicketDoc): Open311RequestView {
     service_name: serviceName(t.serviceCode),
     service_code: t.serviceCode,
     description: t.description ? maskPersonalData(t.description) : null,
-    agency_responsible: t.agencyResponsible ?? t.assigneeOrg ?? null,
+    agency_responsible: t.agencyResponsible ?? t.assigneeOrg ? maskPersonalData((t.agencyResponsible ?? t.assigneeOrg)!) : null,
     service_notice: SERVICE_NOTICE,
     requested_datetime: t.requestedAt,
     updated_datetime: status === 'closed' ? new Date(closedAt) : lastChange,

@@ -153,6 +153,7 @@ export type Facility = {
   installedYear?: Maybe<Scalars['Int']['output']>;
   lastInspectedAt?: Maybe<Scalars['DateTime']['output']>;
   maintainer?: Maybe<PropertyCompany>;
+  /** Free text (may name residents or homes). Personal data: the renovation office and the city administrator. */
   note?: Maybe<Scalars['String']['output']>;
   quantity?: Maybe<Scalars['Float']['output']>;
   /** True when the quantity is approximate. */
@@ -175,6 +176,7 @@ export type FacilityConditionChange = {
   beforeYear?: Maybe<Scalars['Int']['output']>;
   /** The condition the facility was in. */
   condition: FacilityCondition;
+  /** Free text (may name residents or homes). Personal data: the renovation office and the city administrator. */
   note?: Maybe<Scalars['String']['output']>;
 };
 
@@ -712,6 +714,7 @@ export type SpendRecord = {
   amount: Money;
   at?: Maybe<Scalars['DateTime']['output']>;
   fundingType: FundingType;
+  /** Free text (may name residents or homes). Personal data: the renovation office and the city administrator. */
   note?: Maybe<Scalars['String']['output']>;
 };
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { SDL_PATH, subgraph } from '..';
 import { countCommands } from '../../../lib/db';
+import { authHeader } from '../../../test/helpers/tokens';
 import { gql, startSubgraph, startTestDatabase, type Engine, type RunningSubgraph } from '../../../test/helpers/subgraph';
 import { DEMO, DEMO_PROJECTS } from '../seed';
 
@@ -91,6 +92,8 @@ describe('renovation subgraph: schema and entities', () => {
       {
         r: [DEMO.xinhai, DEMO.ruijin, DEMO.dongfang, DEMO.yijiang].map((id) => ({ __typename: 'Community', id })),
       },
+      // Condition notes are free text (personal data, docs/access.md): the renovation office reads them.
+      await authHeader('RENOVATION_OFFICE'),
     );
     expect(res.errors).toBeUndefined();
     const [xinhai, ruijin, dongfang, yijiang] = res.data!._entities;
