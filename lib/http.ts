@@ -5,12 +5,13 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{8,100}$/;
+/** A UUID, or a 16-64 digit hex trace id (W3C trace-id, span ids): nothing that can carry a name or a phone. */
+const REQUEST_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,64})$/i;
 
 /**
  * The id a request is known by in logs and audit records: the caller's `x-request-id` when it is a
- * plain token (8-100 letters, digits, `._:-`), so clients can correlate; anything else (free text,
- * line breaks, a list) is replaced by a fresh UUID rather than written into the audit log.
+ * UUID or a hex trace id, so clients can correlate; anything else (free text, a phone number, a
+ * name in pinyin, a list) is replaced by a fresh UUID rather than written into the audit log.
  */
 export function requestIdFrom(header: unknown): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();

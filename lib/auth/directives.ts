@@ -332,8 +332,9 @@ export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOpt
         rowScope: fieldRow ?? (piiCategory && typeRow ? typeRow : null),
         pii: piiCategory ?? null,
         // A row-scoped type is individual-level data: every value read of it is audited, not only
-        // its @pii fields (the row's id and links to other rows excepted).
-        audit: !!piiCategory || (!!typeRow && isLeafType(getNamedType(field.type)) && field.name !== 'id'),
+        // its @pii fields; its id too (a list filtered by risk tier or living arrangement tells those
+        // attributes through the ids alone). Links to other rows are audited on their own rows.
+        audit: !!piiCategory || (!!typeRow && isLeafType(getNamedType(field.type))),
       };
       if (isMutation) {
         rules.target = rowArgs?.target ? { by: rowArgs.by ?? [], path: rowArgs.target.split('.'), type: rowArgs.targetType ?? 'Community' } : null;

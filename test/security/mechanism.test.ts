@@ -172,12 +172,12 @@ describe('mutations', () => {
 describe('audit log', () => {
   test('reading an elder’s phone as a care team leaves exactly one record with the right fields; aggregates leave none', async () => {
     await auditModel(fx.conn).collection.deleteMany({}); // test set-up only: the model itself refuses deletes
-    const requestId = 'req-audit-1';
+    const requestId = '0a1b2c3d-0000-4000-8000-000000000001';
     const r = await q(fx.gatewayUrl, '{ elder(id: "el_a1") { id name phone } }', { ...bearer(t.teamA), 'x-request-id': requestId });
     expect(r.errors).toBeUndefined();
     let docs = await audits();
     expect(docs).toHaveLength(1);
-    expect(docs[0]).toMatchObject({ subgraph: 'elderly', requestId, subject: 'care_team:ct_a', role: 'CARE_TEAM', reads: [{ type: 'Elder', id: 'el_a1', fields: ['name', 'phone'] }] });
+    expect(docs[0]).toMatchObject({ subgraph: 'elderly', requestId, subject: 'care_team:ct_a', role: 'CARE_TEAM', reads: [{ type: 'Elder', id: 'el_a1', fields: ['id', 'name', 'phone'] }] });
     expect(docs[0]!.at).toBeInstanceOf(Date);
 
     await q(fx.gatewayUrl, '{ elderCount(communityId: "cm_320104_0001") }', bearer(t.civil));
@@ -185,23 +185,34 @@ describe('audit log', () => {
     expect(docs).toHaveLength(1);
   });
 
-  test('rows of a row-scoped (individual-level) type are audited even without @pii fields; their ids alone are not', async () => {
+  test('rows of a row-scoped (individual-level) type are audited even without @pii fields, their ids alone too (a filtered list tells attributes)', async () => {
     await auditModel(fx.conn).collection.deleteMany({}); // test set-up only
-    await q(fx.gatewayUrl, '{ elders(filter: { communityId: "cm_320104_0001" }) { id } }', bearer(t.civil));
-    expect(await audits()).toHaveLength(0);
-    await q(fx.gatewayUrl, '{ elders(filter: { communityId: "cm_320104_0001" }) { id ageBand } }', { ...bearer(t.teamA), 'x-request-id': 'req-rows-1' });
+    await q(fx.gatewayUrl, '{ elders(filter: { communityId: "cm_320104_0001", livingArrangement: "LIVING_ALONE" }) { id } }', { ...bearer(t.civil), 'x-request-id': '0a1b2c3d-0000-4000-8000-000000000002' });
+    expect((await audits()).map((d) => [d.requestId, d.reads])).toEqual([['0a1b2c3d-0000-4000-8000-000000000002', [{ type: 'Elder', id: 'el_a1', fields: ['id'] }]]]);
+    await auditModel(fx.conn).collection.deleteMany({}); // test set-up only
+    await q(fx.gatewayUrl, '{ elders(filter: { communityId: "cm_320104_0001" }) { id ageBand } }', { ...bearer(t.teamA), 'x-request-id': '0a1b2c3d-0000-4000-8000-000000000003' });
     const docs = await audits();
     expect(docs.map((d) => [d.requestId, d.reads])).toEqual([
-      ['req-rows-1', [{ type: 'Elder', id: 'el_a1', fields: ['ageBand'] }, { type: 'Elder', id: 'el_a2', fields: ['ageBand'] }]],
+      ['0a1b2c3d-0000-4000-8000-000000000003', [{ type: 'Elder', id: 'el_a1', fields: ['id', 'ageBand'] }, { type: 'Elder', id: 'el_a2', fields: ['id', 'ageBand'] }]],
     ]);
   });
 
-  test('a request id that is not a plain token is replaced by a fresh one in the audit log, never stored as sent', async () => {
+  test.each([
+    ['free text', encodeURIComponent('x; DROP TABLE audit -- 伪造的请求号').slice(0, 90)],
+    ['a name and a phone number', 'name:chen.guilan-13811112222'],
+    ['a short token', 'abc'],
+  ])('a request id that is %s is replaced by a fresh UUID in the audit log, never stored as sent', async (_what, sent) => {
     await auditModel(fx.conn).collection.deleteMany({}); // test set-up only
-    const sent = 'x; DROP TABLE audit -- 伪造的请求号';
-    await q(fx.gatewayUrl, '{ elder(id: "el_a1") { id phone } }', { ...bearer(t.teamA!), 'x-request-id': encodeURIComponent(sent).slice(0, 90) + ' !' });
+    await q(fx.gatewayUrl, '{ elder(id: "el_a1") { id phone } }', { ...bearer(t.teamA!), 'x-request-id': sent });
     const [doc] = await audits();
+    expect(doc!.requestId).not.toBe(sent);
     expect(doc!.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+
+  test('a W3C trace id as request id is kept for correlation', async () => {
+    await auditModel(fx.conn).collection.deleteMany({}); // test set-up only
+    await q(fx.gatewayUrl, '{ elder(id: "el_a1") { id phone } }', { ...bearer(t.teamA!), 'x-request-id': '4bf92f3577b34da6a3ce929d0e0e4736' });
+    expect((await audits())[0]!.requestId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 
   test('a list of many residents is one insert per request', async () => {

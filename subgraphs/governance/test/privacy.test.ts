@@ -58,9 +58,9 @@ describe('committee party-member ratio', () => {
     expect((anonymous.data as any).committee).toEqual({ id: 'cmt_privacy_2', type: 'OWNERS_COMMITTEE', roles: [], partyMemberRatio: null });
     expect(anonymous.errors?.map((e) => [e.path?.join('.'), e.extensions?.code])).toEqual([['committee.partyMemberRatio', 'UNAUTHENTICATED']]);
     expect([street.data!.committee.partyMemberRatio, street.errors?.map((e) => e.extensions?.code)]).toEqual([null, ['FORBIDDEN']]);
-    const admin = await gql(g.url, q, undefined, { ...(await authHeader('CITY_ADMIN', { subject: 'test:admin' })), 'x-request-id': 'ratio-read-1' });
+    const admin = await gql(g.url, q, undefined, { ...(await authHeader('CITY_ADMIN', { subject: 'test:admin' })), 'x-request-id': '0a1b2c3d-0000-4000-8000-000000000006' });
     expect([admin.errors, admin.data!.committee.partyMemberRatio]).toEqual([undefined, 1]);
-    const audit = await g.conn.collection('audit_log').findOne({ requestId: 'ratio-read-1' });
+    const audit = await g.conn.collection('audit_log').findOne({ requestId: '0a1b2c3d-0000-4000-8000-000000000006' });
     expect(audit?.reads).toEqual([{ type: 'Committee', id: 'cmt_privacy_2', fields: ['partyMemberRatio'] }]);
   });
 });
@@ -75,10 +75,10 @@ describe('committee members', () => {
       ] },
     });
     const res = await gql(g.url, `{ committee(id: "${cm!._id}") { members { name isPartyMember } } }`, undefined, {
-      ...(await authHeader('CITY_ADMIN')), 'x-request-id': 'members-read-1',
+      ...(await authHeader('CITY_ADMIN')), 'x-request-id': '0a1b2c3d-0000-4000-8000-000000000007',
     });
     expect(res.data!.committee.members).toEqual([{ name: '委员甲', isPartyMember: true }, { name: '委员乙', isPartyMember: false }]);
-    const audit = await g.conn.collection('audit_log').findOne({ requestId: 'members-read-1' });
+    const audit = await g.conn.collection('audit_log').findOne({ requestId: '0a1b2c3d-0000-4000-8000-000000000007' });
     expect(audit?.reads).toEqual([
       { type: 'Committee', id: String(cm!._id), fields: ['members'] },
       { type: 'CommitteeMember', id: `${cm!._id}#0`, fields: ['isPartyMember'] },

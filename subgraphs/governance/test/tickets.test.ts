@@ -375,7 +375,7 @@ describe('the content of a ticket is personal data', () => {
   });
 
   it('the housing bureau reads the content with names and grouped phone numbers masked, and each read is audited under the ticket’s id', async () => {
-    const res = await gql(g.url, CONTENT, { id }, { ...(await authHeader('HOUSING_BUREAU', { subject: 'test:housing' })), 'x-request-id': 'ticket-content-1' });
+    const res = await gql(g.url, CONTENT, { id }, { ...(await authHeader('HOUSING_BUREAU', { subject: 'test:housing' })), 'x-request-id': '0a1b2c3d-0000-4000-8000-000000000005' });
     expect(res.errors).toBeUndefined();
     expect(res.data!.serviceTicket).toMatchObject({
       text: '3栋2单元502 [姓名已隐去] [手机号已隐去]', addressString: '瑞金新村3栋2单元502', location: { lat: 32.03, lng: 118.81 },
@@ -383,7 +383,7 @@ describe('the content of a ticket is personal data', () => {
       notes: [{ type: 'CREATED', text: null }, { type: 'COMMENT', text: '已联系[姓名已隐去] [手机号已隐去]' }],
       open311: { description: '3栋2单元502 [姓名已隐去] [手机号已隐去]' },
     });
-    const audit = await g.conn.collection('audit_log').findOne({ requestId: 'ticket-content-1' });
+    const audit = await g.conn.collection('audit_log').findOne({ requestId: '0a1b2c3d-0000-4000-8000-000000000005' });
     expect(audit).toMatchObject({ subject: 'test:housing', role: 'HOUSING_BUREAU' });
     const reads = Object.fromEntries((audit!.reads as { type: string; id: string; fields: string[] }[]).map((r) => [r.type, r]));
     expect(reads.ServiceTicket).toMatchObject({ id });
