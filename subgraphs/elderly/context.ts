@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { RowFilter } from '../../lib/auth/directives';
+import { ANONYMOUS, type AuthContext } from '../../lib/auth/context';
 import { createLoaders, type Loaders } from './loaders';
 import type { Models } from './models';
 import { createRepository, type Repository } from './services/repository';
@@ -17,6 +18,8 @@ export interface Context {
    * per request by the access layer (lib/auth). Until then it matches nothing (fail closed).
    */
   rowFilter: (typeName: string) => RowFilter;
+  /** The verified caller; set per request by the access layer (anonymous until then). */
+  auth: AuthContext;
 }
 
 export interface ContextOptions {
@@ -34,5 +37,6 @@ export function contextFactory(models: Models, opts: ContextOptions = {}) {
     loaders: createLoaders(repo),
     individualAccess: opts.individualAccess?.(req) ?? false,
     rowFilter: () => ({ _id: { $in: [] } }),
+    auth: ANONYMOUS,
   });
 }

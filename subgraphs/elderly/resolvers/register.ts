@@ -32,7 +32,7 @@ export const CommunityVisitCoverage: CommunityVisitCoverageResolvers = {
 
 export const Mutation: MutationResolvers = {
   registerElderlyResident: (_p, { input }, { repo }) => registerResident(repo, input),
-  recordHomeVisit: (_p, args, { repo }) => recordVisit(repo, args),
+  recordHomeVisit: (_p, args, { repo, auth }) => recordVisit(repo, { ...args, callerTeamId: auth.role === 'CARE_TEAM' ? auth.area.team : null }),
   overrideRiskTier: (_p, { elderId, tier, reason }, { repo }) => overrideTier(repo, elderId, tier, reason),
   updateElderlyCircumstances: (_p, { input }, { repo }) => updateCircumstances(repo, input),
 };

@@ -18,6 +18,7 @@ export interface RecordVisitResult {
 }
 
 const CLIENT_KEY = /^[A-Za-z0-9_.:-]{8,100}$/;
+const CLIENT_KEY_TAKEN = 'already used for a different request; choose a new key';
 /** Accepted clock skew for "not in the future". */
 const SKEW_MS = 5 * 60 * 1000;
 const EARLIEST = new Date('2000-01-01T00:00:00Z');
@@ -112,6 +113,14 @@ export function personalSet(input: PersonalDataInput | null | undefined, prefix:
   return set;
 }
 
+/** The caller's team as the visiting team, when it serves the resident's 小区 or registered them. */
+async function callerTeam(repo: Repository, teamId: string | null | undefined, elder: ResidentDoc): Promise<string | null> {
+  if (!teamId) return null;
+  if (elder.registeredByTeamId === teamId) return teamId;
+  const [team] = await repo.careTeamsById([teamId]);
+  return team && (team.communityIds ?? []).includes(elder.communityId) ? teamId : null;
+}
+
 const isDuplicateKey = (e: unknown) => (e as { code?: number })?.code === 11000;
 
 /** The visit plan fields implied by a tier and a reference date. */
@@ -141,7 +150,8 @@ export async function registerResident(repo: Repository, input: RegisterInput): 
   if (!clientKey) throw badInput('clientKey', 'is required');
   const existing = await repo.residentByClientKey(clientKey);
   if (existing) {
-    if (existing.communityId !== input.communityId) throw badInput('clientKey', 'already used to register a resident of another 小区');
+    // The same words as for any other clash: which 小区 or resident used the key is not the caller's to learn.
+    if (existing.communityId !== input.communityId) throw badInput('clientKey', CLIENT_KEY_TAKEN);
     return existing;
   }
   const [community] = await repo.communityRefs([input.communityId]);
@@ -206,6 +216,11 @@ export interface RecordVisitInput {
   referralTicketId?: string | null;
   clientKey?: string | null;
   findings?: string | null;
+  /**
+   * The caller's own care team (from its token): the visiting team when `teamId` is left out and
+   * that team serves the 小区 or registered the resident, so the team sees the visit it recorded.
+   */
+  callerTeamId?: string | null;
 }
 
 async function loadActiveResident(repo: Repository, elderId: string, field = 'elderId'): Promise<ResidentDoc> {
@@ -220,7 +235,7 @@ export async function recordVisit(repo: Repository, input: RecordVisitInput): Pr
   if (clientKey) {
     const existing = await repo.visitByClientKey(clientKey);
     if (existing) {
-      if (existing.elderId !== input.elderId) throw badInput('clientKey', 'already used for a visit of another resident');
+      if (existing.elderId !== input.elderId) throw badInput('clientKey', CLIENT_KEY_TAKEN);
       const [elder] = await repo.residentsById([existing.elderId]);
       return { visit: existing, elder, nextVisitDue: elder.nextVisitDue ?? null };
     }
@@ -229,7 +244,7 @@ export async function recordVisit(repo: Repository, input: RecordVisitInput): Pr
   if (elder.status !== 'ACTIVE') throw badInput('elderId', `resident "${input.elderId}" is ${elder.status}; the visit plan is closed`);
   const visitedAt = checkDate(input.visitedAt, 'visitedAt', now) ?? now;
   if (visitedAt < elder.registeredAt) throw badInput('visitedAt', 'is before the resident was registered');
-  const teamId = await checkTeam(repo, input.teamId, elder.communityId, 'teamId');
+  const teamId = input.teamId != null ? await checkTeam(repo, input.teamId, elder.communityId, 'teamId') : await callerTeam(repo, input.callerTeamId, elder);
   if (input.referralTicketId != null && !/^[A-Za-z0-9_.:-]{1,64}$/.test(input.referralTicketId)) throw badInput('referralTicketId', 'expected 1-64 characters: letters, digits, "-", "_", ".", ":"');
   checkEnum(input.mode, VISIT_MODES, 'mode');
   checkEnum(input.occasion, VISIT_OCCASIONS, 'occasion');

@@ -251,6 +251,16 @@ describe('recordHomeVisit', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('records the calling care team as the visiting team when teamId is left out, so the team sees the visit it recorded', async () => {
+    const r = await register({ registeredByTeamId: DEMO_IDS.dongfangTeam, registeredAt: at('2026-02-01T08:00:00Z'), consentRecordedAt: at('2026-02-01T08:00:00Z') });
+    // The team's token names another 小区: it sees this resident because it registered them.
+    const team = await authHeader('CARE_TEAM', { team: DEMO_IDS.dongfangTeam, communities: [DEMO.ruijin] });
+    const res = await gql(sg.url, `mutation($e: ID!) { recordHomeVisit(elderId: $e, mode: IN_PERSON, occasion: ROUTINE, outcome: OK) { visit { id team { id } } } }`, { e: r.id }, team);
+    expect([res.errors, res.data?.recordHomeVisit.visit.team]).toEqual([undefined, { id: DEMO_IDS.dongfangTeam }]);
+    const visits = await gql(sg.url, `query($e: ID!) { homeVisits(filter: { elderId: $e }) { edges { node { id } } } }`, { e: r.id }, team);
+    expect(visits.data!.homeVisits.edges).toEqual([{ node: { id: res.data!.recordHomeVisit.visit.id } }]);
+  });
+
   it('refuses a team that does not serve the resident’s 小区', async () => {
     const r = await register({ communityId: DEMO.ruijin });
     const before = await snapshot();
