@@ -11,8 +11,11 @@ import { createFormatError } from '../lib/errors';
 
 export const GATEWAY_PUBLIC_CODES = new Set(['SUBGRAPH_UNAVAILABLE', 'OPERATION_NOT_IN_SAFELIST']);
 
-/** URLs, IPv4/IPv6 literals, host:port pairs, `localhost` and the word errno (any case). */
-const LEAK = /[a-z][a-z0-9+.-]*:\/\/|\b\d{1,3}(?:\.\d{1,3}){3}\b|\[[0-9a-f:]*:[0-9a-f:]*\]|\blocalhost\b|\b[\w.-]+:\d{2,5}\b|\berrno\b/i;
+/**
+ * URLs, IPv4/IPv6 literals, host:port pairs (the host has two letters or more), `localhost` and the
+ * word errno (any case). "T00:00" is how times read in a validation error, not an address.
+ */
+const LEAK = /[a-z][a-z0-9+.-]*:\/\/|\b\d{1,3}(?:\.\d{1,3}){3}\b|\[[0-9a-f:]*:[0-9a-f:]*\]|\blocalhost\b|\b(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*[a-z][a-z0-9-]*:\d{2,5}\b|\berrno\b/i;
 /**
  * Network errno names (ECONNREFUSED, ETIMEDOUT, EAI_AGAIN, …) and undici codes, by name: a generic
  * "E + capitals" pattern also matched GraphQL's own "found <EOF>" and masked plain syntax errors.

@@ -389,6 +389,13 @@ describe('gateway formatError', () => {
     expectNoAddresses(out, [4001]);
   });
 
+  test('a validation message holding a time ("T00:00:00Z") is not mistaken for an address: it passes as BAD_USER_INPUT', () => {
+    const message = 'startDate: not a valid date-time "20250-01-01T00:00:00Z"';
+    expect(leaksAddress(message)).toBe(false);
+    expect(format({ message, extensions: { code: 'BAD_USER_INPUT', serviceName: 'governance' } }, undefined)).toMatchObject({ message, extensions: { code: 'BAD_USER_INPUT' } });
+    expect(leaksAddress('connect to subgraph.internal.example:4001 failed')).toBe(true);
+  });
+
   test('gateway-internal errors keep no message of their own; subgraph codes pass through', () => {
     expect(format({ message: 'Expected "data._entities" to contain 3 elements', extensions: { code: 'INTERNAL_SERVER_ERROR' } }, undefined).message).toBe(
       'Internal server error',
