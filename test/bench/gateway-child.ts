@@ -4,6 +4,7 @@
  * the same Apollo Server 5 + express 5 front). Usage: tsx gateway-child.ts <ours|stock> <supergraph>
  * <port> [dedup=on|off]. Prints one JSON line {"url": …} once it serves.
  */
+import { supergraphForGateway } from '../../gateway/security';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
@@ -36,7 +37,8 @@ async function main() {
     return;
   }
   if (kind === 'stock') {
-    const gateway = new ApolloGateway({ supergraphSdl: readFileSync(supergraphPath, 'utf8') });
+    // Stock @apollo/gateway refuses `for: SECURITY` links it cannot enforce; the subgraphs enforce them.
+    const gateway = new ApolloGateway({ supergraphSdl: supergraphForGateway(readFileSync(supergraphPath, 'utf8')) });
     const apollo = new ApolloServer({ gateway, introspection: false });
     await apollo.start();
     const app = express();
