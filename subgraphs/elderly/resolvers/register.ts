@@ -5,6 +5,7 @@ import type {
   MutationResolvers,
   RecordHomeVisitPayloadResolvers,
 } from '../__generated__/resolvers-types';
+import type { AuthContext } from '../../../lib/auth/context';
 import { statsKey } from '../loaders';
 import { overrideTier, recordVisit, registerResident, updateCircumstances } from '../services/register';
 
@@ -30,9 +31,12 @@ export const CommunityVisitCoverage: CommunityVisitCoverageResolvers = {
   elderlyStats: (row) => statsKey('COMMUNITY', row.communityId),
 };
 
+/** The caller's own team when it is a care team (writes go in its name). */
+const careTeamOf = (auth: AuthContext) => (auth.role === 'CARE_TEAM' ? (auth.area.team ?? null) : null);
+
 export const Mutation: MutationResolvers = {
-  registerElderlyResident: (_p, { input }, { repo }) => registerResident(repo, input),
-  recordHomeVisit: (_p, args, { repo, auth }) => recordVisit(repo, { ...args, callerTeamId: auth.role === 'CARE_TEAM' ? auth.area.team : null }),
+  registerElderlyResident: (_p, { input }, { repo, auth }) => registerResident(repo, { ...input, callerTeamId: careTeamOf(auth) }),
+  recordHomeVisit: (_p, args, { repo, auth }) => recordVisit(repo, { ...args, callerTeamId: careTeamOf(auth) }),
   overrideRiskTier: (_p, { elderId, tier, reason }, { repo }) => overrideTier(repo, elderId, tier, reason),
   updateElderlyCircumstances: (_p, { input }, { repo }) => updateCircumstances(repo, input),
 };

@@ -18,6 +18,8 @@ export interface RecordVisitResult {
 }
 
 const CLIENT_KEY = /^[A-Za-z0-9_.:-]{8,100}$/;
+/** A care team writes in its own name: another team's id is refused. */
+const OWN_TEAM_ONLY = "a care team records in its own team's name only (leave it out or give your own team)";
 const CLIENT_KEY_TAKEN = 'already used for a different request; choose a new key';
 /** Accepted clock skew for "not in the future". */
 const SKEW_MS = 5 * 60 * 1000;
@@ -113,12 +115,17 @@ export function personalSet(input: PersonalDataInput | null | undefined, prefix:
   return set;
 }
 
+/** The team when it exists and serves the 小区, else null (a default, never an error). */
+async function servingTeam(repo: Repository, teamId: string | null | undefined, communityId: string): Promise<string | null> {
+  if (!teamId) return null;
+  const [team] = await repo.careTeamsById([teamId]);
+  return team && (team.communityIds ?? []).includes(communityId) ? teamId : null;
+}
+
 /** The caller's team as the visiting team, when it serves the resident's 小区 or registered them. */
 async function callerTeam(repo: Repository, teamId: string | null | undefined, elder: ResidentDoc): Promise<string | null> {
-  if (!teamId) return null;
-  if (elder.registeredByTeamId === teamId) return teamId;
-  const [team] = await repo.careTeamsById([teamId]);
-  return team && (team.communityIds ?? []).includes(elder.communityId) ? teamId : null;
+  if (teamId && elder.registeredByTeamId === teamId) return teamId;
+  return servingTeam(repo, teamId, elder.communityId);
 }
 
 const isDuplicateKey = (e: unknown) => (e as { code?: number })?.code === 11000;
@@ -137,6 +144,8 @@ export interface RegisterInput {
   gender?: string | null;
   buildingRef?: string | null;
   registeredByTeamId?: string | null;
+  /** The caller's own care team (from its token), when the caller is a care team. */
+  callerTeamId?: string | null;
   consentRecordedAt: Date | string;
   registeredAt?: Date | string | null;
   riskTierOverride?: string | null;
@@ -168,7 +177,9 @@ export async function registerResident(repo: Repository, input: RegisterInput): 
   const override = input.riskTierOverride == null ? null : checkEnum(input.riskTierOverride, RISK_TIERS, 'riskTierOverride');
   const overrideReason = override ? checkReason(input.riskTierOverrideReason, 'riskTierOverrideReason') : null;
   if (!override && input.riskTierOverrideReason != null) throw badInput('riskTierOverrideReason', 'given without riskTierOverride');
-  const registeredByTeamId = await checkTeam(repo, input.registeredByTeamId, community._id, 'registeredByTeamId');
+  if (input.callerTeamId && input.registeredByTeamId != null && input.registeredByTeamId !== input.callerTeamId) throw badInput('registeredByTeamId', OWN_TEAM_ONLY);
+  const registeredByTeamId =
+    input.registeredByTeamId != null ? await checkTeam(repo, input.registeredByTeamId, community._id, 'registeredByTeamId') : await servingTeam(repo, input.callerTeamId, community._id);
   const personal = personalSet(input.personal, 'personal');
 
   const derivedRiskTier = deriveRiskTier({ ageBand, livingArrangement, difficultyFlags });
@@ -244,6 +255,7 @@ export async function recordVisit(repo: Repository, input: RecordVisitInput): Pr
   if (elder.status !== 'ACTIVE') throw badInput('elderId', `resident "${input.elderId}" is ${elder.status}; the visit plan is closed`);
   const visitedAt = checkDate(input.visitedAt, 'visitedAt', now) ?? now;
   if (visitedAt < elder.registeredAt) throw badInput('visitedAt', 'is before the resident was registered');
+  if (input.callerTeamId && input.teamId != null && input.teamId !== input.callerTeamId) throw badInput('teamId', OWN_TEAM_ONLY);
   const teamId = input.teamId != null ? await checkTeam(repo, input.teamId, elder.communityId, 'teamId') : await callerTeam(repo, input.callerTeamId, elder);
   if (input.referralTicketId != null && !/^[A-Za-z0-9_.:-]{1,64}$/.test(input.referralTicketId)) throw badInput('referralTicketId', 'expected 1-64 characters: letters, digits, "-", "_", ".", ":"');
   checkEnum(input.mode, VISIT_MODES, 'mode');

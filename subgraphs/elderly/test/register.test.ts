@@ -261,6 +261,22 @@ describe('recordHomeVisit', () => {
     expect(visits.data!.homeVisits.edges).toEqual([{ node: { id: res.data!.recordHomeVisit.visit.id } }]);
   });
 
+  it('refuses a care team that names another team as the visiting or registering team, writing nothing', async () => {
+    const r = await register({ registeredAt: at('2026-02-01T08:00:00Z'), consentRecordedAt: at('2026-02-01T08:00:00Z') });
+    const [other] = await m.CareTeam.find({ communityIds: DEMO.dongfang, _id: { $ne: DEMO_IDS.dongfangTeam } }).lean();
+    const otherTeam = other?._id ?? 'ct_someone_else';
+    const team = await authHeader('CARE_TEAM', { team: DEMO_IDS.dongfangTeam, communities: [DEMO.dongfang] });
+    const before = await snapshot();
+    const visitRes = await gql(sg.url, VISIT, { elderId: r.id, mode: 'IN_PERSON', occasion: 'ROUTINE', outcome: 'OK', teamId: otherTeam }, team);
+    expectBadInput(visitRes, 'teamId');
+    const regRes = await gql(sg.url, REGISTER, { input: base({ registeredByTeamId: otherTeam }) }, team);
+    expectBadInput(regRes, 'registeredByTeamId');
+    expect(await snapshot()).toEqual(before);
+    // Its own team, named or left out, is accepted.
+    const own = await gql(sg.url, VISIT, { elderId: r.id, mode: 'IN_PERSON', occasion: 'ROUTINE', outcome: 'OK', teamId: DEMO_IDS.dongfangTeam }, team);
+    expect(own.errors).toBeUndefined();
+  });
+
   it('refuses a team that does not serve the resident’s 小区', async () => {
     const r = await register({ communityId: DEMO.ruijin });
     const before = await snapshot();
