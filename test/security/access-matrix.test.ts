@@ -250,7 +250,7 @@ const READS: Record<string, () => [string, (string | number)[], unknown]> = {
   'JointMeeting.resolutionTexts': () => [
     `{ community(id: "${D.community}") { id jointMeetings(range: ALL) { resolutionTexts } } }`,
     ['community', 'jointMeetings', 0, 'resolutionTexts'],
-    ['3栋502室违建阳台限期拆除'],
+    ['[门牌已隐去]违建阳台限期拆除'],
   ],
   'Facility.note': () => [`{ community(id: "${D.community}") { id facilities { note } } }`, ['community', 'facilities', 0, 'note'], '由独居老人孙某家中改建'],
   'PatrolReport.rectificationNote': () => [`{ patrolReports(communityId: "${D.community}", range: ALL) { id rectificationNote } }`, ['patrolReports', 0, 'rectificationNote'], '整改完成'],

@@ -162,9 +162,11 @@ their tokens name their 小区 (\`communities\`) or district. Governance and pro
 street and neighbourhood codes from their subgraph's own 小区 register, for reads and writes alike.
 Fields a caller sends in an \`_entities\` representation besides the key never decide a row's area.
 
-Known limit: small counts are suppressed cell by cell. Differencing (a district's total minus its
-visible 小区) can still narrow a suppressed 小区's count; complementary suppression or rounding across
-levels is not implemented, so publish district-level figures where that matters.
+Known limit: small counts of people (elderly statistics) are suppressed cell by cell. Differencing
+(a district's total minus its visible 小区) can still narrow a suppressed 小区's count; complementary
+suppression or rounding across levels is not implemented, so publish district-level figures where
+that matters. Party membership is sensitive, so its averages are not published at any level to
+callers without \`governance:sensitive\`.
 
 ### Callers
 

@@ -199,9 +199,9 @@ export type CommitteeStats = {
   __typename?: 'CommitteeStats';
   active: Scalars['Int']['output'];
   /**
-   * Mean party-member ratio of the committees whose ratio is known; null when none is, or (for
-   * callers without individual-level access to governance data) when fewer than 5 are: an average
-   * over a few committees would tell their members' 政治面貌.
+   * Mean party-member ratio of the committees whose ratio is known; null when none is, and null for
+   * callers who may not read party membership (governance:sensitive): an average over a few
+   * committees, or a city's average next to its districts', would tell members' 政治面貌.
    */
   avgPartyMemberRatio?: Maybe<Scalars['Float']['output']>;
   /** 小区 known to governance in the area. */

@@ -217,6 +217,10 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
       }
       const description = checkText('description', input.description, LIMITS.description, true)!;
       const externalNo = checkText('externalNo', input.externalNo, LIMITS.externalNo);
+      // A platform's case number (public), never free text: letters, digits and - _ . / only.
+      if (externalNo != null && !/^[A-Za-z0-9][A-Za-z0-9_./-]*$/.test(externalNo)) {
+        throw badInput('externalNo', 'expected the 12345 platform\'s case number: letters, digits and - _ . / only');
+      }
       const addressString = checkText('addressString', input.addressString, 500);
       const mediaUrls = checkUrls('mediaUrls', input.mediaUrls, 0);
       const requestedAt = checkPast('requestedAt', input.requestedAt, now);

@@ -116,9 +116,11 @@ export function toWgs84(p: { lat: number; lng: number; datum?: string | null }):
 // ---- personal data in free text -----------------------------------------------------------
 
 const ID_CARD = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/g;
-/** Mobile numbers, also written in groups: 13812345678, 138 1234 5678, 138-1234-5678, +86 138… */
-const MOBILE = /(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)/g;
-const LANDLINE = /(?<!\d)0\d{2,3}[- ]?\d{3,4}[- ]?\d{4}(?!\d)/g;
+/** Mobile numbers, also written in groups: 13812345678, 138 1234 5678, 138-1234-5678, 138.1234.5678, +86 138… */
+const MOBILE = /(?<!\d)(?:\+?86[- .]?)?1[3-9]\d[- .]?\d{4}[- .]?\d{4}(?!\d)/g;
+const LANDLINE = /(?<!\d)0\d{2,3}[- .]?\d{3,4}[- .]?\d{4}(?!\d)/g;
+/** A home's door: 5栋2单元301室, 3号楼502, 12幢1单元1201号, 502室 … */
+const DOOR = /\d+\s*(?:栋|幢|号楼|座)\s*(?:\d+\s*单元\s*)?\d+(?:\s*(?:室|号|户))?|\d+\s*单元\s*\d+(?:\s*(?:室|号|户))?|\d{3,4}\s*(?:室|户)/g;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
 /** Common single-character surnames (the top of the 2020 census list) and compound surnames. */
@@ -137,16 +139,21 @@ const NAME_TITLE = new RegExp(`(?:${COMPOUND_SURNAMES.join('|')}|[${SURNAMES}])(
 const NAME_LABEL = new RegExp(`(姓名|联系人|报告人|反映人|来电人|诉求人)([:：]\\s*|\\s+)${HAN}{2,4}`, 'gu');
 
 /**
- * Masks ID-card, mobile (also grouped with spaces or dashes), landline numbers, e-mail addresses and
+ * Masks ID-card, mobile (also grouped with spaces, dashes or dots, full-width digits too), landline
+ * numbers, e-mail addresses, door numbers (5栋2单元301室) and
  * names it can recognise (a surname word of its own, a surname with a form of address, a labelled
  * name). A safety net for the readers of free text; the text itself is personal data (@pii).
  */
 export function maskPersonalData(text: string): string {
+  // Full-width digits, letters and + - . (１３８…) read as their ASCII forms first; Chinese
+  // punctuation is left as typed.
   return text
+    .replace(/[０-９Ａ-Ｚａ-ｚ＋－．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
     .replace(ID_CARD, '[身份证号已隐去]')
     .replace(MOBILE, '[手机号已隐去]')
     .replace(LANDLINE, '[电话已隐去]')
     .replace(EMAIL, '[邮箱已隐去]')
+    .replace(DOOR, '[门牌已隐去]')
     .replace(NAME_LABEL, (_m, label: string, sep: string) => `${label}${sep}[姓名已隐去]`)
     .replace(NAME_TITLE, '[姓名已隐去]')
     .replace(NAME_WORD, '[姓名已隐去]');

@@ -2,9 +2,9 @@
  * Statistical disclosure control for governance's figures about people (PIPL, DOMAIN.md §3.3), the
  * counterpart of the elderly subgraph's services/privacy.ts:
  *
- *  - averages of committees' party-member ratios over 1-4 committees are suppressed (null) for
- *    callers without individual-level access (`ctx.individualAccess`, set per request by lib/auth):
- *    with the published seats (`Committee.roles`) they would tell members' 政治面貌;
+ *  - averages of committees' party-member ratios are for callers who may read party membership
+ *    only: with the published seats (`Committee.roles`) and averages of nested areas they would
+ *    tell members' 政治面貌;
  *  - a 美好家园 evaluation shown to a caller who may not read `Committee.partyMemberRatio` (scope
  *    `governance:sensitive`, not area-limited) is re-scored as if the ratio were unknown: the
  *    indicator is null and the committee dimension, the total and the coverage are computed
@@ -23,11 +23,13 @@ export interface Access {
   auth: AuthContext;
 }
 
-/** The committee figures a caller may see: the ratio average needs 5 committees without individual access. */
-export function exposeCommitteeStats(raw: CommitteeStatsRaw, access: Pick<Access, 'individualAccess'>): CommitteeStatsRaw {
-  const n = raw.ratioCommittees ?? 0;
-  const hidden = !access.individualAccess && n > 0 && n < SUPPRESSION_THRESHOLD;
-  return { ...raw, avgPartyMemberRatio: hidden ? null : raw.avgPartyMemberRatio };
+/**
+ * The committee figures a caller may see. The party-member ratio average is for callers who may read
+ * party membership: a city's average next to its districts' (6 × city − 5 × district) gives one
+ * committee's ratio away whatever the threshold, so the average is not published to anyone else.
+ */
+export function exposeCommitteeStats(raw: CommitteeStatsRaw, access: Pick<Access, 'auth'>): CommitteeStatsRaw {
+  return mayReadPartyMembership(access) ? raw : { ...raw, avgPartyMemberRatio: null };
 }
 
 /** Whether the caller may read committees' party-member ratios everywhere (as `Committee.partyMemberRatio`). */

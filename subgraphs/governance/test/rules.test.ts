@@ -163,6 +163,13 @@ describe('Open311 projection', () => {
     );
   });
 
+  it('masks full-width and dotted phone numbers and door numbers, leaving Chinese punctuation as typed', () => {
+    expect(maskPersonalData('住户家5栋2单元301室 电话１３８１１１１２２２２ 或 138.1111.2222，3号楼502漏水')).toBe(
+      '住户家[门牌已隐去] 电话[手机号已隐去] 或 [手机号已隐去]，[门牌已隐去]漏水',
+    );
+    expect(maskPersonalData('南京谐扬物业管理有限公司 2号岗')).toBe('南京谐扬物业管理有限公司 2号岗');
+  });
+
   it('builds the request from an allow-list, so reporter data never appears', () => {
     const view = toOpen311({
       _id: 'tk_1',

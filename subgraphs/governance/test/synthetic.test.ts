@@ -159,7 +159,7 @@ describe('governance synthetic city', () => {
     expect(s.satisfiedRate).toBeCloseTo(rated.filter((t) => t.firstSatisfaction !== 'DISSATISFIED').length / rated.length, 10);
   });
 
-  it('committeeStats per district equal counts taken from the documents; ratio averages over 1-4 committees only for the city administrator', async () => {
+  it('committeeStats per district equal counts taken from the documents; ratio averages only for the city administrator', async () => {
     const communities = await m.Community.find({}).lean<GovCommunityDoc[]>().exec();
     const committees = await m.Committee.find({}).lean<CommitteeDoc[]>().exec();
     const districts = [...new Set(communities.map((c) => c.districtCode))].sort();
@@ -187,8 +187,8 @@ describe('governance synthetic city', () => {
       const full = admin._entities.find((x: any) => x.code === row.code).committeeStats;
       if (ratios.length) expect(full.avgPartyMemberRatio).toBeCloseTo(ratios.reduce((a, b) => a + b, 0) / ratios.length, 10);
       else expect(full.avgPartyMemberRatio).toBeNull();
-      if (ratios.length >= 5) expect(row.committeeStats.avgPartyMemberRatio).toBe(full.avgPartyMemberRatio);
-      else expect(row.committeeStats.avgPartyMemberRatio).toBeNull();
+      // Never published to callers who may not read party membership, however many committees.
+      expect(row.committeeStats.avgPartyMemberRatio).toBeNull();
     }
     expect(res._entities.length).toBeGreaterThan(5);
   });

@@ -109,6 +109,15 @@ describe('ticket intake and the 12345 loop', () => {
     expect(found.serviceTicket).toEqual({ externalNo: '12345-2026-000001', status: 'RECEIVED' });
   });
 
+  it('takes a 12345 number only as a case number: free text (a name, a door, a phone) is BAD_USER_INPUT and nothing is written', async () => {
+    const before = await g.conn.collection('service_tickets').countDocuments();
+    for (const externalNo of ['住户王秀英家5栋2单元301室', '12345 138 1111 2222', '１２３４５-2026-000009']) {
+      const res = await g.raw(CREATE, { input: baseInput({ externalNo }) });
+      expect([externalNo, res.errors?.[0].extensions?.code, res.errors?.[0].extensions?.field]).toEqual([externalNo, 'BAD_USER_INPUT', 'externalNo']);
+    }
+    expect(await g.conn.collection('service_tickets').countDocuments()).toBe(before);
+  });
+
   it('runs the whole loop 受理→派单→办理→回复→办结→回访→评价 and keeps every step in the notes', async () => {
     g.setNow('2026-03-06T10:00:00Z');
     const { createServiceTicket: t } = await g.q(CREATE, { input: baseInput({ requestedAt: '2026-03-02T02:00:00Z', description: '充电难' }) });
@@ -378,10 +387,10 @@ describe('the content of a ticket is personal data', () => {
     const res = await gql(g.url, CONTENT, { id }, { ...(await authHeader('HOUSING_BUREAU', { subject: 'test:housing' })), 'x-request-id': '0a1b2c3d-0000-4000-8000-000000000005' });
     expect(res.errors).toBeUndefined();
     expect(res.data!.serviceTicket).toMatchObject({
-      text: '3栋2单元502 [姓名已隐去] [手机号已隐去]', addressString: '瑞金新村3栋2单元502', location: { lat: 32.03, lng: 118.81 },
+      text: '[门牌已隐去] [姓名已隐去] [手机号已隐去]', addressString: '瑞金新村3栋2单元502', location: { lat: 32.03, lng: 118.81 },
       media: ['https://img.example/door.jpg'], statusNotes: '已联系[姓名已隐去] [手机号已隐去]',
       notes: [{ type: 'CREATED', text: null }, { type: 'COMMENT', text: '已联系[姓名已隐去] [手机号已隐去]' }],
-      open311: { description: '3栋2单元502 [姓名已隐去] [手机号已隐去]' },
+      open311: { description: '[门牌已隐去] [姓名已隐去] [手机号已隐去]' },
     });
     const audit = await g.conn.collection('audit_log').findOne({ requestId: '0a1b2c3d-0000-4000-8000-000000000005' });
     expect(audit).toMatchObject({ subject: 'test:housing', role: 'HOUSING_BUREAU' });
@@ -404,7 +413,7 @@ describe('the content of a ticket is personal data', () => {
 
 describe('masking free text', () => {
   it.each([
-    ['3栋2单元502 张建国 138 1234 5678', '3栋2单元502 [姓名已隐去] [手机号已隐去]'],
+    ['3栋2单元502 张建国 138 1234 5678', '[门牌已隐去] [姓名已隐去] [手机号已隐去]'],
     ['回电 +86 139-0000-1111 或 025-8468 1234', '回电 [手机号已隐去] 或 [电话已隐去]'],
     ['联系人：欧阳娜娜', '联系人：[姓名已隐去]'],
     ['王阿姨家楼道灯坏了', '[姓名已隐去]家楼道灯坏了'],
