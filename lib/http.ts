@@ -5,13 +5,16 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** A UUID, or a 16-64 digit hex trace id (W3C trace-id, span ids): nothing that can carry a name or a phone. */
-const REQUEST_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,64})$/i;
+/**
+ * An RFC 4122 UUID (version 1-8, the RFC variant): the gateway's own ids have this form. A free hex
+ * string is refused: an 18-digit ID-card number or a phone number is valid hex.
+ */
+const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /**
  * The id a request is known by in logs and audit records: the caller's `x-request-id` when it is a
- * UUID or a hex trace id, so clients can correlate; anything else (free text, a phone number, a
- * name in pinyin, a list) is replaced by a fresh UUID rather than written into the audit log.
+ * UUID, so clients can correlate; anything else (free text, a phone or ID-card number, a name in
+ * pinyin, a list) is replaced by a fresh UUID rather than written into the audit log.
  */
 export function requestIdFrom(header: unknown): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
