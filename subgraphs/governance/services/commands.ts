@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { badInput, ErrorCode, notFound } from '../../../lib/errors';
+import { refusePersonalData } from '../../../lib/personal-data';
 
 /** NOT_FOUND that also names the argument carrying the unknown id (`extensions.field`). */
 function missing(field: string, what: string): GraphQLError {
@@ -200,6 +201,12 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
     return c;
   }
 
+  /** An organisation name everyone may read (it is published): no phone, ID or door number in it. */
+  function publicOrg(field: string, org: string | null): string | null {
+    refusePersonalData(field, org);
+    return org;
+  }
+
   /** Returns the existing document for a replayed key, or throws CONFLICT when the input differs. */
   function replayOrConflict<T extends { _id: string; inputHash?: string | null }>(existing: T, hash: string, clientKey: string, what: string): T {
     if (existing.inputHash === hash) return existing;
@@ -299,8 +306,8 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
         {
           to: input.to,
           note: checkText('note', input.note, LIMITS.note),
-          actorOrg: checkText('actorOrg', input.actorOrg, LIMITS.orgName),
-          assigneeOrg: input.assigneeOrg == null ? null : checkText('assigneeOrg', input.assigneeOrg, LIMITS.orgName, true),
+          actorOrg: publicOrg('actorOrg', checkText('actorOrg', input.actorOrg, LIMITS.orgName)),
+          assigneeOrg: input.assigneeOrg == null ? null : publicOrg('assigneeOrg', checkText('assigneeOrg', input.assigneeOrg, LIMITS.orgName, true)),
           satisfaction: input.satisfaction ?? null,
           deferWorkingDays: input.deferWorkingDays ?? null,
         },
@@ -319,7 +326,7 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
 
     async addTicketNote(id: string, text: string, actorOrg: string | null | undefined, now: Date): Promise<TicketDoc> {
       const body = checkText('text', text, LIMITS.note, true)!;
-      const org = checkText('actorOrg', actorOrg, LIMITS.orgName);
+      const org = publicOrg('actorOrg', checkText('actorOrg', actorOrg, LIMITS.orgName));
       for (let attempt = 0; attempt < 3; attempt++) {
         const t = await repo.ticketById(id);
         if (!t) throw missing('id', `ticket ${id}`);

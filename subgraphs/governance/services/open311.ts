@@ -6,6 +6,7 @@
  * them), and phone/ID/e-mail numbers and recognisable names typed into free text are masked.
  */
 import { badInput } from '../../../lib/errors';
+import { asciiWidth, DOOR, EMAIL, ID_CARD, LANDLINE, MOBILE } from '../../../lib/personal-data';
 import type { TicketDoc } from '../models';
 import { open311StatusOf } from './lifecycle';
 
@@ -113,15 +114,7 @@ export function toWgs84(p: { lat: number; lng: number; datum?: string | null }):
   return { lat: p.lat, lng: p.lng };
 }
 
-// ---- personal data in free text -----------------------------------------------------------
-
-const ID_CARD = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/g;
-/** Mobile numbers, also written in groups: 13812345678, 138 1234 5678, 138-1234-5678, 138.1234.5678, +86 138… */
-const MOBILE = /(?<!\d)(?:\+?86[- .]?)?1[3-9]\d[- .]?\d{4}[- .]?\d{4}(?!\d)/g;
-const LANDLINE = /(?<!\d)0\d{2,3}[- .]?\d{3,4}[- .]?\d{4}(?!\d)/g;
-/** A home's door: 5栋2单元301室, 3号楼502, 12幢1单元1201号, 502室 … */
-const DOOR = /\d+\s*(?:栋|幢|号楼|座)\s*(?:\d+\s*单元\s*)?\d+(?:\s*(?:室|号|户))?|\d+\s*单元\s*\d+(?:\s*(?:室|号|户))?|\d{3,4}\s*(?:室|户)/g;
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+// ---- personal data in free text (patterns: lib/personal-data.ts) ---------------------------
 
 /** Common single-character surnames (the top of the 2020 census list) and compound surnames. */
 const SURNAMES =
@@ -147,8 +140,7 @@ const NAME_LABEL = new RegExp(`(姓名|联系人|报告人|反映人|来电人|�
 export function maskPersonalData(text: string): string {
   // Full-width digits, letters and + - . (１３８…) read as their ASCII forms first; Chinese
   // punctuation is left as typed.
-  return text
-    .replace(/[０-９Ａ-Ｚａ-ｚ＋－．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+  return asciiWidth(text)
     .replace(ID_CARD, '[身份证号已隐去]')
     .replace(MOBILE, '[手机号已隐去]')
     .replace(LANDLINE, '[电话已隐去]')

@@ -118,6 +118,18 @@ describe('ticket intake and the 12345 loop', () => {
     expect(await g.conn.collection('service_tickets').countDocuments()).toBe(before);
   });
 
+  it('takes published organisation names without personal data: a phone or door number in assigneeOrg or actorOrg is BAD_USER_INPUT, the ticket unchanged', async () => {
+    const { createServiceTicket: t } = await g.q(CREATE, { input: baseInput({ description: '路灯不亮' }) });
+    const before = await g.conn.collection('service_tickets').findOne({ _id: t.id });
+    const dispatch = await g.raw(MOVE, { input: { id: t.id, to: 'DISPATCHED', assigneeOrg: '维修工 １３７ ０００１ ２３４５' } });
+    expect([dispatch.errors?.[0].extensions?.code, dispatch.errors?.[0].extensions?.field]).toEqual(['BAD_USER_INPUT', 'assigneeOrg']);
+    const note = await g.raw(`mutation { addTicketNote(id: "${t.id}", text: "已联系", actorOrg: "5栋2单元301室住户") { id } }`);
+    expect([note.errors?.[0].extensions?.code, note.errors?.[0].extensions?.field]).toEqual(['BAD_USER_INPUT', 'actorOrg']);
+    expect(await g.conn.collection('service_tickets').findOne({ _id: t.id })).toEqual(before);
+    const ok = await g.raw(MOVE, { input: { id: t.id, to: 'DISPATCHED', assigneeOrg: '南京谐扬物业管理有限公司' } });
+    expect(ok.errors).toBeUndefined();
+  });
+
   it('runs the whole loop 受理→派单→办理→回复→办结→回访→评价 and keeps every step in the notes', async () => {
     g.setNow('2026-03-06T10:00:00Z');
     const { createServiceTicket: t } = await g.q(CREATE, { input: baseInput({ requestedAt: '2026-03-02T02:00:00Z', description: '充电难' }) });

@@ -4,6 +4,7 @@
  */
 import { badInput } from '../../../lib/errors';
 import type { Models, FeeDoc, SurveyDoc } from '../models';
+import { refusePersonalData } from '../../../lib/personal-data';
 
 const PERIOD = /^\d{4}(-(0[1-9]|1[0-2]))?$/;
 
@@ -65,6 +66,7 @@ export function createWrites(m: Models) {
       }
       inRange('input.reportedRate', input.reportedRate, 0, 1);
       text('input.source', input.source, 500);
+      refusePersonalData('input.source', input.source);
       const c = await community(input.communityId);
       const doc = {
         communityId: input.communityId, cityCode: c.cityCode, districtCode: c.districtCode, period: input.period,
@@ -89,6 +91,7 @@ export function createWrites(m: Models) {
       if (input.sampleSize != null && (!Number.isInteger(input.sampleSize) || input.sampleSize < 1)) throw badInput('input.sampleSize', 'must be 1 or more');
       if (input.percent == null && input.cityTopPercent == null) throw badInput('input.percent', 'give percent or cityTopPercent');
       text('input.scope', input.scope, 200);
+      refusePersonalData('input.scope', input.scope);
       const c = await community(input.communityId);
       const doc = {
         _id: `sv_${input.clientKey}`, clientKey: input.clientKey, communityId: input.communityId, cityCode: c.cityCode,

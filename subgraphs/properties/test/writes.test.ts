@@ -55,6 +55,7 @@ describe('upsertFeeCollection', () => {
     [{ chargeableHouseholds: 10, paidHouseholds: 11 }, 'input.paidHouseholds'],
     [{ reportedRate: 1.5 }, 'input.reportedRate'],
     [{ communityId: 'cm_missing' }, 'input.communityId'],
+    [{ source: '物业上报，联系人电话 025-84561234' }, 'input.source'],
   ])('refuses %j with BAD_USER_INPUT naming %s and writes nothing', async (patch, field) => {
     const before = await countFees();
     const res = await gql(sg.url, UPSERT, { i: { communityId: DEMO.ruijin, period: '2026-08', ...patch } });
@@ -88,6 +89,7 @@ describe('recordSatisfactionSurvey', () => {
     [{ clientKey: 'short' }, 'input.clientKey'],
     [{ percent: null }, 'input.percent'],
     [{ communityId: 'cm_missing' }, 'input.communityId'],
+    [{ scope: '3号楼502等 40 户' }, 'input.scope'],
   ])('refuses %j with BAD_USER_INPUT naming %s and writes nothing', async (patch, field) => {
     const before = await countSurveys();
     const res = await gql(sg.url, SURVEY, {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { badInput } from '../../../lib/errors';
 import { PROJECT_STATUSES, type FacilityDoc, type Models, type ProjectDoc } from '../models';
 import { lateIndexFields } from './lateness';
+import { refusePersonalData } from '../../../lib/personal-data';
 
 type Dateish = Date | string | null | undefined;
 type MilestoneRow = { type: string; plannedAt: Date | null; actualAt: Date | null; done: boolean };
@@ -84,6 +85,12 @@ const MIN_YEAR = 1990;
 const MAX_YEAR = 2100;
 /** A date recorded as done may not lie more than a day in the future. */
 const FUTURE_SLACK = DAY;
+
+/** A text everyone may read (project names, units, organisations): no recognisable personal data in it. */
+function published(field: string, v: string | null): string | null {
+  refusePersonalData(field, v);
+  return v;
+}
 
 function text(field: string, v: string | null | undefined, max: number, required = false): string | null {
   if (v == null) {
@@ -177,7 +184,7 @@ export function createWrites(m: Models) {
       const existing = await m.Project.findOne({ clientKey }).lean<ProjectDoc>();
       if (existing) return existing;
 
-      const name = text('input.name', input.name, 200, true)!;
+      const name = published('input.name', text('input.name', input.name, 200, true))!;
       if (!CITY.test(input.cityCode)) throw badInput('input.cityCode', 'must be a 6-digit GB/T 2260 city code ending in 00, e.g. 320100');
       if (!input.communities.length) throw badInput('input.communities', 'must name at least one 小区');
       if (input.communities.length > 200) throw badInput('input.communities', 'at most 200 小区 per project');
@@ -210,7 +217,7 @@ export function createWrites(m: Models) {
           class: it.class,
           itemType: it.itemType,
           quantity: nonNeg(`input.items[${i}].quantity`, it.quantity),
-          unit: text(`input.items[${i}].unit`, it.unit, 20),
+          unit: published(`input.items[${i}].unit`, text(`input.items[${i}].unit`, it.unit, 20)),
           costFen: cost?.fen ?? null,
           costApprox: cost?.approx ?? false,
         };
@@ -231,9 +238,9 @@ export function createWrites(m: Models) {
         return { type: ms.type, plannedAt: date(`input.milestones[${i}].plannedAt`, ms.plannedAt), actualAt, done: actualAt != null };
       });
       const contractor = input.contractor
-        ? { name: text('input.contractor.name', input.contractor.name, 200, true)!, uscc: uscc('input.contractor.uscc', input.contractor.uscc) }
+        ? { name: published('input.contractor.name', text('input.contractor.name', input.contractor.name, 200, true))!, uscc: uscc('input.contractor.uscc', input.contractor.uscc) }
         : null;
-      const batch = text('input.batch', input.batch, 100);
+      const batch = published('input.batch', text('input.batch', input.batch, 100));
 
       const doc = {
         _id: `rp_${input.cityCode}_${planYear}_${randomUUID().replace(/-/g, '').slice(0, 12)}`,
@@ -326,7 +333,7 @@ export function createWrites(m: Models) {
         throw badInput('input.residentSatisfaction', 'must be a share between 0 and 1');
       }
       if (!input.inspectorsOrgs.length) throw badInput('input.inspectorsOrgs', 'name at least one inspecting organisation');
-      const inspectorsOrgs = input.inspectorsOrgs.map((o, i) => text(`input.inspectorsOrgs[${i}]`, o, 200, true)!);
+      const inspectorsOrgs = input.inspectorsOrgs.map((o, i) => published(`input.inspectorsOrgs[${i}]`, text(`input.inspectorsOrgs[${i}]`, o, 200, true))!);
       return modifyProject(input.projectId, (p) => {
         const completion = (p.milestones ?? []).find((x) => x.type === 'COMPLETION');
         if (rank(p.status) < rank('COMPLETED') && !(completion && (completion.done || completion.actualAt))) {

@@ -173,6 +173,11 @@ describe('createRenovationProject', () => {
     ['input.contractor.uscc', { contractor: { name: 'x', uscc: 'short' } }],
     ['input.sponsorCompanyUscc', { sponsor: 'GOVERNMENT', sponsorCompanyUscc: 'PLACEHOLDER0000004' }],
     ['input.scope.households', { scope: { households: -2 } }],
+    // Published text refuses recognisable personal data (lib/personal-data.ts).
+    ['input.name', { name: '5栋2单元301室王秀英家改造' }],
+    ['input.batch', { batch: '联系 １３８１１１１２２２２' }],
+    ['input.contractor.name', { contractor: { name: '个体户 138-1111-2222' } }],
+    ['input.items[0].unit', { items: [{ class: 'BASIC', itemType: 'GAS', unit: '13811112222' }] }],
   ])('refuses bad %s and writes nothing', async (field, patch) => {
     const before = await projectCount();
     const res = await gql(sg.url, CREATE, { input: { ...baseInput(`key-bad-${field}`), ...patch } });
