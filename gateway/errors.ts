@@ -33,16 +33,18 @@ export function createGatewayFormatError(onMasked?: (error: unknown) => void) {
     const { stacktrace: _s, response: _r, exception: _e, ...ext } = formatted.extensions ?? {};
     const code = ext.code;
     let out: GraphQLFormattedError;
+    const leaks = leaksAddress(formatted.message);
     if (typeof code === 'string' && GATEWAY_PUBLIC_CODES.has(code)) {
       out = { ...formatted, extensions: ext };
-    } else if (leaksAddress(formatted.message)) {
+    } else if (leaks) {
       // A fetch failure names the subgraph's address: say which subgraph is unavailable instead.
       out = formatted;
     } else {
       // Internal errors (raised in the gateway, or a subgraph's) keep no message of their own.
       out = base({ ...formatted, extensions: ext }, error);
     }
-    if (leaksAddress(out.message)) {
+    // `out` keeps the original message only when it is public or leaks; masked ones never leak.
+    if (out.message === formatted.message ? leaks : leaksAddress(out.message)) {
       onMasked?.(error);
       const service = typeof ext.serviceName === 'string' ? ext.serviceName : undefined;
       out = {

@@ -129,6 +129,8 @@ export function tokenLimit(maxTokens: number): RequestHandler {
     const body = req.body as { query?: unknown } | undefined;
     const query = req.method === 'GET' ? req.query.query : body?.query;
     if (typeof query !== 'string') return next();
+    // Every token is at least one character: a shorter text cannot exceed the limit (no parse).
+    if (query.length <= maxTokens) return next();
     try {
       parse(query, { maxTokens, noLocation: true });
     } catch (err) {

@@ -100,6 +100,9 @@ export function defineModel<S extends mongoose.Schema>(
 }
 
 /** A document keyed by its own `_id`, as the seed data is written. */
+/** MongoDB's duplicate-key error (E11000), as the driver reports it from any write. */
+export const isDuplicateKey = (e: unknown): boolean => (e as { code?: number })?.code === 11000;
+
 export type SeedRow = { _id: string } & Record<string, unknown>;
 
 /**

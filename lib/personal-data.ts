@@ -19,20 +19,21 @@ export function asciiWidth(text: string): string {
   return text.replace(/[０-９Ａ-Ｚａ-ｚ＋－．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
 }
 
-const KINDS: [RegExp, string][] = [
-  [ID_CARD, 'an ID-card number'],
-  [MOBILE, 'a phone number'],
-  [LANDLINE, 'a phone number'],
-  [EMAIL, 'an e-mail address'],
-  [DOOR, "a home's door number"],
-];
+/** Non-global copies of the patterns for testing (a global RegExp keeps state between tests). */
+const KINDS: [RegExp, string][] = (
+  [
+    [ID_CARD, 'an ID-card number'],
+    [MOBILE, 'a phone number'],
+    [LANDLINE, 'a phone number'],
+    [EMAIL, 'an e-mail address'],
+    [DOOR, "a home's door number"],
+  ] as [RegExp, string][]
+).map(([re, kind]) => [new RegExp(re.source, re.flags.replace('g', '')), kind]);
 
 /** What kind of personal data the text holds, if any recognisable. */
 export function personalDataIn(text: string): string | null {
   const t = asciiWidth(text);
-  for (const [re, kind] of KINDS) {
-    if (new RegExp(re.source, re.flags.replace('g', '')).test(t)) return kind;
-  }
+  for (const [re, kind] of KINDS) if (re.test(t)) return kind;
   return null;
 }
 
@@ -40,8 +41,8 @@ export function personalDataIn(text: string): string | null {
  * For text fields everyone may read (names of projects, organisations, units, sources): refuses
  * recognisable personal data with BAD_USER_INPUT naming the field.
  */
-export function refusePersonalData(field: string, text: string | null | undefined): void {
-  if (!text) return;
-  const kind = personalDataIn(text);
+export function refusePersonalData<T extends string | null | undefined>(field: string, text: T): T {
+  const kind = text ? personalDataIn(text) : null;
   if (kind) throw badInput(field, `looks like it holds ${kind}; this field is published to everyone, so leave personal data out`);
+  return text;
 }

@@ -246,8 +246,6 @@ export interface AccessControlReport {
   fields: Map<string, Rules>;
   /** Types whose rows are filtered by `@rowScope`. */
   rowScopedTypes: Map<string, RowScopeKey[]>;
-  /** Mutation → the row it writes to (null: city-wide). */
-  mutationTargets: Map<string, { by: RowScopeKey[]; target: string; targetType: string } | null>;
   /** The database filter of a row-scoped type's lists for a caller (`ctx.rowFilter`). */
   rowFilter(auth: AuthContext, typeName: string): RowFilter;
 }
@@ -292,7 +290,6 @@ export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOpt
   const report: AccessControlReport = {
     fields: new Map(),
     rowScopedTypes: new Map(),
-    mutationTargets: new Map(),
     rowFilter(auth, typeName) {
       const keys = report.rowScopedTypes.get(typeName);
       const map = fieldMaps[typeName];
@@ -345,7 +342,6 @@ export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOpt
         if (rules.target && !field.args.some((a) => a.name === argName)) {
           throw new Error(`Mutation.${field.name}: @rowScope target "${rowArgs?.target}" names no argument of the mutation`);
         }
-        report.mutationTargets.set(field.name, rules.target ? { by: rules.target.by, target: rowArgs!.target!, targetType: rules.target.type } : null);
       }
       const filterBy = report.rowScopedTypes.get(returned.name) ?? null;
       if (piiCategory && isNonNullType(field.type)) {
@@ -355,7 +351,7 @@ export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOpt
       // mutation carries no other rule (secure by default for partners' subgraphs).
       if (!isMutation && !rules.authenticated && !rules.rowScope && !filterBy && !rules.audit) continue;
       report.fields.set(`${type.name}.${field.name}`, rules);
-      field.resolve = wrapResolver(type.name, field, rules, scopeSets, filterBy, returned.name, readAttrs, areaOf, targets);
+      field.resolve = wrapResolver(type.name, field, rules, scopeSets, filterBy, returned.name, areaOf, targets);
     }
   }
 
@@ -436,7 +432,6 @@ function wrapResolver(
   scopeSets: string[][][],
   filterBy: RowScopeKey[] | null,
   returnedType: string,
-  readAttrs: RowAttributeReader,
   areaOf: AreaReader,
   targets: Record<string, RowTargetLoader>,
 ): GraphQLFieldResolver<unknown, AccessContext> {
@@ -476,16 +471,16 @@ function wrapResolver(
     }
     return result;
   };
+  /** A token when the rules want one, then every scope set. */
+  const checkCaller = (auth: AuthContext) => {
+    if (rules.authenticated && !auth.authenticated) throw unauthenticated(`${what} needs a valid bearer token`);
+    for (const set of scopeSets) {
+      if (!hasScopes(auth, set)) throw forbidden(`${what} needs scope ${set.map((alt) => alt.join(' + ')).join(' or ')}`);
+    }
+  };
   const resolver: GraphQLFieldResolver<unknown, AccessContext> = (source, args, ctx, info) => {
     const auth = ctx?.auth ?? ANONYMOUS;
-    if (rules.authenticated && !auth.authenticated) {
-      throw unauthenticated(`${what} needs a valid bearer token`);
-    }
-    for (const set of scopeSets) {
-      if (!hasScopes(auth, set)) {
-        throw forbidden(`${what} needs scope ${set.map((alt) => alt.join(' + ')).join(' or ')}`);
-      }
-    }
+    checkCaller(auth);
     // Personal data with no area rule is for callers who see every row, never for area-limited ones.
     if (rules.pii && !rules.rowScope && auth.limitedBy !== null) throw outside();
     if (rules.rowScope && source && typeof source === 'object') {
@@ -506,10 +501,7 @@ function wrapResolver(
   return async (source, args, ctx, info) => {
     const auth = ctx?.auth ?? ANONYMOUS;
     if (auth.limitedBy !== null) {
-      if (rules.authenticated && !auth.authenticated) throw unauthenticated(`${what} needs a valid bearer token`);
-      for (const set of scopeSets) {
-        if (!hasScopes(auth, set)) throw forbidden(`${what} needs scope ${set.map((alt) => alt.join(' + ')).join(' or ')}`);
-      }
+      checkCaller(auth);
       if (!target) throw forbidden(`${what} is city-wide; your token is limited to an area`);
       const id = target.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), args);
       const where = `${target.type} ${typeof id === 'string' ? `"${id.slice(0, 100)}"` : `(${target.path.join('.')})`}`;

@@ -106,8 +106,8 @@ export function createLoaders(repo: Repository, now: Date) {
     ),
     patrolStats: argsLoader<{ code: string; scope: 'COMMUNITY' | 'COMPANY'; range: TimeRange }, PatrolStatsRow>(
       async (codes, { scope, range }) => {
-        const rows = await repo.patrolStats(scope, codes, rangeStart(range, now), now);
-        return new Map(codes.map((c) => [c, toPatrolStats(rows.find((r) => r.scope === c), range)]));
+        const byScope = group(await repo.patrolStats(scope, codes, rangeStart(range, now), now), (r) => r.scope);
+        return new Map(codes.map((c) => [c, toPatrolStats(byScope.get(c)?.[0], range)]));
       },
       (k) => toPatrolStats(undefined, k.range),
     ),
@@ -127,9 +127,8 @@ export function createLoaders(repo: Repository, now: Date) {
         const hh = await repo.householdsByScope(scope, codes);
         const rows = await repo.ticketStats(scope, codes, {}, from, now, now, groupBy, hh.flatMap((h) => h.unknownIds));
         const households = new Map(hh.map((h) => [h.scope, h.households]));
-        return new Map(
-          codes.map((c) => [c, toTicketStats(rows.filter((r) => r.scope === c), range, from, now, groupBy != null, households.get(c) ?? null)]),
-        );
+        const byScope = group(rows, (r) => r.scope);
+        return new Map(codes.map((c) => [c, toTicketStats(byScope.get(c) ?? [], range, from, now, groupBy != null, households.get(c) ?? null)]));
       },
       (k) => toTicketStats([], k.range, rangeStart(k.range, now), now, k.groupBy != null),
     ),

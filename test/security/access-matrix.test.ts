@@ -11,7 +11,7 @@ import { startStack, type RunningStack } from '../../scripts/stack';
 import { loadConfig } from '../../lib/config';
 import { signLocalToken, type TokenRequest } from '../../lib/auth/token';
 import { BUREAU_SUBGRAPHS } from '../../lib/auth/roles';
-import { ACCESS_DOC, CALLER_ORDER, CALLERS, expectation, renderAccessDoc, type Caller } from './matrix';
+import { ACCESS_DOC, CALLER_ORDER, CALLERS, expectation, MATRIX, renderAccessDoc, type Caller } from './matrix';
 import { mutationCalls, mutationDocs } from './sdl-mutations';
 import { bearer, codes, q, type Resp } from './helpers';
 import { schemaOf } from './sdl-mutations';
@@ -311,9 +311,9 @@ describe('mutations: caller × mutation (the target row lies in the *_IN callers
     }
   }
 
-  test('every mutation of the bureau subgraphs has a row in the matrix', () => {
+  test('the matrix has a row for every mutation of the bureau subgraphs, and none for a mutation that is gone', () => {
     const names = BUREAU_SUBGRAPHS.flatMap((sg) => mutationCalls(sg).map((c) => `Mutation.${c.name}`));
-    for (const n of names) expect(() => expectation(n, 'ADMIN')).not.toThrow();
+    expect(MATRIX.map((r) => r[0]).filter((item) => item.startsWith('Mutation.')).sort()).toEqual([...names].sort());
   });
 });
 

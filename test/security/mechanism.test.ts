@@ -133,12 +133,14 @@ describe('mutations', () => {
     ['housing', false],
     ['partner', false],
   ])('%s recording a visit: allowed=%s', async (who, allowed) => {
+    const before = fx.visits.length;
     const r = await q(fx.gatewayUrl, 'mutation { recordVisit(elderId: "el_a1") }', bearer(t[who]!));
     if (allowed) expect(r.data.recordVisit).toBe(true);
     else {
       expect(r.data?.recordVisit ?? null).toBeNull();
       expect(codes(r)).toEqual(['FORBIDDEN']);
     }
+    expect(fx.visits.length).toBe(before + (allowed ? 1 : 0));
   });
 
   test('a care team writing for another team’s elder is refused before the resolver runs, exactly as for a missing elder', async () => {

@@ -8,6 +8,7 @@ import { badInput } from '../../../lib/errors';
 import { AGE_BANDS, DIFFICULTY_FLAGS, LIVING_ARRANGEMENTS, RISK_TIERS, VISIT_MODES, VISIT_OCCASIONS, VISIT_OUTCOMES, type HomeVisitDoc, type ResidentDoc } from '../models';
 import type { Repository } from './repository';
 import { VISIT_INTERVAL_DAYS, deriveRiskTier, effectiveTier, isContact, isMajorEvent, nextVisitDue, type AgeBand, type RiskTier } from './risk';
+import { isDuplicateKey } from '../../../lib/db';
 
 export type { CoverageRow } from './repository';
 
@@ -128,7 +129,6 @@ async function callerTeam(repo: Repository, teamId: string | null | undefined, e
   return servingTeam(repo, teamId, elder.communityId);
 }
 
-const isDuplicateKey = (e: unknown) => (e as { code?: number })?.code === 11000;
 
 /** The visit plan fields implied by a tier and a reference date. */
 function plan(tier: RiskTier, from: Date | null, majorEvent = false) {

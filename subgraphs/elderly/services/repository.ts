@@ -175,9 +175,7 @@ export function createRepository(m: Models, clock: () => Date = () => new Date()
       if (f.mode?.length) q.mode = { $in: [...f.mode] };
       if (f.from || f.to) q.visitedAt = { ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lt: f.to } : {}) };
       const scoped = withinArea(q, visible);
-      const pageQuery = after
-        ? { ...scoped, $and: [...((scoped.$and as object[] | undefined) ?? []), { $or: [{ visitedAt: { $lt: after.at } }, { visitedAt: after.at, _id: { $lt: after.id } }] }] }
-        : scoped;
+      const pageQuery = after ? withinArea(scoped, { $or: [{ visitedAt: { $lt: after.at } }, { visitedAt: after.at, _id: { $lt: after.id } }] }) : scoped;
       const docs = await m.HomeVisit.find(pageQuery).sort({ visitedAt: -1, _id: -1 }).limit(first + 1).lean<HomeVisitDoc[]>().exec();
       return { docs: docs.slice(0, first), hasNextPage: docs.length > first };
     },

@@ -1,7 +1,7 @@
 import type { EvaluationRubricResolvers, TypicalCaseCandidateResolvers } from '../__generated__/resolvers-types';
 import { DIMENSION_LABELS, FIXED_WEIGHTS, INDICATORS } from '../services/rubric';
 import type { DimensionScoreRow } from '../services/rubric';
-import { redactEvaluation } from '../services/privacy';
+import { redactEvaluation, type ScoredEvaluation } from '../services/privacy';
 import type { CandidateRow } from '../services/evaluation';
 
 export const EvaluationRubric: EvaluationRubricResolvers = {
@@ -15,8 +15,16 @@ export const EvaluationRubric: EvaluationRubricResolvers = {
     })),
 };
 
-const shown = (c: CandidateRow, ctx: Parameters<typeof redactEvaluation>[1]) =>
-  redactEvaluation({ score: c.evaluation.score ?? null, coverage: c.evaluation.coverage ?? 0, breakdown: (c.evaluation.breakdown ?? []) as DimensionScoreRow[] }, ctx);
+/** The candidate's evaluation as the caller may see it, computed once per candidate and request. */
+const shownOf = new WeakMap<CandidateRow, ReturnType<typeof redactEvaluation<ScoredEvaluation>>>();
+const shown = (c: CandidateRow, ctx: Parameters<typeof redactEvaluation>[1]) => {
+  let row = shownOf.get(c);
+  if (!row) {
+    row = redactEvaluation<ScoredEvaluation>({ score: c.evaluation.score ?? null, coverage: c.evaluation.coverage ?? 0, breakdown: (c.evaluation.breakdown ?? []) as DimensionScoreRow[] }, ctx);
+    shownOf.set(c, row);
+  }
+  return row;
+};
 
 export const TypicalCaseCandidate: TypicalCaseCandidateResolvers = {
   community: (c) => ({ id: c.evaluation.communityId }),

@@ -21,6 +21,7 @@ import { jurisdictionCity } from './open311';
 import type { Repository } from './repository';
 import { validateRubric, type RubricDef } from './rubric';
 import { addWorkingDays, type WorkCalendar } from './time';
+import { isDuplicateKey } from '../../../lib/db';
 
 export const LIMITS = {
   description: 4000,
@@ -73,7 +74,6 @@ export function inputHash(input: unknown): string {
 const idFor = (prefix: string, clientKey: string | null | undefined, kind: string) =>
   clientKey ? `${prefix}_${createHash('sha256').update(`${kind}:${clientKey}`).digest('hex').slice(0, 24)}` : `${prefix}_${randomBytes(12).toString('hex')}`;
 
-const isDuplicateKey = (e: unknown) => (e as { code?: number })?.code === 11000;
 
 function checkClientKey(k: string | null | undefined): string | null {
   if (k == null) return null;
@@ -201,12 +201,6 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
     return c;
   }
 
-  /** An organisation name everyone may read (it is published): no phone, ID or door number in it. */
-  function publicOrg(field: string, org: string | null): string | null {
-    refusePersonalData(field, org);
-    return org;
-  }
-
   /** Returns the existing document for a replayed key, or throws CONFLICT when the input differs. */
   function replayOrConflict<T extends { _id: string; inputHash?: string | null }>(existing: T, hash: string, clientKey: string, what: string): T {
     if (existing.inputHash === hash) return existing;
@@ -306,8 +300,8 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
         {
           to: input.to,
           note: checkText('note', input.note, LIMITS.note),
-          actorOrg: publicOrg('actorOrg', checkText('actorOrg', input.actorOrg, LIMITS.orgName)),
-          assigneeOrg: input.assigneeOrg == null ? null : publicOrg('assigneeOrg', checkText('assigneeOrg', input.assigneeOrg, LIMITS.orgName, true)),
+          actorOrg: refusePersonalData('actorOrg', checkText('actorOrg', input.actorOrg, LIMITS.orgName)),
+          assigneeOrg: input.assigneeOrg == null ? null : refusePersonalData('assigneeOrg', checkText('assigneeOrg', input.assigneeOrg, LIMITS.orgName, true)),
           satisfaction: input.satisfaction ?? null,
           deferWorkingDays: input.deferWorkingDays ?? null,
         },
@@ -326,7 +320,7 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
 
     async addTicketNote(id: string, text: string, actorOrg: string | null | undefined, now: Date): Promise<TicketDoc> {
       const body = checkText('text', text, LIMITS.note, true)!;
-      const org = publicOrg('actorOrg', checkText('actorOrg', actorOrg, LIMITS.orgName));
+      const org = refusePersonalData('actorOrg', checkText('actorOrg', actorOrg, LIMITS.orgName));
       for (let attempt = 0; attempt < 3; attempt++) {
         const t = await repo.ticketById(id);
         if (!t) throw missing('id', `ticket ${id}`);

@@ -8,6 +8,7 @@ import { badInput } from '../../../lib/errors';
 import { PROJECT_STATUSES, type FacilityDoc, type Models, type ProjectDoc } from '../models';
 import { lateIndexFields } from './lateness';
 import { refusePersonalData } from '../../../lib/personal-data';
+import { isDuplicateKey } from '../../../lib/db';
 
 type Dateish = Date | string | null | undefined;
 type MilestoneRow = { type: string; plannedAt: Date | null; actualAt: Date | null; done: boolean };
@@ -86,12 +87,6 @@ const MAX_YEAR = 2100;
 /** A date recorded as done may not lie more than a day in the future. */
 const FUTURE_SLACK = DAY;
 
-/** A text everyone may read (project names, units, organisations): no recognisable personal data in it. */
-function published(field: string, v: string | null): string | null {
-  refusePersonalData(field, v);
-  return v;
-}
-
 function text(field: string, v: string | null | undefined, max: number, required = false): string | null {
   if (v == null) {
     if (required) throw badInput(field, 'is required');
@@ -153,7 +148,6 @@ export const cityOfDistrict = (districtCode: string) => `${districtCode.slice(0,
 
 /** Matches the revision that was read (rows written before `rev` existed have none). */
 const revGuard = (rev: number | null | undefined) => (rev == null ? { rev: { $exists: false } } : { rev });
-const isDuplicateKey = (e: unknown) => (e as { code?: number })?.code === 11000;
 const rank = (s: string) => PROJECT_STATUSES.indexOf(s as (typeof PROJECT_STATUSES)[number]);
 
 export function createWrites(m: Models) {
@@ -184,7 +178,7 @@ export function createWrites(m: Models) {
       const existing = await m.Project.findOne({ clientKey }).lean<ProjectDoc>();
       if (existing) return existing;
 
-      const name = published('input.name', text('input.name', input.name, 200, true))!;
+      const name = refusePersonalData('input.name', text('input.name', input.name, 200, true))!;
       if (!CITY.test(input.cityCode)) throw badInput('input.cityCode', 'must be a 6-digit GB/T 2260 city code ending in 00, e.g. 320100');
       if (!input.communities.length) throw badInput('input.communities', 'must name at least one 小区');
       if (input.communities.length > 200) throw badInput('input.communities', 'at most 200 小区 per project');
@@ -217,7 +211,7 @@ export function createWrites(m: Models) {
           class: it.class,
           itemType: it.itemType,
           quantity: nonNeg(`input.items[${i}].quantity`, it.quantity),
-          unit: published(`input.items[${i}].unit`, text(`input.items[${i}].unit`, it.unit, 20)),
+          unit: refusePersonalData(`input.items[${i}].unit`, text(`input.items[${i}].unit`, it.unit, 20)),
           costFen: cost?.fen ?? null,
           costApprox: cost?.approx ?? false,
         };
@@ -238,9 +232,9 @@ export function createWrites(m: Models) {
         return { type: ms.type, plannedAt: date(`input.milestones[${i}].plannedAt`, ms.plannedAt), actualAt, done: actualAt != null };
       });
       const contractor = input.contractor
-        ? { name: published('input.contractor.name', text('input.contractor.name', input.contractor.name, 200, true))!, uscc: uscc('input.contractor.uscc', input.contractor.uscc) }
+        ? { name: refusePersonalData('input.contractor.name', text('input.contractor.name', input.contractor.name, 200, true))!, uscc: uscc('input.contractor.uscc', input.contractor.uscc) }
         : null;
-      const batch = published('input.batch', text('input.batch', input.batch, 100));
+      const batch = refusePersonalData('input.batch', text('input.batch', input.batch, 100));
 
       const doc = {
         _id: `rp_${input.cityCode}_${planYear}_${randomUUID().replace(/-/g, '').slice(0, 12)}`,
@@ -333,7 +327,7 @@ export function createWrites(m: Models) {
         throw badInput('input.residentSatisfaction', 'must be a share between 0 and 1');
       }
       if (!input.inspectorsOrgs.length) throw badInput('input.inspectorsOrgs', 'name at least one inspecting organisation');
-      const inspectorsOrgs = input.inspectorsOrgs.map((o, i) => published(`input.inspectorsOrgs[${i}]`, text(`input.inspectorsOrgs[${i}]`, o, 200, true))!);
+      const inspectorsOrgs = input.inspectorsOrgs.map((o, i) => refusePersonalData(`input.inspectorsOrgs[${i}]`, text(`input.inspectorsOrgs[${i}]`, o, 200, true))!);
       return modifyProject(input.projectId, (p) => {
         const completion = (p.milestones ?? []).find((x) => x.type === 'COMPLETION');
         if (rank(p.status) < rank('COMPLETED') && !(completion && (completion.done || completion.actualAt))) {
