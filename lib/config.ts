@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { clockFromSetting, parseInstant, setClock } from './clock';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const mongoUri = z
@@ -16,6 +17,13 @@ const BaseEnv = z.object({
   PORT: port.default(4000),
   DATA_DIR: z.string().min(1).default('.data'),
   MONGODB_URI: mongoUri.optional(),
+  /** Domain time: start the clock at this ISO-8601 instant (demos, tests); unset = the real time. */
+  CLOCK_NOW: z
+    .string()
+    .refine((v) => parseInstant(v) !== null, 'must be an ISO-8601 instant with a zone, e.g. 2027-02-28T16:30:00Z')
+    .optional(),
+  /** With CLOCK_NOW: keep the clock stopped at that instant instead of letting it run on. */
+  CLOCK_FREEZE: z.enum(['true', 'false', '1', '0']).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SUPERGRAPH_FILE: z.string().min(1).optional(),
   /** Serve a contract (schema/contracts/<name>.supergraph.graphql) instead of the full API, e.g. `public`. */
@@ -163,10 +171,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/** Loads the config or prints every problem and exits non-zero (for entry points). */
+/** Installs the configured clock (CLOCK_NOW / CLOCK_FREEZE) for the whole process; no-op when unset. */
+export function applyClockConfig(config: Pick<BaseConfig, 'CLOCK_NOW' | 'CLOCK_FREEZE'>): void {
+  const c = clockFromSetting(config.CLOCK_NOW, config.CLOCK_FREEZE === 'true' || config.CLOCK_FREEZE === '1');
+  if (c) setClock(c);
+}
+
+/**
+ * Loads the config or prints every problem and exits non-zero (for entry points). Also installs
+ * the configured clock, so every entry point honours CLOCK_NOW.
+ */
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   try {
-    return loadConfig(env);
+    const config = loadConfig(env);
+    applyClockConfig(config);
+    return config;
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);

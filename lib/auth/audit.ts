@@ -7,6 +7,7 @@
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { AuthContext } from './context';
+import { now } from '../clock';
 
 export interface AuditRead {
   type: string;
@@ -75,7 +76,7 @@ export class AuditCollector {
     const reads = [...this.reads.values()];
     this.reads.clear();
     await model.collection.insertOne({
-      at: new Date(),
+      at: now(),
       subgraph: meta.subgraph,
       requestId: meta.requestId ?? null,
       subject: meta.auth.subject,

@@ -34,6 +34,7 @@ export async function signLocalToken(settings: Pick<AuthSettings, 'issuer' | 'au
     .setAudience(settings.audience)
     .setIssuedAt()
     .setJti(randomUUID())
-    .setExpirationTime(typeof req.ttl === 'number' ? Math.floor(Date.now() / 1000) + req.ttl : (req.ttl ?? '1h'))
+    // wall-clock: token expiry is real time (jose checks exp against it)
+    .setExpirationTime(typeof req.ttl === 'number' ? Math.floor(Date.now() / 1000) + req.ttl : (req.ttl ?? '1h')) // wall-clock: as above
     .sign(keys.privateKey);
 }

@@ -68,7 +68,7 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
       if (!m) throw new AuthenticationError('expected "Authorization: Bearer <token>"');
       const token = m[1]!;
       const hit = cache.get(token);
-      if (hit && hit.exp > Date.now() / 1000) return hit.auth;
+      if (hit && hit.exp > Date.now() / 1000) return hit.auth; // wall-clock: token expiry is real time (jose checks exp against it)
       if (hit) cache.delete(token);
       const auth = await verifyToken(token);
       if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);

@@ -17,8 +17,8 @@ const V2 = `${LINK}type Query { community(id: ID!): Community }\ntype Community 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(predicate: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
+  const until = performance.now() + timeoutMs;
+  while (performance.now() < until) {
     if (await predicate()) return;
     await sleep(50);
   }

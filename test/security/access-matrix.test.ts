@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Connection } from 'mongoose';
 import { startStack, type RunningStack } from '../../scripts/stack';
 import { loadConfig } from '../../lib/config';
+import { now as clockNow } from '../../lib/clock';
 import { signLocalToken, type TokenRequest } from '../../lib/auth/token';
 import { BUREAU_SUBGRAPHS } from '../../lib/auth/roles';
 import { ACCESS_DOC, CALLER_ORDER, CALLERS, expectation, MATRIX, renderAccessDoc, type Caller } from './matrix';
@@ -38,7 +39,7 @@ const D = {
   /** A second resident of the same 小区, registered by another care team. */
   otherTeamsElder: 'el_matrix_0002',
   visit: 'hv_matrix_0001',
-  visitedAt: new Date(),
+  visitedAt: clockNow(),
   ticket: '',
   report: '',
   project: '',
@@ -96,7 +97,7 @@ beforeAll(async () => {
   const admin = bearer(await signLocalToken(auth, { role: 'CITY_ADMIN' }));
   const meeting = await q(
     stack.gatewayUrl,
-    `mutation { recordJointMeeting(input: { communityId: "${D.community}", heldAt: "${new Date(Date.now() - 86_400_000).toISOString()}", participantOrgTypes: [STREET, NEIGHBORHOOD], topics: [${firstEnum('governance', 'CoGovernanceTopic')}], resolutions: ["3栋502室违建阳台限期拆除"] }) { id } }`,
+    `mutation { recordJointMeeting(input: { communityId: "${D.community}", heldAt: "${new Date(clockNow().getTime() - 86_400_000).toISOString()}", participantOrgTypes: [STREET, NEIGHBORHOOD], topics: [${firstEnum('governance', 'CoGovernanceTopic')}], resolutions: ["3栋502室违建阳台限期拆除"] }) { id } }`,
     admin,
   );
   expect(meeting.errors).toBeUndefined();
@@ -107,12 +108,12 @@ beforeAll(async () => {
   );
   expect(facility.errors).toBeUndefined();
   await conn('governance').collection('patrol_reports').updateOne({ _id: D.report as never }, {
-    $set: { companyUscc: D.company, rectifiedAt: new Date(), rectificationPhotos: ['https://example.org/matrix-rectified.jpg'], rectificationNote: '整改完成' },
+    $set: { companyUscc: D.company, rectifiedAt: clockNow(), rectificationPhotos: ['https://example.org/matrix-rectified.jpg'], rectificationNote: '整改完成' },
   });
   const project = await conn('renovation').collection('renovation_projects').findOne({ communityIds: D.community });
   D.project = project ? String(project._id) : 'rp_matrix_missing';
 
-  const now = new Date();
+  const now = clockNow();
   await conn('elderly').collection('elderly_residents').insertOne({
     _id: D.elder as never,
     communityId: D.community,

@@ -47,7 +47,7 @@ describe.each([
 
   test('a tampered token (role raised in the payload) is refused', async () => {
     const [h, , s] = (await token(fx.auth, { role: 'HOUSING_BUREAU' })).split('.');
-    const payload = { sub: 'x', role: 'CITY_ADMIN', iss: fx.auth.issuer, aud: fx.auth.audience, exp: Math.floor(Date.now() / 1000) + 600 };
+    const payload = { sub: 'x', role: 'CITY_ADMIN', iss: fx.auth.issuer, aud: fx.auth.audience, exp: Math.floor(Date.now() / 1000) + 600 }; // wall-clock: jose checks exp against the real time
     const r = await q(url(), PHONE, bearer(`${h}.${b64(payload)}.${s}`));
     expect(r.status).toBe(401);
     expect(codes(r)).toEqual(['UNAUTHENTICATED']);
@@ -65,7 +65,7 @@ describe.each([
   });
 
   test('an unsigned token (alg: none) is refused', async () => {
-    const payload = { sub: 'x', role: 'CITY_ADMIN', iss: fx.auth.issuer, aud: fx.auth.audience, exp: Math.floor(Date.now() / 1000) + 600 };
+    const payload = { sub: 'x', role: 'CITY_ADMIN', iss: fx.auth.issuer, aud: fx.auth.audience, exp: Math.floor(Date.now() / 1000) + 600 }; // wall-clock: jose checks exp against the real time
     const r = await q(url(), PHONE, bearer(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`));
     expect(r.status).toBe(401);
     expect(codes(r)).toEqual(['UNAUTHENTICATED']);
