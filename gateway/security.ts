@@ -2,14 +2,14 @@
  * Gateway-side protection, as configuration: token verification (the gateway refuses bad tokens
  * before planning; it forwards the token and each subgraph verifies it again), GraphQL Armor limits
  * (depth, aliases, tokens, cost, directives, no field suggestions), introspection on/off, CSRF
- * prevention (Apollo Server's default, kept on), a CORS allowlist and a per-token rate limit.
+ * prevention (Apollo Server's default, kept on), a CORS allowlist (preflights are answered by the
+ * CORS layer and never reach GraphQL; lib/subgraph-server.ts `corsLayer`) and a per-token rate limit.
  * Authorization itself is enforced by the subgraphs (`@apollo/gateway` does not enforce
  * `@authenticated`/`@requiresScopes`).
  */
 import { createHash } from 'node:crypto';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import cors from 'cors';
 import type { Request, RequestHandler } from 'express';
 import { GraphQLError, parse, type ValidationRule } from 'graphql';
 import { loadConfig, type AuthSettings, type GatewaySecuritySettings } from '../lib/config';
@@ -17,6 +17,7 @@ import { ErrorCode } from '../lib/errors';
 import { anonymous, type AuthContext } from '../lib/auth/context';
 import { loadOrCreateLocalKeys } from '../lib/auth/keys';
 import { AuthenticationError, sharedVerifier } from '../lib/auth/verify';
+import { corsLayer } from '../lib/subgraph-server';
 
 export interface GatewaySecurityOptions extends GatewaySecuritySettings {
   auth: AuthSettings;
@@ -38,7 +39,10 @@ export interface GatewaySecurity {
     validationRules: ValidationRule[];
     plugins: ApolloServerPlugin<BaseContext>[];
   };
-  /** Express middleware for `/graphql`, before body parsing: CORS, token, rate limit. */
+  /**
+   * Express middleware for `/graphql`, before body parsing: CORS (answers every OPTIONS request
+   * itself), token, rate limit.
+   */
   middleware: RequestHandler[];
   /** Express middleware for `/graphql` after body parsing: the token limit (400 when exceeded). */
   afterBody: RequestHandler[];
@@ -64,12 +68,9 @@ export function createGatewaySecurity(options: GatewaySecurityOptions = gatewayS
     blockFieldSuggestion: { enabled: !options.introspection },
   }).protect();
 
-  const corsMiddleware = cors({
-    origin: (origin, cb) => cb(null, origin === undefined || options.corsOrigins.includes(origin) ? origin ?? false : false),
-    methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
-    maxAge: 600,
-  });
+  // Browser origins from the allowlist (CORS_ORIGINS or its default, lib/config.ts); the rate-limit
+  // headers are readable by those pages too.
+  const corsMiddleware = corsLayer({ origins: options.corsOrigins, exposedHeaders: ['ratelimit-limit', 'ratelimit-remaining', 'retry-after'] });
 
   const authenticate: RequestHandler = (req, res, next) => {
     verifier.verify(req.headers.authorization).then(
@@ -86,7 +87,6 @@ export function createGatewaySecurity(options: GatewaySecurityOptions = gatewayS
 
   const limiter = createRateLimiter(options.rateLimitPerMinute, 60_000);
   const rateLimit: RequestHandler = (req, res, next) => {
-    if (req.method === 'OPTIONS') return next();
     const auth = (req as AuthedRequest).auth;
     const key = auth?.authenticated ? `sub:${createHash('sha256').update(auth.subject).digest('base64url')}` : `ip:${req.ip ?? req.socket.remoteAddress}`;
     const verdict = limiter.hit(key);

@@ -1,7 +1,8 @@
 /**
  * The gateway factory: @apollo/gateway over a static supergraph file (schema/supergraph.graphql),
  * Apollo Sandbox as the landing page (telemetry off), `/health` (liveness) and `/ready` (supergraph
- * loaded and every subgraph reachable). The factory never listens; entry files and tests do.
+ * loaded and every subgraph reachable). The factory never listens; entry files and tests do. On
+ * listening it logs which browser origins CORS allows (README, "Exploring the graph").
  */
 import http from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
@@ -10,7 +11,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { disableApolloTelemetry } from '../lib/config';
+import { disableApolloTelemetry, SELF_ORIGIN } from '../lib/config';
 import { listen, requestIdFrom, type Listening } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import { createSupergraphSource, resolveSupergraphFile } from './supergraph-source';
@@ -78,6 +79,8 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
     ...gatewaySecurityFromConfig(),
     ...(opts.introspection === undefined ? {} : { introspection: opts.introspection }),
     ...opts.security,
+    // An allowlist given by the caller is not the configuration's (the start-up line says so).
+    ...(opts.security?.corsOrigins && !opts.security.corsOriginsSource ? { corsOriginsSource: undefined } : {}),
   });
   const introspection = security.options.introspection;
   const apollo = new ApolloServer<GatewayContext>({
@@ -126,11 +129,25 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
       // Sandbox lives at the root as well as on /graphql.
       app.get('/', (_req, res) => res.redirect('/graphql'));
       app.use(jsonErrorHandler);
-      return listen(httpServer, port, host, '/graphql', async () => {
+      const running = await listen(httpServer, port, host, '/graphql', async () => {
         started = false;
         await apollo.stop();
         features.close();
       });
+      logCorsAllowlist(opts.logger, security.options, running.url.replace(/\/graphql$/, ''));
+      return running;
     },
   };
+}
+
+/** Start-up line: which browser origins may call the gateway, and why (lib/config.ts `corsAllowlist`). */
+function logCorsAllowlist(logger: Logger, options: GatewaySecurityOptions, ownOrigin: string): void {
+  const origins = options.corsOrigins.map((o) => (o === SELF_ORIGIN ? `${ownOrigin} (self)` : o));
+  const source = options.corsOriginsSource ?? 'set by the caller';
+  logger.info(
+    { corsOrigins: origins, source },
+    origins.length
+      ? `CORS: browser pages from ${origins.join(', ')} may call the gateway (${source}; CORS_ORIGINS sets the list)`
+      : `CORS: no browser origin may call the gateway cross-origin (${source}; CORS_ORIGINS sets the list)`,
+  );
 }

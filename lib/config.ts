@@ -11,6 +11,38 @@ const mongoUri = z
   .string()
   .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI');
 
+// ---- CORS allowlist (gateway/security.ts, lib/subgraph-server.ts; README "Exploring the graph") ----
+/** Apollo's hosted Sandbox and Explorer: the origin their requests come from (Apollo Router's default). */
+export const APOLLO_STUDIO_ORIGIN = 'https://studio.apollographql.com';
+/** In CORS_ORIGINS: the origin the service itself is reached at (pages it serves, e.g. a future /dashboard). */
+export const SELF_ORIGIN = 'self';
+/** Where the allowlist came from: set explicitly, or the default for the way the service is configured. */
+export type CorsOriginsSource = 'CORS_ORIGINS' | 'embedded default' | 'deployment default';
+const ORIGIN_SETTING = /^(self|https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?)$/;
+
+/** The entries of a CORS_ORIGINS value: trimmed, lower case, without a trailing slash. */
+export function parseCorsOrigins(value: string): string[] {
+  return value
+    .split(',')
+    .map((o) => o.trim().toLowerCase().replace(/\/$/, ''))
+    .filter(Boolean);
+}
+
+/**
+ * CORS_ORIGINS, when set (even to nothing), is the allowlist. Unset: the embedded default (NODE_ENV
+ * is not production and none of MONGODB_URI, MONGODB_URI_<NAME>, JWKS_URL is set, i.e. a developer's
+ * `npm start`) allows Apollo's hosted Sandbox and `self`; anything configured like a deployment
+ * allows no browser origin.
+ */
+function corsAllowlist(base: BaseConfig, perSubgraph: Map<string, string>): { corsOrigins: string[]; corsOriginsSource: CorsOriginsSource } {
+  if (base.CORS_ORIGINS !== undefined) return { corsOrigins: parseCorsOrigins(base.CORS_ORIGINS), corsOriginsSource: 'CORS_ORIGINS' };
+  const embeddedDefault =
+    base.NODE_ENV !== 'production' && !base.JWKS_URL && !base.MONGODB_URI && ![...perSubgraph.keys()].some((k) => k.startsWith('MONGODB_URI_'));
+  return embeddedDefault
+    ? { corsOrigins: [APOLLO_STUDIO_ORIGIN, SELF_ORIGIN], corsOriginsSource: 'embedded default' }
+    : { corsOrigins: [], corsOriginsSource: 'deployment default' };
+}
+
 const BaseEnv = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -36,8 +68,18 @@ const BaseEnv = z.object({
   JWKS_URL: z.string().url().optional(),
   /** Local signing keys of the embedded default (default DATA_DIR/keys). */
   JWT_KEY_DIR: z.string().min(1).optional(),
-  /** Comma-separated browser origins allowed by CORS at the gateway. */
-  CORS_ORIGINS: z.string().optional(),
+  /**
+   * Browser origins allowed by CORS at the gateway (and, outside production, at the subgraphs):
+   * comma-separated `scheme://host[:port]` or `self`. Set (even empty) it is exactly the allowlist;
+   * unset, see `corsAllowlist` above.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .refine(
+      (v) => parseCorsOrigins(v).every((o) => ORIGIN_SETTING.test(o)),
+      'must be comma-separated origins such as https://dashboard.city.example (scheme://host[:port], no path) or self',
+    )
+    .optional(),
   /** Requests per minute per token (or per IP for anonymous callers) at the gateway. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Introspection and the Sandbox page at the gateway: default on, off when NODE_ENV=production. */
@@ -95,7 +137,10 @@ export interface AuthSettings {
 
 export interface GatewaySecuritySettings {
   introspection: boolean;
+  /** Browser origins allowed by CORS; `self` = the origin the service is reached at. */
   corsOrigins: string[];
+  /** Why these origins (logged at start-up). */
+  corsOriginsSource?: CorsOriginsSource;
   rateLimitPerMinute: number;
   maxDepth: number;
   maxAliases: number;
@@ -153,7 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     gatewaySecurity: {
       introspection: base.INTROSPECTION ? base.INTROSPECTION === 'true' || base.INTROSPECTION === '1' : base.NODE_ENV !== 'production',
-      corsOrigins: (base.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      ...corsAllowlist(base, perSubgraph),
       rateLimitPerMinute: base.RATE_LIMIT_PER_MINUTE,
       maxDepth: base.MAX_QUERY_DEPTH,
       maxAliases: base.MAX_QUERY_ALIASES,

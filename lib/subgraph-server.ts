@@ -2,7 +2,8 @@
  * The subgraph server factory: every bureau's subgraph is built the same way. It reads the SDL file
  * at run time (the only schema text), builds a Federation 2 schema with `@apollo/subgraph`, masks
  * errors, serves GraphQL on `/graphql`, liveness on `/health` and readiness (database included) on
- * `/ready`. The factory never listens; entry files and tests call `listen()`.
+ * `/ready`. The factory never listens; entry files and tests call `listen()`. Also the CORS layer
+ * shared with the gateway (`corsLayer`): preflights are answered there and never reach GraphQL.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -13,11 +14,12 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import cors from 'cors';
 import express from 'express';
 import { parse } from 'graphql';
 import type { Connection } from 'mongoose';
 import { pingDatabase } from './db';
-import type { AuthSettings } from './config';
+import { loadConfig, SELF_ORIGIN, type AuthSettings } from './config';
 import { createSubgraphAccess } from './auth/subgraph';
 import type { RowScopeOptions } from './auth/directives';
 import { createFormatError } from './errors';
@@ -42,6 +44,12 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
    * field maps of row-scoped types filtered in the database, loaders of mutation targets.
    */
   rows?: RowScopeOptions;
+  /**
+   * Browser origins allowed by CORS (`self` = the subgraph's own origin). Default: the configured
+   * allowlist (CORS_ORIGINS or its default) outside production, none with NODE_ENV=production
+   * (browsers go through the gateway there).
+   */
+  corsOrigins?: readonly string[];
 }
 
 export interface SubgraphServer<TContext extends BaseContext> {
@@ -70,6 +78,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const corsOrigins = opts.corsOrigins ?? subgraphCorsOrigins();
   const apollo = new ApolloServer<TContext>({
     schema,
     includeStacktraceInErrorResponses: false,
@@ -104,6 +113,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
       await apollo.start();
       app.use(
         '/graphql',
+        corsLayer({ origins: corsOrigins }),
         express.json({ limit: opts.bodyLimit ?? '1mb' }),
         expressMiddleware(apollo, { context: async ({ req }) => access.context(req, opts.createContext) }),
       );
@@ -127,4 +137,78 @@ export function jsonErrorHandler(err: unknown, _req: express.Request, res: expre
           ? (e.message ?? 'bad request')
           : 'internal server error';
   res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+}
+
+/** A subgraph's default CORS allowlist (see `SubgraphServerOptions.corsOrigins`). */
+export function subgraphCorsOrigins(env?: NodeJS.ProcessEnv): string[] {
+  const config = loadConfig(env);
+  return config.NODE_ENV === 'production' ? [] : config.gatewaySecurity.corsOrigins;
+}
+
+/**
+ * Request headers a browser may send cross-origin: what the project's clients and GraphQL IDEs send
+ * (JSON bodies, the bearer token, Apollo's CSRF-prevention headers, Apollo client awareness, W3C
+ * trace context, the request id).
+ */
+export const CORS_ALLOWED_HEADERS = [
+  'content-type',
+  'authorization',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+  'apollographql-client-name',
+  'apollographql-client-version',
+  'traceparent',
+  'tracestate',
+  'x-request-id',
+];
+
+export interface CorsLayerOptions {
+  /** Allowed origins (`scheme://host[:port]`, lower case) and `self`. */
+  origins: readonly string[];
+  /** Response headers a page may read besides the CORS-safelisted ones. */
+  exposedHeaders?: string[];
+}
+
+/** True when `origin` is on the list; `self` matches the origin whose host is the request's Host. */
+export function originAllowed(origin: string, origins: readonly string[], host: string | undefined): boolean {
+  const o = origin.toLowerCase();
+  if (origins.includes(o)) return true;
+  if (!host || !origins.includes(SELF_ORIGIN)) return false;
+  try {
+    const url = new URL(o);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The CORS layer, mounted before body parsing. Every OPTIONS request is answered here (204) and never
+ * reaches GraphQL: with the `Access-Control-Allow-*` headers when the origin is allowed, without them
+ * otherwise (the browser then refuses the cross-origin call). Actual requests from an allowed origin
+ * get `Access-Control-Allow-Origin`; others pass on without it (same-origin pages and desktop clients
+ * are unaffected; cross-site pages cannot read the answer, and CSRF prevention refuses simple
+ * requests). No credentials: callers send a bearer token, never cookies.
+ */
+export function corsLayer(opts: CorsLayerOptions): express.RequestHandler {
+  const allow = cors({
+    origin: true, // reflect: only reached for allowed origins
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: CORS_ALLOWED_HEADERS,
+    exposedHeaders: opts.exposedHeaders,
+    maxAge: 600,
+    preflightContinue: false,
+    optionsSuccessStatus: 204,
+  });
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && originAllowed(origin, opts.origins, req.headers.host)) {
+      // A page on a public site calling a service on this machine (Private Network Access preflight).
+      if (req.method === 'OPTIONS' && req.headers['access-control-request-private-network'] === 'true') res.set('access-control-allow-private-network', 'true');
+      return allow(req, res, next);
+    }
+    res.vary('Origin');
+    if (req.method !== 'OPTIONS') return next();
+    res.set('allow', 'GET, POST, OPTIONS').status(204).end();
+  };
 }
