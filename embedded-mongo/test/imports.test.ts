@@ -1,6 +1,6 @@
 /**
- * DESIGN.md §2 rule 4: the engine imports nothing from the rest of the project; only node
- * built-ins, npm packages and its own files.
+ * Dependency rule (README.md, "Architecture"): the engine imports nothing from the rest of the
+ * project; only node built-ins, npm packages and its own files.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -7,13 +7,13 @@
  *     HTTP fetches, `_entities` representations and database commands it receives) and seeds the
  *     demo data plus a synthetic city (`--communities`, default 4000).
  *  2. For each gateway, in its own child process (so peak RSS is its own): waits until it serves,
- *     then W1 (all clients send the same dashboard operation: CommunityProfile, §4.3, by default;
+ *     then W1 (all clients send the same dashboard operation: CommunityProfile, no. 3, by default;
  *     `--w1 CityOverview` for the bureau home page, which at 4,000 小区 takes seconds per request on
- *     the embedded engine) and W2 (a mix of DOMAIN.md §4 operations
- *     with varied variables), each `--warmup` seconds unmeasured, then a measured phase of as many
- *     requests as the warm-up rate gives in `--duration` seconds, all of them answered (so latency
- *     is not cut off at the end of a window), with autocannon (`--connections`, default 50) in a
- *     third process on 127.0.0.1.
+ *     the embedded engine) and W2 (a mix of the representative operations of docs/domain.md,
+ *     "Bureaus and entities", with varied variables), each `--warmup` seconds unmeasured, then a
+ *     measured phase of as many requests as the warm-up rate gives in `--duration` seconds, all of
+ *     them answered (so latency is not cut off at the end of a window), with autocannon
+ *     (`--connections`, default 50) in a third process on 127.0.0.1.
  *  3. Prints a table (RPS, p50/p99, peak RSS, subgraph fetches, representations and database
  *     commands per operation, ratios against each anchor, targets met or not) and writes JSON to
  *     bench-results/.
@@ -471,12 +471,12 @@ async function main() {
       const w1 = await gqlPost(probe.url, w1Op.query, w1Vars);
       if (w1.errors?.length) throw new Error(`W1 operation fails: ${w1.errors[0].message}`);
       w1Bodies = [JSON.stringify({ query: w1Op.query, operationName: w1Op.name, variables: w1Vars })];
-      log(`W1: ${w1Op.name} (§4.${w1Op.domain}) ${JSON.stringify(w1Vars)}`);
+      log(`W1: ${w1Op.name} (op ${w1Op.domain}) ${JSON.stringify(w1Vars)}`);
       w2Bodies = Array.from({ length: 400 }, (_, i) => {
         const op = usable[i % usable.length];
         return JSON.stringify({ query: op.query, operationName: op.name, variables: op.variables(pools, rnd) });
       });
-      log(`W2 mix: ${usable.map((o) => `${o.name} (§4.${o.domain})`).join(', ')}; ${new Set(w2Bodies).size} distinct requests`);
+      log(`W2 mix: ${usable.map((o) => `${o.name} (op ${o.domain})`).join(', ')}; ${new Set(w2Bodies).size} distinct requests`);
     } finally {
       await probe.stop();
     }

@@ -1,13 +1,14 @@
 /**
  * The benchmark's operations: W1 is one dashboard operation sent by every client (by default
- * CommunityProfile, §4.3; CityOverview, §4.1, with --w1); W2 is a mix of DOMAIN.md §4 operations with varied variables. Each operation is
- * checked once against the running stack before the run; any that fails (schema still moving) is
- * left out of the mix and listed in the report.
+ * CommunityProfile, no. 3; CityOverview, no. 1, with --w1); W2 is a mix of the representative
+ * operations (numbered as in docs/domain.md, "Bureaus and entities") with varied variables. Each
+ * operation is checked once against the running stack before the run; any that fails (schema still
+ * moving) is left out of the mix and listed in the report.
  */
 
 export interface OperationTemplate {
   name: string;
-  /** DOMAIN.md §4 number. */
+  /** Number of the operation in docs/domain.md, "Bureaus and entities" (representative operations). */
   domain: number;
   query: string;
   /** Builds variables from the pools (random but seeded). */

@@ -1,5 +1,5 @@
 /**
- * DESIGN.md §2 dependency rules, checked by parsing every import in the repository.
+ * The dependency rules of README.md ("Architecture"), checked by parsing every import in the repository.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
