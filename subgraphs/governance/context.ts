@@ -1,10 +1,10 @@
 import type { Request } from 'express';
 import { ANONYMOUS, type AuthContext } from '../../lib/auth/context';
+import { clock, type Clock, type WorkCalendar } from '../../lib/clock';
 import { createLoaders, type Loaders } from './loaders';
 import type { Models } from './models';
 import { createCommands, type Commands } from './services/commands';
 import { createRepository, type Repository } from './services/repository';
-import type { WorkCalendar } from './services/time';
 
 export interface Context {
   repo: Repository;
@@ -22,7 +22,10 @@ export interface Context {
 }
 
 export interface ContextOptions {
-  /** Clock for deadlines, overdue flags and "last N days" figures (tests pin it). */
+  /**
+   * Clock for deadlines, overdue flags and "last N days" figures: the product clock
+   * (lib/clock.ts) unless a test pins its own.
+   */
   now?: () => Date;
   /** Working-day calendar for 12345 deadlines (default: weekends only). */
   calendar?: WorkCalendar;
@@ -32,9 +35,9 @@ export interface ContextOptions {
 export function contextFactory(models: Models, opts: ContextOptions = {}) {
   const repo = createRepository(models);
   const commands = createCommands(repo, { calendar: opts.calendar ?? {} });
-  const clock = opts.now ?? (() => new Date());
+  const source: Clock = opts.now ? { now: opts.now } : clock;
   return (_req?: Request): Context => {
-    const now = clock();
+    const now = source.now();
     return { repo, commands, loaders: createLoaders(repo, now), now, auth: ANONYMOUS, individualAccess: false };
   };
 }

@@ -3,10 +3,10 @@
  * a list to related records goes through one of these, so a list of N 小区 costs one query per
  * field, not N. Loaders whose key carries arguments batch all keys with the same arguments.
  */
+import { lastCompleteMonths, rangeStart, type TimeRange } from '../../lib/clock';
 import { entityLoader, groupLoader, keyedLoader } from '../../lib/loader';
 import type { CommitteeStatsRaw, GroupBy, Repository, StatsScope, TicketFilterInput } from './services/repository';
 import { emptyCommitteeStats, toPatrolStats, toTicketStats, type PatrolStatsRow, type TicketStatsRow } from './services/stats';
-import { lastCompleteMonths, rangeStart, type TimeRange } from './services/time';
 
 /**
  * A loader for keys `{ code, ...args }`: keys with equal args share one `fetch(codes, args)`; a

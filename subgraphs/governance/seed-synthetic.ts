@@ -1,8 +1,12 @@
 /**
- * Synthetic rows of the governance subgraph for the synthetic city (DOMAIN.md §5.3 “Governance” and
- * “Tickets”), deterministic for a seed: every 小区 draws from its own PRNG stream (seed × id), so the
- * result depends neither on N nor on chunking. Everything is “as of” {@link SYNTHETIC_AS_OF}
- * (end of 2026-10-31, China Standard Time), so runs are reproducible whatever day they happen.
+ * Synthetic rows of the governance subgraph for the synthetic city (docs/domain.md, "The synthetic
+ * city": governance and tickets), deterministic for a seed and an as-of instant: every 小区 draws
+ * from its own stream of lib/random.ts (`streamFor(seed, id)`), so the result depends neither on N
+ * nor on chunking. Everything is dated relative to the as-of, which is the product clock's `now()`
+ * when the generator runs (lib/clock.ts), so "the last 3 complete months", LAST_30D and LAST_12M
+ * hold data whatever the date. The periods are {@link syntheticWindows}: rolling 30-day "months"
+ * aligned to China Standard Time days, the newest ending with the as-of day, and calendar months
+ * (CST) for joint meetings. Events drawn for a period but falling after the as-of are not written.
  *
  * - Register: one `communities` row per 小区 (area codes, households). The serving company is not in
  *   the skeleton, so `companyUscc` stays null (company figures come from real registers only).
@@ -11,17 +15,19 @@
  *   ACTIVE, counted in `expiredTerms`); a later term keeps its predecessor as an EXPIRED row.
  *   Members carry role, affiliation and (synthetic) party status; `partyMemberRatio` derives from them.
  * - Party alliances: 40% of 小区, a rule of 1 (70%) or 2 (30%) joint meetings a month; over the last
- *   12 complete months each month meets the rule with probability 0.8 (otherwise one meeting short).
+ *   12 complete calendar months each month meets the rule with probability 0.8 (otherwise one
+ *   meeting short); the current month is drawn the same way and keeps the meetings held by the as-of.
  * - Patrol teams (找茬队): 30% of old 小区, 8-15 members; 2-6 reports a month over the last 6 months
- *   (scaled down from §5.3's 0.5-2 a day), 90% rectified with lag ~ lognormal(median 18 h, p90 72 h).
+ *   (scaled down from the 0.5-2 a day of docs/domain.md, "The synthetic city"), 90% rectified with
+ *   lag ~ lognormal(median 18 h, p90 72 h).
  * - Activities: 0-4 a month over the last 3 months.
- * - 12345 tickets: per 小区-month ~ Poisson(0.5 + households/800) over the last 6 months; service
- *   mix 30% SANITATION/REPAIR, 15% FEE, 10% PARKING/EBIKE_CHARGING, 10% CLUTTER/WASTE, 35% other;
- *   time to (final) resolution ~ lognormal(p50 40 h, p90 7 d); 8% of resolved tickets reopened,
+ * - 12345 tickets: per 小区-month ~ Poisson(0.5 + households/800) over the last 6 months, up to the
+ *   as-of (so LAST_30D always has tickets); service mix 30% SANITATION/REPAIR, 15% FEE,
+ *   10% PARKING/EBIKE_CHARGING, 10% CLUTTER/WASTE, 35% other; time to (final) resolution ~ lognormal(p50 40 h, p90 7 d); 8% of resolved tickets reopened,
  *   6% of ratings 不满意. Each ticket is walked through the real transition table
  *   (`planTransition`), so statuses, notes, deadlines (5 working days, extended by 延期, restarted
  *   by 重办) and dates are exactly what the mutations would have produced; tickets whose walk is not
- *   finished by the as-of date stay open (many of them overdue and 督办).
+ *   finished by the as-of stay open (many of them overdue and 督办).
  *
  * Re-running replaces earlier synthetic rows (`synthetic: true`); the article's demo rows are left
  * alone and the article's 小区 never get synthetic rows. Rows are built per chunk of 小区 and written
@@ -30,9 +36,10 @@
  * generator, phones in the reserved test range 1380000xxxx.
  */
 import type { Connection } from 'mongoose';
+import { addWorkingDays, cstDayStart, cstMonthStart, DAY_MS, HOUR_MS, lastCompleteMonths, monthWindow, now } from '../../lib/clock';
+import { streamFor, type Rng } from '../../lib/random';
 import { registerModels } from './models';
 import { DUE_WORKING_DAYS, planTransition, type Satisfaction, type TicketStatus, type TransitionRequest } from './services/lifecycle';
-import { addWorkingDays, CST_OFFSET_MS } from './services/time';
 
 /** The part of the synthetic city skeleton this subgraph uses (declared locally: no shared code). */
 export interface SyntheticCommunity {
@@ -50,80 +57,45 @@ export interface SyntheticCommunity {
   name?: string;
 }
 
-/** End of 2026-10-31 in China Standard Time. */
-export const SYNTHETIC_AS_OF = new Date('2026-10-31T16:00:00Z');
 /** The article's 小区: their facts come from the article only. */
 const REAL = new Set(['cm_320104_0001', 'cm_320113_0001', 'cm_320706_0001', 'cm_320706_0002']);
 const CHUNK_COMMUNITIES = 500;
 const INSERT_CHUNK = 5000;
-const HOUR = 3600_000;
-const DAY = 24 * HOUR;
-
-/** mulberry32, local to this subgraph, with the draws the generator needs. */
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (a: number, b: number) => a + Math.floor(next() * (b - a + 1));
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
-  const weighted = <T>(table: readonly (readonly [T, number])[]): T => {
-    let r = next() * table.reduce((acc, [, w]) => acc + w, 0);
-    for (const [v, w] of table) if ((r -= w) < 0) return v;
-    return table[table.length - 1][0];
-  };
-  const normal = () => Math.sqrt(-2 * Math.log(Math.max(next(), 1e-12))) * Math.cos(2 * Math.PI * next());
-  /** Lognormal with the given median and 90th percentile. */
-  const lognormal = (median: number, p90: number) => median * Math.exp((Math.log(p90 / median) / 1.2815515655) * normal());
-  const poisson = (lambda: number) => {
-    if (lambda > 30) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * normal()));
-    const l = Math.exp(-lambda);
-    let k = 0;
-    let p = 1;
-    do {
-      k++;
-      p *= next();
-    } while (p > l);
-    return k - 1;
-  };
-  return { next, int, pick, weighted, normal, lognormal, poisson, chance: (p: number) => next() < p };
-}
-type Rng = ReturnType<typeof rng>;
-
-/** FNV-1a of a string, mixed with the seed: each 小区 gets its own stream. */
-function streamSeed(seed: number, id: string): number {
-  let h = 0x811c9dc5 ^ seed;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
 
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭', '何', '林', '高', '罗'];
 const GIVEN = ['建国', '建华', '国强', '志刚', '文华', '德明', '永康', '秀英', '桂兰', '海林', '春华', '玉珍', '长林', '光明', '学文', '美华', '丽娟', '晓东'];
 const personName = (r: Rng) => `${r.pick(SURNAMES)}${r.pick(GIVEN)}`;
 const testPhone = (r: Rng) => `1380000${String(r.int(0, 9999)).padStart(4, '0')}`;
 
-/** Start (UTC instant) of the CST calendar month `monthsBack` months before the as-of month. */
-function cstMonthStart(monthsBack: number): Date {
-  const asOfCst = new Date(SYNTHETIC_AS_OF.getTime() - 1 + CST_OFFSET_MS);
-  return new Date(Date.UTC(asOfCst.getUTCFullYear(), asOfCst.getUTCMonth() - monthsBack, 1) - CST_OFFSET_MS);
+interface Period {
+  start: Date;
+  end: Date;
 }
-/** [start, end) of the last `n` complete CST months up to the as-of date, oldest first. */
-function lastMonths(n: number): { start: Date; end: Date }[] {
-  const out: { start: Date; end: Date }[] = [];
-  for (let i = n - 1; i >= 0; i--) out.push({ start: cstMonthStart(i), end: cstMonthStart(i - 1) });
-  return out;
+
+/** What the generator fills for an as-of instant: each list oldest first. */
+export interface SyntheticWindows {
+  asOf: Date;
+  /** 6 rolling 30-day periods (CST days), the newest ending with the as-of day. */
+  tickets: Period[];
+  patrols: Period[];
+  /** 3 rolling 30-day periods. */
+  activities: Period[];
+  /** The last 12 complete calendar months (CST) and the current one. */
+  meetings: Period[];
 }
-const TICKET_MONTHS = lastMonths(6);
-const MEETING_MONTHS = lastMonths(12);
-const PATROL_MONTHS = lastMonths(6);
-const ACTIVITY_MONTHS = lastMonths(3);
-/** An instant in [start, end) at a CST hour in [h0, h1). */
-const within = (r: Rng, w: { start: Date; end: Date }, h0 = 0, h1 = 24) => {
-  const days = Math.round((w.end.getTime() - w.start.getTime()) / DAY);
-  return new Date(w.start.getTime() + r.int(0, days - 1) * DAY + (h0 + r.next() * (h1 - h0)) * HOUR);
+
+/** The periods the generator fills for `asOf` (events after `asOf` are not written). */
+export function syntheticWindows(asOf: Date): SyntheticWindows {
+  const dayEnd = cstDayStart(asOf, 1).getTime();
+  const rolling = (n: number): Period[] =>
+    Array.from({ length: n }, (_, i) => ({ start: new Date(dayEnd - (n - i) * 30 * DAY_MS), end: new Date(dayEnd - (n - 1 - i) * 30 * DAY_MS) }));
+  return { asOf, tickets: rolling(6), patrols: rolling(6), activities: rolling(3), meetings: [...lastCompleteMonths(asOf, 12), monthWindow(asOf, 0)] };
+}
+
+/** An instant in [start, end) at a CST hour in [h0, h1); `start` is 00:00 CST. */
+const within = (r: Rng, w: Period, h0 = 0, h1 = 24) => {
+  const days = Math.round((w.end.getTime() - w.start.getTime()) / DAY_MS);
+  return new Date(w.start.getTime() + r.int(0, days - 1) * DAY_MS + (h0 + r.next() * (h1 - h0)) * HOUR_MS);
 };
 
 const SERVICE_MIX: readonly (readonly [string, number])[] = [
@@ -158,8 +130,8 @@ interface Batch {
   activities: Doc[];
 }
 
-/** A ticket walked through the transition table up to the as-of date. */
-function ticketFor(r: Rng, c: SyntheticCommunity, id: string, requestedAt: Date, stamp: Doc): Doc {
+/** A ticket walked through the transition table up to `asOf`. */
+function ticketFor(r: Rng, c: SyntheticCommunity, id: string, requestedAt: Date, stamp: Doc, asOf: Date): Doc {
   const serviceCode = r.weighted(SERVICE_MIX);
   const type = r.weighted(TYPES);
   const t: Doc & { notes: Doc[]; status: string; dueAt: Date; requestedAt: Date; lastTransitionAt: Date; seq: number; reopenCount: number } = {
@@ -187,7 +159,7 @@ function ticketFor(r: Rng, c: SyntheticCommunity, id: string, requestedAt: Date,
   };
   const move = (atMs: number, req: TransitionRequest): boolean => {
     const at = new Date(Math.max(atMs, t.lastTransitionAt.getTime() + 60_000));
-    if (at.getTime() > SYNTHETIC_AS_OF.getTime()) return false;
+    if (at.getTime() > asOf.getTime()) return false;
     const change = planTransition(t as never, req, at);
     Object.assign(t, change.set);
     const note: Doc = { at: change.note.at, type: change.note.type, from: change.note.from, to: change.note.to };
@@ -201,14 +173,14 @@ function ticketFor(r: Rng, c: SyntheticCommunity, id: string, requestedAt: Date,
   const t0 = requestedAt.getTime();
   const assignee = STREET_OFFICE;
   const hours = Math.min(Math.max(r.lognormal(40, 168), 0.5), 60 * 24);
-  const end = t0 + hours * HOUR;
+  const end = t0 + hours * HOUR_MS;
   const firstRating = r.chance(0.08) ? 'UNREACHABLE' : r.weighted(RATINGS);
   const reopened = r.chance(0.08);
   const evaluate = r.chance(0.6);
   const deferLate = r.chance(0.35);
 
   if (r.chance(0.01)) {
-    move(t0 + r.int(1, 24) * HOUR, { to: 'CANCELLED', note: '重复诉求，合并办理', actorOrg: CENTRE });
+    move(t0 + r.int(1, 24) * HOUR_MS, { to: 'CANCELLED', note: '重复诉求，合并办理', actorOrg: CENTRE });
     return t;
   }
   /** One round of handling ending in RESOLVED at `resolveAt`; false when the as-of date cut it short. */
@@ -224,14 +196,14 @@ function ticketFor(r: Rng, c: SyntheticCommunity, id: string, requestedAt: Date,
       if (deferLate) {
         if (!move(startMs + 0.3 * span, { to: 'DEFERRED', note: '需协调多方，申请延期', deferWorkingDays: r.int(5, 10), actorOrg: assignee })) return false;
       } else if (t.dueAt.getTime() < startMs + 0.85 * span) {
-        if (!move(Math.max(t.dueAt.getTime() + HOUR, startMs + 0.3 * span), { to: 'SUPERVISING', actorOrg: CENTRE })) return false;
+        if (!move(Math.max(t.dueAt.getTime() + HOUR_MS, startMs + 0.3 * span), { to: 'SUPERVISING', actorOrg: CENTRE })) return false;
       }
     }
     if (!move(startMs + 0.85 * span, { to: 'REPLIED', actorOrg: assignee })) return false;
     return move(resolveAt, { to: 'RESOLVED', actorOrg: CENTRE });
   };
   const returnVisit = (rating: string): boolean =>
-    move(t.lastTransitionAt.getTime() + r.int(4, 72) * HOUR, { to: 'RETURN_VISITED', satisfaction: rating as Satisfaction, actorOrg: CENTRE });
+    move(t.lastTransitionAt.getTime() + r.int(4, 72) * HOUR_MS, { to: 'RETURN_VISITED', satisfaction: rating as Satisfaction, actorOrg: CENTRE });
 
   if (reopened) {
     // First round resolved halfway; the resident is not satisfied (at the return visit when the
@@ -239,23 +211,25 @@ function ticketFor(r: Rng, c: SyntheticCommunity, id: string, requestedAt: Date,
     const mid = t0 + 0.5 * (end - t0);
     if (!round(t0, mid, false)) return t;
     if (firstRating === 'DISSATISFIED' && !returnVisit('DISSATISFIED')) return t;
-    const reopenAt = t.lastTransitionAt.getTime() + r.int(1, 12) * HOUR;
+    const reopenAt = t.lastTransitionAt.getTime() + r.int(1, 12) * HOUR_MS;
     if (!move(reopenAt, { to: 'DISPATCHED', note: '群众反映问题未解决，重办', assigneeOrg: assignee, actorOrg: CENTRE })) return t;
-    if (!round(reopenAt, Math.max(end, reopenAt + 4 * HOUR), false)) return t;
+    if (!round(reopenAt, Math.max(end, reopenAt + 4 * HOUR_MS), false)) return t;
     const second = firstRating === 'DISSATISFIED' ? r.weighted(RATINGS) : firstRating;
     if (!returnVisit(second)) return t;
-    if (evaluate && second !== 'UNREACHABLE' && second !== 'DISSATISFIED') move(t.lastTransitionAt.getTime() + r.int(24, 120) * HOUR, { to: 'EVALUATED', actorOrg: CENTRE });
+    if (evaluate && second !== 'UNREACHABLE' && second !== 'DISSATISFIED') move(t.lastTransitionAt.getTime() + r.int(24, 120) * HOUR_MS, { to: 'EVALUATED', actorOrg: CENTRE });
     return t;
   }
   if (!round(t0, end, true)) return t;
   if (!returnVisit(firstRating)) return t;
-  if (evaluate && firstRating !== 'UNREACHABLE') move(t.lastTransitionAt.getTime() + r.int(24, 120) * HOUR, { to: 'EVALUATED', actorOrg: CENTRE });
+  if (evaluate && firstRating !== 'UNREACHABLE') move(t.lastTransitionAt.getTime() + r.int(24, 120) * HOUR_MS, { to: 'EVALUATED', actorOrg: CENTRE });
   return t;
 }
 
-function rowsFor(c: SyntheticCommunity, seed: number, out: Batch): void {
-  const r = rng(streamSeed(seed, c.id));
-  const stamp = { createdAt: SYNTHETIC_AS_OF, updatedAt: SYNTHETIC_AS_OF };
+function rowsFor(c: SyntheticCommunity, seed: number, win: SyntheticWindows, out: Batch): void {
+  const r = streamFor(seed, c.id);
+  const asOf = win.asOf;
+  const past = (at: Date) => at.getTime() <= asOf.getTime();
+  const stamp = { createdAt: asOf, updatedAt: asOf };
   const area = { communityId: c.id, cityCode: c.cityCode, districtCode: c.districtCode };
   const label = c.name ?? c.id;
   out.communities.push({
@@ -274,9 +248,10 @@ function rowsFor(c: SyntheticCommunity, seed: number, out: Batch): void {
     const termYears = pmc ? 3 : 5;
     const overdue = r.chance(0.1);
     // Term start: within the current term, or (overdue) more than a full term ago.
-    const startMs = SYNTHETIC_AS_OF.getTime() - (overdue ? termYears * 365 + r.int(30, 400) : r.int(30, termYears * 365 - 30)) * DAY;
-    const termStart = new Date(Date.UTC(new Date(startMs).getUTCFullYear(), new Date(startMs).getUTCMonth(), 1) - CST_OFFSET_MS);
-    const termEnd = new Date(Date.UTC(termStart.getUTCFullYear() + termYears, termStart.getUTCMonth(), 1) - CST_OFFSET_MS);
+    const startMs = asOf.getTime() - (overdue ? termYears * 365 + r.int(30, 400) : r.int(30, termYears * 365 - 30)) * DAY_MS;
+    // Terms run from the first of a month (CST) for whole years.
+    const termStart = cstMonthStart(new Date(startMs));
+    const termEnd = cstMonthStart(termStart, termYears * 12);
     const termNo = r.int(1, 3);
     const size = pmc ? r.int(5, 9) : r.weighted([[5, 40], [7, 40], [9, 20]] as const);
     const partyShare = pmc ? 0.55 : 0.3;
@@ -291,11 +266,11 @@ function rowsFor(c: SyntheticCommunity, seed: number, out: Batch): void {
       termEnd,
     }));
     const disclosure = r.chance(0.75)
-      ? new Date(SYNTHETIC_AS_OF.getTime() - r.int(1, 360) * DAY)
+      ? new Date(asOf.getTime() - r.int(1, 360) * DAY_MS)
       : r.chance(0.6)
-        ? new Date(SYNTHETIC_AS_OF.getTime() - r.int(370, 900) * DAY)
+        ? new Date(asOf.getTime() - r.int(370, 900) * DAY_MS)
         : null;
-    const meetingDates = Array.from({ length: r.int(2, 8) }, () => new Date(SYNTHETIC_AS_OF.getTime() - r.int(1, 540) * DAY)).sort((a, b) => b.getTime() - a.getTime());
+    const meetingDates = Array.from({ length: r.int(2, 8) }, () => new Date(asOf.getTime() - r.int(1, 540) * DAY_MS)).sort((a, b) => b.getTime() - a.getTime());
     const type = pmc ? 'PROPERTY_MANAGEMENT_COMMITTEE' : 'OWNERS_COMMITTEE';
     out.committees.push({
       _id: `cmt_${c.id}_t${termNo}`, ...area, type, termNo, termStart, termEnd, status: 'ACTIVE', lastDisclosureAt: disclosure,
@@ -304,7 +279,7 @@ function rowsFor(c: SyntheticCommunity, seed: number, out: Batch): void {
     });
     if (termNo > 1) {
       const prevEnd = termStart;
-      const prevStart = new Date(Date.UTC(prevEnd.getUTCFullYear() - termYears, prevEnd.getUTCMonth(), 1) - CST_OFFSET_MS);
+      const prevStart = cstMonthStart(prevEnd, -termYears * 12);
       out.committees.push({
         _id: `cmt_${c.id}_t${termNo - 1}`, ...area, type, termNo: termNo - 1, termStart: prevStart, termEnd: prevEnd, status: 'EXPIRED',
         lastDisclosureAt: null, partyMemberRatio: null, meetingDates: [], members: [], source: 'synthetic', synthetic: true, ...stamp,
@@ -320,16 +295,20 @@ function rowsFor(c: SyntheticCommunity, seed: number, out: Batch): void {
     out.alliances.push({
       _id: allianceId, model: r.chance(0.7) ? 'RED_PROPERTY' : 'JOINT_BUILDING', communityIds: [c.id], cityCodes: [c.cityCode], districtCodes: [c.districtCode],
       members: orgs.map((orgType) => ({ orgType, orgName: null, note: null })),
-      establishedAt: new Date(MEETING_MONTHS[0].start.getTime() - r.int(30, 1000) * DAY), requiredMeetingsPerMonth: perMonth,
+      establishedAt: new Date(win.meetings[0].start.getTime() - r.int(30, 1000) * DAY_MS), requiredMeetingsPerMonth: perMonth,
       source: 'synthetic', synthetic: true, ...stamp,
     });
     let n = 0;
-    for (const month of MEETING_MONTHS) {
+    for (const month of win.meetings) {
       const held = r.chance(0.8) ? perMonth : perMonth - 1;
       for (let i = 0; i < held; i++) {
+        const heldAt = within(r, month, 9, 17);
+        const participantOrgTypes = orgs.filter(() => r.chance(0.8));
+        const topics = [r.pick(MEETING_TOPICS)];
+        // The current month keeps only the meetings held by the as-of.
+        if (!past(heldAt)) continue;
         out.meetings.push({
-          _id: `jm_${c.id}_${++n}`, ...area, allianceId, heldAt: within(r, month, 9, 17), participantOrgTypes: orgs.filter(() => r.chance(0.8)),
-          topics: [r.pick(MEETING_TOPICS)], resolutions: [], followUpTicketIds: [], synthetic: true, ...stamp,
+          _id: `jm_${c.id}_${++n}`, ...area, allianceId, heldAt, participantOrgTypes, topics, resolutions: [], followUpTicketIds: [], synthetic: true, ...stamp,
         });
       }
     }
@@ -346,20 +325,24 @@ function rowsFor(c: SyntheticCommunity, seed: number, out: Batch): void {
       members: Array.from({ length: size }, () => ({ name: personName(r), phone: testPhone(r) })), source: 'synthetic', synthetic: true, ...stamp,
     });
     let n = 0;
-    for (const month of PATROL_MONTHS) {
+    for (const month of win.patrols) {
       const k = r.int(2, 6);
       for (let i = 0; i < k; i++) {
         const reportedAt = within(r, month, 7, 19);
         const lag = Math.min(Math.max(r.lognormal(18, 72), 0.5), 30 * 24);
-        const rectifiedAt = r.chance(0.9) && reportedAt.getTime() + lag * HOUR <= SYNTHETIC_AS_OF.getTime() ? new Date(reportedAt.getTime() + lag * HOUR) : null;
+        const fixedAt = new Date(reportedAt.getTime() + lag * HOUR_MS);
+        const rectifiedAt = r.chance(0.9) && past(fixedAt) ? fixedAt : null;
+        const issueType = r.pick(PATROL_ISSUES);
+        const reporter = r.int(1, size);
+        if (!past(reportedAt)) continue; // later today than the as-of
         const no = ++n;
         out.reports.push({
-          _id: `pr_${c.id}_${no}`, teamId, ...area, issueType: r.pick(PATROL_ISSUES), description: null,
+          _id: `pr_${c.id}_${no}`, teamId, ...area, issueType, description: null,
           photos: [`https://img.example.invalid/patrol/${c.id}/${no}.jpg`], reportedAt, companyUscc: null,
           // No serving company in the skeleton, so nothing is forwarded (as recordPatrolReport does).
           forwardedAt: null, rectifiedAt,
           rectificationPhotos: rectifiedAt ? [`https://img.example.invalid/patrol/${c.id}/${no}-done.jpg`] : [],
-          rectificationNote: null, linkedTicketId: null, reporterRef: `${teamId}#${r.int(1, size)}`, synthetic: true, ...stamp,
+          rectificationNote: null, linkedTicketId: null, reporterRef: `${teamId}#${reporter}`, synthetic: true, ...stamp,
         });
       }
     }
@@ -367,12 +350,15 @@ function rowsFor(c: SyntheticCommunity, seed: number, out: Batch): void {
 
   // ---- activities: 0-4 a month ------------------------------------------------------------------
   let a = 0;
-  for (const month of ACTIVITY_MONTHS) {
+  for (const month of win.activities) {
     const k = r.int(0, 4);
     for (let i = 0; i < k; i++) {
+      const type = r.pick(ACTIVITY_TYPES);
+      const date = within(r, month, 9, 20);
+      const participantCount = r.int(8, 80);
+      if (!past(date)) continue;
       out.activities.push({
-        _id: `act_${c.id}_${++a}`, communityId: c.id, type: r.pick(ACTIVITY_TYPES), organizers: ['社区居委会'], date: within(r, month, 9, 20),
-        participantCount: r.int(8, 80), source: 'synthetic', synthetic: true, ...stamp,
+        _id: `act_${c.id}_${++a}`, communityId: c.id, type, organizers: ['社区居委会'], date, participantCount, source: 'synthetic', synthetic: true, ...stamp,
       });
     }
   }
@@ -380,10 +366,12 @@ function rowsFor(c: SyntheticCommunity, seed: number, out: Batch): void {
   // ---- 12345 tickets: Poisson(0.5 + households/800) per month --------------------------------
   const lambda = 0.5 + c.householdCount / 800;
   let tn = 0;
-  for (const month of TICKET_MONTHS) {
+  for (const month of win.tickets) {
     const k = r.poisson(lambda);
-    const times = Array.from({ length: k }, () => within(r, month, 8, 22)).sort((x, y) => x.getTime() - y.getTime());
-    for (const at of times) out.tickets.push(ticketFor(r, c, `tk_${c.id}_${++tn}`, at, stamp));
+    const times = Array.from({ length: k }, () => within(r, month, 8, 22))
+      .filter(past)
+      .sort((x, y) => x.getTime() - y.getTime());
+    for (const at of times) out.tickets.push(ticketFor(r, c, `tk_${c.id}_${++tn}`, at, stamp, asOf));
   }
 }
 
@@ -393,10 +381,12 @@ async function insertChunks(model: { insertMany: (docs: never[], opts: object) =
 }
 
 /**
- * Writes governance's synthetic rows for the 小区 of the synthetic city; returns the number of
- * documents written. Deterministic for (communities, seed); earlier synthetic rows are replaced.
+ * Writes governance's synthetic rows for the 小区 of the synthetic city, dated relative to `asOf`
+ * (default: the product clock's `now()` when it runs); returns the number of documents written.
+ * Deterministic for (communities, seed, asOf); earlier synthetic rows are replaced.
  */
-export async function seedSynthetic(conn: Connection, communities: SyntheticCommunity[], seed: number): Promise<number> {
+export async function seedSynthetic(conn: Connection, communities: SyntheticCommunity[], seed: number, asOf: Date = now()): Promise<number> {
+  const win = syntheticWindows(asOf);
   const m = registerModels(conn);
   const synthetic = { synthetic: true };
   await Promise.all([
@@ -412,7 +402,7 @@ export async function seedSynthetic(conn: Connection, communities: SyntheticComm
   let written = 0;
   for (let start = 0; start < communities.length; start += CHUNK_COMMUNITIES) {
     const out: Batch = { communities: [], committees: [], alliances: [], meetings: [], tickets: [], teams: [], reports: [], activities: [] };
-    for (const c of communities.slice(start, start + CHUNK_COMMUNITIES)) if (!REAL.has(c.id)) rowsFor(c, seed, out);
+    for (const c of communities.slice(start, start + CHUNK_COMMUNITIES)) if (!REAL.has(c.id)) rowsFor(c, seed, win, out);
     written += await insertChunks(m.Community, out.communities);
     written += await insertChunks(m.Committee, out.committees);
     written += await insertChunks(m.Alliance, out.alliances);

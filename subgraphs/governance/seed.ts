@@ -1,9 +1,11 @@
 /**
  * Demo data of the governance subgraph: exactly the facts of the article (新华日报·交汇点, 2022;
- * DOMAIN.md §5.1) about the four typical-case 小区. Dates the article does not give stay null, and
- * nothing is invented: a joint-meeting cadence is recorded as the alliance's rule, not as meeting
- * rows (怡江苑's alliance states none, so the general rule applies and `cadenceStated` is false); there are no tickets or patrol reports because the article reports none. No person is
- * named: officials appear only as role titles, patrol and committee members not at all.
+ * docs/domain.md, "Demo data: the article's four 小区") about the four typical-case 小区. Dates the
+ * article does not give stay null, and nothing is invented: a joint-meeting cadence is recorded as
+ * the alliance's rule, not as meeting rows (怡江苑's alliance states none, so the general rule
+ * applies and `cadenceStated` is false); there are no tickets or patrol reports because the article
+ * reports none. No person is named: officials appear only as role titles, patrol and committee
+ * members not at all.
  *
  * Community ids and company USCCs are the keys the properties subgraph uses for the same records
  * (subgraphs never import each other, so they are repeated here). Idempotent: every row is an
@@ -182,4 +184,4 @@ export async function seedGovernance(m: Models): Promise<number> {
   return n;
 }
 
-export { seedSynthetic, SYNTHETIC_AS_OF, type SyntheticCommunity } from './seed-synthetic';
+export { seedSynthetic, syntheticWindows, type SyntheticCommunity, type SyntheticWindows } from './seed-synthetic';

@@ -7,9 +7,11 @@
  * (`externalNo`) default to `undefined`, not null, so they stay out of the index.
  */
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { now } from '../../../lib/clock';
 import { defineModel } from '../../../lib/db';
 
-const opts = { versionKey: false, timestamps: true } as const;
+/** createdAt / updatedAt come from the product clock (lib/clock.ts), like every other domain time. */
+const opts = { versionKey: false, timestamps: { currentTime: () => now() } } as const;
 const sub = { _id: false } as const;
 
 /**

@@ -1,8 +1,8 @@
 import type { CommunityResolvers } from '../__generated__/resolvers-types';
+import { rangeStart } from '../../../lib/clock';
 import { badInput } from '../../../lib/errors';
 import { coGovernanceTopics, compliance, currentCommittee, evaluateCommunity } from '../services/evaluation';
 import { redactEvaluation } from '../services/privacy';
-import { rangeStart } from '../services/time';
 import { checkFirst, ticketFilter } from './query';
 
 /** CoGovernanceTopic values in schema order. */

@@ -1,6 +1,6 @@
 import type { PatrolReportResolvers, PatrolTeamResolvers } from '../__generated__/resolvers-types';
+import { hoursBetween } from '../../../lib/clock';
 import { maskPersonalData } from '../services/open311';
-import { hoursBetween } from '../services/time';
 
 export const PatrolTeam: PatrolTeamResolvers = {
   __resolveReference: (r, { loaders }) => loaders.patrolTeam.load(r.id),

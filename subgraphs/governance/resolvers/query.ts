@@ -1,5 +1,6 @@
 import type { GraphQLError } from 'graphql';
 import type { QueryResolvers, TicketFilter } from '../__generated__/resolvers-types';
+import { rangeStart } from '../../../lib/clock';
 import { badInput } from '../../../lib/errors';
 import type { Context } from '../context';
 import { DEFAULT_RUBRIC } from '../services/rubric';
@@ -9,7 +10,6 @@ import { TICKET_STATUSES, TRANSITIONS } from '../services/lifecycle';
 import { jurisdictionCity, SERVICE_CATALOGUE, toOpen311 } from '../services/open311';
 import type { TicketFilterInput } from '../services/repository';
 import { toTicketStats } from '../services/stats';
-import { rangeStart } from '../services/time';
 
 const DESIGNATED_LEVELS = ['NATIONAL_TYPICAL_CASE', 'PROVINCIAL', 'MUNICIPAL_BEAUTIFUL_HOME'];
 const OPEN311_DEFAULT_WINDOW_MS = 90 * 24 * 3600_000;

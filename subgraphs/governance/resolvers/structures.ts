@@ -7,6 +7,7 @@ import type {
   SubsidyPolicyResolvers,
   TypicalCaseDesignationResolvers,
 } from '../__generated__/resolvers-types';
+import { daysBefore } from '../../../lib/clock';
 import { DEFAULT_MEETINGS_PER_MONTH } from '../services/evaluation';
 import { maskPersonalData } from '../services/open311';
 
@@ -18,7 +19,7 @@ export const Committee: CommitteeResolvers = {
   community: (c) => ref(c.communityId),
   type: (c) => c.type as never,
   status: (c) => c.status as never,
-  meetingsLast12m: (c, _a, { now }) => (c.meetingDates ?? []).filter((d) => new Date(d).getTime() >= now.getTime() - 365 * 24 * 3600_000).length,
+  meetingsLast12m: (c, _a, { now }) => (c.meetingDates ?? []).filter((d) => new Date(d).getTime() >= daysBefore(now, 365).getTime()).length,
   // Only role and affiliation: names, phones and party status stay inside the subgraph.
   roles: (c) => (c.members ?? []).map((m) => ({ role: m.role as never, affiliation: m.affiliation as never })),
   // Each member names its record for the audit log of its @pii fields: committee id and seat.

@@ -1,7 +1,7 @@
 import type { ServiceTicketResolvers, TicketNoteResolvers } from '../__generated__/resolvers-types';
+import { hoursBetween } from '../../../lib/clock';
 import { allowedTransitions, isOpen, open311StatusOf } from '../services/lifecycle';
 import { latestNoteText, maskPersonalData, serviceName, toOpen311 } from '../services/open311';
-import { hoursBetween } from '../services/time';
 
 /** What the deprecated `ServiceTicket.description` answers (the text is `text`, personal data). */
 export const DESCRIPTION_PLACEHOLDER = '[已隐去：见 text 字段]';

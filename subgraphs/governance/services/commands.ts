@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { GraphQLError } from 'graphql';
+import { addWorkingDays, type WorkCalendar } from '../../../lib/clock';
 import { badInput, ErrorCode, notFound } from '../../../lib/errors';
 import { refusePersonalData } from '../../../lib/personal-data';
 
@@ -20,7 +21,6 @@ import { DUE_WORKING_DAYS, planTransition, type Satisfaction, type TicketStatus 
 import { jurisdictionCity } from './open311';
 import type { Repository } from './repository';
 import { validateRubric, type RubricDef } from './rubric';
-import { addWorkingDays, type WorkCalendar } from './time';
 import { isDuplicateKey } from '../../../lib/db';
 
 export const LIMITS = {

@@ -3,6 +3,7 @@
  * costs one query per kind of record), joins it with the @requires fields the gateway sent, and
  * scores it under a rubric. Also the joint-meeting cadence rule.
  */
+import { daysBefore } from '../../../lib/clock';
 import { badInput, notFound } from '../../../lib/errors';
 import type { Context } from '../context';
 import type { CommitteeDoc, CommunityRef, EvaluationDoc } from '../models';
@@ -24,7 +25,7 @@ export interface CandidateRow {
 }
 
 export const MAX_COMPLIANCE_MONTHS = 24;
-/** The general joint-meeting cadence rule (DOMAIN.md §3.2: requiredPerMonth = 1). */
+/** The general joint-meeting cadence rule (docs/domain.md, "Rules behind the workflows": requiredPerMonth = 1). */
 export const DEFAULT_MEETINGS_PER_MONTH = 1;
 
 /** The committee that counts for a 小区: the active one, else the latest. */
@@ -92,7 +93,7 @@ export async function collectEvidence(ctx: Context, ref: CommunityRef, topicOrde
   const alliance = alliances[0];
   const cadence = await compliance(ctx, id, alliance?.requiredMeetingsPerMonth ?? DEFAULT_MEETINGS_PER_MONTH, 3);
   const c = currentCommittee(committees);
-  const yearAgo = ctx.now.getTime() - 365 * 24 * 3600_000;
+  const yearAgo = daysBefore(ctx.now, 365).getTime();
   return {
     hasPartyOrganization: orgs.length > 0,
     hasAlliance: alliances.length > 0,

@@ -4,8 +4,8 @@
  * resulting change atomically (conditional on the status it was computed from).
  */
 import { GraphQLError } from 'graphql';
+import { addWorkingDays, type WorkCalendar } from '../../../lib/clock';
 import { badInput, ErrorCode } from '../../../lib/errors';
-import { addWorkingDays, type WorkCalendar } from './time';
 
 export const TICKET_STATUSES = [
   'RECEIVED',

@@ -1,6 +1,6 @@
 /**
- * Statistical disclosure control for governance's figures about people (PIPL, DOMAIN.md §3.3), the
- * counterpart of the elderly subgraph's services/privacy.ts:
+ * Statistical disclosure control for governance's figures about people (PIPL; docs/domain.md,
+ * "Rules behind the workflows"), the counterpart of the elderly subgraph's services/privacy.ts:
  *
  *  - averages of committees' party-member ratios are for callers who may read party membership
  *    only: with the published seats (`Committee.roles`) and averages of nested areas they would

@@ -9,6 +9,7 @@
  * strings (p50 of [1, 3, 10] comes out as 10).
  */
 import type { PipelineStage } from 'mongoose';
+import { daysBefore } from '../../../lib/clock';
 import type {
   ActivityDoc,
   AllianceDoc,
@@ -251,7 +252,7 @@ export function createRepository(m: Models) {
     /** Committee oversight figures per city or district over the 小区 governance knows. */
     async committeeStats(level: AreaLevel, codes: readonly string[], now: Date): Promise<CommitteeStatsRaw[]> {
       const field = areaField(level);
-      const yearAgo = new Date(now.getTime() - 365 * 24 * 3600_000);
+      const yearAgo = daysBefore(now, 365);
       const activeOf = (type: string) => ({
         $size: { $filter: { input: '$cs', as: 'c', cond: { $and: [{ $eq: ['$$c.type', type] }, { $eq: ['$$c.status', 'ACTIVE'] }] } } },
       });

@@ -1,8 +1,8 @@
 /**
  * The 美好家园 evaluation rubric and scoring.
  *
- * The reference standard (美好家园小区参考标准, DOMAIN.md §6) verifies two weights: 党建引领机制完善
- * 20% and 业委会/物管会运行规范 20%. They are fixed. The rest of the standard was not retrievable, so the
+ * The reference standard (美好家园小区参考标准; docs/domain.md, "Rules behind the workflows") verifies
+ * two weights: 党建引领机制完善 20% and 业委会/物管会运行规范 20%. They are fixed. The rest of the standard was not retrievable, so the
  * other three dimensions (service quality, resident participation, environment and safety) are
  * configurable; the default gives each 20% [E].
  *
@@ -10,6 +10,7 @@
  * evidence is left out and the total is renormalised over the rest; `coverage` reports the share of
  * weight that had evidence, so sparse records cannot pass silently as a high score.
  */
+import { daysBefore } from '../../../lib/clock';
 import { badInput } from '../../../lib/errors';
 
 export const DIMENSIONS = ['PARTY_LEADERSHIP', 'COMMITTEE_GOVERNANCE', 'SERVICE_QUALITY', 'RESIDENT_PARTICIPATION', 'ENVIRONMENT_SAFETY'] as const;
@@ -140,7 +141,7 @@ const bool = (b: boolean) => (b ? 100 : 0);
 
 export function indicatorValues(e: Evidence, now: Date): Record<string, { value: number | null; score: number | null }> {
   const c = e.committee;
-  const yearAgo = now.getTime() - 365 * 24 * 3600_000;
+  const yearAgo = daysBefore(now, 365).getTime();
   const safetyTopics = e.coGovernanceTopics.filter((t) => SAFETY_TOPICS.has(t)).length;
   return {
     partyOrganization: { value: Number(e.hasPartyOrganization), score: bool(e.hasPartyOrganization) },

@@ -2,8 +2,8 @@
  * Shapes the raw figures the database computes into the GraphQL statistics types. Rates with a
  * zero denominator are null, never NaN or a division by zero.
  */
+import type { TimeRange } from '../../../lib/clock';
 import type { CommitteeStatsRaw, PatrolStatsRaw, TicketStatsRaw } from './repository';
-import type { TimeRange } from './time';
 
 export function ratio(n: number | null | undefined, d: number | null | undefined): number | null {
   if (n == null || d == null || d === 0) return null;

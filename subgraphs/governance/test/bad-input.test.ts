@@ -3,6 +3,7 @@
  * of range are refused with BAD_USER_INPUT (or NOT_FOUND for an unknown id) naming the argument in
  * `extensions.field`, and nothing is written.
  */
+import { DAY_MS, now } from '../../../lib/clock';
 import { startTestDatabase, type Engine } from '../../../test/helpers/subgraph';
 import { registerModels, type Models } from '../models';
 import { DEMO } from '../seed';
@@ -13,11 +14,16 @@ let g: GovernanceUnderTest;
 let m: Models;
 let ticketId: string;
 let reportId: string;
-const FUTURE = '2026-12-31T00:00:00Z';
+/** The run's "now": startGovernance freezes the product clock (and the subgraph's) here. */
+const START = now();
+/** A day after the clock (beyond the tolerated skew): always in the future for the subgraph. */
+const FUTURE = new Date(START.getTime() + DAY_MS).toISOString();
+/** A valid past instant for the meeting cases refused for another argument. */
+const PAST = new Date(START.getTime() - 20 * DAY_MS).toISOString();
 
 beforeAll(async () => {
   engine = await startTestDatabase();
-  g = await startGovernance(engine.uri, '2026-03-20T02:00:00Z');
+  g = await startGovernance(engine.uri, START.toISOString());
   m = registerModels(g.conn);
   ticketId = (await g.q(`mutation { createServiceTicket(input: { communityId: "${DEMO.ruijin}", serviceCode: FEE, channel: HOTLINE_12345, description: "物业费" }) { id } }`))
     .createServiceTicket.id;
@@ -119,12 +125,12 @@ describe('governance mutations refuse bad input, naming the field, and write not
   });
 
   it.each([
-    [`communityId: "cm_nowhere", heldAt: "2026-03-01T02:00:00Z", participantOrgTypes: [STREET, NEIGHBORHOOD], topics: [SANITATION]`, 'NOT_FOUND', 'communityId'],
-    [`communityId: "${DEMO.dongfang}", heldAt: "2026-03-01T02:00:00Z", participantOrgTypes: [STREET, STREET], topics: [SANITATION]`, 'BAD_USER_INPUT', 'participantOrgTypes'],
-    [`communityId: "${DEMO.dongfang}", heldAt: "2026-03-01T02:00:00Z", participantOrgTypes: [STREET, NEIGHBORHOOD], topics: []`, 'BAD_USER_INPUT', 'topics'],
+    [`communityId: "cm_nowhere", heldAt: "${PAST}", participantOrgTypes: [STREET, NEIGHBORHOOD], topics: [SANITATION]`, 'NOT_FOUND', 'communityId'],
+    [`communityId: "${DEMO.dongfang}", heldAt: "${PAST}", participantOrgTypes: [STREET, STREET], topics: [SANITATION]`, 'BAD_USER_INPUT', 'participantOrgTypes'],
+    [`communityId: "${DEMO.dongfang}", heldAt: "${PAST}", participantOrgTypes: [STREET, NEIGHBORHOOD], topics: []`, 'BAD_USER_INPUT', 'topics'],
     [`communityId: "${DEMO.dongfang}", heldAt: "${FUTURE}", participantOrgTypes: [STREET, NEIGHBORHOOD], topics: [SANITATION]`, 'BAD_USER_INPUT', 'heldAt'],
-    [`communityId: "${DEMO.dongfang}", heldAt: "2026-03-01T02:00:00Z", participantOrgTypes: [STREET, NEIGHBORHOOD], topics: [SANITATION], followUpTicketIds: ["TICKET"]`, 'BAD_USER_INPUT', 'followUpTicketIds'],
-    [`communityId: "${DEMO.dongfang}", heldAt: "2026-03-01T02:00:00Z", participantOrgTypes: [STREET, NEIGHBORHOOD], topics: [SANITATION], resolutions: [" "]`, 'BAD_USER_INPUT', 'resolutions[0]'],
+    [`communityId: "${DEMO.dongfang}", heldAt: "${PAST}", participantOrgTypes: [STREET, NEIGHBORHOOD], topics: [SANITATION], followUpTicketIds: ["TICKET"]`, 'BAD_USER_INPUT', 'followUpTicketIds'],
+    [`communityId: "${DEMO.dongfang}", heldAt: "${PAST}", participantOrgTypes: [STREET, NEIGHBORHOOD], topics: [SANITATION], resolutions: [" "]`, 'BAD_USER_INPUT', 'resolutions[0]'],
   ] as const)('recordJointMeeting with %s', async (input, code, field) => {
     // followUpTicketIds: a ticket of another 小区 (瑞金新村's).
     await refused(`recordJointMeeting(input: { ${input.replace('"TICKET"', `"${ticketId}"`)} }) { id }`, code, field);

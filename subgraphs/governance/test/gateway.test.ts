@@ -1,20 +1,23 @@
 /**
- * The governance operations of DOMAIN.md §4 (9-17) through a real gateway (all four subgraphs on
- * the embedded engine) on a small synthetic city seeded by the shared generator, with the answers
- * read back from governance's database: TicketBacklog (9), TimeToResolveByCategory (10),
- * CreateTicket (11), Open311Export (12), PatrolFeed (13), CommitteeCoverage (14),
- * JointMeetingCompliance (15), TypicalCaseCandidates (16) and PropertyCompanyScorecard (17).
+ * The governance operations 9-17 through a real gateway (all four subgraphs on the embedded engine)
+ * on a small synthetic city seeded by the shared generator, with the answers read back from
+ * governance's database: TicketBacklog (9), TimeToResolveByCategory (10), CreateTicket (11),
+ * Open311Export (12), PatrolFeed (13), CommitteeCoverage (14), JointMeetingCompliance (15),
+ * TypicalCaseCandidates (16) and PropertyCompanyScorecard (17).
  *
- * The gateway's subgraphs run on the real clock, so expected figures are computed at query time.
+ * The product clock is frozen at the run's "now" for the whole file, so the synthetic seed (dated
+ * relative to it), the in-process subgraphs and the expected figures agree on one instant, on any
+ * date (CLOCK_NOW moves it).
  */
+import { cstMonth, daysBefore, lastCompleteMonths, now } from '../../../lib/clock';
 import { startStack, type RunningStack } from '../../../scripts/stack';
 import { generateCity } from '../../../scripts/synthetic/city';
 import { seedSyntheticCity } from '../../../scripts/synthetic/seed-city';
 import { gql } from '../../../test/helpers/subgraph';
+import { pinClock } from '../../../test/helpers/clock';
 import { authHeader } from '../../../test/helpers/tokens';
 import { registerModels, type CommitteeDoc, type GovCommunityDoc, type Models, type TicketDoc } from '../models';
 import { DEMO } from '../seed';
-import { cstMonth, lastCompleteMonths } from '../services/time';
 
 const N = 60;
 const SEED = 11;
@@ -22,6 +25,9 @@ const city = generateCity(N, SEED);
 const names = new Map(city.communities.map((c) => [c.id, c.name]));
 let stack: RunningStack;
 let m: Models;
+/** "Now" for the whole file: the seed, the subgraphs and the assertions read this instant. */
+const pinned = pinClock(now());
+const NOW = now();
 
 beforeAll(async () => {
   stack = await startStack({
@@ -36,6 +42,7 @@ beforeAll(async () => {
 }, 240_000);
 afterAll(async () => {
   await stack?.stop();
+  pinned.restore();
 });
 
 async function q(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) {
@@ -53,18 +60,24 @@ const round2 = (v: number | null) => (v == null ? null : Math.round(v * 100) / 1
 
 describe('governance operations through the gateway (synthetic city)', () => {
   it('9 TicketBacklog: open overdue tickets of a district, with 小区 names and companies from properties', async () => {
-    // The district with the most such tickets in the synthetic city.
+    // A ticket taken two weeks ago and still with the street office: overdue. The synthetic city runs
+    // up to the clock's now, so its own overdue backlog is small (most late tickets are 回复/延期).
+    const late = city.communities[3].id;
+    const made = await q(`mutation { createServiceTicket(input: { communityId: "${late}", channel: HOTLINE_12345, serviceCode: REPAIR,
+      description: "路灯不亮", requestedAt: "${daysBefore(NOW, 15).toISOString()}", clientKey: "gw-syn-late-1" }) { id } }`);
+    await q(`mutation { transitionTicket(input: { id: "${made.createServiceTicket.id}", to: DISPATCHED, assigneeOrg: "街道物业办",
+      at: "${daysBefore(NOW, 14).toISOString()}" }) { id isOverdue } }`);
+    // The district with the most such tickets.
     const [top] = await m.Ticket.aggregate<{ _id: string }>([
-      { $match: { status: { $in: ['RECEIVED', 'DISPATCHED', 'IN_PROGRESS', 'SUPERVISING'] }, open: true, dueAt: { $lt: new Date() } } },
+      { $match: { status: { $in: ['RECEIVED', 'DISPATCHED', 'IN_PROGRESS', 'SUPERVISING'] }, open: true, dueAt: { $lt: NOW } } },
       { $group: { _id: '$districtCode', n: { $sum: 1 } } },
       { $sort: { n: -1, _id: 1 } },
     ]).exec();
     const district = top._id;
     const res = await q(`{ tickets(filter: { districtCode: "${district}", status: [RECEIVED, DISPATCHED, IN_PROGRESS, SUPERVISING], overdue: true }, first: 200) {
       totalCount edges { node { id externalNo serviceCode dueAt status community { id name currentContract { company { name } } } } } } }`);
-    const now = Date.now();
     const expected = await m.Ticket.find({
-      districtCode: district, status: { $in: ['RECEIVED', 'DISPATCHED', 'IN_PROGRESS', 'SUPERVISING'] }, open: true, dueAt: { $lt: new Date(now) },
+      districtCode: district, status: { $in: ['RECEIVED', 'DISPATCHED', 'IN_PROGRESS', 'SUPERVISING'] }, open: true, dueAt: { $lt: NOW },
     }).lean<TicketDoc[]>().exec();
     expect(expected.length).toBeGreaterThan(0);
     expect(res.tickets.totalCount).toBe(expected.length);
@@ -72,7 +85,7 @@ describe('governance operations through the gateway (synthetic city)', () => {
     expect(nodes.map((n: any) => n.id).sort()).toEqual(expected.map((t) => t._id).sort());
     for (const n of nodes) {
       expect(n.community.name).toBe(names.get(n.community.id));
-      expect(new Date(n.dueAt).getTime()).toBeLessThan(now);
+      expect(new Date(n.dueAt).getTime()).toBeLessThan(NOW.getTime());
     }
     // Every synthetic 小区 has a current contract in properties: the company name joins through.
     expect(nodes.some((n: any) => typeof n.community.currentContract?.company?.name === 'string')).toBe(true);
@@ -80,8 +93,14 @@ describe('governance operations through the gateway (synthetic city)', () => {
 
   it('10 TimeToResolveByCategory: per service code p50/p90, reopen and dissatisfied rates equal the documents', async () => {
     const res = await q(`{ ticketStats(scope: { cityCode: "320100" }, range: LAST_90D, groupBy: SERVICE_CODE) {
-      resolved groups { key resolved p50Hours p90Hours reopenRate dissatisfiedRate } } }`);
-    const from = new Date(Date.now() - 90 * 24 * HOUR);
+      resolved groups { key resolved p50Hours p90Hours reopenRate dissatisfiedRate } }
+      last30: ticketStats(scope: { cityCode: "320100" }, range: LAST_30D) { opened resolved } }`);
+    // The synthetic city runs up to the clock's now: the last 30 days have tickets on any date.
+    const monthAgo = daysBefore(NOW, 30);
+    expect(res.last30.opened).toBe(await m.Ticket.countDocuments({ cityCode: '320100', requestedAt: { $gte: monthAgo, $lte: NOW } }).exec());
+    expect(res.last30.resolved).toBe(await m.Ticket.countDocuments({ cityCode: '320100', resolvedAt: { $gte: monthAgo, $lte: NOW } }).exec());
+    expect(res.last30.opened).toBeGreaterThan(0);
+    const from = daysBefore(NOW, 90);
     const resolved = await m.Ticket.find({ cityCode: '320100', resolvedAt: { $gte: from } }).lean<TicketDoc[]>().exec();
     expect(res.ticketStats.resolved).toBe(resolved.length);
     const codes = [...new Set(resolved.map((t) => t.serviceCode))].sort();
@@ -106,8 +125,8 @@ describe('governance operations through the gateway (synthetic city)', () => {
       id status open311Status dueAt community { name } } }`);
     expect(created.createServiceTicket).toMatchObject({ status: 'RECEIVED', open311Status: 'open', community: { name: names.get(id) } });
     const tid = created.createServiceTicket.id;
-    const end = new Date();
-    const start = new Date(end.getTime() - 120 * 24 * HOUR);
+    const end = NOW;
+    const start = daysBefore(end, 120);
     const vars = { s: start.toISOString(), e: end.toISOString() };
     // The public view: everyone may read it; the 小区 is its location.
     const res = await q(`query($s: DateTime, $e: DateTime) { open311Requests(jurisdictionId: "nanjing", startDate: $s, endDate: $e, status: open, page: 1, pageSize: 1000) {
@@ -151,7 +170,7 @@ describe('governance operations through the gateway (synthetic city)', () => {
     // A synthetic 找茬队's reports over the last 12 months: counts and lag percentile from the documents.
     const team = await m.PatrolTeam.findOne({ synthetic: true }).lean().exec();
     if (team) {
-      const from = new Date(Date.now() - 365 * 24 * HOUR);
+      const from = daysBefore(NOW, 365);
       const reps = await m.PatrolReport.find({ communityId: team.communityId, reportedAt: { $gte: from } }).lean().exec();
       const lags = reps.filter((r) => r.rectifiedAt).map((r) => (r.rectifiedAt!.getTime() - r.reportedAt.getTime()) / HOUR);
       const syn = await q(`{ community(id: "${team.communityId}") { name patrolTeams { memberCount } patrolStats(range: LAST_12M) { reports rectified medianRectificationLagHours } } }`);
@@ -168,7 +187,7 @@ describe('governance operations through the gateway (synthetic city)', () => {
       committeeStats { communities withOwnersCommittee withPMC none expiredTerms disclosedLast12m avgPartyMemberRatio } } } }`);
     const communities = await m.Community.find({}).lean<GovCommunityDoc[]>().exec();
     const committees = await m.Committee.find({}).lean<CommitteeDoc[]>().exec();
-    const now = Date.now();
+    const now = NOW.getTime();
     let checked = 0;
     for (const d of res.city.districts) {
       const ids = new Set(communities.filter((c) => c.districtCode === d.code).map((c) => c._id));
@@ -180,7 +199,7 @@ describe('governance operations through the gateway (synthetic city)', () => {
         withPMC: [...ids].filter((id) => has(id, 'PROPERTY_MANAGEMENT_COMMITTEE')).length,
         none: [...ids].filter((id) => !has(id, 'OWNERS_COMMITTEE') && !has(id, 'PROPERTY_MANAGEMENT_COMMITTEE')).length,
         expiredTerms: cs.filter((x) => x.status === 'EXPIRED' || (x.status === 'ACTIVE' && x.termEnd && x.termEnd.getTime() < now)).length,
-        disclosedLast12m: cs.filter((x) => x.lastDisclosureAt && x.lastDisclosureAt.getTime() >= now - 365 * 24 * HOUR).length,
+        disclosedLast12m: cs.filter((x) => x.lastDisclosureAt && x.lastDisclosureAt.getTime() >= daysBefore(NOW, 365).getTime()).length,
       });
       const old = city.communities.filter((c) => c.districtCode === d.code && c.isOld).length;
       if (d.code !== '320104' && d.code !== '320113') expect(d.oldCommunityCount).toBe(old); // the article's 小区 are old too
@@ -193,7 +212,7 @@ describe('governance operations through the gateway (synthetic city)', () => {
     const res = await q(`{ allianceCommunities(cityCode: "320100") { id name jointMeetingsLast3m compliant: meetsCadence(perMonth: 1) } }`);
     const alliances = await m.Alliance.find({ cityCodes: '320100' }).lean().exec();
     expect(res.allianceCommunities.map((c: any) => c.id).sort()).toEqual([...new Set(alliances.flatMap((a) => a.communityIds))].sort());
-    const months = lastCompleteMonths(new Date(), 3);
+    const months = lastCompleteMonths(NOW, 3);
     for (const c of res.allianceCommunities) {
       const meetings = await m.Meeting.find({ communityId: c.id, heldAt: { $gte: months[0].start, $lt: months[2].end } }).lean().exec();
       expect(c.jointMeetingsLast3m).toBe(meetings.length);
@@ -228,7 +247,7 @@ describe('governance operations through the gateway (synthetic city)', () => {
     const res = await q(`{ propertyCompany(uscc: "${uscc}") { name communities { id name feeCollection { amountRate } latestSatisfaction { percent }
       ticketStats(range: LAST_12M) { opened perThousandHouseholds dissatisfiedRate } } } }`);
     expect(res.propertyCompany.communities.length).toBeGreaterThan(0);
-    const from = new Date(Date.now() - 365 * 24 * HOUR);
+    const from = daysBefore(NOW, 365);
     for (const c of res.propertyCompany.communities) {
       const reg = await m.Community.findById(c.id).lean<GovCommunityDoc>().exec();
       const opened = await m.Ticket.countDocuments({ communityId: c.id, requestedAt: { $gte: from } }).exec();

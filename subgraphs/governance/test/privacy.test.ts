@@ -3,6 +3,7 @@
  * the city administrator only (and audited), averages over 1-4 committees are suppressed for callers
  * without individual-level access, and reads of members' fields are audited under the member's record.
  */
+import { now } from '../../../lib/clock';
 import { gql, startTestDatabase, type Engine } from '../../../test/helpers/subgraph';
 import { authHeader } from '../../../test/helpers/tokens';
 import { DEMO } from '../seed';
@@ -23,7 +24,7 @@ const DISTRICT = '320111';
 const ids = [1, 2, 3, 4, 5].map((i) => `cm_${DISTRICT}_${String(i).padStart(4, '0')}`);
 const committee = (i: number, ratio: number) => ({
   _id: `cmt_privacy_${i}`, communityId: ids[i - 1], cityCode: '320100', districtCode: DISTRICT, type: 'OWNERS_COMMITTEE', status: 'ACTIVE',
-  partyMemberRatio: ratio, meetingDates: [], members: [], createdAt: new Date(), updatedAt: new Date(),
+  partyMemberRatio: ratio, meetingDates: [], members: [], createdAt: now(), updatedAt: now(),
 });
 const STATS = `query($r: [_Any!]!) { _entities(representations: $r) { ... on District { code committeeStats { communities active avgPartyMemberRatio } } } }`;
 const district = { r: [{ __typename: 'District', code: DISTRICT }] };

@@ -6,7 +6,7 @@ import { GraphQLError } from 'graphql';
 import { allowedTransitions, isOpen, planTransition, TICKET_STATUSES, TRANSITIONS, type TicketState } from '../services/lifecycle';
 import { bd09ToGcj02, gcj02ToWgs84, maskPersonalData, toOpen311, wgs84ToGcj02 } from '../services/open311';
 import { DEFAULT_RUBRIC, evaluate, validateRubric, type Evidence } from '../services/rubric';
-import { addWorkingDays, cstDate, lastCompleteMonths } from '../services/time';
+import { addWorkingDays, cstDate, lastCompleteMonths } from '../../../lib/clock';
 
 const at = (iso: string) => new Date(iso);
 const ticket = (status: string, extra: Partial<TicketState> = {}): TicketState => ({

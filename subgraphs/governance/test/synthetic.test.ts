@@ -1,17 +1,21 @@
 /**
- * The synthetic city (DOMAIN.md §5.3) for a small N: deterministic, no duplicates on re-run, every
- * ticket walked through the transition table, and the database-computed figures (ticketStats,
- * committeeStats, perThousandHouseholds) equal to counts taken from the inserted documents.
+ * The synthetic city (docs/domain.md, "The synthetic city") for a small N: deterministic, no
+ * duplicates on re-run, every ticket walked through the transition table, dated relative to the
+ * product clock's "now" (so the recent windows hold data on any date), and the database-computed
+ * figures (ticketStats, committeeStats, perThousandHouseholds) equal to counts taken from the
+ * inserted documents. The clock is frozen at the run's "now" for the whole file (startGovernance).
  */
+import { cstMonth, daysBefore, lastCompleteMonths, monthWindow, now } from '../../../lib/clock';
 import { generateCity } from '../../../scripts/synthetic/city';
 import { adminHeader, gql, startTestDatabase, type Engine } from '../../../test/helpers/subgraph';
 import { registerModels, type CommitteeDoc, type GovCommunityDoc, type Models, type TicketDoc } from '../models';
-import { DEMO, seedSynthetic, SYNTHETIC_AS_OF } from '../seed';
+import { DEMO, seedSynthetic, syntheticWindows } from '../seed';
 import { CLOSED_STATUSES, TRANSITIONS, type TicketStatus } from '../services/lifecycle';
 import { startGovernance, type GovernanceUnderTest } from './helpers';
 
 const city = generateCity(200, 7);
-const AS_OF = SYNTHETIC_AS_OF;
+/** The as-of of the generator: the product clock when the file starts (frozen there by startGovernance). */
+const AS_OF = now();
 let engine: Engine;
 let g: GovernanceUnderTest;
 let m: Models;
@@ -78,9 +82,15 @@ describe('governance synthetic city', () => {
     expect(await other.Ticket.countDocuments({}).exec()).toBe(before.Ticket);
   }, 120_000);
 
-  it('follows the §5.3 distributions', async () => {
+  it('follows the documented distributions', async () => {
     const ts = await tickets();
-    const expected = city.communities.reduce((s, c) => s + 6 * (0.5 + c.householdCount / 800), 0);
+    // Six 30-day periods, the newest ending with the as-of day (tickets later than the as-of are not written).
+    const periods = syntheticWindows(AS_OF).tickets.reduce(
+      (n, w) => n + (Math.min(w.end.getTime(), AS_OF.getTime()) - w.start.getTime()) / (w.end.getTime() - w.start.getTime()),
+      0,
+    );
+    expect(periods).toBeGreaterThanOrEqual(6 - 1 / 30 - 1e-9); // at most the rest of the as-of day is missing
+    const expected = city.communities.reduce((s, c) => s + periods * (0.5 + c.householdCount / 800), 0);
     expect(ts.length / expected).toBeGreaterThan(0.9);
     expect(ts.length / expected).toBeLessThan(1.1);
     const share = (code: string[]) => ts.filter((t) => code.includes(t.serviceCode)).length / ts.length;
@@ -137,6 +147,41 @@ describe('governance synthetic city', () => {
     }
   });
 
+  it('is dated relative to the clock: the recent windows hold data and nothing lies after the as-of', async () => {
+    const after = { $gt: AS_OF };
+    expect(await m.Ticket.countDocuments({ synthetic: true, requestedAt: after }).exec()).toBe(0);
+    expect(await m.Meeting.countDocuments({ synthetic: true, heldAt: after }).exec()).toBe(0);
+    expect(await m.PatrolReport.countDocuments({ synthetic: true, $or: [{ reportedAt: after }, { rectifiedAt: after }] }).exec()).toBe(0);
+    expect(await m.Activity.countDocuments({ synthetic: true, date: after }).exec()).toBe(0);
+    // The last 30 days: tickets opened and resolved (as the API counts them), patrol reports, activities.
+    const monthAgo = daysBefore(AS_OF, 30);
+    const res = await g.q(`{ _entities(representations: [{ __typename: "City", code: "320100" }]) { ... on City { ticketStats(range: LAST_30D) { opened resolved } } } }`);
+    const s = res._entities[0].ticketStats;
+    expect(s.opened).toBe(await m.Ticket.countDocuments({ cityCode: '320100', requestedAt: { $gte: monthAgo, $lte: AS_OF } }).exec());
+    expect(s.opened).toBeGreaterThan(0);
+    expect(s.resolved).toBeGreaterThan(0);
+    expect(await m.PatrolReport.countDocuments({ synthetic: true, reportedAt: { $gte: monthAgo } }).exec()).toBeGreaterThan(0);
+    expect(await m.Activity.countDocuments({ synthetic: true, date: { $gte: monthAgo } }).exec()).toBeGreaterThan(0);
+    // Joint meetings in each of the last 12 complete months (CST) and none before them; the current
+    // month only up to the as-of.
+    const months = lastCompleteMonths(AS_OF, 12);
+    const meetings = await m.Meeting.find({ synthetic: true }).lean().exec();
+    for (const w of months) expect(meetings.some((x) => cstMonth(x.heldAt) === w.month)).toBe(true);
+    expect(meetings.every((x) => x.heldAt.getTime() >= months[0].start.getTime())).toBe(true);
+    expect(meetings.every((x) => [...months, monthWindow(AS_OF)].some((w) => w.month === cstMonth(x.heldAt)))).toBe(true);
+    // Some alliances meet the 1-a-month rule over the last 3 complete months, as the API judges it.
+    const alliances = await m.Alliance.find({ synthetic: true }).lean().exec();
+    const judged = await g.q(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Community { id meetsCadence(perMonth: 1) } } }`, {
+      r: alliances.map((a) => ({ __typename: 'Community', id: a.communityIds[0] })),
+    });
+    const last3 = months.slice(-3);
+    for (const c of judged._entities) {
+      const held = last3.map((w) => meetings.filter((x) => x.communityId === c.id && cstMonth(x.heldAt) === w.month).length);
+      expect(c.meetsCadence).toBe(held.every((n) => n >= 1));
+    }
+    expect(judged._entities.filter((c: any) => c.meetsCadence).length).toBeGreaterThan(0);
+  });
+
   it('ticketStats over the synthetic rows equal counts taken from the documents', async () => {
     const ts = (await tickets()).filter((t) => t.cityCode === '320100');
     const res = await g.q(`{ _entities(representations: [{ __typename: "City", code: "320100" }]) { ... on City {
@@ -168,7 +213,7 @@ describe('governance synthetic city', () => {
     const vars = { r: districts.map((code) => ({ __typename: 'District', code })) };
     const res = await g.q(STATS, vars);
     const admin = (await gql(g.url, STATS, vars, await adminHeader())).data!;
-    const yearAgo = AS_OF.getTime() - 365 * 24 * 3600_000;
+    const yearAgo = daysBefore(AS_OF, 365).getTime();
     for (const row of res._entities) {
       const ids = new Set(communities.filter((c) => c.districtCode === row.code).map((c) => c._id));
       const cs = committees.filter((x) => ids.has(x.communityId));
@@ -256,7 +301,7 @@ describe('governance synthetic city', () => {
     const open = await g.q(`{ patrolReportFeed(filter: { districtCode: "${top._id}", status: OPEN }, first: 200) { totalCount edges { node { status rectifiedAt } } } }`);
     expect(open.patrolReportFeed.totalCount).toBe(all.filter((r) => !r.rectifiedAt).length);
     expect(open.patrolReportFeed.edges.every((e: any) => e.node.status === 'OPEN' && e.node.rectifiedAt === null)).toBe(true);
-    const from = new Date(AS_OF.getTime() - 30 * 24 * 3600_000);
+    const from = daysBefore(AS_OF, 30);
     const recent = await g.q(`{ patrolReportFeed(filter: { cityCode: "${all[0].cityCode}", reportedFrom: "${from.toISOString()}" }) { totalCount } }`);
     expect(recent.patrolReportFeed.totalCount).toBe(await m.PatrolReport.countDocuments({ cityCode: all[0].cityCode, reportedAt: { $gte: from } }).exec());
     for (const [args, field] of [
