@@ -1,11 +1,15 @@
 /**
  * What every subgraph folder exports from its `index.ts`, so the start-up, the seed command, the
- * tests and the scaffolder treat bureau and partner subgraphs alike.
+ * tests and the scaffolder treat bureau and partner subgraphs alike, and `defineSubgraph`, which
+ * builds that export from a declaration (name, owner, port, SDL, models, resolvers, context, seeds).
  */
 import type { BaseContext } from '@apollo/server';
+import type { Request } from 'express';
 import type { Connection } from 'mongoose';
+import type { RowScopeOptions } from './auth/directives';
+import { initModels } from './db';
 import type { Logger } from './logger';
-import type { SubgraphServer } from './subgraph-server';
+import { createSubgraphServer, type SubgraphServer } from './subgraph-server';
 
 export interface SubgraphModule {
   /** Name used in schema/supergraph.yaml, env variables and the database name. */
@@ -17,9 +21,114 @@ export interface SubgraphModule {
   create(conn: Connection, logger: Logger): Promise<SubgraphServer<BaseContext>>;
   /** Loads the demo data; running it twice creates no duplicates. Returns documents written. */
   seed(conn: Connection): Promise<number>;
+  /**
+   * Writes the subgraph's rows for a synthetic city, dated relative to `asOf` (the product clock's
+   * `now()` when the city is generated: one instant for every bureau); replaces the rows of an
+   * earlier run (they carry `synthetic: true`) and never touches the demo rows. Returns documents
+   * written. Subgraphs without one get no synthetic rows.
+   */
+  seedSynthetic?(conn: Connection, city: SyntheticCity, seed: number, asOf: Date): Promise<number>;
   /** True when the subgraph's store holds no data yet. */
   isEmpty(conn: Connection): Promise<boolean>;
 }
 
 /** Database name of a subgraph: one database per bureau. */
 export const dbNameFor = (subgraph: string) => `city_${subgraph.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+
+// ---------------------------------------------------------------------------------------------
+// The synthetic city skeleton: what scripts/synthetic/city.ts generates and every bureau's
+// `seedSynthetic` receives (docs/domain.md, "The synthetic city"). Keys agree across subgraphs
+// because every bureau builds its rows from this one skeleton, never from another's database.
+// ---------------------------------------------------------------------------------------------
+
+export interface SyntheticArea {
+  code: string;
+  name: string;
+  level: 'CITY' | 'DISTRICT' | 'STREET' | 'NEIGHBORHOOD';
+  parentCode: string | null;
+  cityCode: string;
+}
+
+export interface SyntheticCommunity {
+  /** `cm_<district>_s<5 digits>`: the `s` tells a synthetic 小区 from the article's `cm_<district>_000n`. */
+  id: string;
+  name: string;
+  cityCode: string;
+  districtCode: string;
+  streetCode: string;
+  neighborhoodCode: string;
+  isOld: boolean;
+  builtYear: number;
+  housingType: string;
+  managementMode: string;
+  householdCount: number;
+  residentCount: number;
+  buildingCount: number;
+  floorAreaM2: number;
+  lat: number;
+  lng: number;
+}
+
+export interface SyntheticCity {
+  areas: SyntheticArea[];
+  communities: SyntheticCommunity[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// defineSubgraph
+// ---------------------------------------------------------------------------------------------
+
+export interface SubgraphDefinition<M, O> {
+  name: string;
+  owner: string;
+  defaultPort: number;
+  /** Path of `schema/<name>.graphql`, the subgraph's only schema text. */
+  sdlPath: string;
+  /** Registers the subgraph's models on a connection (idempotent) and returns them. */
+  registerModels(conn: Connection): M;
+  /** The resolver map (typed by the subgraph's codegen output). */
+  resolvers: object;
+  /** Per-request context factory; `opts` are what tests pass to pin a clock or grant access. */
+  contextFactory(models: M, opts: O): (req: Request) => BaseContext | Promise<BaseContext>;
+  /** How `@rowScope` finds the area of rows and of mutation targets (lib/auth/directives.ts). */
+  rows?: RowScopeOptions;
+  /** Loads the demo data (idempotent). Returns documents written. */
+  seed(models: M): Promise<number>;
+  /** See {@link SubgraphModule.seedSynthetic}. */
+  seedSynthetic?(conn: Connection, city: SyntheticCity, seed: number, asOf: Date): Promise<number>;
+  /** True when the store holds no data yet (start-up then loads the demo data). */
+  isEmpty(models: M): Promise<boolean>;
+}
+
+export interface DefinedSubgraph<O> extends SubgraphModule {
+  /** Builds the server with context options (`create` is this with the defaults). */
+  createServer(conn: Connection, logger: Logger, opts?: O): Promise<SubgraphServer<BaseContext>>;
+}
+
+/** Turns a subgraph's declaration into the module the start-up, the seed command and the tests use. */
+export function defineSubgraph<M, O = Record<string, never>>(def: SubgraphDefinition<M, O>): DefinedSubgraph<O> {
+  const createServer = async (conn: Connection, logger: Logger, opts?: O) => {
+    const models = def.registerModels(conn);
+    await initModels(conn);
+    return createSubgraphServer({
+      name: def.name,
+      sdlPath: def.sdlPath,
+      resolvers: def.resolvers as never,
+      connection: conn,
+      createContext: def.contextFactory(models, (opts ?? {}) as O),
+      logger,
+      rows: def.rows,
+    }) as unknown as SubgraphServer<BaseContext>;
+  };
+  const mod: DefinedSubgraph<O> = {
+    name: def.name,
+    owner: def.owner,
+    defaultPort: def.defaultPort,
+    createServer,
+    create: (conn, logger) => createServer(conn, logger),
+    seed: (conn) => def.seed(def.registerModels(conn)),
+    isEmpty: (conn) => def.isEmpty(def.registerModels(conn)),
+  };
+  if (def.seedSynthetic) mod.seedSynthetic = def.seedSynthetic;
+  return mod;
+}

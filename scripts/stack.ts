@@ -1,7 +1,8 @@
 /**
  * Starts the whole federation in one process: the embedded engine (unless a MongoDB URI is given),
  * every subgraph on its own port with its own database, and the gateway. Used by `npm start`, the
- * end-to-end tests and the benchmarks.
+ * end-to-end tests and the benchmarks. Tests get the article's four 小区 only, unless they ask for
+ * a synthetic city (`demoCity`); `npm start` asks for one.
  */
 import path from 'node:path';
 import type { Connection } from 'mongoose';
@@ -12,6 +13,7 @@ import { connectDatabase } from '../lib/db';
 import { createLogger, type Logger } from '../lib/logger';
 import { dbNameFor, type SubgraphModule } from '../lib/subgraph-module';
 import { SUBGRAPHS } from './subgraphs';
+import { ensureSyntheticCity, readSyntheticCityMarker, seedSyntheticCity, type SeedReport, type SyntheticCityMarker } from './synthetic/seed-city';
 
 export const DEFAULT_SUPERGRAPH = path.join(__dirname, '../schema/supergraph.graphql');
 
@@ -33,6 +35,14 @@ export interface StackOptions {
   subgraphs?: SubgraphModule[];
   /** Gateway timeouts, dedup, caches (gateway/tuning.ts); defaults otherwise. */
   gatewayTuning?: Partial<GatewayTuning>;
+  /**
+   * A synthetic city next to the article's four 小区 (scripts/synthetic/seed-city.ts), dated
+   * relative to the product clock. With seed 'always' it is rewritten on every start; with
+   * 'if-empty' it is loaded when the databases hold no synthetic city yet and regenerated with the
+   * recorded size and seed when it has gone stale (a size of 0 chosen by `npm run seed` is kept).
+   * Default: none (tests stay small and fast).
+   */
+  demoCity?: { communities: number; seed: number };
   /** Called once the data is in, before services listen (e.g. synthetic seed). */
   beforeListen?: (conns: Map<string, Connection>) => Promise<void>;
 }
@@ -41,6 +51,8 @@ export interface RunningStack {
   gatewayUrl: string;
   engineUri?: string;
   subgraphs: { name: string; url: string; conn: Connection; close(): Promise<void> }[];
+  /** With `demoCity`: the synthetic city in the databases, and the seed report if this start wrote it. */
+  syntheticCity?: { marker: SyntheticCityMarker | null; written: SeedReport | null };
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -73,16 +85,27 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       onStop(`${mod.name} database connection`, () => conn.close());
       conns.set(mod.name, conn);
     }
+    const seedMode = opts.seed ?? 'if-empty';
     const servers = [];
     for (const mod of mods) {
       const conn = conns.get(mod.name)!;
       const server = await mod.create(conn, createLogger(mod.name, opts.logLevel ?? 'info'));
-      const seedMode = opts.seed ?? 'if-empty';
       if (seedMode === 'always' || (seedMode === 'if-empty' && (await mod.isEmpty(conn)))) {
         const n = await mod.seed(conn);
         logger.info({ subgraph: mod.name, documents: n }, 'seeded demo data');
       }
       servers.push({ mod, server, conn });
+    }
+    let syntheticCity: RunningStack['syntheticCity'];
+    if (opts.demoCity && seedMode !== 'never') {
+      const city = { ...opts.demoCity, subgraphs: mods };
+      const written = seedMode === 'always' ? await seedSyntheticCity(conns, city) : await ensureSyntheticCity(conns, city);
+      if (written) {
+        const documents = Object.values(written.documents).reduce((a, b) => a + b, 0);
+        const secondsBySubgraph = Object.fromEntries(Object.entries(written.ms).map(([name, ms]) => [name, +(ms / 1000).toFixed(1)]));
+        logger.info({ communities: written.communities, documents, seconds: +(written.totalMs / 1000).toFixed(1), documentsBySubgraph: written.documents, secondsBySubgraph }, 'seeded synthetic city');
+      }
+      syntheticCity = { marker: (await readSyntheticCityMarker(conns)).marker, written };
     }
     await opts.beforeListen?.(conns);
     const subgraphs: RunningStack['subgraphs'] = [];
@@ -100,7 +123,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
     });
     const gw = await gateway.listen(opts.gatewayPort ?? 0, host);
     onStop('gateway', () => gw.close());
-    return { gatewayUrl: gw.url, engineUri, subgraphs, logger, stop: stopAll };
+    return { gatewayUrl: gw.url, engineUri, subgraphs, syntheticCity, logger, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

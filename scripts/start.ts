@@ -2,11 +2,18 @@
  * `npm start`: the whole federation with demo data. Embedded engine with data under DATA_DIR
  * (default .data/) unless MONGODB_URI (or MONGODB_URI_<SUBGRAPH>) is set; subgraphs on
  * 4001-4004 (or <NAME>_PORT), gateway on PORT (default 4000). Ctrl-C / SIGTERM stop everything.
+ *
+ * Demo data: the article's four 小区 (exactly their reported facts) and, next to them, a synthetic
+ * city of 400 小区 (seed 42) dated relative to the product clock, loaded into an empty store in a
+ * few seconds and regenerated when it has gone stale (`npm run seed -- --communities N` chooses
+ * another size, 0 none).
  */
 import path from 'node:path';
+import { cstDate } from '../lib/clock';
 import { disableApolloTelemetry, loadConfigOrExit } from '../lib/config';
 import { contractFromArgs } from '../gateway/supergraph-source';
 import { startStack } from './stack';
+import { DEMO_CITY } from './synthetic/seed-city';
 
 disableApolloTelemetry();
 
@@ -19,6 +26,7 @@ async function main() {
     gatewayPort: config.PORT,
     subgraphPort: (mod) => config.subgraphPort(mod.name, mod.defaultPort),
     seed: 'if-empty',
+    demoCity: DEMO_CITY,
     logLevel: config.LOG_LEVEL,
     supergraphPath: config.SUPERGRAPH_FILE,
     contract: contractFromArgs(process.argv.slice(2), config.GATEWAY_CONTRACT),
@@ -30,6 +38,7 @@ async function main() {
     `  gateway health / readiness:         ${stack.gatewayUrl.replace('/graphql', '/health')}  ${stack.gatewayUrl.replace('/graphql', '/ready')}`,
     ...stack.subgraphs.map((s) => `  subgraph ${s.name.padEnd(12)} ${s.url}`),
     stack.engineUri ? `  embedded MongoDB engine:            ${stack.engineUri} (data in ${path.join(config.dataDir, 'db')})` : '  database: MongoDB from MONGODB_URI',
+    `  demo data: the article's four 小区 (cm_320104_0001, cm_320113_0001, cm_320706_0001, cm_320706_0002)${syntheticLine(stack.syntheticCity)}`,
     'Press Ctrl-C to stop.',
     '',
   ];
@@ -45,6 +54,13 @@ async function main() {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+function syntheticLine(city: Awaited<ReturnType<typeof startStack>>['syntheticCity']): string {
+  const m = city?.marker;
+  if (!m || m.communities === 0) return '';
+  const loaded = city.written ? `, loaded in ${(city.written.totalMs / 1000).toFixed(1)} s` : '';
+  return `\n             and a synthetic city of ${m.communities} 小区 (ids cm_<district>_s<nnnnn>, seed ${m.seed}, as of ${cstDate(m.asOf)}${loaded})`;
 }
 
 main().catch((err) => {

@@ -4,7 +4,7 @@
  * Scaffolds a subgraph that follows every convention of subgraphs/properties: the SDL file
  * schema/<name>.graphql (a sample entity it owns plus fields added to `Community`), codegen
  * mappers and typed resolvers (codegen is run), model, repository, loaders, context, index.ts
- * exporting `subgraph: SubgraphModule`, idempotent seed, README with the owner, tests; then adds it
+ * declaring the subgraph with `defineSubgraph` (lib/subgraph-module.ts), idempotent seed, README with the owner, tests; then adds it
  * to schema/supergraph.yaml, .github/CODEOWNERS and scripts/subgraphs.ts (so `npm start` serves
  * it) and recomposes the supergraph and contracts. The composition is tried in memory first:
  * when the new subgraph would not compose, nothing is written. Any later failure rolls back every

@@ -1,42 +1,15 @@
 /**
- * The synthetic city skeleton (DOMAIN.md §5.3): districts weighted by population, streets,
- * 社区 and 小区 with sizes, build years, housing types and management modes. Every bureau's
- * synthetic rows are generated from this one skeleton, so keys agree across subgraphs without any
- * subgraph reading another's database. Deterministic for a given (communities, seed).
+ * The synthetic city skeleton (docs/domain.md, "The synthetic city"): districts weighted by
+ * population, streets, 社区 and 小区 with sizes, build years, housing types and management modes.
+ * Every bureau's synthetic rows are generated from this one skeleton, so keys agree across subgraphs
+ * without any subgraph reading another's database. Deterministic for a given (communities, seed):
+ * one lib/random.ts stream in a fixed draw order. The skeleton has no dates; each bureau dates its
+ * rows relative to the product clock when it writes them.
  */
-import { Rng } from './rng';
+import { Rng } from '../../lib/random';
+import type { SyntheticArea, SyntheticCity, SyntheticCommunity } from '../../lib/subgraph-module';
 
-export interface SyntheticArea {
-  code: string;
-  name: string;
-  level: 'CITY' | 'DISTRICT' | 'STREET' | 'NEIGHBORHOOD';
-  parentCode: string | null;
-  cityCode: string;
-}
-
-export interface SyntheticCommunity {
-  id: string;
-  name: string;
-  cityCode: string;
-  districtCode: string;
-  streetCode: string;
-  neighborhoodCode: string;
-  isOld: boolean;
-  builtYear: number;
-  housingType: string;
-  managementMode: string;
-  householdCount: number;
-  residentCount: number;
-  buildingCount: number;
-  floorAreaM2: number;
-  lat: number;
-  lng: number;
-}
-
-export interface SyntheticCity {
-  areas: SyntheticArea[];
-  communities: SyntheticCommunity[];
-}
+export type { SyntheticArea, SyntheticCity, SyntheticCommunity };
 
 /** 南京 districts (GB/T 2260) with 常住 population in 万 [E], and core-district flag. */
 const NANJING: [string, string, number, boolean][] = [

@@ -93,11 +93,12 @@ export function models(n: SubgraphNames): string {
  * Mongoose models of the ${n.name} subgraph (database \`city_${n.snake}\`). Schemas are inline with
  * \`InferSchemaType\`; every query shape served has its index declared next to the schema.
  */
-import { ACCESS_DIRECTIVES_SDL } from '../../lib/auth/directives';
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { now } from '../../../lib/clock';
 import { defineModel } from '../../../lib/db';
 
-const opts = { versionKey: false, timestamps: true } as const;
+/** createdAt / updatedAt come from the product clock (lib/clock.ts), like every other domain time. */
+const opts = { versionKey: false, timestamps: { currentTime: () => now() } } as const;
 
 const recordSchema = new Schema(
   {
@@ -265,14 +266,11 @@ export async function seed${n.pascal}(m: Models): Promise<number> {
 
 export function index(n: SubgraphNames): string {
   return `/**
- * ${n.name} subgraph (owner: ${n.owner}).
- * Entry used by the start-up, the seed command and the tests.
+ * ${n.name} subgraph (owner: ${n.owner}). Entry used by the start-up, the seed command and the
+ * tests; what it serves is described in ./README.md.
  */
 import path from 'node:path';
-import type { BaseContext } from '@apollo/server';
-import { initModels } from '../../lib/db';
-import type { SubgraphModule } from '../../lib/subgraph-module';
-import { createSubgraphServer, type SubgraphServer } from '../../lib/subgraph-server';
+import { defineSubgraph } from '../../lib/subgraph-module';
 import { contextFactory } from './context';
 import { registerModels } from './models';
 import { resolvers } from './resolvers';
@@ -280,25 +278,17 @@ import { seed${n.pascal} } from './seed';
 
 export const SDL_PATH = path.join(__dirname, ${q(`../../schema/${n.name}.graphql`)});
 
-export const subgraph: SubgraphModule = {
+export const subgraph = defineSubgraph({
   name: ${q(n.name)},
   owner: ${q(n.owner)},
   defaultPort: ${n.port},
-  async create(conn, logger) {
-    const models = registerModels(conn);
-    await initModels(conn);
-    return createSubgraphServer({
-      name: ${q(n.name)},
-      sdlPath: SDL_PATH,
-      resolvers: resolvers as never,
-      connection: conn,
-      createContext: contextFactory(models),
-      logger,
-    }) as unknown as SubgraphServer<BaseContext>;
-  },
-  seed: (conn) => seed${n.pascal}(registerModels(conn)),
-  isEmpty: async (conn) => (await registerModels(conn).Record.estimatedDocumentCount()) === 0,
-};
+  sdlPath: SDL_PATH,
+  registerModels,
+  resolvers,
+  contextFactory,
+  seed: seed${n.pascal},
+  isEmpty: async (m) => (await m.Record.estimatedDocumentCount()) === 0,
+});
 `;
 }
 
@@ -399,9 +389,10 @@ export function readme(n: SubgraphNames): string {
 
 ## Layout
 
-\`index.ts\` (entry, exports \`subgraph: SubgraphModule\`), \`context.ts\` (per-request context and
-DataLoaders), \`loaders.ts\`, \`models/\` (mongoose schemas and indexes), \`services/repository.ts\`
-(batch data access; aggregates in the database), \`resolvers/\` (one file per type, typed by
+\`index.ts\` (the entry: \`subgraph = defineSubgraph({ … })\` from lib/subgraph-module.ts), \`context.ts\`
+(per-request context and DataLoaders), \`loaders.ts\`, \`models/\` (mongoose schemas and indexes;
+timestamps from the product clock, lib/clock.ts), \`services/repository.ts\` (batch data access;
+aggregates in the database), \`resolvers/\` (one file per type, typed by
 \`__generated__/resolvers-types.ts\`), \`seed.ts\` (idempotent demo data), \`test/\`.
 
 ## Changing the schema

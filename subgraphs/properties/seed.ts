@@ -1,8 +1,10 @@
 /**
  * Demo data of the properties subgraph: the four 小区 of the article (新华日报·交汇点, 2022) with
- * exactly the facts in DOMAIN.md §5.1. Unknowns stay null. Codes and USCCs the article does not give
- * are placeholders, flagged `codeVerified: false` / `usccVerified: false`. Idempotent: every row is
- * an upsert by its id, so seeding twice creates no duplicates.
+ * exactly the facts it reports (docs/domain.md, "Demo data: the article's four 小区"). Unknowns
+ * stay null. Codes and USCCs the article does not give are placeholders, flagged
+ * `codeVerified: false` / `usccVerified: false`. Idempotent: every row is an upsert by its id, so
+ * seeding twice creates no duplicates. The article gives no dates beyond its years, so nothing here
+ * depends on the clock.
  */
 import type { Models } from './models';
 import { upsertById, type SeedRow } from '../../lib/db';

@@ -1,7 +1,8 @@
 /**
- * The representative operations of DOMAIN.md §4 that test/federation/governance.test.ts does not
- * cover (1-8 and 18-20), end to end through the real gateway and the four subgraphs on the embedded
- * engine. The article (§5.1) gives no elderly register, no fee figures for a period and no renovation
+ * The representative operations (docs/domain.md, "Bureaus and entities", by number) that
+ * test/federation/governance.test.ts does not cover (1-8 and 18-20), end to end through the real
+ * gateway and the four subgraphs on the embedded engine. The article (docs/domain.md, "Demo data:
+ * the article's four 小区") gives no elderly register, no fee figures for a period and no renovation
  * milestones, so the fixture below creates them through the graph's own mutations (register
  * residents, record visits, upsert fee periods, record surveys, open and move tickets, create
  * projects, record milestones and spend, upsert facilities) and every aggregate is asserted against
@@ -15,14 +16,20 @@
  * counts of 1-4 people (and rates built on them) for them, so the 东方瑞园 register has 10 residents
  * whose published figures are all 0 or >= 5, and the assertions also check that small counts come
  * back as null.
+ *
+ * Every date is relative to the product clock, which this file stops at its start (T0): the fee
+ * period, plan year and milestones are in the CST year before T0's, registrations, visits, tickets
+ * and spends are days before T0, so the suite means the same on any date.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cstYear, now } from '../../lib/clock';
 import { loadConfig } from '../../lib/config';
 import { signLocalToken } from '../../lib/auth/token';
 import { startStack, type RunningStack } from '../../scripts/stack';
 import { registerModels as registerPropertiesModels } from '../../subgraphs/properties/models';
+import { pinClock } from '../helpers/clock';
 import { authHeader } from '../helpers/tokens';
 import { gql } from '../helpers/subgraph';
 
@@ -38,8 +45,13 @@ const DONGFANG_TEAM = 'ct_320706_0001_01';
 
 const DAY = 24 * 3600 * 1000;
 const HOUR = 3600 * 1000;
-/** Wall clock at fixture time: the subgraphs use the real clock for due dates and "last 30 days". */
-let T0 = 0;
+/** The product clock, stopped for this file: seed, services and assertions agree on one instant. */
+const pinned = pinClock(now());
+const T0 = now().getTime();
+/** Last calendar year (CST): the fee period, plan year and milestones of the fixture. */
+const Y = cstYear(now()) - 1;
+/** A date in year Y + `plus`, as the ISO string the graph answers with. */
+const inYear = (monthDay: string, plus = 0) => `${Y + plus}-${monthDay}T00:00:00.000Z`;
 const daysAgo = (n: number) => new Date(T0 - n * DAY);
 const iso = (d: Date) => d.toISOString();
 
@@ -129,13 +141,15 @@ async function createRegister(plans: ResidentPlan[]) {
   }
 }
 
-/** Fee collection of 2025-06 in 南京 (fen). */
+/** Fee collection of Y-06 (last year's June) in 南京 (fen). */
 const FEES = [
   { communityId: RUIJIN, chargeableHouseholds: 400, paidHouseholds: 380, receivableFen: 1_200_000, receivedFen: 1_140_000, historicalArrearsFen: 200_000, arrearsRecoveredFen: 50_000 },
   { communityId: FALLBACK_OLD, chargeableHouseholds: 100, paidHouseholds: 45, receivableFen: 300_000, receivedFen: 150_000, historicalArrearsFen: 100_000, arrearsRecoveredFen: 0 },
   { communityId: YIJIANG, chargeableHouseholds: 1000, paidHouseholds: 900, receivableFen: 4_000_000, receivedFen: 3_320_000, historicalArrearsFen: 100_000, arrearsRecoveredFen: 100_000 },
 ];
-const PERIOD = '2025-06';
+const PERIOD = `${Y}-06`;
+/** A yearly fee period (新海花园's upsert). */
+const YEAR = String(Y);
 
 const YUAN = 100; // fen per yuan
 const projectIds: Record<string, string> = {};
@@ -179,7 +193,6 @@ beforeAll(async () => {
       ]);
     },
   });
-  T0 = Date.now();
 
   // elderly
   await createRegister(DONGFANG_REGISTER);
@@ -219,12 +232,12 @@ beforeAll(async () => {
     },
   });
 
-  // renovation: two 2025 projects in 南京 (秦淮区)
+  // renovation: two projects of year Y in 南京 (秦淮区)
   const create = `mutation($input: CreateRenovationProjectInput!) { createRenovationProject(input: $input) { id status } }`;
   const p1 = await q(create, {
     input: {
-      clientKey: 'ops-project-P1', name: '瑞金新村2025年综合改造', cityCode: '320100', communities: [{ id: RUIJIN, districtCode: '320104' }],
-      planYear: 2025, sponsor: 'MIXED', scope: { buildings: 12, households: 400 },
+      clientKey: 'ops-project-P1', name: `瑞金新村${Y}年综合改造`, cityCode: '320100', communities: [{ id: RUIJIN, districtCode: '320104' }],
+      planYear: Y, sponsor: 'MIXED', scope: { buildings: 12, households: 400 },
       items: [
         { class: 'BASIC', itemType: 'PIPELINE', cost: { fen: 2_000_000 * YUAN } },
         { class: 'IMPROVEMENT', itemType: 'ELEVATOR', quantity: 4, unit: '部', cost: { fen: 6_000_000 * YUAN } },
@@ -236,18 +249,18 @@ beforeAll(async () => {
         { type: 'RESIDENT_CONTRIBUTION', amount: { fen: 1_000_000 * YUAN }, confirmed: false },
       ],
       milestones: [
-        { type: 'RESIDENT_CONSULTATION', plannedAt: '2025-03-01T00:00:00.000Z' },
-        { type: 'DESIGN', plannedAt: '2025-04-01T00:00:00.000Z' },
-        { type: 'START', plannedAt: '2025-06-01T00:00:00.000Z' },
-        { type: 'COMPLETION', plannedAt: '2030-06-30T00:00:00.000Z' },
+        { type: 'RESIDENT_CONSULTATION', plannedAt: inYear('03-01') },
+        { type: 'DESIGN', plannedAt: inYear('04-01') },
+        { type: 'START', plannedAt: inYear('06-01') },
+        { type: 'COMPLETION', plannedAt: inYear('06-30', 5) },
       ],
     },
   });
   projectIds.P1 = p1.createRenovationProject.id;
   const p2 = await q(create, {
     input: {
-      clientKey: 'ops-project-P2', name: '秦淮测试兜底老小区2025年基础类改造', cityCode: '320100', communities: [{ id: FALLBACK_OLD, districtCode: '320104' }],
-      planYear: 2025, sponsor: 'GOVERNMENT', scope: { households: 100 },
+      clientKey: 'ops-project-P2', name: `秦淮测试兜底老小区${Y}年基础类改造`, cityCode: '320100', communities: [{ id: FALLBACK_OLD, districtCode: '320104' }],
+      planYear: Y, sponsor: 'GOVERNMENT', scope: { households: 100 },
       items: [
         { class: 'BASIC', itemType: 'ROOF_WATERPROOF', cost: { fen: 1_500_000 * YUAN } },
         { class: 'BASIC', itemType: 'STREETLIGHT', quantity: 12, unit: '盏', cost: { fen: 500_000 * YUAN } },
@@ -258,18 +271,18 @@ beforeAll(async () => {
         { type: 'MAINTENANCE_FUND', amount: { fen: 500_000 * YUAN }, confirmed: false },
       ],
       milestones: [
-        { type: 'RESIDENT_CONSULTATION', plannedAt: '2025-05-01T00:00:00.000Z' },
-        { type: 'START', plannedAt: '2030-03-01T00:00:00.000Z' },
+        { type: 'RESIDENT_CONSULTATION', plannedAt: inYear('05-01') },
+        { type: 'START', plannedAt: inYear('03-01', 5) },
       ],
     },
   });
   projectIds.P2 = p2.createRenovationProject.id;
   const milestone = `mutation($input: RecordMilestoneInput!) { recordMilestone(input: $input) { id status } }`;
   for (const [p, type, actualAt] of [
-    ['P1', 'RESIDENT_CONSULTATION', '2025-02-20T00:00:00.000Z'], // 9 days early
-    ['P1', 'DESIGN', '2025-05-10T00:00:00.000Z'], // 39 days late
-    ['P1', 'START', '2025-06-15T00:00:00.000Z'], // 14 days late; the project is now under construction
-    ['P2', 'RESIDENT_CONSULTATION', '2025-04-28T00:00:00.000Z'], // 3 days early
+    ['P1', 'RESIDENT_CONSULTATION', inYear('02-20')], // 9 days early
+    ['P1', 'DESIGN', inYear('05-10')], // 39 days late
+    ['P1', 'START', inYear('06-15')], // 14 days late; the project is now under construction
+    ['P2', 'RESIDENT_CONSULTATION', inYear('04-28')], // 3 days early
   ]) {
     await q(milestone, { input: { projectId: projectIds[p], type, actualAt } });
   }
@@ -300,6 +313,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
+  pinned.restore();
   if (previousKeyDir === undefined) delete process.env.JWT_KEY_DIR;
   else process.env.JWT_KEY_DIR = previousKeyDir;
   rmSync(KEY_DIR, { recursive: true, force: true });
@@ -307,22 +321,22 @@ afterAll(async () => {
 
 // ------------------------------------------------------------------------------------------------
 
-describe('DOMAIN.md §4 operations through the gateway', () => {
-  it('CityOverview: 南京 and 连云港 show their 小区 counts, 2025-06 fees and satisfaction, 30-day tickets, the elderly register and 2025 renovation', async () => {
-    // §4 op. 1 as written (plus clearanceRate and visitedLast30d), both cities in one request.
+describe('dashboard operations through the gateway', () => {
+  it('CityOverview: 南京 and 连云港 show their 小区 counts, last June\'s fees and satisfaction, 30-day tickets, the elderly register and last year\'s renovation', async () => {
+    // Op. 1 as written (plus clearanceRate and visitedLast30d), both cities in one request.
     const OVERVIEW = `fragment Overview on City { name communityCount oldCommunityCount propertyCoverageRate
       feeCollection(period: $period) { amountRate householdRate clearanceRate } satisfactionAvg(period: $period)
       ticketStats(range: LAST_30D) { opened resolved backlog medianHoursToResolve satisfiedRate }
       elderlyStats { registered livingAlone visitedLast30d monthlyVisitRate overdueVisits }
-      renovationStats(year: 2025) { projects byStatus { status count } budget { amount } spent { amount } } }
-      query CityOverview($period: String!) { nanjing: city(code: "320100") { ...Overview } lianyungang: city(code: "320700") { ...Overview } }`;
-    const { nanjing, lianyungang } = await q(OVERVIEW, { period: PERIOD });
+      renovationStats(year: $year) { projects byStatus { status count } budget { amount } spent { amount } } }
+      query CityOverview($period: String!, $year: Int!) { nanjing: city(code: "320100") { ...Overview } lianyungang: city(code: "320700") { ...Overview } }`;
+    const { nanjing, lianyungang } = await q(OVERVIEW, { period: PERIOD, year: Y });
 
     // properties: 瑞金新村, 怡江苑 and the three extra 小区; old = 瑞金新村 (1970s), 1992, 1988;
     // with a service arrangement: MARKET, CUSTODIAL_PUBLIC_WELFARE, STREET_FALLBACK = 3 of 5.
     expect(nanjing).toMatchObject({ name: '南京市', communityCount: 5, oldCommunityCount: 3 });
     expect(nanjing.propertyCoverageRate).toBeCloseTo(3 / 5, 10);
-    // 2025-06: households (380+45+900)/(400+100+1000); amount (1.14M+0.15M+3.32M)/(1.2M+0.3M+4M);
+    // Y-06: households (380+45+900)/(400+100+1000); amount (1.14M+0.15M+3.32M)/(1.2M+0.3M+4M);
     // clearance (50k+0+100k)/((50k+0+100k)+(200k+100k+100k)).
     expect(nanjing.feeCollection.householdRate).toBeCloseTo(1325 / 1500, 10);
     expect(nanjing.feeCollection.amountRate).toBeCloseTo(4_610_000 / 5_500_000, 10);
@@ -334,7 +348,7 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     expect(nanjing.ticketStats).toEqual({ opened: 4, resolved: 3, backlog: 1, medianHoursToResolve: 30, satisfiedRate: 0.5 });
     // elderly: 瑞金新村's 5 residents living alone (visited count and overdue change with op. 6)
     expect(nanjing.elderlyStats).toMatchObject({ registered: 5, livingAlone: 5 });
-    // renovation 2025: P1 under construction (START recorded), P2 planned; 8M + 2M budget; 1.2M + 0.8M + 0.3M spent
+    // renovation in Y: P1 under construction (START recorded), P2 planned; 8M + 2M budget; 1.2M + 0.8M + 0.3M spent
     expect(nanjing.renovationStats).toEqual({
       projects: 2,
       byStatus: expect.arrayContaining([{ status: 'UNDER_CONSTRUCTION', count: 1 }, { status: 'PLANNED', count: 1 }]),
@@ -345,16 +359,16 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     // 连云港: the article's two 小区; only 新海花园 (1998) is known to be old; neither states a
     // management mode, but both have a current contract with a company, so both count as covered.
     expect(lianyungang).toMatchObject({ name: '连云港市', communityCount: 2, oldCommunityCount: 1, propertyCoverageRate: 1 });
-    expect(lianyungang.feeCollection).toBeNull(); // no fee figures in 2025-06
-    expect(lianyungang.satisfactionAvg).toBeNull(); // no survey in 2025-06
+    expect(lianyungang.feeCollection).toBeNull(); // no fee figures in Y-06
+    expect(lianyungang.satisfactionAvg).toBeNull(); // no survey in Y-06
     expect(lianyungang.ticketStats).toMatchObject({ opened: 0, resolved: 0, backlog: 0, medianHoursToResolve: null, satisfiedRate: null });
     // 东方瑞园's register: 10 registered, 6 living alone, 5 visited in 30 days, 5 overdue
     expect(lianyungang.elderlyStats).toEqual({ registered: 10, livingAlone: 6, visitedLast30d: 5, monthlyVisitRate: 0.5, overdueVisits: 5 });
-    // renovation: 新海花园's project is 2019, none in 2025
+    // renovation: 新海花园's project is 2019, none in Y
     expect(lianyungang.renovationStats).toEqual({ projects: 0, byStatus: [], budget: { amount: 0 }, spent: { amount: 0 } });
   });
 
-  it('DistrictFeeRanking: in 2025-06 秦淮区 ranks first by amount rate but 栖霞区 first by household and clearance rate', async () => {
+  it('DistrictFeeRanking: in last June 秦淮区 ranks first by amount rate but 栖霞区 first by household and clearance rate', async () => {
     const RANKING = `query DistrictFeeRanking($city: ID!, $period: String!, $by: FeeRateKind) {
       districtFeeRanking(cityCode: $city, period: $period, by: $by) { rank district { code name }
         feeCollection { communities chargeableHouseholds paidHouseholds receivableFen receivedFen amountRate householdRate clearanceRate } } }`;
@@ -378,12 +392,12 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     // The default ranking is by amount; a period nobody reported ranks nobody.
     const byDefault = (await q(`{ districtFeeRanking(cityCode: "320100", period: "${PERIOD}") { rank district { code } } }`)).districtFeeRanking;
     expect(byDefault).toEqual([{ rank: 1, district: { code: '320104' } }, { rank: 2, district: { code: '320113' } }]);
-    const empty = await q(`{ districtFeeRanking(cityCode: "320100", period: "2024-01") { rank } }`);
+    const empty = await q(`{ districtFeeRanking(cityCode: "320100", period: "${Y - 1}-01") { rank } }`);
     expect(empty.districtFeeRanking).toEqual([]);
   });
 
-  it('CommunityProfile: 瑞金新村 joins the article facts, its 2025-06 fees, its 业委会 and joint meeting, 5 registered elders and the 2025 renovation', async () => {
-    // §4 op. 3. Where the schema differs from DOMAIN.md: latestSatisfaction.cityPercentile is
+  it('CommunityProfile: 瑞金新村 joins the article facts, last June\'s fees, its 业委会 and joint meeting, 5 registered elders and last year\'s renovation', async () => {
+    // Op. 3. Where the schema differs from the operation as written: latestSatisfaction.cityPercentile is
     // cityTopPercent (`cityPercentile` fails validation), fundingSources.amount is Money { amount }.
     const PROFILE = `query CommunityProfile($id: ID!) { community(id: $id) { name address builtYear builtDecade isOldCommunity housingType buildingCount residentCount
       servicePromise has24hServiceHotline commendationBannerCount commendationBannerCountApprox
@@ -402,7 +416,7 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     expect(profile.errors?.map((e) => [e.path?.join('.'), e.extensions?.code])).toEqual([['community.committee.partyMemberRatio', 'UNAUTHENTICATED']]);
     const c = profile.data!.community;
     expect(c.committee.partyMemberRatio).toBeNull();
-    // properties: the article's facts (§5.1) — unknowns stay null
+    // properties: the article's facts — unknowns stay null
     expect(c).toMatchObject({
       name: '瑞金新村', address: null, builtYear: null, builtDecade: 1970, isOldCommunity: true, housingType: 'REFORM_HOUSING',
       buildingCount: null, residentCount: null, servicePromise: '先服务，后收费，不满意，不收费', commendationBannerCount: 20,
@@ -413,7 +427,7 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
       },
       latestSatisfaction: { percent: 97, isLowerBound: true, cityTopPercent: null },
     });
-    // fee history, newest first: our 2025-06 figures (rates computed), then the press-reported 96% and 20%
+    // fee history, newest first: our Y-06 figures (rates computed), then the press-reported 96% and 20%
     expect(c.feeHistory).toHaveLength(3);
     expect(c.feeHistory[0].period).toBe(PERIOD);
     expect(c.feeHistory[0].amountRate).toBeCloseTo(1_140_000 / 1_200_000, 10);
@@ -434,9 +448,9 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     expect(c.elderlyStats).toEqual({ registered: 5, livingAlone: 5 });
     expect(c.serviceProviders.map((p: any) => p.type).sort()).toEqual(['HEALTH_CENTER', 'HOME_CARE_CENTER', 'NURSING_HOME']);
     expect(c.mealPrograms).toEqual([]);
-    // renovation: newest plan year first — our 2025 project, then the 2019 renovation (budget unknown)
+    // renovation: newest plan year first — our year-Y project, then the 2019 renovation (budget unknown)
     expect(c.renovationProjects).toHaveLength(2);
-    expect(c.renovationProjects[0]).toMatchObject({ planYear: 2025, status: 'UNDER_CONSTRUCTION', budget: { amount: 8_000_000 } });
+    expect(c.renovationProjects[0]).toMatchObject({ planYear: Y, status: 'UNDER_CONSTRUCTION', budget: { amount: 8_000_000 } });
     expect(c.renovationProjects[0].fundingSources).toEqual(expect.arrayContaining([
       { type: 'CENTRAL_SUBSIDY', amount: { amount: 3_000_000 }, confirmed: true, spent: { amount: 1_200_000 } },
       { type: 'LOCAL_FISCAL', amount: { amount: 4_000_000 }, confirmed: true, spent: { amount: 800_000 } },
@@ -449,7 +463,7 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
   });
 
   it('LivingAloneCoverage: 连云港 lists 东方瑞园 below the 100% monthly target at 50%, with 6 living alone and 5 overdue', async () => {
-    // §4 op. 4 asks `districts(cityCode) { communities { … } }` filtered to monthlyVisitRate < 1.0.
+    // Op. 4 asks `districts(cityCode) { communities { … } }` filtered to monthlyVisitRate < 1.0.
     // District has no `communities` field in the schema; the elderly subgraph's visitCoverage (the
     // filter and sort computed by the database) is the closest query.
     const res = await q(`query LivingAloneCoverage($city: ID!) { visitCoverage(cityCode: $city, below: 1.0) { totalCount edges { node {
@@ -486,10 +500,10 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
   });
 
   it('OverdueVisitsWorklist: 东方瑞园 lists its five overdue residents soonest first with their tiers and due dates', async () => {
-    // §4 op. 5 also asks `name phone` for the assigned care team: the SDL has no PII fields yet
+    // Op. 5 also asks `name phone` for the assigned care team: the SDL has no PII fields yet
     // (they come with the authorization layer), so only the non-identifying fields are asked.
     const res = await q(`query OverdueVisitsWorklist($c: ID!, $before: DateTime) { elderlyDue(communityId: $c, before: $before) {
-      id ageBand livingArrangement riskTier visitIntervalDays nextVisitDue lastVisitedAt } }`, { c: DONGFANG, before: iso(new Date()) }, await civil());
+      id ageBand livingArrangement riskTier visitIntervalDays nextVisitDue lastVisitedAt } }`, { c: DONGFANG, before: iso(now()) }, await civil());
     const due = (key: string, fromDaysAgo: number, interval: number) => iso(new Date(T0 - fromDaysAgo * DAY + interval * DAY));
     expect(res.elderlyDue).toEqual([
       // A2: registered 99 days ago, HIGH; the NOT_HOME attempt yesterday is not contact
@@ -510,7 +524,7 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     const before = await q(`{ elderlyDue(communityId: "${RUIJIN}") { id nextVisitDue } }`, undefined, await civil());
     expect(before.elderlyDue).toEqual([{ id: ids.R1, nextVisitDue: iso(new Date(registeredAt.R1.getTime() + 7 * DAY)) }]);
 
-    const visitedAt = new Date(Date.now() - HOUR);
+    const visitedAt = new Date(T0 - HOUR);
     const vars = { e: ids.R1, mode: 'IN_PERSON', occ: 'HOLIDAY', out: 'OK', at: iso(visitedAt), team: null, key: 'ops-holiday-visit-R1' };
     const rec = (await q(VISIT, vars)).recordHomeVisit;
     const expectedDue = iso(new Date(visitedAt.getTime() + 7 * DAY));
@@ -530,38 +544,38 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     expect(after.community.elderlyStats).toEqual({ registered: 5, overdueVisits: 0 });
   });
 
-  it('RenovationProgress: 南京’s 2025 projects show their milestones, and only 瑞金新村’s is late (design 39 days, start 14 days)', async () => {
-    // §4 op. 7 (`status milestones { type plannedAt actualAt } communities { name districtCode }`):
+  it('RenovationProgress: 南京’s projects of last year show their milestones, and only 瑞金新村’s is late (design 39 days, start 14 days)', async () => {
+    // Op. 7 (`status milestones { type plannedAt actualAt } communities { name districtCode }`):
     // Community has no districtCode field; district { code } is asked instead.
     const res = await q(`query RenovationProgress($city: ID!, $year: Int) { renovationProjects(cityCode: $city, year: $year) {
       id name status late communities { name district { code } }
-      milestones { type plannedAt actualAt done late daysLate } } }`, { city: '320100', year: 2025 });
+      milestones { type plannedAt actualAt done late daysLate } } }`, { city: '320100', year: Y });
     const byId = Object.fromEntries(res.renovationProjects.map((p: any) => [p.id, p]));
     expect(Object.keys(byId).sort()).toEqual([projectIds.P1, projectIds.P2].sort());
     const p1 = byId[projectIds.P1];
-    expect(p1).toMatchObject({ name: '瑞金新村2025年综合改造', status: 'UNDER_CONSTRUCTION', late: true, communities: [{ name: '瑞金新村', district: { code: '320104' } }] });
+    expect(p1).toMatchObject({ name: `瑞金新村${Y}年综合改造`, status: 'UNDER_CONSTRUCTION', late: true, communities: [{ name: '瑞金新村', district: { code: '320104' } }] });
     const ms = Object.fromEntries(p1.milestones.map((m: any) => [m.type, m]));
-    expect(ms.RESIDENT_CONSULTATION).toEqual({ type: 'RESIDENT_CONSULTATION', plannedAt: '2025-03-01T00:00:00.000Z', actualAt: '2025-02-20T00:00:00.000Z', done: true, late: false, daysLate: null });
-    expect(ms.DESIGN).toEqual({ type: 'DESIGN', plannedAt: '2025-04-01T00:00:00.000Z', actualAt: '2025-05-10T00:00:00.000Z', done: true, late: true, daysLate: 39 });
-    expect(ms.START).toEqual({ type: 'START', plannedAt: '2025-06-01T00:00:00.000Z', actualAt: '2025-06-15T00:00:00.000Z', done: true, late: true, daysLate: 14 });
-    expect(ms.COMPLETION).toEqual({ type: 'COMPLETION', plannedAt: '2030-06-30T00:00:00.000Z', actualAt: null, done: false, late: false, daysLate: null });
+    expect(ms.RESIDENT_CONSULTATION).toEqual({ type: 'RESIDENT_CONSULTATION', plannedAt: inYear('03-01'), actualAt: inYear('02-20'), done: true, late: false, daysLate: null });
+    expect(ms.DESIGN).toEqual({ type: 'DESIGN', plannedAt: inYear('04-01'), actualAt: inYear('05-10'), done: true, late: true, daysLate: 39 });
+    expect(ms.START).toEqual({ type: 'START', plannedAt: inYear('06-01'), actualAt: inYear('06-15'), done: true, late: true, daysLate: 14 });
+    expect(ms.COMPLETION).toEqual({ type: 'COMPLETION', plannedAt: inYear('06-30', 5), actualAt: null, done: false, late: false, daysLate: null });
     const p2 = byId[projectIds.P2];
     expect(p2).toMatchObject({ status: 'PLANNED', late: false, communities: [{ name: '秦淮测试兜底老小区', district: { code: '320104' } }] });
     expect(p2.milestones.every((m: any) => m.late === false)).toBe(true);
 
-    const late = await q(`{ renovationProjects(cityCode: "320100", year: 2025, lateOnly: true) { id } renovationStats(cityCode: "320100", year: 2025) { lateProjects } }`);
+    const late = await q(`{ renovationProjects(cityCode: "320100", year: ${Y}, lateOnly: true) { id } renovationStats(cityCode: "320100", year: ${Y}) { lateProjects } }`);
     expect(late.renovationProjects).toEqual([{ id: projectIds.P1 }]);
     expect(late.renovationStats.lateProjects).toBe(1);
-    // 新海花园's 2019 project is the only one in 连云港 and is not in 2025.
-    const lyg = await q(`{ renovationProjects(cityCode: "320700", year: 2025) { id } }`);
+    // 新海花园's 2019 project is the only one in 连云港 and is not in year Y.
+    const lyg = await q(`{ renovationProjects(cityCode: "320700", year: ${Y}) { id } }`);
     expect(lyg.renovationProjects).toEqual([]);
   });
 
-  it('RenovationSpendByFunding: 南京 2025 commits 3M central, 5.5M local, 1M residents and 0.5M maintenance fund, spends 2.3M, 20,000 yuan per household', async () => {
+  it('RenovationSpendByFunding: 南京 last year commits 3M central, 5.5M local, 1M residents and 0.5M maintenance fund, spends 2.3M, 20,000 yuan per household', async () => {
     const res = await q(`query RenovationSpendByFunding($city: ID!, $year: Int) { renovationStats(cityCode: $city, year: $year) {
       projects households budget { amount } spent { amount } costPerHousehold { amount }
       byFundingSource { type committed { amount } confirmed { amount } spent { amount } }
-      byItemClass { class items cost { amount } } } }`, { city: '320100', year: 2025 });
+      byItemClass { class items cost { amount } } } }`, { city: '320100', year: Y });
     const s = res.renovationStats;
     expect(s).toMatchObject({ projects: 2, households: 500, budget: { amount: 10_000_000 }, spent: { amount: 2_300_000 }, costPerHousehold: { amount: 20_000 } });
     const sortByType = <T extends { type?: string; class?: string }>(rows: T[]) => [...rows].sort((a, b) => String(a.type ?? a.class).localeCompare(String(b.type ?? b.class)));
@@ -589,7 +603,7 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     const gaps = (r: any) => [...r.facilityGaps].sort((a: any, b: any) => a.type.localeCompare(b.type));
     expect(res.communities.totalCount).toBe(2);
     expect(rows.map((r: any) => r.id)).toEqual([FALLBACK_OLD, NONE_OLD]);
-    expect(rows[0]).toMatchObject({ name: '秦淮测试兜底老小区', builtYear: 1992, householdCount: 100, managementMode: 'STREET_FALLBACK', renovationSummary: { latestProjectYear: 2025, projects: 1, status: 'PLANNED' } });
+    expect(rows[0]).toMatchObject({ name: '秦淮测试兜底老小区', builtYear: 1992, householdCount: 100, managementMode: 'STREET_FALLBACK', renovationSummary: { latestProjectYear: Y, projects: 1, status: 'PLANNED' } });
     expect(gaps(rows[0])).toEqual([{ type: 'ROAD_SURFACE', condition: 'BROKEN', quantity: null }, { type: 'STREETLIGHT', condition: 'BROKEN', quantity: 12 }]);
     expect(rows[1]).toMatchObject({ name: '栖霞测试无物业老小区', builtYear: 1988, householdCount: 60, managementMode: 'NONE', renovationSummary: null });
     expect(gaps(rows[1])).toEqual([{ type: 'CHILDREN_PLAYGROUND', condition: 'MISSING', quantity: null }, { type: 'FITNESS_EQUIPMENT', condition: 'MISSING', quantity: null }]);
@@ -610,40 +624,40 @@ describe('DOMAIN.md §4 operations through the gateway', () => {
     expect(nanjing.mealPrograms).toEqual([]);
   });
 
-  it('UpsertFeeCollectionPeriod: 新海花园’s 2025 figures are stored with hand-computed rates, and a second upsert replaces them in place', async () => {
+  it('UpsertFeeCollectionPeriod: 新海花园’s figures for last year are stored with hand-computed rates, and a second upsert replaces them in place', async () => {
     const UPSERT = `mutation UpsertFeeCollectionPeriod($input: FeeCollectionInput!) { upsertFeeCollection(input: $input) {
       id period community { name } chargeableHouseholds paidHouseholds receivableFen receivedFen historicalArrearsFen arrearsRecoveredFen
       householdRate amountRate clearanceRate reportedRate reportedRateIsLowerBound } }`;
     const first = (await q(UPSERT, { input: {
-      communityId: XINHAI, period: '2025', chargeableHouseholds: 800, paidHouseholds: 712, receivableFen: 2_400_000, receivedFen: 2_160_000,
+      communityId: XINHAI, period: YEAR, chargeableHouseholds: 800, paidHouseholds: 712, receivableFen: 2_400_000, receivedFen: 2_160_000,
       historicalArrearsFen: 300_000, arrearsRecoveredFen: 60_000, source: 'ops test export',
     } })).upsertFeeCollection;
-    expect(first).toMatchObject({ period: '2025', community: { name: '新海花园' }, chargeableHouseholds: 800, paidHouseholds: 712, reportedRate: null, reportedRateIsLowerBound: false });
+    expect(first).toMatchObject({ period: YEAR, community: { name: '新海花园' }, chargeableHouseholds: 800, paidHouseholds: 712, reportedRate: null, reportedRateIsLowerBound: false });
     expect(first.householdRate).toBeCloseTo(712 / 800, 10); // 0.89
     expect(first.amountRate).toBeCloseTo(2_160_000 / 2_400_000, 10); // 0.9
     expect(first.clearanceRate).toBeCloseTo(60_000 / 360_000, 10); // 1/6
 
     // The same 小区 and period again: same row, figures replaced; nothing chargeable → no household rate.
     const second = (await q(UPSERT, { input: {
-      communityId: XINHAI, period: '2025', chargeableHouseholds: 0, paidHouseholds: 0, receivableFen: 2_400_000, receivedFen: 2_280_000,
+      communityId: XINHAI, period: YEAR, chargeableHouseholds: 0, paidHouseholds: 0, receivableFen: 2_400_000, receivedFen: 2_280_000,
       historicalArrearsFen: 0, arrearsRecoveredFen: 0,
     } })).upsertFeeCollection;
     expect(second.id).toBe(first.id);
     expect(second).toMatchObject({ chargeableHouseholds: 0, paidHouseholds: 0, receivedFen: 2_280_000, householdRate: null, clearanceRate: null });
     expect(second.amountRate).toBeCloseTo(0.95, 10);
 
-    const read = await q(`{ community(id: "${XINHAI}") { feeCollection(period: "2025") { id amountRate } feeHistory { period } }
-      district(code: "320706") { feeCollection(period: "2025") { communities receivableFen receivedFen amountRate } } }`);
+    const read = await q(`{ community(id: "${XINHAI}") { feeCollection(period: "${YEAR}") { id amountRate } feeHistory { period } }
+      district(code: "320706") { feeCollection(period: "${YEAR}") { communities receivableFen receivedFen amountRate } } }`);
     expect(read.community.feeCollection.id).toBe(first.id);
     expect(read.community.feeCollection.amountRate).toBeCloseTo(0.95, 10);
-    expect(read.community.feeHistory).toEqual([{ period: '2025' }]);
+    expect(read.community.feeHistory).toEqual([{ period: YEAR }]);
     expect(read.district.feeCollection).toMatchObject({ communities: 1, receivableFen: 2_400_000, receivedFen: 2_280_000 });
 
     // A bad rate input is refused naming the field, and nothing is written.
-    const bad = await gql(stack.gatewayUrl, UPSERT, { input: { communityId: XINHAI, period: '2025', chargeableHouseholds: 10, paidHouseholds: 11 } });
+    const bad = await gql(stack.gatewayUrl, UPSERT, { input: { communityId: XINHAI, period: YEAR, chargeableHouseholds: 10, paidHouseholds: 11 } });
     expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(bad.errors?.[0].message).toMatch(/paidHouseholds/);
-    const unchanged = await q(`{ community(id: "${XINHAI}") { feeCollection(period: "2025") { chargeableHouseholds receivedFen } } }`);
+    const unchanged = await q(`{ community(id: "${XINHAI}") { feeCollection(period: "${YEAR}") { chargeableHouseholds receivedFen } } }`);
     expect(unchanged.community.feeCollection).toEqual({ chargeableHouseholds: 0, receivedFen: 2_280_000 });
   });
 });
