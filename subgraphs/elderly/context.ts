@@ -25,7 +25,10 @@ export interface Context {
 export interface ContextOptions {
   /** Decides individual-level access per request; default: nobody has it. */
   individualAccess?: (req?: Request) => boolean;
-  /** Clock used by due dates and "last 30 days" figures (tests pin it). */
+  /**
+   * Clock used by due dates and "last 30 days" figures; default: the product clock (lib/clock.ts).
+   * Tests may pin it here for one server.
+   */
   now?: () => Date;
 }
 

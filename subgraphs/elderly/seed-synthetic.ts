@@ -1,23 +1,29 @@
 /**
- * Synthetic rows of the elderly subgraph for the synthetic city (DOMAIN.md §5.3), deterministic for
- * a seed: the 小区 references, a sample of the register (老年人台账) with living arrangements,
- * difficulty flags, derived tiers and visit plans, the visits behind those plans (latest contact and
- * holiday visits), one care team per 小区 with a register, meal programmes (20% of old 小区, each
- * serving 1-4) and nearby service providers.
+ * Synthetic rows of the elderly subgraph for the synthetic city (docs/domain.md, "The synthetic
+ * city"), deterministic for a seed and an as-of date: the 小区 references, a sample of the register
+ * (老年人台账) with living arrangements, difficulty flags, derived tiers and visit plans, the visits
+ * behind those plans (latest contact and holiday visits), one care team per 小区 with a register,
+ * meal programmes (20% of old 小区, each serving 1-4) and nearby service providers. Every 小区 draws
+ * from its own stream of lib/random.ts (`streamFor(seed, id)`), so the rows depend neither on N nor
+ * on chunking.
  *
- * Scale: the §5.3 distributions imply ~300 people aged 60+ per 小区, i.e. 12 million register rows
- * for 40,000 小区, which no single machine seeds in reasonable time. The synthetic register therefore
- * holds a fixed share of them (`registerShare`, default 2%): counts are that share of the real-scale
- * figure, while every rate and proportion (tiers, visit coverage, overdue share) is unaffected.
+ * Scale: the synthetic-city distributions imply ~300 people aged 60+ per 小区, i.e. 12 million
+ * register rows for 40,000 小区, which no single machine seeds in reasonable time. The synthetic
+ * register therefore holds a fixed share of them (`registerShare`, default 2%): counts are that share
+ * of the real-scale figure, while every rate and proportion (tiers, visit coverage, overdue share) is
+ * unaffected.
  *
  * PII is synthetic only: names from a surname × given-name generator, phones in the reserved test
  * range 1380000xxxx, `idCardHash` a hash of a synthetic string (no ID number exists). Dates are
- * relative to `asOf` (default: the start of the current UTC day), so the visit plan is current
- * whenever the city is seeded. Re-running replaces earlier synthetic rows (`synthetic: true`); the
- * article's demo rows are left alone.
+ * relative to `asOf` (default: 00:00 China Standard Time of the current day by the product clock,
+ * lib/clock.ts), so the visit plan, "visited in the last 30 days", overdue visits and the holiday
+ * visits of the last 12 months are current whenever the city is seeded. Re-running replaces earlier
+ * synthetic rows (`synthetic: true`); the article's demo rows are left alone.
  */
 import { createHash } from 'node:crypto';
 import type { Connection } from 'mongoose';
+import { CST_OFFSET_MS, cstDate, cstDayStart, cstYear, DAY_MS, HOUR_MS, now, rangeStart } from '../../lib/clock';
+import { streamFor, type Rng } from '../../lib/random';
 import { registerModels } from './models';
 import { ageBandOf, deriveRiskTier, isMajorEvent, nextVisitDue, VISIT_INTERVAL_DAYS, type AgeBand, type RiskTier } from './services/risk';
 
@@ -37,40 +43,12 @@ export interface SyntheticCommunity {
 export interface SyntheticOptions {
   /** Share of the 60+ population written to the register (0-1]; default 0.02. */
   registerShare?: number;
-  /** Reference date of the visit plans; default: start of the current UTC day. */
+  /** Reference date of the visit plans; default: 00:00 CST of the current day by the product clock. */
   asOf?: Date;
 }
 
-const DAY = 24 * 3600 * 1000;
 const CHUNK_COMMUNITIES = 500;
 const INSERT_CHUNK = 5000;
-
-/** mulberry32, local to this subgraph. */
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (a: number, b: number) => a + Math.floor(next() * (b - a + 1));
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
-  const weighted = <T>(table: readonly (readonly [T, number])[]): T => {
-    let r = next() * table.reduce((acc, [, w]) => acc + w, 0);
-    for (const [v, w] of table) if ((r -= w) < 0) return v;
-    return table[table.length - 1][0];
-  };
-  return { next, int, pick, weighted, chance: (p: number) => next() < p };
-}
-type Rng = ReturnType<typeof rng>;
-
-/** FNV-1a of a string, mixed with the seed: each 小区 gets its own stream, independent of N. */
-function streamSeed(seed: number, id: string): number {
-  let h = 0x811c9dc5 ^ seed;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
 
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭', '何', '林', '高', '罗', '郑', '梁', '谢', '宋', '唐', '许', '韩', '冯', '邓', '曹'];
 const GIVEN = ['秀英', '桂英', '玉兰', '秀兰', '凤英', '淑珍', '建国', '建华', '国强', '志刚', '文华', '德明', '永康', '金凤', '秀珍', '福生', '海林', '春华', '玉珍', '长林', '素琴', '光明', '学文', '美华'];
@@ -78,11 +56,40 @@ const RELATIONS = ['子女', '配偶', '亲属', '邻居'];
 const name = (r: Rng) => `${r.pick(SURNAMES)}${r.pick(GIVEN)}`;
 const testPhone = (r: Rng) => `1380000${String(r.int(0, 9999)).padStart(4, '0')}`;
 
-/** Holidays with visit bursts (春节, 中秋, 重阳), 2024-2028. */
-const HOLIDAYS = [
-  '2024-02-10', '2024-09-17', '2024-10-11', '2025-01-29', '2025-10-06', '2025-10-29', '2026-02-17', '2026-09-25', '2026-10-18',
-  '2027-02-06', '2027-09-15', '2027-10-08', '2028-01-26', '2028-10-03', '2028-10-26',
-].map((d) => new Date(`${d}T02:00:00Z`)); // 10:00 Beijing time
+/**
+ * The festivals with visit bursts (春节, 中秋, 重阳: 1/1, 8/15 and 9/9 of the Chinese lunisolar
+ * calendar) of a Gregorian year, at 10:00 China Standard Time, from the runtime's ICU Chinese
+ * calendar. ICU computes the calendar astronomically, so a festival whose new moon falls within
+ * minutes of midnight may land a day off the published calendar (春节 2027: ICU 02-07, published
+ * 02-06); for synthetic visits that is immaterial. A runtime without the Chinese calendar gets three
+ * fixed dates of the same months instead.
+ */
+function festivals(year: number): Date[] {
+  let list = FESTIVALS.get(year);
+  if (list) return list;
+  const at10 = (y: number, m: number, d: number) => new Date(Date.UTC(y, m - 1, d) - CST_OFFSET_MS + 10 * HOUR_MS);
+  const lunar = new Intl.DateTimeFormat('en-u-ca-chinese', { timeZone: 'Asia/Shanghai', month: 'numeric', day: 'numeric' });
+  if (lunar.resolvedOptions().calendar !== 'chinese') {
+    list = [at10(year, 2, 1), at10(year, 9, 20), at10(year, 10, 15)];
+  } else {
+    list = [];
+    for (let day = at10(year, 1, 1); cstYear(day) === year; day = new Date(day.getTime() + DAY_MS)) {
+      const parts = lunar.formatToParts(day);
+      const md = `${parts.find((p) => p.type === 'month')?.value}/${parts.find((p) => p.type === 'day')?.value}`;
+      if (md === '1/1' || md === '8/15' || md === '9/9') list.push(day);
+    }
+  }
+  FESTIVALS.set(year, list);
+  return list;
+}
+const FESTIVALS = new Map<number, Date[]>();
+
+/** The festivals in the 12 months (365 days) before `asOf`, oldest first. */
+function holidaysBefore(asOf: Date): Date[] {
+  const since = rangeStart('LAST_12M', asOf)!;
+  const year = cstYear(asOf);
+  return [...festivals(year - 1), ...festivals(year)].filter((h) => h >= since && h < asOf);
+}
 
 const MODES = [['IN_PERSON', 55], ['PHONE_VIDEO', 25], ['PARTY_VOLUNTEER_PAIRING', 8], ['NEIGHBOR_MUTUAL_AID', 6], ['THIRD_PARTY', 4], ['SMART_ALERT', 1], ['HOTLINE_EMERGENCY', 1]] as const;
 const AGE_BANDS: readonly (readonly [AgeBand, number])[] = [['AGE_60_69', 55], ['AGE_70_79', 33], ['AGE_80_89', 10], ['AGE_90_PLUS', 2]];
@@ -111,7 +118,8 @@ async function insertChunks(coll: { insertMany: (docs: never[], opts: object) =>
 export async function seedSynthetic(conn: Connection, communities: SyntheticCommunity[], seed: number, opts: SyntheticOptions = {}): Promise<number> {
   const share = opts.registerShare ?? 0.02;
   if (!(share > 0 && share <= 1)) throw new Error(`registerShare: expected a share in (0, 1], got ${share}`);
-  const asOf = opts.asOf ?? new Date(new Date().setUTCHours(0, 0, 0, 0));
+  const asOf = opts.asOf ?? cstDayStart(now());
+  const holidays = holidaysBefore(asOf);
   const m = registerModels(conn);
   const synthetic = { synthetic: true };
   await Promise.all([
@@ -135,7 +143,7 @@ export async function seedSynthetic(conn: Connection, communities: SyntheticComm
     const providers: object[] = [];
 
     chunk.forEach((c, idx) => {
-      const r = rng(streamSeed(seed, c.id));
+      const r = streamFor(seed, c.id);
       const label = c.name ?? c.id;
       refs.push({ _id: c.id, cityCode: c.cityCode, districtCode: c.districtCode, ...synthetic, ...stamp });
       const area = { communityId: c.id, districtCode: c.districtCode, cityCode: c.cityCode };
@@ -156,7 +164,7 @@ export async function seedSynthetic(conn: Connection, communities: SyntheticComm
         const id = `el_${c.id}_${String(i + 1).padStart(4, '0')}`;
         const band = r.weighted(AGE_BANDS);
         const [lo, hi] = AGE_RANGE[band];
-        const birthYear = asOf.getUTCFullYear() - r.int(lo, hi);
+        const birthYear = cstYear(asOf) - r.int(lo, hi);
         const ageBand = ageBandOf(birthYear, asOf) ?? band;
         const livingArrangement = r.weighted([['LIVING_ALONE', 6], ['EMPTY_NEST', 12], ['LEFT_BEHIND', 1], ['WITH_FAMILY', 81]] as const);
         const flags = difficultyFlags(r, ageBand);
@@ -164,8 +172,8 @@ export async function seedSynthetic(conn: Connection, communities: SyntheticComm
         const interval = VISIT_INTERVAL_DAYS[tier];
         // The latest routine contact: on time for 92%, overdue by up to one interval otherwise.
         const onTime = r.chance(0.92);
-        const last = new Date(asOf.getTime() - (onTime ? r.next() * interval : interval + 0.5 + r.next() * interval) * DAY);
-        const registeredAt = new Date(Math.min(asOf.getTime() - r.int(30, 1500) * DAY, last.getTime() - DAY));
+        const last = new Date(asOf.getTime() - (onTime ? r.next() * interval : interval + 0.5 + r.next() * interval) * DAY_MS);
+        const registeredAt = new Date(Math.min(asOf.getTime() - r.int(30, 1500) * DAY_MS, last.getTime() - DAY_MS));
         const outcome = r.weighted([['OK', 97], ['NEEDS_REFERRAL', 2], ['HOSPITALISED', 1]] as const);
         const contacts: { at: Date; outcome: string }[] = [{ at: last, outcome }];
         visits.push({
@@ -174,11 +182,11 @@ export async function seedSynthetic(conn: Connection, communities: SyntheticComm
         });
         // Holiday visits (春节, 中秋, 重阳) to residents living alone or in the HIGH tier.
         if (livingArrangement === 'LIVING_ALONE' || tier === 'HIGH') {
-          for (const h of HOLIDAYS) {
-            if (h >= asOf || h <= registeredAt || asOf.getTime() - h.getTime() > 365 * DAY) continue;
+          for (const h of holidays) {
+            if (h <= registeredAt) continue;
             contacts.push({ at: h, outcome: 'OK' });
             visits.push({
-              _id: `hv_${id}_h${h.toISOString().slice(0, 10)}`, elderId: id, teamId, ...area, visitedAt: h, mode: 'IN_PERSON', occasion: 'HOLIDAY',
+              _id: `hv_${id}_h${cstDate(h)}`, elderId: id, teamId, ...area, visitedAt: h, mode: 'IN_PERSON', occasion: 'HOLIDAY',
               outcome: 'OK', findings: null, referralTicketId: null, clientKey: null, ...synthetic, ...stamp,
             });
           }

@@ -1,6 +1,6 @@
 /**
  * Demo data of the elderly subgraph: exactly the elderly facts of the article (新华日报·交汇点,
- * 2022; DOMAIN.md §5.1). Unknowns stay null. The article gives no counts of older residents, so the
+ * 2022; docs/domain.md, "Demo data: the article's four 小区"). Unknowns stay null. The article gives no counts of older residents, so the
  * demo register is empty: no individual is invented (synthetic residents come only from
  * `seedSynthetic`). Idempotent: every row is an upsert by its id.
  */

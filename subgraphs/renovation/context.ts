@@ -10,9 +10,17 @@ export interface Context {
   loaders: Loaders;
 }
 
+export interface ContextOptions {
+  /**
+   * Clock used by the late flags and the "not in the future" checks; default: the product clock
+   * (lib/clock.ts). Tests may pin it here for one server.
+   */
+  now?: () => Date;
+}
+
 /** Builds a fresh context (and fresh DataLoaders) for every request. */
-export function contextFactory(models: Models) {
-  const repo = createRepository(models);
-  const writes = createWrites(models);
+export function contextFactory(models: Models, opts: ContextOptions = {}) {
+  const repo = createRepository(models, opts.now);
+  const writes = createWrites(models, opts.now);
   return (_req?: Request): Context => ({ repo, writes, loaders: createLoaders(repo) });
 }

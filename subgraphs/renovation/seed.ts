@@ -1,9 +1,10 @@
 /**
- * Demo data of the renovation subgraph: exactly the renovation facts of DOMAIN.md §5.1 (新华日报·交汇点,
- * 2022). Unknown amounts, dates and sponsors stay null; nothing is invented. Idempotent: every row is
- * a replace-by-id upsert, so seeding twice creates no duplicates.
+ * Demo data of the renovation subgraph: exactly the renovation facts of the article (新华日报·交汇点,
+ * 2022; docs/domain.md, "Demo data: the article's four 小区"). Unknown amounts, dates and sponsors
+ * stay null; nothing is invented. Idempotent: every row is a replace-by-id upsert, so seeding twice
+ * creates no duplicates.
  *
- * Also exports `seedSynthetic` for the synthetic-city generator (DOMAIN.md §5.3).
+ * Also exports `seedSynthetic` for the synthetic-city generator (docs/domain.md, "The synthetic city").
  */
 import type { Connection } from 'mongoose';
 import { registerModels, type Models } from './models';

@@ -1,19 +1,30 @@
 /**
- * Synthetic renovation data for the synthetic-city generator (DOMAIN.md §5.3), deterministic from a
- * seed: every 小区 draws from its own PRNG stream (seed × id), so the result does not depend on
- * chunking or order. Rows are flagged `synthetic: true` and replaced per chunk (delete + insertMany),
- * so a rerun with the same input writes the same rows without duplicates. Bulk rows leave out
- * fields that hold their model default (null, false, []), which the engine stores faster.
+ * Synthetic renovation data for the synthetic-city generator (docs/domain.md, "The synthetic city"),
+ * deterministic from a seed and an as-of instant: every 小区 draws from its own stream of
+ * lib/random.ts (`streamFor(seed, id)`), so the result does not depend on chunking or order. Rows are
+ * flagged `synthetic: true` and replaced per chunk (delete + insertMany), so a rerun with the same
+ * input writes the same rows without duplicates. Bulk rows leave out fields that hold their model
+ * default (null, false, []), which the engine stores faster.
  *
- * - Old 小区: a project with probability 0.25 in each year 2021-2025; budget ≈ households × ¥2.7万 ×
- *   lognormal; funding mix central 35% / local 35% / residents 5% / utilities 10% / property company
- *   5% / other 10%, plus ~3% projects fully funded by the property company (like 新海花园).
- * - 6 milestones per project, 15% late by more than 30 days; status follows the milestones done by
- *   the reference date; acceptance PASSED 90% / RECTIFY 10%.
+ * Dates are relative to the as-of (default: the product clock's `now()` when the generator runs,
+ * lib/clock.ts), so statuses, spend to date, late milestones and recent inspections exist whatever
+ * the date. Calendar dates are days in China Standard Time.
+ *
+ * - Old 小区: a project with probability 0.25 in each plan year from 5 calendar years before the
+ *   as-of year up to the as-of year itself (the current year's projects are work in progress);
+ *   budget ≈ households × ¥2.7万 × lognormal; funding mix central 35% / local 35% / residents 5% /
+ *   utilities 10% / property company 5% / other 10%, plus ~3% projects fully funded by the property
+ *   company (like 新海花园). Funding of the last two plan years is confirmed with p = 0.7.
+ * - 6 milestones per project planned through its plan year (handover in February of the next);
+ *   15% late by 31-120 days; a milestone is done when its actual date is on or before the as-of;
+ *   status follows the milestones done; acceptance PASSED 90% / RECTIFY 10%.
  * - 8-19 facility rows per 小区; old 小区 start with 30% AGING/BROKEN/MISSING; items of completed
- *   projects flip to GOOD (conditionBefore keeps the earlier state).
+ *   projects flip to GOOD (conditionBefore keeps the earlier state); last inspected within the 12
+ *   months before the as-of.
  */
 import type { Connection } from 'mongoose';
+import { CST_OFFSET_MS, cstDayStart, cstYear, DAY_MS, now } from '../../lib/clock';
+import { streamFor, type Rng } from '../../lib/random';
 import { FACILITY_TYPES, registerModels } from './models';
 import { lateIndexFields } from './services/lateness';
 
@@ -28,45 +39,20 @@ export interface SyntheticCommunity {
   managementMode: string;
 }
 
+export interface SyntheticOptions {
+  /** The instant statuses, spend and lateness are derived as of; default: the product clock's `now()`. */
+  asOf?: Date;
+}
+
+/** Plan years with projects: this many calendar years before the as-of year, plus the as-of year. */
+export const SYNTHETIC_PAST_YEARS = 5;
+
 /** The article's real 小区 keep their own facts: the generator never writes rows for them. */
 const REAL = new Set(['cm_320104_0001', 'cm_320113_0001', 'cm_320706_0001', 'cm_320706_0002']);
-/** Statuses are derived as of this date, so a run is the same whatever day it happens. */
-export const SYNTHETIC_REFERENCE_DATE = new Date('2026-03-31T00:00:00Z');
 const CHUNK = 1000;
-const DAY = 86_400_000;
 
-export function mulberry32(a: number): () => number {
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hash(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
-type Rng = () => number;
-const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-const pick = <T>(r: Rng, list: readonly T[]): T => list[Math.floor(r() * list.length)];
-function normal(r: Rng): number {
-  const u = Math.max(r(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
-}
-function shuffled<T>(r: Rng, list: readonly T[]): T[] {
-  const a = [...list];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
-}
-const utc = (y: number, m: number, d: number) => new Date(Date.UTC(y, m - 1, d));
+/** 00:00 China Standard Time on a calendar day (month 1-12; days past the month's end roll over). */
+const cstDay = (y: number, m: number, d: number) => new Date(Date.UTC(y, m - 1, d) - CST_OFFSET_MS);
 
 const BASIC = ['ROOF_WATERPROOF', 'FACADE', 'PIPELINE', 'SECONDARY_WATER', 'GAS', 'DRAINAGE', 'STREETLIGHT', 'ROAD_SURFACE', 'FIRE_EQUIPMENT', 'SECURITY_CAMERAS'];
 const IMPROVEMENT = ['ELEVATOR', 'PARKING_SPACE', 'EBIKE_CHARGER', 'EV_CHARGER', 'FITNESS_EQUIPMENT', 'HEALTH_TRAIL', 'CHILDREN_PLAYGROUND', 'DRYING_AREA'];
@@ -93,54 +79,55 @@ function quantityOf(r: Rng, type: string, households: number): number {
   const buildings = Math.max(1, Math.round(households / 42));
   switch (type) {
     case 'ELEVATOR':
-      return int(r, 1, Math.max(1, Math.round(buildings * 0.5)));
+      return r.int(1, Math.max(1, Math.round(buildings * 0.5)));
     case 'STREETLIGHT':
       return Math.max(4, Math.round(households / 15));
     case 'PARKING_SPACE':
-      return Math.max(5, Math.round(households * (0.2 + r() * 0.4)));
+      return Math.max(5, Math.round(households * (0.2 + r.next() * 0.4)));
     case 'EBIKE_CHARGER':
       return Math.max(2, Math.round(households / 40));
     case 'EV_CHARGER':
-      return int(r, 1, 10);
+      return r.int(1, 10);
     case 'FIRE_EQUIPMENT':
-      return buildings * int(r, 2, 6);
+      return buildings * r.int(2, 6);
     case 'ROAD_SURFACE':
       return Math.round(households * 6); // m²
     default:
-      return int(r, 1, 3);
+      return r.int(1, 3);
   }
 }
 
-function projectsFor(c: SyntheticCommunity, r: Rng) {
+function projectsFor(c: SyntheticCommunity, r: Rng, asOf: Date) {
   const projects: Record<string, unknown>[] = [];
   const upgraded = new Map<string, { projectId: string; year: number }>();
   if (!c.isOld) return { projects, upgraded };
   const households = Math.max(1, c.householdCount);
-  for (let year = 2021; year <= 2025; year++) {
-    if (r() >= 0.25) continue;
+  const asOfYear = cstYear(asOf);
+  for (let year = asOfYear - SYNTHETIC_PAST_YEARS; year <= asOfYear; year++) {
+    if (r.next() >= 0.25) continue;
     const _id = `rp_syn_${c.id}_${year}`;
-    const companyFunded = r() < 0.03;
-    const budgetFen = Math.round(households * 27_000 * Math.exp(0.35 * normal(r))) * 100;
+    const companyFunded = r.next() < 0.03;
+    const budgetFen = Math.round(households * 27_000 * Math.exp(0.35 * r.normal())) * 100;
     // Funding sources: the mix, or the property company alone.
     let fundingSources: { type: string; amountFen: number; amountApprox: boolean; confirmed: boolean }[];
-    const confirmed = year <= 2024 || r() < 0.7;
+    const confirmed = year <= asOfYear - 2 || r.next() < 0.7;
     if (companyFunded) fundingSources = [{ type: 'PROPERTY_COMPANY', amountFen: budgetFen, amountApprox: false, confirmed: true }];
     else {
-      const parts: [string, number][] = [...MIX, [pick(r, OTHER_FUNDING), 0.1]];
+      const parts: [string, number][] = [...MIX, [r.pick(OTHER_FUNDING), 0.1]];
       let rest = budgetFen;
       fundingSources = parts.map(([type, share], i) => {
         const amountFen = i === parts.length - 1 ? rest : Math.round((budgetFen * share) / 100) * 100;
         rest -= amountFen;
-        return { type, amountFen, amountApprox: false, confirmed: type === 'CENTRAL_SUBSIDY' || type === 'LOCAL_FISCAL' ? confirmed : r() < 0.8 };
+        return { type, amountFen, amountApprox: false, confirmed: type === 'CENTRAL_SUBSIDY' || type === 'LOCAL_FISCAL' ? confirmed : r.next() < 0.8 };
       });
     }
     // Items: 2-4 基础类, 1-3 完善类, 0-1 提升类, costs sharing the budget.
     const chosen = [
-      ...shuffled(r, BASIC).slice(0, int(r, 2, 4)).map((t) => ['BASIC', t]),
-      ...shuffled(r, IMPROVEMENT).slice(0, int(r, 1, 3)).map((t) => ['IMPROVEMENT', t]),
-      ...(r() < 0.4 ? [['UPGRADE', pick(r, UPGRADE)]] : []),
+      ...r.shuffled(BASIC).slice(0, r.int(2, 4)).map((t) => ['BASIC', t]),
+      ...r.shuffled(IMPROVEMENT).slice(0, r.int(1, 3)).map((t) => ['IMPROVEMENT', t]),
+      ...(r.next() < 0.4 ? [['UPGRADE', r.pick(UPGRADE)]] : []),
     ];
-    const weights = chosen.map(() => 0.5 + r());
+    const weights = chosen.map(() => 0.5 + r.next());
     const wsum = weights.reduce((a, b) => a + b, 0);
     const items = chosen.map(([cls, itemType], i) => ({
       class: cls,
@@ -152,28 +139,28 @@ function projectsFor(c: SyntheticCommunity, r: Rng) {
     }));
     // Milestones through the plan year; 15% late by 31-120 days.
     const plan: [string, Date][] = [
-      ['RESIDENT_CONSULTATION', utc(year, 1, int(r, 5, 28))],
-      ['DESIGN', utc(year, 3, int(r, 1, 28))],
-      ['START', utc(year, int(r, 4, 5), int(r, 1, 28))],
-      ['COMPLETION', utc(year, int(r, 10, 11), int(r, 1, 28))],
-      ['ACCEPTANCE', utc(year, 12, int(r, 1, 20))],
-      ['HANDOVER', utc(year + 1, 2, int(r, 1, 28))],
+      ['RESIDENT_CONSULTATION', cstDay(year, 1, r.int(5, 28))],
+      ['DESIGN', cstDay(year, 3, r.int(1, 28))],
+      ['START', cstDay(year, r.int(4, 5), r.int(1, 28))],
+      ['COMPLETION', cstDay(year, r.int(10, 11), r.int(1, 28))],
+      ['ACCEPTANCE', cstDay(year, 12, r.int(1, 20))],
+      ['HANDOVER', cstDay(year + 1, 2, r.int(1, 28))],
     ];
     let acceptance: Record<string, unknown> | null = null;
     let status = 'PLANNED';
     let blocked = false;
     let shift = 0;
     const milestones = plan.map(([type, plannedAt]) => {
-      const late = r() < 0.15;
-      shift += late ? int(r, 31, 120) : 0;
-      const actual = new Date(plannedAt.getTime() + (shift - (late ? 0 : int(r, 0, 10))) * DAY);
-      let actualAt: Date | null = !blocked && actual <= SYNTHETIC_REFERENCE_DATE ? actual : null;
+      const late = r.next() < 0.15;
+      shift += late ? r.int(31, 120) : 0;
+      const actual = new Date(plannedAt.getTime() + (shift - (late ? 0 : r.int(0, 10))) * DAY_MS);
+      let actualAt: Date | null = !blocked && actual <= asOf ? actual : null;
       if (type === 'ACCEPTANCE' && actualAt) {
-        const passed = r() < 0.9;
+        const passed = r.next() < 0.9;
         acceptance = {
           at: actualAt,
           result: passed ? 'PASSED' : 'RECTIFY',
-          residentSatisfaction: Math.round((0.85 + r() * 0.14) * 100) / 100,
+          residentSatisfaction: Math.round((0.85 + r.next() * 0.14) * 100) / 100,
           inspectorsOrgs: ['住建局', '街道办事处', '监理单位'],
         };
         if (!passed) actualAt = null; // rectification first: acceptance not done
@@ -184,7 +171,7 @@ function projectsFor(c: SyntheticCommunity, r: Rng) {
     });
     // Spend follows progress.
     const spentShare =
-      status === 'UNDER_CONSTRUCTION' ? 0.3 + r() * 0.4 : status === 'COMPLETED' ? 0.9 + r() * 0.1 : status === 'ACCEPTED' || status === 'LONG_TERM_MGMT' ? 1 : 0;
+      status === 'UNDER_CONSTRUCTION' ? 0.3 + r.next() * 0.4 : status === 'COMPLETED' ? 0.9 + r.next() * 0.1 : status === 'ACCEPTED' || status === 'LONG_TERM_MGMT' ? 1 : 0;
     const spendAt = milestones.find((m) => m.type === 'START')?.actualAt ?? null;
     const spends = spentShare > 0 ? fundingSources.map((f) => ({ type: f.type, amountFen: Math.round((f.amountFen * spentShare) / 100) * 100, amountApprox: false, at: spendAt, note: null, clientKey: null })) : [];
     projects.push({
@@ -194,7 +181,7 @@ function projectsFor(c: SyntheticCommunity, r: Rng) {
       cityCode: c.cityCode,
       districtCodes: [c.districtCode],
       planYear: year,
-      batch: `${year}年第${int(r, 1, 2)}批`,
+      batch: `${year}年第${r.int(1, 2)}批`,
       sponsor: companyFunded ? 'PROPERTY_COMPANY' : 'GOVERNMENT',
       sponsorCompanyUscc: null,
       status,
@@ -208,11 +195,11 @@ function projectsFor(c: SyntheticCommunity, r: Rng) {
       milestones,
       ...lateIndexFields(milestones),
       acceptance,
-      contractor: { name: `合成建设工程有限公司${int(r, 1, 50)}`, uscc: null },
+      contractor: { name: `合成建设工程有限公司${r.int(1, 50)}`, uscc: null },
       source: 'synthetic',
       synthetic: true,
-      createdAt: SYNTHETIC_REFERENCE_DATE,
-      updatedAt: SYNTHETIC_REFERENCE_DATE,
+      createdAt: asOf,
+      updatedAt: asOf,
     });
     if (status === 'COMPLETED' || status === 'ACCEPTED' || status === 'LONG_TERM_MGMT') {
       for (const it of items) if (FACILITY_SET.has(it.itemType)) upgraded.set(it.itemType, { projectId: _id, year });
@@ -221,12 +208,12 @@ function projectsFor(c: SyntheticCommunity, r: Rng) {
   return { projects, upgraded };
 }
 
-function facilitiesFor(c: SyntheticCommunity, r: Rng, upgraded: Map<string, { projectId: string; year: number }>) {
+function facilitiesFor(c: SyntheticCommunity, r: Rng, upgraded: Map<string, { projectId: string; year: number }>, asOf: Date) {
   const households = Math.max(1, c.householdCount);
-  const types = new Set(shuffled(r, FACILITY_TYPES).slice(0, int(r, 8, FACILITY_TYPES.length)));
+  const types = new Set(r.shuffled(FACILITY_TYPES).slice(0, r.int(8, FACILITY_TYPES.length)));
   for (const t of upgraded.keys()) types.add(t as (typeof FACILITY_TYPES)[number]);
   return [...types].map((type) => {
-    const x = r();
+    const x = r.next();
     const initial = c.isOld ? (x < 0.15 ? 'AGING' : x < 0.25 ? 'BROKEN' : x < 0.3 ? 'MISSING' : 'GOOD') : x < 0.05 ? 'AGING' : 'GOOD';
     const up = upgraded.get(type);
     const condition = up ? 'GOOD' : initial;
@@ -249,11 +236,11 @@ function facilitiesFor(c: SyntheticCommunity, r: Rng, upgraded: Map<string, { pr
       costFen: null,
       costApprox: false,
       maintainerUscc: null,
-      lastInspectedAt: utc(2025, int(r, 1, 12), int(r, 1, 28)),
+      lastInspectedAt: cstDayStart(asOf, -r.int(1, 364)), // within LAST_12M of the as-of
       note: null,
       synthetic: true,
-      createdAt: SYNTHETIC_REFERENCE_DATE,
-      updatedAt: SYNTHETIC_REFERENCE_DATE,
+      createdAt: asOf,
+      updatedAt: asOf,
     };
   });
 }
@@ -272,7 +259,8 @@ function compact(doc: Record<string, unknown>): Record<string, unknown> {
  * Generates the renovation rows of the given 小区, chunk by chunk (bounded memory), and returns the
  * number of documents written.
  */
-export async function seedSynthetic(conn: Connection, communities: SyntheticCommunity[], seed: number): Promise<number> {
+export async function seedSynthetic(conn: Connection, communities: SyntheticCommunity[], seed: number, opts: SyntheticOptions = {}): Promise<number> {
+  const asOf = opts.asOf ?? now();
   const m = registerModels(conn);
   await m.Project.init();
   await m.Facility.init();
@@ -286,10 +274,10 @@ export async function seedSynthetic(conn: Connection, communities: SyntheticComm
     const p: Record<string, unknown>[] = [];
     const f: Record<string, unknown>[] = [];
     for (const c of chunk) {
-      const r = mulberry32((hash(c.id) ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0);
-      const { projects: cp, upgraded } = projectsFor(c, r);
+      const r = streamFor(seed, c.id);
+      const { projects: cp, upgraded } = projectsFor(c, r, asOf);
       p.push(...cp);
-      f.push(...facilitiesFor(c, r, upgraded));
+      f.push(...facilitiesFor(c, r, upgraded, asOf));
     }
     await projects.deleteMany({ synthetic: true, communityIds: { $in: ids } });
     await facilities.deleteMany({ synthetic: true, communityId: { $in: ids } });

@@ -9,9 +9,11 @@
  * subgraph cannot read the properties database.
  */
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { now } from '../../../lib/clock';
 import { defineModel } from '../../../lib/db';
 
-const opts = { versionKey: false, timestamps: true } as const;
+/** createdAt / updatedAt come from the product clock (lib/clock.ts), like every other domain time. */
+const opts = { versionKey: false, timestamps: { currentTime: () => now() } } as const;
 
 export const LIVING_ARRANGEMENTS = ['LIVING_ALONE', 'EMPTY_NEST', 'LEFT_BEHIND', 'WITH_FAMILY'] as const;
 export const DIFFICULTY_FLAGS = [

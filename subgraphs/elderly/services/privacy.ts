@@ -1,9 +1,10 @@
 /**
- * Statistical disclosure control for aggregates over individuals (PIPL, DOMAIN.md §3.3): counts of
- * 1–4 people are suppressed (null) for callers without individual-level access, and so is any rate
- * whose numerator or denominator is suppressed (it would reveal the count). Zero is not suppressed:
- * an empty register identifies nobody. This is the one place the rule lives; the access flag comes
- * from the request context (false until the authorization layer sets it).
+ * Statistical disclosure control for aggregates over individuals (PIPL; docs/domain.md, "Bureaus
+ * and entities"): counts of 1–4 people are suppressed (null) for callers without individual-level
+ * access, and so is any rate whose numerator or denominator is suppressed (it would reveal the
+ * count). Zero is not suppressed: an empty register identifies nobody. This is the one place the
+ * rule lives; the access flag comes from the request context (false until the authorization layer
+ * sets it).
  *
  * Not handled yet: complementary disclosure (registered − livingAlone being 1–4).
  */

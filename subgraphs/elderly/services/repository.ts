@@ -5,13 +5,12 @@
  */
 import type { RowFilter } from '../../../lib/auth/directives';
 import type { PipelineStage } from 'mongoose';
+import { now as clockNow, rangeStart } from '../../../lib/clock';
 import type { CareTeamDoc, CommunityRefDoc, HomeVisitDoc, MealProgramDoc, Models, ResidentDoc, ServiceProviderDoc } from '../models';
 import { SUPPRESSION_THRESHOLD, type RawElderlyStats } from './privacy';
 
 export type StatsLevel = 'COMMUNITY' | 'DISTRICT' | 'CITY';
 const levelField = (level: StatsLevel) => (level === 'CITY' ? 'cityCode' : level === 'DISTRICT' ? 'districtCode' : 'communityId');
-
-const DAY_MS = 24 * 3600 * 1000;
 
 export interface ResidentFilter {
   communityId: string;
@@ -43,7 +42,7 @@ export interface CoverageRow {
  * per area (at most 96) are then folded into the figures.
  */
 function statsPipeline(field: string, match: Record<string, unknown>, now: Date): PipelineStage[] {
-  const since = new Date(now.getTime() - 30 * DAY_MS);
+  const since = rangeStart('LAST_30D', now)!;
   return [
     { $match: match },
     {
@@ -92,7 +91,11 @@ function withinArea(q: Record<string, unknown>, visible: RowFilter): Record<stri
   return visible ? { ...q, $and: [...((q.$and as object[] | undefined) ?? []), visible] } : q;
 }
 
-export function createRepository(m: Models, clock: () => Date = () => new Date()) {
+/**
+ * `clock` gives "now" for due dates and the 30-day / 12-month windows: the product clock
+ * (lib/clock.ts) unless a test pins one through the context options.
+ */
+export function createRepository(m: Models, clock: () => Date = clockNow) {
   return {
     models: m,
     now: clock,
@@ -129,7 +132,7 @@ export function createRepository(m: Models, clock: () => Date = () => new Date()
     /** Holiday visits (节假日探视) in the last 12 months per 小区, district or city: one aggregation. */
     async holidayVisits(level: StatsLevel, codes: readonly string[]): Promise<{ code: string; count: number }[]> {
       const field = levelField(level);
-      const since = new Date(clock().getTime() - 365 * DAY_MS);
+      const since = rangeStart('LAST_12M', clock())!;
       return m.HomeVisit.aggregate([
         { $match: { [field]: { $in: [...codes] }, occasion: 'HOLIDAY', visitedAt: { $gte: since } } },
         { $group: { _id: `$${field}`, count: { $sum: 1 } } },
@@ -189,7 +192,7 @@ export function createRepository(m: Models, clock: () => Date = () => new Date()
      */
     async coverage(level: 'CITY' | 'DISTRICT', code: string, below: number, skip: number, limit: number, suppressSmall = true) {
       const field = levelField(level);
-      const since = new Date(clock().getTime() - 30 * DAY_MS);
+      const since = rangeStart('LAST_30D', clock())!;
       const stages: PipelineStage[] = [
         { $match: { [field]: code, status: 'ACTIVE' } },
         { $group: { _id: { c: '$communityId', v: { $gte: ['$lastVisitedAt', since] } }, n: { $sum: 1 } } },

@@ -2,12 +2,14 @@
  * 探访关爱 visit plan: the risk-tier rule and the visit intervals it implies.
  *
  * Source: 民政部等《关于开展特殊困难老年人探访关爱服务的指导意见》(2022) and a local implementation
- * (DOMAIN.md §6):
+ * (docs/domain.md, "Rules behind the workflows"):
  * - HIGH (高风险): 80+ living alone / 空巢 / 留守, or a life-threatening illness → at least weekly;
  * - KEY (重点): 60+ 失能/失智 (incl. 重残), 特困, 计生特殊家庭 → at least monthly;
  * - GENERAL (一般): everyone else on the register → at least quarterly.
  * A major event (hospitalisation, referral) calls for a follow-up within 24 hours.
  */
+import { ageInYear, DAY_MS, HOUR_MS, now } from '../../../lib/clock';
+
 export type RiskTier = 'HIGH' | 'KEY' | 'GENERAL';
 export type AgeBand = 'AGE_60_69' | 'AGE_70_79' | 'AGE_80_89' | 'AGE_90_PLUS';
 export type LivingArrangement = 'LIVING_ALONE' | 'EMPTY_NEST' | 'LEFT_BEHIND' | 'WITH_FAMILY';
@@ -16,13 +18,12 @@ export const VISIT_INTERVAL_DAYS: Record<RiskTier, number> = { HIGH: 7, KEY: 30,
 /** Follow-up after a major event (POST_EVENT_24H). */
 export const POST_EVENT_FOLLOW_UP_HOURS = 24;
 
-const DAY_MS = 24 * 3600 * 1000;
-
 const ALONE: readonly string[] = ['LIVING_ALONE', 'EMPTY_NEST', 'LEFT_BEHIND'];
 const KEY_FLAGS: readonly string[] = ['DISABLED', 'SEMI_DISABLED', 'DEMENTIA', 'SEVERE_DISABILITY', 'EXTREME_POVERTY', 'FAMILY_PLANNING_SPECIAL'];
 
-export function ageBandOf(birthYear: number, now: Date = new Date()): AgeBand | null {
-  const age = now.getUTCFullYear() - birthYear;
+/** The age band of a birth year in the CST calendar year of `at` (default: now, by the product clock). */
+export function ageBandOf(birthYear: number, at: Date = now()): AgeBand | null {
+  const age = ageInYear(birthYear, at);
   if (age < 60) return null;
   if (age < 70) return 'AGE_60_69';
   if (age < 80) return 'AGE_70_79';
@@ -52,7 +53,7 @@ export const effectiveTier = (derived: RiskTier, override: RiskTier | null | und
 export function nextVisitDue(from: Date, tier: RiskTier, afterMajorEvent = false): Date {
   const regular = new Date(from.getTime() + VISIT_INTERVAL_DAYS[tier] * DAY_MS);
   if (!afterMajorEvent) return regular;
-  const followUp = new Date(from.getTime() + POST_EVENT_FOLLOW_UP_HOURS * 3600 * 1000);
+  const followUp = new Date(from.getTime() + POST_EVENT_FOLLOW_UP_HOURS * HOUR_MS);
   return followUp < regular ? followUp : regular;
 }
 

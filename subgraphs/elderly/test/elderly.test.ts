@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { now } from '../../../lib/clock';
 import { countCommands } from '../../../lib/db';
 import { createLogger } from '../../../lib/logger';
 import { SDL_PATH, createElderlyServer, subgraph } from '..';
@@ -158,7 +159,7 @@ describe('small-count suppression (k-anonymity, threshold 5)', () => {
   it('applies the rule to database aggregates according to the context flag', async () => {
     const m = registerModels(sg.conn);
     const base = { communityId: 'cm_320706_0099', districtCode: '320706', cityCode: '320700', ageBand: 'AGE_80_89', livingArrangement: 'LIVING_ALONE',
-      derivedRiskTier: 'HIGH', riskTier: 'HIGH', visitIntervalDays: 7, registeredAt: new Date(), synthetic: true };
+      derivedRiskTier: 'HIGH', riskTier: 'HIGH', visitIntervalDays: 7, registeredAt: now(), synthetic: true };
     await m.Resident.insertMany([1, 2, 3].map((i) => ({ ...base, _id: `el_test_${i}` })));
     const q = `{ _entities(representations: [{ __typename: "Community", id: "cm_320706_0099" }]) { ... on Community { elderlyStats { registered livingAlone highRisk } } } }`;
     const restricted = await gql(sg.url, q);

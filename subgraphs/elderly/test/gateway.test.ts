@@ -1,10 +1,12 @@
 /**
- * The elderly operations of DOMAIN.md §4 through a real gateway (all four subgraphs on the embedded
+ * The elderly operations (docs/domain.md, "Bureaus and entities") through a real gateway (all four subgraphs on the embedded
  * engine) on a small synthetic city whose answers are read back from the database: LivingAlone-
  * Coverage (4), OverdueVisitsWorklist (5), RecordHomeVisit (6), MealProgramReach (19) and the
  * elderly part of CityOverview (1).
  */
 import { startStack, type RunningStack } from '../../../scripts/stack';
+import { DAY_MS, HOUR_MS, now, rangeStart } from '../../../lib/clock';
+import { pinClock } from '../../../test/helpers/clock';
 import { generateCity } from '../../../scripts/synthetic/city';
 import { seedSyntheticProperties } from '../../properties/seed-synthetic';
 import { authHeader } from '../../../test/helpers/tokens';
@@ -12,6 +14,8 @@ import { gql } from '../../../test/helpers/subgraph';
 import { registerModels, type Models } from '../models';
 import { seedSynthetic } from '../seed';
 
+// Seed, servers and assertions share one instant of the product clock.
+const pinned = pinClock(now());
 const city = generateCity(60, 11);
 const names = new Map(city.communities.map((c) => [c.id, c.name]));
 let stack: RunningStack;
@@ -32,18 +36,18 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => {
   await stack?.stop();
+  pinned.restore();
 });
 
 describe('elderly operations through the gateway', () => {
   it('CityOverview: 南京’s register figures equal the database counts', async () => {
     const res = await gql(stack.gatewayUrl, `{ city(code: "320100") { name elderlyStats { registered livingAlone monthlyVisitRate overdueVisits } } }`);
     expect(res.errors).toBeUndefined();
-    const now = new Date();
     const s = res.data!.city.elderlyStats;
     expect(res.data!.city.name).toBe('南京市');
     expect(s.registered).toBe(await m.Resident.countDocuments({ cityCode: '320100', status: 'ACTIVE' }));
     expect(s.livingAlone).toBe(await m.Resident.countDocuments({ cityCode: '320100', status: 'ACTIVE', livingArrangement: 'LIVING_ALONE' }));
-    expect(s.overdueVisits).toBe(await m.Resident.countDocuments({ cityCode: '320100', status: 'ACTIVE', nextVisitDue: { $lt: now } }));
+    expect(s.overdueVisits).toBe(await m.Resident.countDocuments({ cityCode: '320100', status: 'ACTIVE', nextVisitDue: { $lt: now() } }));
     expect(s.monthlyVisitRate).toBeGreaterThan(0);
     expect(s.monthlyVisitRate).toBeLessThan(1);
   });
@@ -54,7 +58,7 @@ describe('elderly operations through the gateway', () => {
     expect(res.errors).toBeUndefined();
     const rows = res.data!.visitCoverage.edges.map((e: any) => e.node);
     expect(rows.length).toBeGreaterThan(0);
-    const since = new Date(Date.now() - 30 * 24 * 3600 * 1000);
+    const since = rangeStart('LAST_30D', now())!;
     const raw: number[] = [];
     for (const row of rows) {
       expect(row.community.name).toBe(names.get(row.community.id));
@@ -70,14 +74,14 @@ describe('elderly operations through the gateway', () => {
   });
 
   it('OverdueVisitsWorklist then RecordHomeVisit: the visited resident leaves the worklist with a new due date one interval later', async () => {
-    const now = new Date();
-    const [due] = await m.Resident.find({ status: 'ACTIVE', nextVisitDue: { $lt: now }, riskTier: 'HIGH' }).sort({ communityId: 1 }).limit(1).lean();
+    const at = now();
+    const [due] = await m.Resident.find({ status: 'ACTIVE', nextVisitDue: { $lt: at }, riskTier: 'HIGH' }).sort({ communityId: 1 }).limit(1).lean();
     expect(due).toBeDefined();
-    const expected = await m.Resident.find({ communityId: due.communityId, status: 'ACTIVE', nextVisitDue: { $lt: now } }).sort({ nextVisitDue: 1, _id: 1 }).lean();
+    const expected = await m.Resident.find({ communityId: due.communityId, status: 'ACTIVE', nextVisitDue: { $lt: at } }).sort({ nextVisitDue: 1, _id: 1 }).lean();
     // The worklist is individual-level data: the care team serving the 小区 reads it.
     const team = await authHeader('CARE_TEAM', { team: 'ct_gateway_test', communities: [due.communityId] });
     const list = await gql(stack.gatewayUrl, `query($c: ID!, $b: DateTime) { elderlyDue(communityId: $c, before: $b) { id ageBand livingArrangement riskTier nextVisitDue } }`, {
-      c: due.communityId, b: now.toISOString(),
+      c: due.communityId, b: at.toISOString(),
     }, team);
     expect(list.errors).toBeUndefined();
     expect(list.data!.elderlyDue.map((r: any) => r.id)).toEqual(expected.map((r) => r._id));
@@ -85,11 +89,11 @@ describe('elderly operations through the gateway', () => {
       id: due._id, ageBand: due.ageBand, livingArrangement: due.livingArrangement, riskTier: 'HIGH', nextVisitDue: due.nextVisitDue!.toISOString(),
     });
 
-    const visitedAt = new Date(now.getTime() - 3600 * 1000).toISOString();
+    const visitedAt = new Date(at.getTime() - HOUR_MS).toISOString();
     const rec = await gql(stack.gatewayUrl, `mutation($e: ID!, $at: DateTime) { recordHomeVisit(elderId: $e, mode: IN_PERSON, occasion: HOLIDAY, outcome: OK, visitedAt: $at, clientKey: "gw-visit-0001") {
       nextVisitDue visit { occasion community { name } } } }`, { e: due._id, at: visitedAt });
     expect(rec.errors).toBeUndefined();
-    expect(rec.data!.recordHomeVisit.nextVisitDue).toBe(new Date(new Date(visitedAt).getTime() + 7 * 24 * 3600 * 1000).toISOString());
+    expect(rec.data!.recordHomeVisit.nextVisitDue).toBe(new Date(new Date(visitedAt).getTime() + 7 * DAY_MS).toISOString());
     expect(rec.data!.recordHomeVisit.visit).toEqual({ occasion: 'HOLIDAY', community: { name: names.get(due.communityId) } });
     const after = await gql(stack.gatewayUrl, `query($c: ID!) { elderlyDue(communityId: $c) { id } }`, { c: due.communityId }, team);
     expect(after.data!.elderlyDue.map((r: any) => r.id)).not.toContain(due._id);

@@ -1,9 +1,13 @@
 /**
  * The register and its visit plan (phase 2): tier rules → due dates, home visits, overrides,
  * worklist, paged lists, coverage ranking, and bad input for every mutation (nothing written).
- * The subgraph runs with a pinned clock so due dates can be asserted exactly.
+ * The file runs in a world of its own: the product clock (lib/clock.ts) is frozen at 2026-03-01
+ * 08:00 UTC and the subgraph is given that instant too, so due dates can be asserted exactly on
+ * any day the suite runs; "the future" below is relative to it.
  */
+import { DAY_MS as DAY } from '../../../lib/clock';
 import { createLogger } from '../../../lib/logger';
+import { pinClock } from '../../../test/helpers/clock';
 import { subgraph, createElderlyServer } from '..';
 import { authHeader } from '../../../test/helpers/tokens';
 import { gql, startSubgraph, startTestDatabase, type Engine, type RunningSubgraph } from '../../../test/helpers/subgraph';
@@ -11,10 +15,12 @@ import { registerModels, type Models } from '../models';
 import { deriveRiskTier, nextVisitDue } from '../services/risk';
 import { DEMO, DEMO_IDS } from '../seed';
 
-const DAY = 24 * 3600 * 1000;
 let clock = new Date('2026-03-01T08:00:00.000Z');
+const pinned = pinClock(clock);
 const at = (iso: string) => new Date(iso).toISOString();
 const plusDays = (iso: string, d: number) => new Date(new Date(iso).getTime() + d * DAY).toISOString();
+/** An instant `d` days after the file's clock (what the server calls now). */
+const afterClock = (d: number) => plusDays(clock.toISOString(), d);
 
 let engine: Engine;
 let sg: RunningSubgraph;
@@ -28,6 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sg?.close();
   await engine?.stop();
+  pinned.restore();
 });
 
 const REGISTER = `mutation($input: RegisterElderlyResidentInput!) { registerElderlyResident(input: $input) {
@@ -38,7 +45,7 @@ const VISIT = `mutation($elderId: ID!, $mode: VisitMode!, $occasion: VisitOccasi
 
 let keySeq = 0;
 const base = (over: Record<string, unknown> = {}) => ({
-  clientKey: `test-key-${++keySeq}-${Date.now()}`,
+  clientKey: `test-key-${String(++keySeq).padStart(4, '0')}`,
   communityId: DEMO.dongfang,
   ageBand: 'AGE_70_79',
   livingArrangement: 'WITH_FAMILY',
@@ -134,10 +141,10 @@ describe('registerElderlyResident', () => {
     ['communityId', { communityId: 'cm_000000_9999' }],
     ['difficultyFlags', { ageBand: 'AGE_60_69', difficultyFlags: ['ADVANCED_AGE'] }],
     ['difficultyFlags', { difficultyFlags: ['DISABLED', 'DISABLED'] }],
-    ['consentRecordedAt', { consentRecordedAt: '2030-01-01T00:00:00Z' }],
+    ['consentRecordedAt', { consentRecordedAt: afterClock(1) }],
     ['consentRecordedAt', { consentRecordedAt: '1999-01-01T00:00:00Z' }],
     ['consentRecordedAt', { consentRecordedAt: '2026-02-28T12:00:00Z', registeredAt: '2026-02-28T10:00:00Z' }],
-    ['registeredAt', { registeredAt: '2027-01-01T00:00:00Z' }],
+    ['registeredAt', { registeredAt: afterClock(1) }],
     ['riskTierOverrideReason', { riskTierOverride: 'HIGH' }],
     ['riskTierOverrideReason', { riskTierOverrideReason: 'no override given' }],
     ['registeredByTeamId', { registeredByTeamId: 'ct_nope' }],

@@ -1,11 +1,20 @@
+/**
+ * The synthetic register, generated as of the product clock (pinned for this file, so the generator,
+ * the server and the assertions agree on one instant): visit plans, 30-day figures, overdue visits
+ * and the holiday visits of the last 12 months are relative to it, so they hold data on any date.
+ */
 import { generateCity } from '../../../scripts/synthetic/city';
-import { createElderlyServer, subgraph } from '..';
+import { subgraph } from '..';
+import { cstDayStart, DAY_MS, now, rangeStart } from '../../../lib/clock';
+import { pinClock } from '../../../test/helpers/clock';
 import { gql, startSubgraph, startTestDatabase, type Engine, type RunningSubgraph } from '../../../test/helpers/subgraph';
 import { registerModels, type Models } from '../models';
 import { deriveRiskTier, isMajorEvent, nextVisitDue, VISIT_INTERVAL_DAYS, type RiskTier } from '../services/risk';
 import { DEMO, seedSynthetic } from '../seed';
 
-const AS_OF = new Date('2026-11-01T00:00:00Z');
+const pinned = pinClock(now());
+/** The generator's default as-of: 00:00 CST of the current day. */
+const AS_OF = cstDayStart(now());
 const city = generateCity(200, 7);
 let engine: Engine;
 let sg: RunningSubgraph;
@@ -14,13 +23,14 @@ let written: number;
 
 beforeAll(async () => {
   engine = await startTestDatabase();
-  sg = await startSubgraph({ ...subgraph, create: (conn, logger) => createElderlyServer(conn, logger, { now: () => AS_OF }) }, engine.uri);
+  sg = await startSubgraph(subgraph, engine.uri);
   m = registerModels(sg.conn);
-  written = await seedSynthetic(sg.conn, city.communities, 7, { asOf: AS_OF });
+  written = await seedSynthetic(sg.conn, city.communities, 7);
 });
 afterAll(async () => {
   await sg?.close();
   await engine?.stop();
+  pinned.restore();
 });
 
 const fingerprint = async () =>
@@ -85,11 +95,29 @@ describe('elderly synthetic city', () => {
     const s = res.data!._entities[0].elderlyStats;
     expect(s.registered).toBe(await m.Resident.countDocuments({ cityCode: '320100', status: 'ACTIVE' }));
     expect(s.livingAlone).toBe(await m.Resident.countDocuments({ cityCode: '320100', livingArrangement: 'LIVING_ALONE' }));
-    expect(s.overdueVisits).toBe(await m.Resident.countDocuments({ cityCode: '320100', nextVisitDue: { $lt: AS_OF } }));
+    expect(s.overdueVisits).toBe(await m.Resident.countDocuments({ cityCode: '320100', nextVisitDue: { $lt: now() } }));
+    expect(s.visitedLast30d).toBe(await m.Resident.countDocuments({ cityCode: '320100', lastVisitedAt: { $gte: rangeStart('LAST_30D', now())! } }));
     expect(s.monthlyVisitRate).toBeCloseTo(s.visitedLast30d / s.registered, 10);
+    expect(s.monthlyVisitRate).toBeGreaterThan(0.25);
     expect(s.overdueVisits / s.registered).toBeGreaterThan(0.02);
     expect(s.overdueVisits / s.registered).toBeLessThan(0.2);
     expect(s.holidayVisitsLast12m).toBeGreaterThan(0);
+    expect(s.holidayVisitsLast12m).toBe(
+      await m.HomeVisit.countDocuments({ cityCode: '320100', occasion: 'HOLIDAY', visitedAt: { $gte: rangeStart('LAST_12M', now())! } }),
+    );
+  });
+
+  it('dates every visit before the as-of, holiday visits on the festivals of the 12 months before it', async () => {
+    const [newest] = await m.HomeVisit.find({}).sort({ visitedAt: -1 }).limit(1).lean();
+    expect(newest.visitedAt.getTime()).toBeLessThan(AS_OF.getTime());
+    const days = await m.HomeVisit.distinct('visitedAt', { occasion: 'HOLIDAY' });
+    // 春节, 中秋 and 重阳 fall in any 365 days; each at 10:00 CST on its day.
+    expect(days.length).toBeGreaterThanOrEqual(2);
+    expect(days.length).toBeLessThanOrEqual(4);
+    for (const d of days as Date[]) {
+      expect(d.getTime()).toBeGreaterThanOrEqual(AS_OF.getTime() - 365 * DAY_MS);
+      expect(d.getTime() - cstDayStart(d).getTime()).toBe(10 * 3600_000);
+    }
   });
 
   it('ranks 小区 by visit coverage, lowest first, and lists meal programmes with the 小区 they serve', async () => {
@@ -102,6 +130,29 @@ describe('elderly synthetic city', () => {
       expect(p.communitiesServed.length).toBeGreaterThanOrEqual(1);
       expect(p.communitiesServed.length).toBeLessThanOrEqual(4);
       expect(p.beneficiaryCount).toBeGreaterThanOrEqual(20);
+    }
+  });
+
+  it('never runs out of festivals: holiday visits and current plans on an as-of decades on', async () => {
+    const later = cstDayStart(new Date(AS_OF.getTime() + 30 * 365 * DAY_MS));
+    await seedSynthetic(sg.conn, city.communities, 7, { asOf: later });
+    try {
+      const holidays = await m.HomeVisit.distinct('visitedAt', { occasion: 'HOLIDAY' });
+      expect(holidays.length).toBeGreaterThanOrEqual(2);
+      for (const d of holidays as Date[]) {
+        expect(d.getTime()).toBeLessThan(later.getTime());
+        expect(d.getTime()).toBeGreaterThanOrEqual(later.getTime() - 365 * DAY_MS);
+      }
+      const registered = await m.Resident.countDocuments({ status: 'ACTIVE' });
+      const visited = await m.Resident.countDocuments({ lastVisitedAt: { $gte: rangeStart('LAST_30D', later)! } });
+      const overdue = await m.Resident.countDocuments({ nextVisitDue: { $lt: later } });
+      expect(visited / registered).toBeGreaterThan(0.25);
+      expect(overdue).toBeGreaterThan(0);
+      const [newest] = await m.HomeVisit.find({}).sort({ visitedAt: -1 }).limit(1).lean();
+      expect(newest.visitedAt.getTime()).toBeLessThan(later.getTime());
+      expect(newest.visitedAt.getTime()).toBeGreaterThan(later.getTime() - 7 * DAY_MS);
+    } finally {
+      await seedSynthetic(sg.conn, city.communities, 7);
     }
   });
 });

@@ -5,9 +5,11 @@
  * its aggregates group by (cityCode, districtCodes, communityIds) are denormalised onto each row.
  */
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { now } from '../../../lib/clock';
 import { defineModel } from '../../../lib/db';
 
-const opts = { versionKey: false, timestamps: true } as const;
+/** createdAt / updatedAt come from the product clock (lib/clock.ts), like every other domain time. */
+const opts = { versionKey: false, timestamps: { currentTime: () => now() } } as const;
 const sub = { _id: false } as const;
 
 export const PROJECT_STATUSES = [

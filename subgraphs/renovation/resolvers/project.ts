@@ -35,7 +35,10 @@ export const RenovationProject: RenovationProjectResolvers = {
   spendToDate: (p) => (p.spends?.length ? money(p.spentFen ?? 0, p.spends.some((s) => s.amountApprox)) : null),
   spends: (p) => p.spends ?? [],
   milestones: (p) => p.milestones ?? [],
-  late: (p) => (p.milestones ?? []).some((m) => isLate(m)),
+  late: (p, _a, { repo }) => {
+    const at = repo.now();
+    return (p.milestones ?? []).some((m) => isLate(m, at));
+  },
   acceptance: (p) =>
     p.acceptance
       ? {
@@ -65,8 +68,8 @@ export const SpendRecord: SpendRecordResolvers = {
 
 export const ProjectMilestone: ProjectMilestoneResolvers = {
   done: (m) => isDone(m),
-  late: (m) => isLate(m),
-  daysLate: (m) => daysLate(m),
+  late: (m, _a, { repo }) => isLate(m, repo.now()),
+  daysLate: (m, _a, { repo }) => daysLate(m, repo.now()),
 };
 
 export const Facility: FacilityResolvers = {

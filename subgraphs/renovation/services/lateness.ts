@@ -1,8 +1,9 @@
 /**
  * Milestone lateness. A milestone is late when it was done after its planned date, or when it is not
  * done and its planned date has passed. Done-with-unknown-date and unplanned milestones are never late.
+ * "Now" is the product clock (lib/clock.ts) unless the caller passes the instant to judge at.
  */
-const DAY = 86_400_000;
+import { DAY_MS, now } from '../../../lib/clock';
 
 export interface MilestoneLike {
   plannedAt?: Date | null;
@@ -16,16 +17,17 @@ export function isDone(m: MilestoneLike): boolean {
   return m.actualAt != null || m.done === true;
 }
 
-export function daysLate(m: MilestoneLike, now = Date.now()): number | null {
+export function daysLate(m: MilestoneLike, at: Date = now()): number | null {
   const planned = time(m.plannedAt);
   if (planned == null) return null;
   const actual = time(m.actualAt);
-  if (actual != null) return actual > planned ? Math.max(1, Math.ceil((actual - planned) / DAY)) : null;
+  if (actual != null) return actual > planned ? Math.max(1, Math.ceil((actual - planned) / DAY_MS)) : null;
   if (m.done) return null;
-  return now > planned ? Math.max(1, Math.ceil((now - planned) / DAY)) : null;
+  const t = at.getTime();
+  return t > planned ? Math.max(1, Math.ceil((t - planned) / DAY_MS)) : null;
 }
 
-export const isLate = (m: MilestoneLike, now = Date.now()) => daysLate(m, now) != null;
+export const isLate = (m: MilestoneLike, at: Date = now()) => daysLate(m, at) != null;
 
 /**
  * Fields stored on the project so that "late" can be filtered and counted by the database:

@@ -4,6 +4,7 @@
  * Aggregates (summaries, statistics, gap counts) are computed by the database.
  */
 import type { PipelineStage } from 'mongoose';
+import { now as clockNow } from '../../../lib/clock';
 import { FUNDING_TYPES, ITEM_CLASSES, PROJECT_STATUSES, type FacilityDoc, type Models, type ProjectDoc } from '../models';
 import { lateExpr, lateFilter } from './lateness';
 
@@ -122,8 +123,13 @@ function facilityQuery(f: FacilityFilter): Record<string, unknown> {
   return q;
 }
 
-export function createRepository(m: Models) {
+/**
+ * `clock` gives "now" for the late flags: the product clock (lib/clock.ts) unless a test pins one
+ * through the context options.
+ */
+export function createRepository(m: Models, clock: () => Date = clockNow) {
   return {
+    now: clock,
     projectsById: (ids: readonly string[]) => m.Project.find({ _id: { $in: ids } }).lean<ProjectDoc[]>(),
     projectsByCommunity: (ids: readonly string[]) =>
       m.Project.find({ communityIds: { $in: ids } }).sort({ planYear: -1, _id: 1 }).lean<ProjectDoc[]>(),
@@ -158,7 +164,7 @@ export function createRepository(m: Models) {
      * in ONE aggregation: totals, by status, by funding source (committed, confirmed, spent) and by
      * item class. A project covering 小区 in two districts counts in both districts.
      */
-    async areaStats(level: AreaLevel, codes: readonly string[], year: number | null, now = new Date()): Promise<StatsRow[]> {
+    async areaStats(level: AreaLevel, codes: readonly string[], year: number | null, now = clock()): Promise<StatsRow[]> {
       const field = level === 'CITY' ? 'cityCode' : 'districtCodes';
       const match: Record<string, unknown> = { [field]: { $in: [...codes] } };
       if (year != null) match.planYear = year;
@@ -314,7 +320,7 @@ export function createRepository(m: Models) {
     },
 
     /** One page of projects by id, plus the total count. */
-    async projectPage(filter: ProjectFilter, first: number, after: string | null, now = new Date()) {
+    async projectPage(filter: ProjectFilter, first: number, after: string | null, now = clock()) {
       const q = projectQuery(filter, now);
       const pageQuery = after ? { $and: [q, { _id: { $gt: after } }] } : q;
       const [docs, totalCount] = await Promise.all([

@@ -4,6 +4,7 @@
  * idempotency `clientKey` backed by a unique index: a retried create returns the first result.
  */
 import { randomUUID } from 'node:crypto';
+import { DAY_MS, now } from '../../../lib/clock';
 import { badInput } from '../../../lib/errors';
 import { PROJECT_STATUSES, type FacilityDoc, type Models, type ProjectDoc } from '../models';
 import { lateIndexFields } from './lateness';
@@ -81,11 +82,10 @@ const CITY = /^\d{4}00$/;
 const DISTRICT = /^\d{6}$/;
 const USCC = /^[0-9A-Z]{18}$/;
 const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
-const DAY = 86_400_000;
 const MIN_YEAR = 1990;
 const MAX_YEAR = 2100;
-/** A date recorded as done may not lie more than a day in the future. */
-const FUTURE_SLACK = DAY;
+/** A date recorded as done may not lie more than a day in the future (of the product clock). */
+const FUTURE_SLACK = DAY_MS;
 
 function text(field: string, v: string | null | undefined, max: number, required = false): string | null {
   if (v == null) {
@@ -115,13 +115,14 @@ function nonNeg(field: string, v: number | null | undefined, integer = false): n
   return v;
 }
 
-function date(field: string, v: Dateish, notFuture = false): Date | null {
+/** A date-time input; with `notAfter` (now), one that may not lie in the future. */
+function date(field: string, v: Dateish, notAfter: Date | null = null): Date | null {
   if (v == null) return null;
   const d = v instanceof Date ? v : new Date(v);
   if (Number.isNaN(d.getTime())) throw badInput(field, 'must be an ISO-8601 date-time');
   const y = d.getUTCFullYear();
   if (y < MIN_YEAR || y > MAX_YEAR) throw badInput(field, `must be between ${MIN_YEAR} and ${MAX_YEAR}`);
-  if (notFuture && d.getTime() > Date.now() + FUTURE_SLACK) throw badInput(field, 'must not be in the future');
+  if (notAfter && d.getTime() > notAfter.getTime() + FUTURE_SLACK) throw badInput(field, 'must not be in the future');
   return d;
 }
 
@@ -150,7 +151,11 @@ export const cityOfDistrict = (districtCode: string) => `${districtCode.slice(0,
 const revGuard = (rev: number | null | undefined) => (rev == null ? { rev: { $exists: false } } : { rev });
 const rank = (s: string) => PROJECT_STATUSES.indexOf(s as (typeof PROJECT_STATUSES)[number]);
 
-export function createWrites(m: Models) {
+/**
+ * `clock` gives "now" for the "not in the future" checks and the facility history: the product
+ * clock (lib/clock.ts) unless a test pins one through the context options.
+ */
+export function createWrites(m: Models, clock: () => Date = now) {
   async function loadProject(projectId: string): Promise<ProjectDoc> {
     id('input.projectId', projectId);
     const p = await m.Project.findById(projectId).lean<ProjectDoc>();
@@ -228,7 +233,7 @@ export function createWrites(m: Models) {
       const milestones = (input.milestones ?? []).map((ms, i) => {
         if (milestoneTypes.has(ms.type)) throw badInput(`input.milestones[${i}].type`, `${ms.type} is listed twice`);
         milestoneTypes.add(ms.type);
-        const actualAt = date(`input.milestones[${i}].actualAt`, ms.actualAt, true);
+        const actualAt = date(`input.milestones[${i}].actualAt`, ms.actualAt, clock());
         return { type: ms.type, plannedAt: date(`input.milestones[${i}].plannedAt`, ms.plannedAt), actualAt, done: actualAt != null };
       });
       const contractor = input.contractor
@@ -276,7 +281,7 @@ export function createWrites(m: Models) {
     async recordMilestone(input: MilestoneIn): Promise<ProjectDoc> {
       if (input.plannedAt == null && input.actualAt == null) throw badInput('input.actualAt', 'give plannedAt and/or actualAt');
       const plannedAt = date('input.plannedAt', input.plannedAt);
-      const actualAt = date('input.actualAt', input.actualAt, true);
+      const actualAt = date('input.actualAt', input.actualAt, clock());
       return modifyProject(input.projectId, (p) => {
         const milestones: MilestoneRow[] = (p.milestones ?? []).map((x) => ({ type: x.type, plannedAt: x.plannedAt ?? null, actualAt: x.actualAt ?? null, done: x.done ?? false }));
         let ms = milestones.find((x) => x.type === input.type);
@@ -302,7 +307,7 @@ export function createWrites(m: Models) {
 
     async recordSpend(input: SpendIn): Promise<ProjectDoc> {
       const amount = moneyIn('input.amount', input.amount, true)!;
-      const at = date('input.at', input.at, true);
+      const at = date('input.at', input.at, clock());
       const note = text('input.note', input.note, 500);
       const clientKey = text('input.clientKey', input.clientKey, 100);
       const p = await loadProject(input.projectId);
@@ -321,7 +326,7 @@ export function createWrites(m: Models) {
     },
 
     async recordAcceptance(input: AcceptanceIn): Promise<ProjectDoc> {
-      const at = date('input.at', input.at, true);
+      const at = date('input.at', input.at, clock());
       if (!at) throw badInput('input.at', 'is required');
       if (input.residentSatisfaction != null && !(input.residentSatisfaction >= 0 && input.residentSatisfaction <= 1)) {
         throw badInput('input.residentSatisfaction', 'must be a share between 0 and 1');
@@ -386,7 +391,7 @@ export function createWrites(m: Models) {
       const patch: Record<string, unknown> = {};
       if (input.quantity !== undefined) patch.quantity = nonNeg('input.quantity', input.quantity);
       if (input.quantityApprox != null) patch.quantityApprox = input.quantityApprox;
-      if (input.installedAt !== undefined) patch.installedAt = date('input.installedAt', input.installedAt, true);
+      if (input.installedAt !== undefined) patch.installedAt = date('input.installedAt', input.installedAt, clock());
       if (input.installedYear !== undefined) patch.installedYear = year('input.installedYear', input.installedYear);
       if (input.cost !== undefined) {
         const cost = moneyIn('input.cost', input.cost);
@@ -394,7 +399,7 @@ export function createWrites(m: Models) {
         patch.costApprox = cost?.approx ?? false;
       }
       if (input.maintainerUscc !== undefined) patch.maintainerUscc = uscc('input.maintainerUscc', input.maintainerUscc);
-      if (input.lastInspectedAt !== undefined) patch.lastInspectedAt = date('input.lastInspectedAt', input.lastInspectedAt, true);
+      if (input.lastInspectedAt !== undefined) patch.lastInspectedAt = date('input.lastInspectedAt', input.lastInspectedAt, clock());
       if (input.note !== undefined) patch.note = text('input.note', input.note, 500);
       if (input.sourceProjectId != null) {
         id('input.sourceProjectId', input.sourceProjectId);
@@ -440,7 +445,7 @@ export function createWrites(m: Models) {
           set.condition = input.condition ?? null;
           if (existing.condition) {
             set.conditionBefore = existing.condition;
-            update.$push = { history: { condition: existing.condition, at: new Date(), beforeYear: null, note: null } };
+            update.$push = { history: { condition: existing.condition, at: clock(), beforeYear: null, note: null } };
           }
         }
         const updated = await m.Facility.findOneAndUpdate({ _id: existing._id, ...revGuard(existing.rev) }, update, { returnDocument: 'after' }).lean<FacilityDoc>();

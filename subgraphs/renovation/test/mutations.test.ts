@@ -5,8 +5,13 @@
  * and nothing is written.
  */
 import { subgraph } from '..';
+import { now } from '../../../lib/clock';
+import { pinClock } from '../../../test/helpers/clock';
 import { gql, startSubgraph, startTestDatabase, type Engine, type RunningSubgraph } from '../../../test/helpers/subgraph';
 import { DEMO, DEMO_PROJECTS } from '../seed';
+
+// Late flags and "not in the future" are judged by the product clock: one instant for the file.
+const pinned = pinClock(now());
 
 let engine: Engine;
 let sg: RunningSubgraph;
@@ -18,6 +23,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sg?.close();
   await engine?.stop();
+  pinned.restore();
 });
 
 const PROJECT_FIELDS = `id name cityCode districtCodes planYear status sponsor
@@ -32,7 +38,7 @@ const MILESTONE = `mutation($input: RecordMilestoneInput!) { recordMilestone(inp
 const SPEND = `mutation($input: RecordSpendInput!) { recordSpend(input: $input) { ${PROJECT_FIELDS} } }`;
 const ACCEPT = `mutation($input: RecordAcceptanceInput!) { recordAcceptance(input: $input) { ${PROJECT_FIELDS} } }`;
 const FACILITY = `mutation($input: UpsertFacilityInput!) { upsertFacility(input: $input) {
-  id type condition conditionBefore history { condition } quantity cost { fen } sourceProject { id } community { id } } }`;
+  id type condition conditionBefore history { condition at } quantity cost { fen } sourceProject { id } community { id } } }`;
 
 const baseInput = (clientKey: string) => ({
   clientKey,
@@ -237,6 +243,8 @@ describe('recordMilestone, recordSpend and recordAcceptance', () => {
     ['input.projectId', { projectId: 'rp_unknown', type: 'START', actualAt: '2025-01-01T00:00:00Z' }],
     ['input.actualAt', { type: 'START' }],
     ['input.actualAt', { type: 'START', actualAt: '2999-01-01T00:00:00Z' }],
+    // More than the one-day slack after the product clock's now.
+    ['input.actualAt', { type: 'START', actualAt: new Date(now().getTime() + 25 * 3600_000).toISOString() }],
     ['input.plannedAt', { type: 'START', plannedAt: '1800-01-01T00:00:00Z' }],
   ])('refuses bad %s in recordMilestone and writes nothing', async (field, input) => {
     const before = await sg.conn.collection('renovation_projects').findOne({ _id: id as never });
@@ -377,7 +385,8 @@ describe('upsertFacility', () => {
     const n = await count();
     const broken = await gql(sg.url, FACILITY, { input: { communityId: DEMO.yijiang, type: 'EBIKE_CHARGER', condition: 'BROKEN' } });
     expect(broken.errors).toBeUndefined();
-    expect(broken.data!.upsertFacility).toMatchObject({ condition: 'BROKEN', conditionBefore: 'GOOD', history: [{ condition: 'GOOD' }], quantity: 40 });
+    // The history entry is stamped with the product clock's now.
+    expect(broken.data!.upsertFacility).toMatchObject({ condition: 'BROKEN', conditionBefore: 'GOOD', history: [{ condition: 'GOOD', at: now().toISOString() }], quantity: 40 });
     expect(await count()).toBe(n);
 
     const gaps = await gql(

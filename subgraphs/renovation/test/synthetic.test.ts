@@ -1,7 +1,18 @@
+/**
+ * The synthetic renovation rows, generated as of the product clock's now (pinned for this file, so
+ * the generator, the server and the assertions agree on one instant): plan years, statuses, spend,
+ * lateness and inspections are relative to it, so they hold data on any date.
+ */
 import { subgraph } from '..';
+import { cstDayStart, cstYear, DAY_MS, now, rangeStart } from '../../../lib/clock';
+import { pinClock } from '../../../test/helpers/clock';
 import { gql, startSubgraph, startTestDatabase, type Engine, type RunningSubgraph } from '../../../test/helpers/subgraph';
 import { seedSynthetic } from '../seed';
-import type { SyntheticCommunity } from '../synthetic';
+import { SYNTHETIC_PAST_YEARS, type SyntheticCommunity } from '../synthetic';
+
+const pinned = pinClock(now());
+const AS_OF = now();
+const YEAR = cstYear(AS_OF);
 
 let engine: Engine;
 let sg: RunningSubgraph;
@@ -13,6 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sg?.close();
   await engine?.stop();
+  pinned.restore();
 });
 
 const N = 120;
@@ -42,15 +54,16 @@ describe('seedSynthetic', () => {
     expect(written).toBe(projects.length + facilities.length);
   });
 
-  it('gives projects only to old 小区, at about 0.25 per year over 2021-2025', () => {
+  it('gives projects only to old 小区, at about 0.25 per year over the 5 years before the as-of year and the as-of year', () => {
     const old = new Set(communities.filter((c) => c.isOld).map((c) => c.id));
     expect(projects.length).toBeGreaterThan(0);
     for (const p of projects) {
       expect(old.has(p.communityIds[0])).toBe(true);
-      expect(p.planYear).toBeGreaterThanOrEqual(2021);
-      expect(p.planYear).toBeLessThanOrEqual(2025);
+      expect(p.planYear).toBeGreaterThanOrEqual(YEAR - SYNTHETIC_PAST_YEARS);
+      expect(p.planYear).toBeLessThanOrEqual(YEAR);
     }
-    const perOldPerYear = projects.length / (old.size - 1) / 5; // the real 小区 is skipped
+    expect(new Set(projects.map((p) => p.planYear)).size).toBe(SYNTHETIC_PAST_YEARS + 1);
+    const perOldPerYear = projects.length / (old.size - 1) / (SYNTHETIC_PAST_YEARS + 1); // the real 小区 is skipped
     expect(perOldPerYear).toBeGreaterThan(0.12);
     expect(perOldPerYear).toBeLessThan(0.4);
     expect(projects.some((p) => p.communityIds[0] === 'cm_320706_0002')).toBe(false);
@@ -114,9 +127,10 @@ describe('seedSynthetic', () => {
     expect(s.costPerHousehold.amount).toBeGreaterThan(20_000);
     expect(s.costPerHousehold.amount).toBeLessThan(36_000);
     expect(s.byFundingSource.find((f: any) => f.type === 'CENTRAL_SUBSIDY').committed.fen).toBeGreaterThan(0);
-    const now = new Date();
-    const jsLate = nanjing.filter((p) => p.hasLateDoneMilestone || (p.earliestOpenPlannedAt != null && p.earliestOpenPlannedAt < now)).length;
+    const at = now();
+    const jsLate = nanjing.filter((p) => p.hasLateDoneMilestone || (p.earliestOpenPlannedAt != null && p.earliestOpenPlannedAt < at)).length;
     expect(s.lateProjects).toBe(jsLate);
+    expect(jsLate).toBeGreaterThan(0);
     expect(res.data!.late.totalCount).toBe(s.lateProjects);
   });
 
@@ -136,5 +150,42 @@ describe('seedSynthetic', () => {
     const community = res.data!._entities[0];
     expect(community.renovationSummary.projects).toBe(projects.filter((x) => x.communityIds[0] === p.communityIds[0]).length);
     expect(community.facilities.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('dates everything relative to the as-of: nothing done after it, finished and unfinished works, inspections in the last 12 months', () => {
+    const done = new Set(['COMPLETED', 'ACCEPTED', 'LONG_TERM_MGMT']);
+    for (const p of projects) {
+      for (const m of p.milestones) if (m.actualAt) expect(m.actualAt.getTime()).toBeLessThanOrEqual(AS_OF.getTime());
+      for (const x of p.spends ?? []) expect(x.at.getTime()).toBeLessThanOrEqual(AS_OF.getTime());
+      if (p.acceptance) expect(p.acceptance.at.getTime()).toBeLessThanOrEqual(AS_OF.getTime());
+      // Handover is planned in February after the plan year: the as-of year's works are never handed over.
+      if (p.planYear === YEAR) expect(p.status).not.toBe('LONG_TERM_MGMT');
+    }
+    expect(projects.some((p) => p.status === 'LONG_TERM_MGMT')).toBe(true);
+    expect(projects.some((p) => !done.has(p.status))).toBe(true);
+    expect(projects.some((p) => p.planYear === YEAR)).toBe(true);
+    expect(projects.filter((p) => p.spends?.length).length).toBeGreaterThan(projects.length / 2);
+    const since = rangeStart('LAST_12M', AS_OF)!;
+    for (const f of facilities) {
+      expect(f.lastInspectedAt.getTime()).toBeGreaterThanOrEqual(since.getTime());
+      expect(f.lastInspectedAt.getTime()).toBeLessThanOrEqual(AS_OF.getTime());
+      expect(f.lastInspectedAt).toEqual(cstDayStart(f.lastInspectedAt));
+    }
+  });
+
+  it('never runs out of years: an as-of twenty years on moves the plan years and the statuses with it', async () => {
+    const later = new Date(AS_OF.getTime() + 20 * 365 * DAY_MS);
+    const laterYear = cstYear(later);
+    await seedSynthetic(sg.conn, communities, 42, { asOf: later });
+    try {
+      const rows = await sg.conn.collection('renovation_projects').find({ synthetic: true }).toArray();
+      expect(rows.length).toBeGreaterThan(0);
+      expect(new Set(rows.map((p) => p.planYear))).toEqual(new Set(Array.from({ length: SYNTHETIC_PAST_YEARS + 1 }, (_, i) => laterYear - SYNTHETIC_PAST_YEARS + i)));
+      expect(rows.some((p) => p.status === 'LONG_TERM_MGMT')).toBe(true);
+      expect(rows.some((p) => p.planYear === laterYear && p.status !== 'LONG_TERM_MGMT')).toBe(true);
+      for (const p of rows) for (const m of p.milestones) if (m.actualAt) expect(m.actualAt.getTime()).toBeLessThanOrEqual(later.getTime());
+    } finally {
+      await seedSynthetic(sg.conn, communities, 42);
+    }
   });
 });
