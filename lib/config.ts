@@ -105,6 +105,9 @@ const BaseEnv = z.object({
   GATEWAY_RESPONSE_CACHE_MAX_TTL_S: z.coerce.number().int().min(0).max(3600).default(10),
   /** Safelist mode: only operations in this manifest file are accepted. */
   GATEWAY_SAFELIST_FILE: z.string().min(1).optional(),
+  // ---- demo data (npm start) ----
+  /** Size of the synthetic city `npm start` loads into an empty store next to the article's four 小区 (0: none; a store keeps the size it was seeded with). */
+  DEMO_COMMUNITIES: z.coerce.number().int().min(0).max(200000).default(400),
 });
 
 export type BaseConfig = z.infer<typeof BaseEnv>;
@@ -216,6 +219,55 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/** The programs that read this configuration; each honours only some of the variables. */
+export type EntryPoint = 'start' | 'start:gateway' | 'start:subgraph' | 'seed';
+
+/** Variables only a gateway honours. */
+const GATEWAY_ONLY = [
+  'PORT', 'SUPERGRAPH_FILE', 'GATEWAY_CONTRACT', 'RATE_LIMIT_PER_MINUTE', 'MAX_QUERY_DEPTH', 'MAX_QUERY_ALIASES',
+  'MAX_QUERY_TOKENS', 'MAX_QUERY_COST', 'BODY_LIMIT', 'GATEWAY_SUBGRAPH_TIMEOUT_MS', 'GATEWAY_SUBGRAPH_TIMEOUTS',
+  'GATEWAY_RETRY_BUDGET_PERCENT', 'GATEWAY_DEDUP', 'GATEWAY_QUERY_PLAN_CACHE_MIB', 'GATEWAY_RESPONSE_CACHE_MAX_TTL_S',
+  'GATEWAY_SAFELIST_FILE',
+];
+/** Variables only a process holding domain data (a subgraph, the seeds) honours. */
+const DATA_ONLY = ['MONGODB_URI', 'CLOCK_NOW', 'CLOCK_FREEZE'];
+const RESERVED_URL = new Set(['JWKS_URL']);
+
+/**
+ * The variables set in `env` that `entry` cannot honour, each with the reason: start-up refuses
+ * them rather than ignoring them silently. Per-subgraph variables of other subgraphs
+ * (`MONGODB_URI_ELDERLY` when starting properties) are accepted, so one env file can serve a
+ * whole deployment.
+ */
+export function unhonouredVariables(env: NodeJS.ProcessEnv, entry: EntryPoint): string[] {
+  const set = (k: string) => env[k] !== undefined && env[k] !== '';
+  const out: string[] = [];
+  const perSubgraphUrl = Object.keys(env).filter((k) => /^[A-Z0-9_]+_URL$/.test(k) && !RESERVED_URL.has(k) && set(k));
+  const perSubgraphPort = Object.keys(env).filter((k) => /^[A-Z0-9_]+_PORT$/.test(k) && k !== 'PORT' && set(k));
+  const perSubgraphUri = Object.keys(env).filter((k) => /^MONGODB_URI_[A-Z0-9_]+$/.test(k) && set(k));
+  switch (entry) {
+    case 'start':
+      for (const k of perSubgraphUrl) out.push(`${k}: npm start routes the gateway to the subgraphs it starts itself; routing URLs apply to npm run start:gateway`);
+      break;
+    case 'start:gateway':
+      for (const k of [...DATA_ONLY, ...perSubgraphUri]) if (set(k)) out.push(`${k}: the gateway holds no data; set it where the subgraphs run (npm run start:subgraph)`);
+      for (const k of perSubgraphPort) out.push(`${k}: the gateway does not start subgraphs; point it at them with <NAME>_URL`);
+      if (set('DEMO_COMMUNITIES')) out.push('DEMO_COMMUNITIES: the gateway loads no data; npm start and npm run seed do');
+      break;
+    case 'start:subgraph':
+      for (const k of GATEWAY_ONLY) if (set(k)) out.push(`${k}: a gateway setting; a subgraph alone listens on <NAME>_PORT and has no gateway limits`);
+      for (const k of perSubgraphUrl) out.push(`${k}: a gateway routing URL; a subgraph alone does not route`);
+      if (set('DEMO_COMMUNITIES')) out.push('DEMO_COMMUNITIES: a subgraph alone loads the article\'s four 小区 when its store is empty; load a synthetic city with npm run seed -- --communities N');
+      break;
+    case 'seed':
+      for (const k of GATEWAY_ONLY) if (set(k)) out.push(`${k}: a gateway setting; npm run seed starts no gateway`);
+      for (const k of perSubgraphUrl) out.push(`${k}: a gateway routing URL; npm run seed starts no gateway`);
+      if (set('DEMO_COMMUNITIES')) out.push('DEMO_COMMUNITIES: npm run seed takes the size as --communities N');
+      break;
+  }
+  return out;
+}
+
 /** Installs the configured clock (CLOCK_NOW / CLOCK_FREEZE) for the whole process; no-op when unset. */
 export function applyClockConfig(config: Pick<BaseConfig, 'CLOCK_NOW' | 'CLOCK_FREEZE'>): void {
   const c = clockFromSetting(config.CLOCK_NOW, config.CLOCK_FREEZE === 'true' || config.CLOCK_FREEZE === '1');
@@ -226,9 +278,11 @@ export function applyClockConfig(config: Pick<BaseConfig, 'CLOCK_NOW' | 'CLOCK_F
  * Loads the config or prints every problem and exits non-zero (for entry points). Also installs
  * the configured clock, so every entry point honours CLOCK_NOW.
  */
-export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, entry?: EntryPoint): Config {
   try {
     const config = loadConfig(env);
+    const unhonoured = entry ? unhonouredVariables(env, entry) : [];
+    if (unhonoured.length) throw new ConfigError(unhonoured.map((p) => `${p} (not honoured by npm ${entry === 'start' ? 'start' : `run ${entry}`})`));
     applyClockConfig(config);
     return config;
   } catch (e) {

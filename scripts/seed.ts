@@ -34,7 +34,7 @@ function parse() {
 
 async function main() {
   const args = parse();
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, 'seed');
   const dbPath = path.join(config.dataDir, 'db');
   let engine: Awaited<ReturnType<typeof startEmbeddedMongo>> | undefined;
   if (SUBGRAPHS.some((s) => !config.mongoUriFor(s.name))) engine = await startEmbeddedMongo({ port: 0, dbPath });

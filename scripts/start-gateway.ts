@@ -15,7 +15,7 @@ import { contractFromArgs } from '../gateway/supergraph-source';
 disableApolloTelemetry();
 
 async function main() {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, 'start:gateway');
   const overrides: Record<string, string> = {};
   for (const s of readSubgraphList()) {
     const url = config.subgraphUrl(s.name);
@@ -25,7 +25,6 @@ async function main() {
     supergraphPath: config.SUPERGRAPH_FILE ?? path.join(__dirname, '../schema/supergraph.graphql'),
     subgraphUrls: overrides,
     logger: createLogger('gateway', config.LOG_LEVEL),
-    introspection: config.NODE_ENV !== 'production',
     // `--contract public` or GATEWAY_CONTRACT=public: serve only that contract's API.
     contract: contractFromArgs(process.argv.slice(2), config.GATEWAY_CONTRACT),
     tuning: tuningFromConfig(config),

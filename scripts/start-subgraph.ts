@@ -17,7 +17,7 @@ async function main() {
     console.error(`usage: npm run start:subgraph -- <name>   (one of: ${SUBGRAPHS.map((s) => s.name).join(', ')})`);
     process.exit(2);
   }
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, 'start:subgraph');
   const mod = findSubgraph(name);
   let uri = config.mongoUriFor(name);
   let stopEngine: (() => Promise<void>) | undefined;

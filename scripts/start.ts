@@ -12,13 +12,14 @@ import path from 'node:path';
 import { cstDate } from '../lib/clock';
 import { disableApolloTelemetry, loadConfigOrExit } from '../lib/config';
 import { contractFromArgs } from '../gateway/supergraph-source';
+import { tuningFromConfig } from '../gateway/tuning';
 import { startStack } from './stack';
 import { DEMO_CITY } from './synthetic/seed-city';
 
 disableApolloTelemetry();
 
 async function main() {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, 'start');
   const stack = await startStack({
     dbPath: path.join(config.dataDir, 'db'),
     mongoUriFor: (name) => config.mongoUriFor(name),
@@ -26,7 +27,9 @@ async function main() {
     gatewayPort: config.PORT,
     subgraphPort: (mod) => config.subgraphPort(mod.name, mod.defaultPort),
     seed: 'if-empty',
-    demoCity: DEMO_CITY,
+    demoCity: { ...DEMO_CITY, communities: config.DEMO_COMMUNITIES },
+    // Every gateway variable (timeouts, dedup, caches, safelist) applies here as in start:gateway.
+    gatewayTuning: tuningFromConfig(config),
     logLevel: config.LOG_LEVEL,
     supergraphPath: config.SUPERGRAPH_FILE,
     contract: contractFromArgs(process.argv.slice(2), config.GATEWAY_CONTRACT),
