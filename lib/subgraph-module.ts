@@ -30,6 +30,11 @@ export interface SubgraphModule {
   seedSynthetic?(conn: Connection, city: SyntheticCity, seed: number, asOf: Date): Promise<number>;
   /** True when the subgraph's store holds no data yet. */
   isEmpty(conn: Connection): Promise<boolean>;
+  /**
+   * Recomputes every statistics rollup from the raw rows (`npm run stats:rebuild`); `progress`
+   * receives one line per step. Returns rollup documents written. Subgraphs without rollups omit it.
+   */
+  rebuildStats?(conn: Connection, progress?: (line: string) => void): Promise<number>;
 }
 
 /** Database name of a subgraph: one database per bureau. */
@@ -98,6 +103,8 @@ export interface SubgraphDefinition<M, O> {
   seedSynthetic?(conn: Connection, city: SyntheticCity, seed: number, asOf: Date): Promise<number>;
   /** True when the store holds no data yet (start-up then loads the demo data). */
   isEmpty(models: M): Promise<boolean>;
+  /** See {@link SubgraphModule.rebuildStats}. */
+  rebuildStats?(conn: Connection, progress?: (line: string) => void): Promise<number>;
 }
 
 export interface DefinedSubgraph<O> extends SubgraphModule {
@@ -130,5 +137,6 @@ export function defineSubgraph<M, O = Record<string, never>>(def: SubgraphDefini
     isEmpty: (conn) => def.isEmpty(def.registerModels(conn)),
   };
   if (def.seedSynthetic) mod.seedSynthetic = def.seedSynthetic;
+  if (def.rebuildStats) mod.rebuildStats = def.rebuildStats;
   return mod;
 }
