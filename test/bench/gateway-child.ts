@@ -2,7 +2,7 @@
  * One gateway under test, in its own process so its RSS is its own: `ours` (the project's gateway,
  * gateway/server.ts) or `stock` (@apollo/gateway 2.14 with the default RemoteGraphQLDataSource on
  * the same Apollo Server 5 + express 5 front). Usage: tsx gateway-child.ts <ours|stock> <supergraph>
- * <port> [dedup=on|off]. Prints one JSON line {"url": …} once it serves.
+ * <port> [dedup: on|off] [cache|nocache]. Prints one JSON line {"url": …} once it serves.
  */
 import { supergraphForGateway } from '../../gateway/security';
 import http from 'node:http';
@@ -16,7 +16,7 @@ import { disableApolloTelemetry } from '../../lib/config';
 disableApolloTelemetry();
 
 async function main() {
-  const [kind, supergraphPath, portArg, dedupArg] = process.argv.slice(2);
+  const [kind, supergraphPath, portArg, dedupArg, cacheArg] = process.argv.slice(2);
   const port = Number(portArg);
   if (kind === 'ours') {
     const { createGatewayServer } = await import('../../gateway/server');
@@ -30,7 +30,8 @@ async function main() {
       // Subgraph deadline: generous (30 s) so throughput is compared on answered requests, as the
       // anchors have no deadline at all; the production default stays 1.5 s.
       security: { rateLimitPerMinute: 1_000_000_000 },
-      tuning: { subgraph: { timeoutMs: 30000, dedupInflight: dedup, dedupRepresentations: dedup, retry: true } },
+      // `nocache`: the response cache off, so every request reaches the subgraphs and the database.
+      tuning: { subgraph: { timeoutMs: 30000, dedupInflight: dedup, dedupRepresentations: dedup, retry: true }, ...(cacheArg === 'nocache' ? { responseCacheMaxTtlSeconds: 0 } : {}) },
     });
     const running = await server.listen(port, '127.0.0.1');
     console.log(JSON.stringify({ url: running.url }));
