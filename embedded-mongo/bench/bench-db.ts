@@ -5,7 +5,12 @@
  *     and the ratio 100k/1k (an indexed lookup must stay flat as the collection grows).
  *  2. Host event-loop max lag while the engine (on its worker thread) runs a $group over 200k
  *     documents.
+ *  3. Durable engine write latency.
+ *  4. Aggregation fast path (aggregation.ts): per pipeline shape over 200k ticket-like documents,
+ *     the engine's time in process, the same computation as a plain JavaScript loop, and the old
+ *     mingo path; then the same shapes through the driver, fast path against mingo path.
  *
+ * `npm run bench:db -- --only agg` runs section 4 alone (`--docs N` sets its size).
  * Prints figures only; nothing here asserts on timing.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -15,6 +20,7 @@ import * as path from 'node:path';
 import mongoose, { Schema } from 'mongoose';
 import { startEmbeddedMongo } from '../src/index';
 import { EmbeddedServer } from '../src/server';
+import { benchAggregation, benchAggregationWire } from './aggregation';
 
 const OPS = 2000;
 
@@ -90,7 +96,19 @@ async function measure(small: Target, large: Target, rounds = 8): Promise<Record
   };
 }
 
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
 async function main(): Promise<void> {
+  const only = arg('--only');
+  const aggDocs = Number(arg('--docs') ?? 200_000);
+  if (only === 'agg') {
+    benchAggregation(aggDocs);
+    await benchAggregationWire(aggDocs);
+    return;
+  }
   process.stdout.write(`embedded-mongo bench (node ${process.version}, ${os.cpus().length} cpus), ${OPS} sequential ops per figure (median of 8 alternating rounds)\n\n`);
 
   // 1. In-memory engine: latency at 1k vs 100k documents.
@@ -175,6 +193,9 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  process.stdout.write('\n');
+  benchAggregation(aggDocs);
+  await benchAggregationWire(aggDocs);
 }
 
 main().catch((e) => {

@@ -8,6 +8,7 @@ import { makeQuery } from './mingo';
 import { CursorManager } from './cursors';
 import { mapMingoError, MongoServerError, unsupported } from './errors';
 import { aggregateDocs, findDocs, matchDocs, refuseCollation, refuseUnsupported } from './query';
+import { fastStats } from './fast';
 import { Collection, Engine, stats, validateCollName } from './storage';
 import { applyUpdate, UpdateSpec, upsertDoc, validateUpdate } from './update';
 import { cloneDoc, Doc, idFirst, isPlainObject, keyOf, valuesAtPath } from './values';
@@ -579,7 +580,7 @@ const HANDLERS: Record<string, Handler> = {
   saslStart: refuse('authentication'),
   authenticate: refuse('authentication'),
   /** Engine-specific: counters for tests (documents examined, index lookups, cursors...). */
-  embeddedEngineStats: (_c, _d, ctx) => ({ ...stats, openCursors: ctx.cursors.size, ...ctx.info, ok: 1 }),
+  embeddedEngineStats: (_c, _d, ctx) => ({ ...stats, aggregateFastPath: { enabled: ctx.engine.aggregateFastPath, ...fastStats }, openCursors: ctx.cursors.size, ...ctx.info, ok: 1 }),
 };
 
 /** Run one command document. Never throws: errors become `{ok: 0, ...}` replies. */

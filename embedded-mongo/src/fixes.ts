@@ -16,12 +16,19 @@
  *    whole foreign collection instead of the matched documents; and a `let` + `$expr $eq`
  *    pipeline is evaluated against every foreign document for every local one (O(n*m), 46 s for
  *    200 x 20k). Replaced by a hash join that narrows candidates before running the pipeline.
+ *  - `$unwind`: mingo drops an empty string or empty document (MongoDB unwinds any non-array,
+ *    non-null value as a one-element array) and edits its input documents (includeArrayIndex,
+ *    removal of an empty array's field).
+ *  - `$not` (expression): mingo negates JavaScript truthiness ('' and NaN are true in MongoDB).
+ *  - `$count`: mingo answers `{n: 0}` for empty input; MongoDB answers no document.
+ *  - `$comment` (query): mingo fails on it; MongoDB ignores it.
  */
 import { Binary, Long, ObjectId, Timestamp } from 'bson';
 import type * as AccumulatorModule from 'mingo/types/operators/accumulator';
 import type * as UtilModule from 'mingo/types/util';
 import type * as CoreModule from 'mingo/types/core';
 import type * as AggregatorModule from 'mingo/types/aggregator';
+import type * as LazyModule from 'mingo/types/lazy';
 import { compareValues } from './compare';
 import { MongoServerError, unsupported } from './errors';
 import { cloneDoc, Doc, idFirst, isPlainObject, keyOf, setPath, valuesAtPath } from './values';
@@ -35,6 +42,8 @@ const { $push: mingoPush } = require('mingo/operators/accumulator') as typeof Ac
 const { evalExpr } = require('mingo/core') as typeof CoreModule;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Aggregator: BaseAggregator } = require('mingo/aggregator') as typeof AggregatorModule;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Lazy } = require('mingo/lazy') as typeof LazyModule;
 
 const MISSING = '\u0000embedded-mongo:missing\u0000';
 
@@ -214,6 +223,56 @@ function $__lookup(coll: { map(fn: (o: Doc) => Doc): unknown }, expr: Doc, optio
   });
 }
 
+/** A copy of `obj` with the value at a dotted path replaced (or removed), sharing the rest. */
+function withPath(obj: Doc, parts: string[], value: unknown, remove: boolean): Doc {
+  const out: Doc = { ...obj };
+  let cur = out;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const next = cur[parts[i]];
+    if (!isPlainObject(next)) return out;
+    cur[parts[i]] = { ...next };
+    cur = cur[parts[i]] as Doc;
+  }
+  const last = parts[parts.length - 1];
+  if (remove) delete cur[last];
+  else cur[last] = value;
+  return out;
+}
+
+/**
+ * MongoDB's $unwind: a value that is not an array (an empty string or document included) is a
+ * one-element array; mingo dropped '' and {}. Input documents are never edited (mingo wrote
+ * `includeArrayIndex` into them and removed the field of empty arrays from them).
+ */
+function $__unwind(coll: { transform(fn: (docs: Doc[]) => unknown): unknown }, expr: unknown): unknown {
+  const spec: Doc = typeof expr === 'string' ? { path: expr } : isPlainObject(expr) ? expr : {};
+  const path = spec.path;
+  if (typeof path !== 'string' || !path.startsWith('$') || path.length < 2) {
+    throw new MongoServerError(28808, 'path option to $unwind stage should be prefixed with a \'$\'');
+  }
+  const parts = path.slice(1).split('.');
+  const index = typeof spec.includeArrayIndex === 'string' && spec.includeArrayIndex !== '' ? spec.includeArrayIndex : null;
+  const preserve = spec.preserveNullAndEmptyArrays === true;
+  const withIndex = (o: Doc, i: number | null): Doc => (index === null ? o : { ...o, [index]: i });
+  return coll.transform((docs: Doc[]) => {
+    const out: Doc[] = [];
+    for (const obj of docs) {
+      let value: unknown = obj;
+      for (const p of parts) value = isPlainObject(value) ? value[p] : undefined;
+      if (Array.isArray(value)) {
+        if (value.length === 0) {
+          if (preserve) out.push(withIndex(withPath(obj, parts, undefined, true), null));
+        } else {
+          value.forEach((item, i) => out.push(withIndex(withPath(obj, parts, item, false), i)));
+        }
+      } else if (value === null || value === undefined) {
+        if (preserve) out.push(withIndex(obj, null));
+      } else out.push(withIndex(obj, null));
+    }
+    return Lazy(out);
+  });
+}
+
 function comparison(name: string, test: (c: number) => boolean) {
   return (obj: unknown, expr: unknown, options: unknown): unknown => {
     const args = evalExpr(obj, expr, options as never);
@@ -235,6 +294,13 @@ export const FIX_EXPRESSION_OPS = {
     }
     return v.length;
   },
+  /** MongoDB truthiness: '' and NaN are true (mingo negated JavaScript truthiness). */
+  $__not: (obj: unknown, expr: unknown, options: unknown): unknown => {
+    const args = Array.isArray(expr) ? expr : [expr];
+    if (args.length !== 1) throw new MongoServerError(16020, `Expression $not takes exactly 1 arguments. ${args.length} were passed in.`);
+    const v = evalExpr(obj, args[0], options as never);
+    return v === false || v === null || v === undefined || v === 0;
+  },
   $__cmp: (obj: unknown, expr: unknown, options: unknown): unknown => {
     const args = evalExpr(obj, expr, options as never) as unknown[];
     const c = compareValues(args[0], args[1]);
@@ -242,7 +308,7 @@ export const FIX_EXPRESSION_OPS = {
   },
 };
 
-const EXPRESSION_RENAMES: Record<string, string> = { $lt: '$__lt', $lte: '$__lte', $gt: '$__gt', $gte: '$__gte', $cmp: '$__cmp', $size: '$__size' };
+const EXPRESSION_RENAMES: Record<string, string> = { $lt: '$__lt', $lte: '$__lte', $gt: '$__gt', $gte: '$__gte', $cmp: '$__cmp', $size: '$__size', $not: '$__not' };
 
 /** Rewrite comparison operators inside an aggregation expression (any depth). */
 export function rewriteExpr(v: unknown, depth = 0): unknown {
@@ -259,7 +325,7 @@ export function rewriteExpr(v: unknown, depth = 0): unknown {
 
 export const FIX_QUERY_OPS = { $__mod, $__type };
 export const FIX_ACCUMULATOR_OPS = { $__push };
-export const FIX_PIPELINE_OPS = { $__lookup };
+export const FIX_PIPELINE_OPS = { $__lookup, $__unwind };
 
 const QUERY_RENAMES: Record<string, string> = { $mod: '$__mod', $type: '$__type' };
 
@@ -271,7 +337,8 @@ export function rewriteFilter(filter: unknown): unknown {
   for (const k of Object.keys(filter)) {
     const v = filter[k];
     if (k === '$expr') out[k] = rewriteExpr(v);
-    else if (k === '$where' || k === '$comment' || k === '$text') out[k] = v;
+    else if (k === '$comment') continue; // MongoDB ignores it; mingo fails on it
+    else if (k === '$where' || k === '$text') out[k] = v;
     else if (k === '$and' || k === '$or' || k === '$nor') out[k] = Array.isArray(v) ? v.map(rewriteFilter) : v;
     else out[QUERY_RENAMES[k] ?? k] = rewriteCondition(v);
   }
@@ -291,9 +358,18 @@ function rewriteCondition(cond: unknown): unknown {
   return out;
 }
 
+/**
+ * `$count` as MongoDB defines it ($group + $project): no document at all for empty input, where
+ * mingo 7.2.7 answers `{count: 0}`. Invalid names are left to mingo.
+ */
+function rewriteCount(spec: unknown): Doc[] | null {
+  if (typeof spec !== 'string' || spec === '' || spec.startsWith('$') || spec.includes('.') || spec === '_id') return null;
+  return [{ $group: { _id: null, [spec]: { $sum: 1 } } }, { $project: { _id: 0 } }];
+}
+
 /** Rewrite $match filters and $group $push accumulators in a pipeline (recursively). */
 export function rewritePipeline(stages: Doc[]): Doc[] {
-  return stages.map((st) => {
+  return stages.flatMap((st): Doc | Doc[] => {
     const name = Object.keys(st)[0];
     const spec = st[name];
     switch (name) {
@@ -323,14 +399,16 @@ export function rewritePipeline(stages: Doc[]): Doc[] {
       case '$unionWith':
         if (isPlainObject(spec) && Array.isArray(spec.pipeline)) return { [name]: { ...spec, pipeline: rewritePipeline(spec.pipeline as Doc[]) } };
         return st;
+      case '$count':
+        return rewriteCount(spec) ?? st;
+      case '$unwind':
+        return { $__unwind: spec };
       case '$graphLookup':
       case '$sort':
       case '$limit':
       case '$skip':
-      case '$count':
       case '$out':
       case '$sample':
-      case '$unwind':
       case '$documents':
         return st;
       default:
@@ -338,5 +416,5 @@ export function rewritePipeline(stages: Doc[]): Doc[] {
         // $sortByCount, $setWindowFields, $redact, ...)
         return { [name]: rewriteExpr(spec) };
     }
-  });
+  }) as Doc[];
 }

@@ -27,6 +27,11 @@ export interface EmbeddedMongoOptions {
   snapshotEveryRecords?: number;
   /** Heap limit of the engine's worker in MiB (default: half the machine's memory, at least 2 GiB). */
   maxHeapMb?: number;
+  /**
+   * Compiled aggregation fast path (default true). false runs every pipeline through mingo, for
+   * tests and benchmarks that compare the two.
+   */
+  aggregateFastPath?: boolean;
 }
 
 export interface EmbeddedMongo {
@@ -53,6 +58,7 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
     dbPath: options.dbPath ? path.resolve(options.dbPath) : undefined,
     cursorTimeoutMs: options.cursorTimeoutMs,
     snapshotEveryRecords: options.snapshotEveryRecords,
+    aggregateFastPath: options.aggregateFastPath,
   };
   // execArgv: [] keeps host flags (e.g. jest's or tsx's loaders) out of the worker; the
   // bootstrap registers its own TypeScript loader.

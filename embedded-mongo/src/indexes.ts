@@ -242,6 +242,25 @@ export class Index {
     return out;
   }
 
+  /** Number of (record, value) entries whose first field equals one of `values` (no set built). */
+  countFirst(values: unknown[]): number {
+    const m = this.firstMap ?? this.map;
+    let n = 0;
+    for (const v of values) {
+      const r = m.get(keyOf(v));
+      if (r !== undefined) n += typeof r === 'number' ? 1 : r.size;
+    }
+    return n;
+  }
+
+  /** Upper bound of the number of entries lookupRange would visit (two binary searches). */
+  rangeSpan(lower: { v: unknown; incl: boolean } | null, upper: { v: unknown; incl: boolean } | null): number {
+    const arr = this.getSorted();
+    const start = lower ? this.bound(arr, lower.v, !lower.incl) : 0;
+    const end = upper ? this.bound(arr, upper.v, upper.incl) : arr.length;
+    return Math.max(0, end - start);
+  }
+
   private getSorted(): { v: unknown; rid: number }[] {
     if (!this.sorted) {
       const arr: { v: unknown; rid: number }[] = [];
@@ -290,6 +309,34 @@ export class Index {
       out.add(arr[i].rid);
     }
     return out;
+  }
+
+  /**
+   * lookupRange's record ids, sorted ascending (natural order), in a typed array: no set is built
+   * unless the index is multikey (where one record may hold several values in the range).
+   */
+  rangeRidsSorted(lower: { v: unknown; incl: boolean } | null, upper: { v: unknown; incl: boolean } | null): Float64Array {
+    if (this.multikey) return Float64Array.from(this.lookupRange(lower, upper)).sort();
+    const arr = this.getSorted();
+    const start = lower ? this.bound(arr, lower.v, !lower.incl) : 0;
+    const end = upper ? this.bound(arr, upper.v, upper.incl) : arr.length;
+    const rank = typeRank(lower ? lower.v : upper!.v);
+    const out = new Float64Array(Math.max(0, end - start));
+    let n = 0;
+    if (end > start && typeRank(arr[start].v) === rank && typeRank(arr[end - 1].v) === rank) {
+      // entries are in BSON order, so everything between two entries of one type has that type
+      for (let i = start; i < end; i++) out[i - start] = arr[i].rid;
+      return out.sort();
+    }
+    for (let i = start; i < end; i++) {
+      const r = typeRank(arr[i].v);
+      if (r !== rank) {
+        if (r > rank) break;
+        continue;
+      }
+      out[n++] = arr[i].rid;
+    }
+    return out.subarray(0, n).sort();
   }
 
   /** All rids in first-field order (ascending or descending), each once. */

@@ -9,6 +9,7 @@ import type * as CoreModule from 'mingo/types/core';
 import { makeQuery, MingoQuery } from './mingo';
 import { mapMingoError, MongoServerError, unsupported } from './errors';
 import { FIX_ACCUMULATOR_OPS, FIX_EXPRESSION_OPS, FIX_PIPELINE_OPS, FIX_QUERY_OPS, rewritePipeline } from './fixes';
+import { Bail, fastAggregate, fastStats, SourceHost } from './fast';
 import { Index } from './indexes';
 import { Collection, Engine, stats } from './storage';
 import { cloneDoc, Doc, idFirst, isPlainObject } from './values';
@@ -153,27 +154,41 @@ function usableIndexes(coll: Collection, field: string): Index[] {
   return coll.indexes.filter((i) => i.firstField === field && !i.isPartial);
 }
 
-/** Candidate record ids from the best index, or null for a collection scan. */
-export function candidateRids(coll: Collection, filter: Doc): Set<number> | null {
-  let best: Set<number> | null = null;
+/** The best index access for a filter: its estimated size, and the record ids on demand. */
+export interface CandidatePlan {
+  /** Entries the index access visits (exact for equality / $in, an upper bound for ranges). */
+  estimate: number;
+  rids(): Set<number>;
+  /** The same record ids, ascending (natural order). */
+  sortedRids(): Float64Array;
+}
+
+/** Choose the index access with the fewest entries, without building any candidate set. */
+export function planCandidates(coll: Collection, filter: Doc): CandidatePlan | null {
+  let best: CandidatePlan | null = null;
   for (const [field, cond] of fieldConds(filter)) {
     const ixs = usableIndexes(coll, field);
     if (ixs.length === 0) continue;
     const ix = ixs[0];
-    let set: Set<number> | null = null;
+    let plan: CandidatePlan | null = null;
     const eq = eqValues(cond);
-    if (eq) set = ix.lookupFirst(eq);
+    if (eq) plan = { estimate: ix.countFirst(eq), rids: () => ix.lookupFirst(eq), sortedRids: () => Float64Array.from(ix.lookupFirst(eq)).sort() };
     else if (!ix.spec.sparse) {
       const r = rangeBounds(cond);
       if (r) {
         // On a multikey index two bounds may be satisfied by different elements: use one.
         if (ix.multikey && r.lower && r.upper) r.upper = null;
-        set = ix.lookupRange(r.lower, r.upper);
+        plan = { estimate: ix.rangeSpan(r.lower, r.upper), rids: () => ix.lookupRange(r.lower, r.upper), sortedRids: () => ix.rangeRidsSorted(r.lower, r.upper) };
       }
     }
-    if (set && (best === null || set.size < best.size)) best = set;
+    if (plan && (best === null || plan.estimate < best.estimate)) best = plan;
   }
   return best;
+}
+
+/** Candidate record ids from the best index, or null for a collection scan. */
+export function candidateRids(coll: Collection, filter: Doc): Set<number> | null {
+  return planCandidates(coll, filter)?.rids() ?? null;
 }
 
 export interface FindSpec {
@@ -379,7 +394,40 @@ export function aggregateDocs(engine: Engine, dbName: string, coll: Collection |
     stages.pop();
   }
   const mutating = hasMutatingStage(stages);
-  // Use the index for a leading $match.
+  const resolver = (name: string): Doc[] => {
+    const c = engine.getCollection(dbName, name);
+    if (c && c.decimalFields.size > 0) throw unsupported(`Decimal128 in comparisons, arithmetic or sort (${c.ns} holds Decimal128 values)`);
+    if (!c) return [];
+    const docs = [...c.docs.values()];
+    return mutating ? docs.map(cloneDoc) : docs;
+  };
+  let result: Doc[] | null = null;
+  if (coll && engine.aggregateFastPath && stages.length > 0) {
+    // Compiled pipelines (src/fast); any doubt at run time reruns the whole pipeline below.
+    try {
+      result = fastAggregate(coll, stages, fastHost(resolver));
+    } catch (e) {
+      if (!(e instanceof Bail)) {
+        fastStats.errors++;
+        fastStats.lastError = e instanceof Error ? e.message : String(e);
+      }
+      result = null;
+    }
+  }
+  if (result === null) result = mingoAggregate(coll, stages, mutating, resolver);
+  result = result.map(idFirst);
+  if (out !== null) {
+    engine.dropCollection(dbName, out);
+    const target = engine.createCollection(dbName, out, {});
+    for (const d of result) target.insert(d);
+    return [];
+  }
+  return result;
+}
+
+/** The existing path: index for a leading $match, then mingo for every stage. */
+function mingoAggregate(coll: Collection | undefined, stages: Doc[], mutating: boolean, resolver: (name: string) => Doc[]): Doc[] {
+  stages = [...stages];
   let input: Doc[];
   if (!coll) input = [];
   else if (stages.length && isPlainObject(stages[0].$match)) {
@@ -391,27 +439,23 @@ export function aggregateDocs(engine: Engine, dbName: string, coll: Collection |
     stats.docsExamined += input.length;
   }
   if (mutating) input = input.map(cloneDoc);
-  const resolver = (name: string): Doc[] => {
-    const c = engine.getCollection(dbName, name);
-    if (c && c.decimalFields.size > 0) throw unsupported(`Decimal128 in comparisons, arithmetic or sort (${c.ns} holds Decimal128 values)`);
-    if (!c) return [];
-    const docs = [...c.docs.values()];
-    return mutating ? docs.map(cloneDoc) : docs;
-  };
-  let result: Doc[];
   try {
-    result = runPipeline(stages, input, resolver);
+    return runPipeline(stages, input, resolver);
   } catch (e) {
     throw mapMingoError(e);
   }
-  result = result.map(idFirst);
-  if (out !== null) {
-    engine.dropCollection(dbName, out);
-    const target = engine.createCollection(dbName, out, {});
-    for (const d of result) target.insert(d);
-    return [];
-  }
-  return result;
+}
+
+/** What the fast path needs from the engine: index candidates, mingo filters and stages. */
+function fastHost(resolver: (name: string) => Doc[]): SourceHost {
+  return {
+    candidates: planCandidates,
+    mingoTest: (filter) => {
+      const q = compileQuery(filter as Doc);
+      return (d) => q.test(d);
+    },
+    runMingo: (rest, docs) => runPipeline(rest, hasMutatingStage(rest) ? docs.map(cloneDoc) : docs, resolver),
+  };
 }
 
 /** Run stages through mingo with the engine's corrections (fixes.ts) and extra operators. */

@@ -17,6 +17,8 @@ export interface ServerOptions {
   cursorTimeoutMs?: number;
   /** Snapshot + compaction after this many journal records (default 100k). */
   snapshotEveryRecords?: number;
+  /** Compiled aggregation fast path (default true); false runs every pipeline through mingo. */
+  aggregateFastPath?: boolean;
 }
 
 export interface ServerStarted {
@@ -37,6 +39,7 @@ export class EmbeddedServer {
 
   constructor(private readonly opts: ServerOptions) {
     this.cursors = new CursorManager(opts.cursorTimeoutMs ?? 10 * 60 * 1000);
+    this.engine.aggregateFastPath = opts.aggregateFastPath !== false;
   }
 
   async start(): Promise<ServerStarted> {

@@ -19,6 +19,8 @@ export const stats = { docsExamined: 0, indexLookups: 0, collScans: 0, journalSy
 
 export class Collection {
   readonly docs = new Map<number, Doc>();
+  /** The same documents by record id (holes for removed ones): index candidates are read from it. */
+  readonly byRid: (Doc | undefined)[] = [];
   readonly indexes: Index[] = [];
   readonly uuid = new UUID();
   /** Top-level fields that have held a Decimal128 (comparisons on them are refused). */
@@ -61,6 +63,7 @@ export class Collection {
     this.indexes.forEach((ix, i) => ix.check(doc, rid, this.ns, entries[i]));
     this.indexes.forEach((ix, i) => ix.add(doc, rid, entries[i]));
     this.docs.set(rid, doc);
+    this.byRid[rid] = doc;
     this.noteDecimals(doc);
     if (journal) this.db.engine.log({ o: 'i', db: this.db.name, c: this.name, d: doc });
     return doc;
@@ -78,6 +81,7 @@ export class Collection {
       ix.add(doc, rid, entries[i]);
     });
     this.docs.set(rid, doc);
+    this.byRid[rid] = doc;
     this.noteDecimals(doc);
     if (journal) this.db.engine.log({ o: 'u', db: this.db.name, c: this.name, d: doc });
     return doc;
@@ -88,6 +92,7 @@ export class Collection {
     if (!prev) return;
     for (const ix of this.indexes) ix.remove(prev, rid);
     this.docs.delete(rid);
+    this.byRid[rid] = undefined;
     if (journal) this.db.engine.log({ o: 'r', db: this.db.name, c: this.name, id: prev._id });
   }
 
@@ -153,10 +158,12 @@ export class Collection {
     if (rid !== undefined) {
       idIx.remove(this.docs.get(rid)!, rid);
       this.docs.set(rid, doc);
+      this.byRid[rid] = doc;
       idIx.add(doc, rid);
     } else {
       const r = this.nextRid++;
       this.docs.set(r, doc);
+      this.byRid[r] = doc;
       idIx.add(doc, r);
     }
     this.noteDecimals(doc);
@@ -167,6 +174,7 @@ export class Collection {
     if (rid === undefined) return;
     this.idIndex.remove(this.docs.get(rid)!, rid);
     this.docs.delete(rid);
+    this.byRid[rid] = undefined;
   }
 }
 
@@ -181,6 +189,8 @@ export class Database {
 export class Engine {
   readonly dbs = new Map<string, Database>();
   journal: Journal | null = null;
+  /** Compiled aggregation fast path (src/fast); false runs every pipeline through mingo. */
+  aggregateFastPath = true;
 
   log(rec: LogRecord): void {
     this.journal?.append(rec);
