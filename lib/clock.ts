@@ -12,7 +12,7 @@
  * run on from there; `CLOCK_FREEZE=true` stops it there. Tests use {@link setClock} /
  * {@link freezeClock} or pass a clock to a subgraph's context.
  *
- * Month, week, day and working-day windows are computed here, once, in CST: a month starts at
+ * Month, day and working-day windows are computed here, once, in CST: a month starts at
  * 00:00 CST on its first day (16:00 UTC the day before).
  */
 
@@ -66,8 +66,6 @@ export function resetClock(): void {
   current = systemClock;
 }
 
-/** Whether the clock was set away from the real time (start-up prints it). */
-export const clockIsSet = () => current !== systemClock;
 
 /**
  * The clock a `CLOCK_NOW` / `CLOCK_FREEZE` setting describes, or null for the real time. The value
@@ -127,12 +125,6 @@ export function cstMonthStart(at: Date, months = 0): Date {
   return new Date(Date.UTC(y, m - 1 + months, 1) - CST_OFFSET_MS);
 }
 
-/** 00:00 CST on the Monday of the week `at` falls in, moved by `weeks` weeks. */
-export function cstWeekStart(at: Date, weeks = 0): Date {
-  const day = cstDayStart(at);
-  const dow = new Date(day.getTime() + CST_OFFSET_MS).getUTCDay(); // 0 = Sunday
-  return new Date(day.getTime() - ((dow + 6) % 7) * DAY_MS + weeks * 7 * DAY_MS);
-}
 
 export interface MonthWindow {
   /** `YYYY-MM` in CST. */
@@ -175,8 +167,6 @@ export function monthsBetween(from: Date, to: Date): MonthWindow[] {
   return out;
 }
 
-/** Whole days from `from` to `to` (floor), by the instant. */
-export const daysBetween = (from: Date, to: Date) => Math.floor((to.getTime() - from.getTime()) / DAY_MS);
 export const hoursBetween = (from: Date, to: Date) => (to.getTime() - from.getTime()) / HOUR_MS;
 /** The instant `days` days before `at`. */
 export const daysBefore = (at: Date, days: number) => new Date(at.getTime() - days * DAY_MS);

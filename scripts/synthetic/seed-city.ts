@@ -14,6 +14,7 @@ import { cstMonth, DAY_MS, now } from '../../lib/clock';
 import type { SubgraphModule } from '../../lib/subgraph-module';
 import { SUBGRAPHS } from '../subgraphs';
 import { generateCity } from './city';
+import { progressLine } from '../../lib/rollup';
 
 /** The demo city `npm start` and `npm run seed` load next to the article's four 小区. */
 export const DEMO_CITY = { communities: 400, seed: 42 } as const;
@@ -47,11 +48,11 @@ export async function seedSyntheticCity(conns: Map<string, Connection>, opts: Sy
   let done = 0;
   for (const mod of mods) {
     const t = performance.now();
-    opts.progress?.(bar(done, mods.length, `seeding ${mod.name}…`));
+    opts.progress?.(progressLine(done, mods.length, `seeding ${mod.name}…`));
     report.documents[mod.name] = await mod.seedSynthetic!(conns.get(mod.name)!, city, opts.seed, asOf);
     report.ms[mod.name] = performance.now() - t;
     done++;
-    opts.progress?.(bar(done, mods.length, `${mod.name}: ${report.documents[mod.name]} documents in ${(report.ms[mod.name] / 1000).toFixed(1)} s`));
+    opts.progress?.(progressLine(done, mods.length, `${mod.name}: ${report.documents[mod.name]} documents in ${(report.ms[mod.name] / 1000).toFixed(1)} s`));
   }
   const marker: SyntheticCityMarker = { communities: opts.communities, seed: opts.seed, asOf };
   for (const conn of conns.values()) {
@@ -103,8 +104,3 @@ export async function ensureSyntheticCity(
   return seedSyntheticCity(conns, { ...defaults, communities: marker.communities, seed: marker.seed });
 }
 
-function bar(done: number, total: number, label: string): string {
-  const width = 24;
-  const filled = Math.round((done / Math.max(total, 1)) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}`;
-}

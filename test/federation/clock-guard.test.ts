@@ -8,24 +8,15 @@
  * and timeouts are elapsed time), embedded-mongo/ (a database engine of its own, publishable alone)
  * and test/bench/ (benchmarks measure elapsed time).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ROOT, sourceFiles } from '../helpers/source-files';
 
-const ROOT = path.join(__dirname, '../..');
 const SCANNED = ['subgraphs', 'lib', 'scripts', 'test'];
 const SKIP_DIRS = new Set(['node_modules', '__generated__', 'bench']);
 const ALLOWED_FILES = new Set(['lib/clock.ts', 'test/federation/clock-guard.test.ts']);
 
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    if (SKIP_DIRS.has(name)) continue;
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...files(p));
-    else if (/\.(ts|tsx|js|mjs)$/.test(name)) out.push(p);
-  }
-  return out;
-}
+const files = (dir: string) => sourceFiles(dir, SKIP_DIRS, /\.(ts|tsx|js|mjs)$/);
 
 /** `new Date()`, `Date()` (a string of the current time) and `Date.now` (called or passed). */
 const WALL_CLOCK = /new\s+Date\s*\(\s*\)|(?<![\w.])Date\s*\(\s*\)|\bDate\.now\b/;

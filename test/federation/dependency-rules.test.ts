@@ -1,22 +1,12 @@
 /**
  * The dependency rules of README.md ("Architecture"), checked by parsing every import in the repository.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ROOT, sourceFiles } from '../helpers/source-files';
 
-const ROOT = path.join(__dirname, '../..');
 const SKIP = new Set(['node_modules', '.git', '.data', '__generated__', 'bench-results', 'dist']);
-
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    if (SKIP.has(name)) continue;
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...files(p));
-    else if (/\.(ts|js)$/.test(name)) out.push(p);
-  }
-  return out;
-}
+const files = (dir: string) => sourceFiles(dir, SKIP);
 
 /** Repository-relative targets of the relative imports of a file. */
 function imports(file: string): string[] {
