@@ -9,6 +9,7 @@ import { contextFactory, type Context } from './context';
 import { registerModels } from './models';
 import { resolvers } from './resolvers';
 import { seedElderly, seedSynthetic } from './seed';
+import { rebuildStats } from './stats';
 
 export const SDL_PATH = path.join(__dirname, '../../schema/elderly.graphql');
 
@@ -33,6 +34,7 @@ export const subgraph = defineSubgraph({
   // Visit plans are dated from the start of the as-of day (CST), as the generator does by default.
   seedSynthetic: (conn, city, seed, asOf) => seedSynthetic(conn, city.communities, seed, { asOf: cstDayStart(asOf) }),
   isEmpty: async (m) => (await m.CommunityRef.estimatedDocumentCount()) === 0,
+  rebuildStats,
 });
 
 /** Builds the server; `opts` lets tests pin the clock or grant individual-level access. */

@@ -18,13 +18,15 @@
  * relative to `asOf` (default: 00:00 China Standard Time of the current day by the product clock,
  * lib/clock.ts), so the visit plan, "visited in the last 30 days", overdue visits and the holiday
  * visits of the last 12 months are current whenever the city is seeded. Re-running replaces earlier
- * synthetic rows (`synthetic: true`); the article's demo rows are left alone.
+ * synthetic rows (`synthetic: true`); the article's demo rows are left alone. The statistics rollups
+ * (stats/) are rebuilt at the end; the returned count is of raw rows only.
  */
 import { createHash } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { CST_OFFSET_MS, cstDate, cstDayStart, cstYear, DAY_MS, HOUR_MS, now, rangeStart } from '../../lib/clock';
 import { streamFor, type Rng } from '../../lib/random';
 import { registerModels } from './models';
+import { rebuildStats } from './stats/rebuild';
 import { ageBandOf, deriveRiskTier, isMajorEvent, nextVisitDue, VISIT_INTERVAL_DAYS, type AgeBand, type RiskTier } from './services/risk';
 
 /** The part of the synthetic city skeleton this subgraph uses (declared locally: no shared code). */
@@ -239,5 +241,7 @@ export async function seedSynthetic(conn: Connection, communities: SyntheticComm
     written += await insertChunks(m.MealProgram.collection, meals);
     written += await insertChunks(m.ServiceProvider.collection, providers);
   }
+  // The rows were written behind the write path: the statistics rollups are rebuilt from them.
+  await rebuildStats(conn);
   return written;
 }

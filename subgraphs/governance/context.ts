@@ -5,11 +5,14 @@ import { createLoaders, type Loaders } from './loaders';
 import type { Models } from './models';
 import { createCommands, type Commands } from './services/commands';
 import { createRepository, type Repository } from './services/repository';
+import { createStatsReader, createStatsWriter, type StatsReader } from './stats';
 
 export interface Context {
   repo: Repository;
   commands: Commands;
   loaders: Loaders;
+  /** Statistics read from the rollups (stats/). */
+  stats: StatsReader;
   /** The request's clock reading: every "now" within one request is the same instant. */
   now: Date;
   /** The verified caller; set per request by the access layer (lib/auth). Anonymous until then. */
@@ -34,10 +37,12 @@ export interface ContextOptions {
 /** Builds a fresh context (and fresh DataLoaders) for every request. */
 export function contextFactory(models: Models, opts: ContextOptions = {}) {
   const repo = createRepository(models);
-  const commands = createCommands(repo, { calendar: opts.calendar ?? {} });
+  const stats = createStatsReader(models);
+  // Every command updates the rollups its raw writes touch (stats/write.ts).
+  const commands = createCommands(repo, { calendar: opts.calendar ?? {}, stats: createStatsWriter(models) });
   const source: Clock = opts.now ? { now: opts.now } : clock;
   return (_req?: Request): Context => {
     const now = source.now();
-    return { repo, commands, loaders: createLoaders(repo, now), now, auth: ANONYMOUS, individualAccess: false };
+    return { repo, commands, loaders: createLoaders(repo, stats, now), stats, now, auth: ANONYMOUS, individualAccess: false };
   };
 }

@@ -9,6 +9,7 @@ import { contextFactory, type Context } from './context';
 import { registerModels } from './models';
 import { resolvers } from './resolvers';
 import { seedGovernance, seedSynthetic } from './seed';
+import { rebuildStats } from './stats';
 
 export const SDL_PATH = path.join(__dirname, '../../schema/governance.graphql');
 
@@ -43,6 +44,7 @@ export const subgraph = defineSubgraph({
   seed: seedGovernance,
   seedSynthetic: (conn, city, seed, asOf) => seedSynthetic(conn, city.communities, seed, asOf),
   isEmpty: async (m) => (await m.Community.estimatedDocumentCount()) === 0,
+  rebuildStats,
 });
 
 /** Builds the server; `opts` lets tests pin the clock or set a holiday calendar. */

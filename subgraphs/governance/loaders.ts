@@ -7,6 +7,7 @@ import { lastCompleteMonths, rangeStart, type TimeRange } from '../../lib/clock'
 import { entityLoader, groupLoader, keyedLoader } from '../../lib/loader';
 import type { CommitteeStatsRaw, GroupBy, Repository, StatsScope, TicketFilterInput } from './services/repository';
 import { emptyCommitteeStats, toPatrolStats, toTicketStats, type PatrolStatsRow, type TicketStatsRow } from './services/stats';
+import type { StatsReader, TicketMonthRow } from './stats';
 
 /**
  * A loader for keys `{ code, ...args }`: keys with equal args share one `fetch(codes, args)`; a
@@ -40,7 +41,7 @@ export interface MonthCompliance {
   hasRecords: boolean;
 }
 
-export function createLoaders(repo: Repository, now: Date) {
+export function createLoaders(repo: Repository, stats: StatsReader, now: Date) {
   return {
     register: entityLoader((ids) => repo.communitiesById(ids), (c) => c._id),
     committee: entityLoader((ids) => repo.committeesById(ids), (c) => c._id),
@@ -120,17 +121,19 @@ export function createLoaders(repo: Repository, now: Date) {
       },
       () => [],
     ),
+    /** Ticket figures per area, from the rollups (stats/): one batch of codes costs a fixed number of commands. */
     ticketStats: argsLoader<{ code: string; scope: StatsScope; range: TimeRange; groupBy: GroupBy | null }, TicketStatsRow>(
       async (codes, { scope, range, groupBy }) => {
         const from = rangeStart(range, now);
-        // Households first: the 小区 without a household count are left out of the rate's numerator.
-        const hh = await repo.householdsByScope(scope, codes);
-        const rows = await repo.ticketStats(scope, codes, {}, from, now, now, groupBy, hh.flatMap((h) => h.unknownIds));
-        const households = new Map(hh.map((h) => [h.scope, h.households]));
-        const byScope = group(rows, (r) => r.scope);
-        return new Map(codes.map((c) => [c, toTicketStats(byScope.get(c) ?? [], range, from, now, groupBy != null, households.get(c) ?? null)]));
+        const { rows, households } = await stats.ticketStats(scope, codes, range, groupBy, now);
+        return new Map(codes.map((c) => [c, toTicketStats(rows.get(c) ?? [], range, from, now, groupBy != null, households.get(c)?.households ?? null)]));
       },
       (k) => toTicketStats([], k.range, rangeStart(k.range, now), now, k.groupBy != null),
+    ),
+    /** Monthly ticket series per area, from the month rollups. */
+    ticketTrend: argsLoader<{ code: string; scope: 'CITY' | 'DISTRICT' | 'COMMUNITY'; months: number }, TicketMonthRow[]>(
+      async (codes, { scope, months }) => stats.ticketTrend(scope, codes, months, now),
+      () => [],
     ),
   };
 }

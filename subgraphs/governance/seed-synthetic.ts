@@ -30,7 +30,8 @@
  *   finished by the as-of stay open (many of them overdue and 督办).
  *
  * Re-running replaces earlier synthetic rows (`synthetic: true`); the article's demo rows are left
- * alone and the article's 小区 never get synthetic rows. Rows are built per chunk of 小区 and written
+ * alone and the article's 小区 never get synthetic rows. The statistics rollups (stats/) are rebuilt
+ * at the end; the returned count is of raw rows only. Rows are built per chunk of 小区 and written
  * with `insertMany` in slices of at most 5,000 documents, so memory stays flat for 40,000 小区.
  * Personal data (committee and patrol members) is synthetic only: names from a surname × given-name
  * generator, phones in the reserved test range 1380000xxxx.
@@ -39,6 +40,7 @@ import type { Connection } from 'mongoose';
 import { addWorkingDays, cstDayStart, cstMonthStart, DAY_MS, HOUR_MS, lastCompleteMonths, monthWindow, now } from '../../lib/clock';
 import { streamFor, type Rng } from '../../lib/random';
 import { registerModels } from './models';
+import { rebuildStats } from './stats/rebuild';
 import { DUE_WORKING_DAYS, planTransition, type Satisfaction, type TicketStatus, type TransitionRequest } from './services/lifecycle';
 
 /** The part of the synthetic city skeleton this subgraph uses (declared locally: no shared code). */
@@ -412,5 +414,7 @@ export async function seedSynthetic(conn: Connection, communities: SyntheticComm
     written += await insertChunks(m.Activity, out.activities);
     written += await insertChunks(m.Ticket, out.tickets);
   }
+  // The rows were written behind the write path: the statistics rollups are rebuilt from them.
+  await rebuildStats(conn);
   return written;
 }

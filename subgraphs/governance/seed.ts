@@ -13,6 +13,7 @@
  */
 import type { Models } from './models';
 import { upsertById, type SeedRow } from '../../lib/db';
+import { rebuildStats } from './stats/rebuild';
 
 export const DEMO = {
   ruijin: 'cm_320104_0001', // 瑞金新村 (南京 秦淮区)
@@ -181,6 +182,8 @@ export async function seedGovernance(m: Models): Promise<number> {
   n += await upsertById(m.Activity, demoActivities);
   n += await upsertById(m.Designation, demoDesignations);
   n += await upsertById(m.Policy, demoPolicies);
+  // The rows were written behind the write path: the statistics rollups are rebuilt from them.
+  await rebuildStats(m.Community.db);
   return n;
 }
 

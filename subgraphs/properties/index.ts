@@ -9,6 +9,7 @@ import { registerModels } from './models';
 import { resolvers } from './resolvers';
 import { seedProperties } from './seed';
 import { seedSyntheticProperties } from './seed-synthetic';
+import { rebuildStats } from './stats';
 
 export const SDL_PATH = path.join(__dirname, '../../schema/properties.graphql');
 
@@ -30,4 +31,5 @@ export const subgraph = defineSubgraph({
   seed: seedProperties,
   seedSynthetic: (conn, city, seed, asOf) => seedSyntheticProperties(conn, city, seed, 12, asOf),
   isEmpty: async (m) => (await m.Community.estimatedDocumentCount()) === 0,
+  rebuildStats,
 });

@@ -1,11 +1,14 @@
 /**
  * Per-request DataLoaders of the properties subgraph: every `__resolveReference` and every hop from a
  * list to entities goes through one of these, so a list of N 小区 costs one query per field.
+ * Statistics read rollup documents by `_id` through one loader (`stats`), so every statistics field
+ * of every area in a request (counts, rates, satisfaction, trends, the district ranking) is one query.
  */
-import { entityLoader, groupLoader, keyedLoader } from '../../lib/loader';
-import type { Repository, AreaLevel } from './services/repository';
+import { entityLoader, groupLoader } from '../../lib/loader';
+import type { Repository } from './services/repository';
+import type { StatsReader } from './stats';
 
-export function createLoaders(repo: Repository) {
+export function createLoaders(repo: Repository, stats: StatsReader) {
   return {
     area: entityLoader((codes) => repo.areasByCode(codes), (a) => a._id),
     areaChildren: groupLoader((codes) => repo.areasByParent(codes), (a) => a.parentCode ?? ''),
@@ -18,41 +21,10 @@ export function createLoaders(repo: Repository) {
     currentContract: entityLoader((ids) => repo.currentContracts(ids), (c) => c.communityId),
     /** All fee periods of each 小区, newest first (one query for the whole list). */
     feesByCommunity: groupLoader((ids) => repo.feesByCommunity(ids), (f) => f.communityId),
+    surveysByCommunity: groupLoader((ids) => repo.surveysByCommunity(ids), (s) => s.communityId),
     latestSurvey: entityLoader((ids) => repo.latestSurveys(ids), (s) => s.communityId as string),
-    areaCounts: areaLoader(repo.areaCounts.bind(repo)),
-    feeSummary: keyedLoader(async (keys: readonly { level: AreaLevel; code: string; period: string | null }[]) =>
-      batchByArgs(keys, (level, codes, period) => repo.feeSummaries(level, codes, period)),
-    ),
-    satisfactionAvg: keyedLoader(async (keys: readonly { level: AreaLevel; code: string; period: string | null }[]) =>
-      batchByArgs(keys, (level, codes, period) => repo.satisfactionAverages(level, codes, period)),
-    ),
+    /** Rollup documents by `_id` (stats/model.ts); null when the bucket holds nothing. */
+    stats: entityLoader((ids) => stats.docs(ids), (d) => d._id),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;
-
-function areaLoader<R extends { code: string }>(fetch: (level: AreaLevel, codes: readonly string[]) => Promise<R[]>) {
-  return keyedLoader(async (keys: readonly { level: AreaLevel; code: string }[]) =>
-    batchByArgs(keys.map((k) => ({ ...k, period: null })), (level, codes) => fetch(level, codes)),
-  );
-}
-
-/** Groups keys by (level, period), runs one query per group, answers in key order (null on miss). */
-async function batchByArgs<R extends { code: string }>(
-  keys: readonly { level: AreaLevel; code: string; period: string | null }[],
-  fetch: (level: AreaLevel, codes: string[], period: string | null) => Promise<R[]>,
-): Promise<(R | null)[]> {
-  const groups = new Map<string, { level: AreaLevel; period: string | null; codes: string[] }>();
-  for (const k of keys) {
-    const g = `${k.level}|${k.period ?? ''}`;
-    const entry = groups.get(g) ?? { level: k.level, period: k.period, codes: [] };
-    entry.codes.push(k.code);
-    groups.set(g, entry);
-  }
-  const results = new Map<string, R>();
-  await Promise.all(
-    [...groups.values()].map(async (g) => {
-      for (const row of await fetch(g.level, g.codes, g.period)) results.set(`${g.level}|${g.period ?? ''}|${row.code}`, row);
-    }),
-  );
-  return keys.map((k) => results.get(`${k.level}|${k.period ?? ''}|${k.code}`) ?? null);
-}

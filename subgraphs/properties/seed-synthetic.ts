@@ -14,7 +14,8 @@
  * own (lib/random.ts `streamFor(seed, id)`), so a 小区's rows do not depend on the other 小区 except
  * for which company serves it (the pool grows with the city). Re-running replaces the earlier
  * synthetic rows (they carry `synthetic: true`), so it never duplicates; the article's rows are
- * left alone and the article's 小区 never get synthetic rows.
+ * left alone and the article's 小区 never get synthetic rows. Ends with a full rebuild of the
+ * statistics rollups (./stats); the returned count is of raw rows only.
  */
 import type { Connection } from 'mongoose';
 import { cstMonthStart, lastCompleteMonths, now } from '../../lib/clock';
@@ -22,6 +23,7 @@ import { Rng, streamFor, streamSeed } from '../../lib/random';
 import type { SyntheticCity } from '../../lib/subgraph-module';
 import { registerModels } from './models';
 import { DEMO } from './seed';
+import { rebuildStats } from './stats';
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 const CHUNK = 5000;
@@ -152,5 +154,6 @@ export async function seedSyntheticProperties(conn: Connection, city: SyntheticC
   await insertChunks(m.Contract, contracts);
   await insertChunks(m.Fee, fees);
   await insertChunks(m.Survey, surveys);
+  await rebuildStats(conn);
   return written + communities.length + contracts.length + fees.length + surveys.length + city.areas.length;
 }

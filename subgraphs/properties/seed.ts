@@ -4,10 +4,13 @@
  * stay null. Codes and USCCs the article does not give are placeholders, flagged
  * `codeVerified: false` / `usccVerified: false`. Idempotent: every row is an upsert by its id, so
  * seeding twice creates no duplicates. The article gives no dates beyond its years, so nothing here
- * depends on the clock.
+ * depends on the clock. The statistics rollups are then brought up to date: the buckets of the
+ * article's 小区 when the rollups have been built before, otherwise a full rebuild.
  */
 import type { Models } from './models';
 import { upsertById, type SeedRow } from '../../lib/db';
+import { createRollupWriter, META_ID, rebuildStats } from './stats';
+import { cellOf } from './stats/figures';
 
 export const DEMO = {
   ruijin: 'cm_320104_0001', // 瑞金新村 (南京 秦淮区)
@@ -111,6 +114,9 @@ export const demoSurveys: Row[] = [
 ];
 
 export async function seedProperties(m: Models): Promise<number> {
+  const ids = demoCommunities.map((c) => c._id);
+  // Where the article's 小区 sat before (a re-seed may move one back to the article's codes).
+  const former = (await m.Community.find({ _id: { $in: ids } }).select({ cityCode: 1, districtCode: 1, streetCode: 1 }).lean()).map(cellOf);
   let n = 0;
   n += await upsertById(m.AdminArea, demoAreas);
   n += await upsertById(m.Company, demoCompanies);
@@ -118,5 +124,7 @@ export async function seedProperties(m: Models): Promise<number> {
   n += await upsertById(m.Contract, demoContracts);
   n += await upsertById(m.Fee, demoFees);
   n += await upsertById(m.Survey, demoSurveys);
+  if (await m.Rollup.exists({ _id: META_ID })) await createRollupWriter(m).communitiesWritten(ids, former);
+  else await rebuildStats(m.Community.db);
   return n;
 }

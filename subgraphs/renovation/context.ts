@@ -3,11 +3,14 @@ import { createLoaders, type Loaders } from './loaders';
 import type { Models } from './models';
 import { createRepository, type Repository } from './services/repository';
 import { createWrites, type Writes } from './services/writes';
+import { createRollupWriter, createStatsReader } from './stats';
 
 export interface Context {
   repo: Repository;
   writes: Writes;
   loaders: Loaders;
+  /** The request's instant (the context clock read once): statistics "as of now" and trend windows. */
+  now: Date;
 }
 
 export interface ContextOptions {
@@ -21,6 +24,10 @@ export interface ContextOptions {
 /** Builds a fresh context (and fresh DataLoaders) for every request. */
 export function contextFactory(models: Models, opts: ContextOptions = {}) {
   const repo = createRepository(models, opts.now);
-  const writes = createWrites(models, opts.now);
-  return (_req?: Request): Context => ({ repo, writes, loaders: createLoaders(repo) });
+  const writes = createWrites(models, opts.now, createRollupWriter(models));
+  const stats = createStatsReader(models);
+  return (_req?: Request): Context => {
+    const now = repo.now();
+    return { repo, writes, loaders: createLoaders(repo, stats, now), now };
+  };
 }

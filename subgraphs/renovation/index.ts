@@ -9,6 +9,7 @@ import { contextFactory, type Context } from './context';
 import { registerModels } from './models';
 import { resolvers } from './resolvers';
 import { seedRenovation, seedSynthetic } from './seed';
+import { rebuildStats } from './stats';
 
 export const SDL_PATH = path.join(__dirname, '../../schema/renovation.graphql');
 
@@ -28,4 +29,5 @@ export const subgraph = defineSubgraph({
   seed: seedRenovation,
   seedSynthetic: (conn, city, seed, asOf) => seedSynthetic(conn, city.communities, seed, { asOf }),
   isEmpty: async (m) => (await m.Project.estimatedDocumentCount()) === 0 && (await m.Facility.estimatedDocumentCount()) === 0,
+  rebuildStats,
 });

@@ -7,9 +7,12 @@
  * Also exports `seedSynthetic` for the synthetic-city generator (docs/domain.md, "The synthetic city").
  */
 import type { Connection } from 'mongoose';
-import { registerModels, type Models } from './models';
+import { registerModels, type FacilityDoc, type Models, type ProjectDoc } from './models';
 import { lateIndexFields } from './services/lateness';
 import { upsertById, type SeedRow } from '../../lib/db';
+import { META_ID } from './stats/model';
+import { rebuildModels } from './stats/rebuild';
+import { createRollupWriter } from './stats/rollups';
 
 export const DEMO = {
   ruijin: 'cm_320104_0001', // 瑞金新村 (南京 秦淮区)
@@ -159,10 +162,31 @@ export const demoFacilities: Row[] = [
   ),
 ];
 
+/**
+ * Writes the demo rows and brings the statistics rollups up to date: when they are built, by
+ * applying each demo row's change (old version → demo version, stats/rollups.ts); otherwise by a
+ * full rebuild (stats/rebuild.ts).
+ */
 export async function seedRenovation(m: Models): Promise<number> {
+  const built = (await m.Rollup.countDocuments({ _id: META_ID })) > 0;
+  const projectIds = demoProjects.map((r) => r._id);
+  const facilityIds = demoFacilities.map((r) => r._id);
+  const before = built
+    ? {
+        projects: new Map((await m.Project.find({ _id: { $in: projectIds } }).lean<ProjectDoc[]>()).map((p) => [p._id, p])),
+        facilities: new Map((await m.Facility.find({ _id: { $in: facilityIds } }).lean<FacilityDoc[]>()).map((f) => [f._id, f])),
+      }
+    : null;
   let n = 0;
   n += await upsertById(m.Project, demoProjects);
   n += await upsertById(m.Facility, demoFacilities);
+  if (!before) {
+    await rebuildModels(m);
+    return n;
+  }
+  const rollups = createRollupWriter(m);
+  for (const p of await m.Project.find({ _id: { $in: projectIds } }).lean<ProjectDoc[]>()) await rollups.project(before.projects.get(p._id) ?? null, p);
+  for (const f of await m.Facility.find({ _id: { $in: facilityIds } }).lean<FacilityDoc[]>()) await rollups.facility(before.facilities.get(f._id) ?? null, f);
   return n;
 }
 

@@ -2,9 +2,10 @@
  * Synthetic renovation data for the synthetic-city generator (docs/domain.md, "The synthetic city"),
  * deterministic from a seed and an as-of instant: every 小区 draws from its own stream of
  * lib/random.ts (`streamFor(seed, id)`), so the result does not depend on chunking or order. Rows are
- * flagged `synthetic: true` and replaced per chunk (delete + insertMany), so a rerun with the same
- * input writes the same rows without duplicates. Bulk rows leave out fields that hold their model
- * default (null, false, []), which the engine stores faster.
+ * flagged `synthetic: true`; a run first deletes every synthetic row (of any 小区: a smaller city or
+ * none at all leaves no orphans), then inserts chunk by chunk, so a rerun with the same input writes
+ * the same rows without duplicates. Bulk rows leave out fields that hold their model default (null,
+ * false, []), which the engine stores faster. The statistics rollups are rebuilt at the end.
  *
  * Dates are relative to the as-of (default: the product clock's `now()` when the generator runs,
  * lib/clock.ts), so statuses, spend to date, late milestones and recent inspections exist whatever
@@ -27,6 +28,7 @@ import { CST_OFFSET_MS, cstDayStart, cstYear, DAY_MS, now } from '../../lib/cloc
 import { streamFor, type Rng } from '../../lib/random';
 import { FACILITY_TYPES, registerModels } from './models';
 import { lateIndexFields } from './services/lateness';
+import { rebuildModels } from './stats/rebuild';
 
 export interface SyntheticCommunity {
   id: string;
@@ -42,6 +44,8 @@ export interface SyntheticCommunity {
 export interface SyntheticOptions {
   /** The instant statuses, spend and lateness are derived as of; default: the product clock's `now()`. */
   asOf?: Date;
+  /** Progress lines of the closing rollup rebuild. */
+  progress?: (line: string) => void;
 }
 
 /** Plan years with projects: this many calendar years before the as-of year, plus the as-of year. */
@@ -256,21 +260,25 @@ function compact(doc: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
- * Generates the renovation rows of the given 小区, chunk by chunk (bounded memory), and returns the
- * number of documents written.
+ * Replaces the synthetic renovation rows with those of the given 小区 (none: the synthetic city is
+ * removed), chunk by chunk (bounded memory), rebuilds the statistics rollups and returns the number
+ * of raw documents written.
  */
 export async function seedSynthetic(conn: Connection, communities: SyntheticCommunity[], seed: number, opts: SyntheticOptions = {}): Promise<number> {
   const asOf = opts.asOf ?? now();
   const m = registerModels(conn);
   await m.Project.init();
   await m.Facility.init();
+  await m.Rollup.init();
   const projects = m.Project.collection;
   const facilities = m.Facility.collection;
+  // Every synthetic row goes first, whichever 小区 it belongs to; demo and written rows stay.
+  await projects.deleteMany({ synthetic: true });
+  await facilities.deleteMany({ synthetic: true });
   let written = 0;
   for (let i = 0; i < communities.length; i += CHUNK) {
     const chunk = communities.slice(i, i + CHUNK).filter((c) => !REAL.has(c.id));
     if (!chunk.length) continue;
-    const ids = chunk.map((c) => c.id);
     const p: Record<string, unknown>[] = [];
     const f: Record<string, unknown>[] = [];
     for (const c of chunk) {
@@ -279,11 +287,10 @@ export async function seedSynthetic(conn: Connection, communities: SyntheticComm
       p.push(...cp);
       f.push(...facilitiesFor(c, r, upgraded, asOf));
     }
-    await projects.deleteMany({ synthetic: true, communityIds: { $in: ids } });
-    await facilities.deleteMany({ synthetic: true, communityId: { $in: ids } });
     if (p.length) await projects.insertMany(p.map(compact) as never[], { ordered: false });
     if (f.length) await facilities.insertMany(f.map(compact) as never[], { ordered: false });
     written += p.length + f.length;
   }
+  await rebuildModels(m, opts.progress);
   return written;
 }

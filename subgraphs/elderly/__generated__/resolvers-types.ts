@@ -80,6 +80,17 @@ export type City = {
   __typename?: 'City';
   code: Scalars['ID']['output'];
   elderlyStats: ElderlyStats;
+  /**
+   * Visit coverage and overdue visits of the register month by month: the last `months` calendar
+   * months in China Standard Time (1-60, default 12; BAD_USER_INPUT outside), oldest first, ending with
+   * the current month, one entry per month even when empty. Small counts suppressed as in elderlyStats.
+   */
+  visitTrend: Array<VisitMonth>;
+};
+
+
+export type CityVisitTrendArgs = {
+  months?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type Community = {
@@ -89,6 +100,17 @@ export type Community = {
   id: Scalars['ID']['output'];
   mealPrograms: Array<MealProgram>;
   serviceProviders: Array<ServiceProvider>;
+  /**
+   * Visit coverage and overdue visits of the register month by month: the last `months` calendar
+   * months in China Standard Time (1-60, default 12; BAD_USER_INPUT outside), oldest first, ending with
+   * the current month, one entry per month even when empty. Small counts suppressed as in elderlyStats.
+   */
+  visitTrend: Array<VisitMonth>;
+};
+
+
+export type CommunityVisitTrendArgs = {
+  months?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type CommunityVisitCoverage = {
@@ -122,6 +144,17 @@ export type District = {
   __typename?: 'District';
   code: Scalars['ID']['output'];
   elderlyStats: ElderlyStats;
+  /**
+   * Visit coverage and overdue visits of the register month by month: the last `months` calendar
+   * months in China Standard Time (1-60, default 12; BAD_USER_INPUT outside), oldest first, ending with
+   * the current month, one entry per month even when empty. Small counts suppressed as in elderlyStats.
+   */
+  visitTrend: Array<VisitMonth>;
+};
+
+
+export type DistrictVisitTrendArgs = {
+  months?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type ElderGender =
@@ -183,8 +216,9 @@ export type ElderlyResidentFilter = {
 };
 
 /**
- * Visit coverage of registered older residents, computed by the database. Counts of 1-4 people (and
- * rates built on them) are returned as null for callers without individual-level access.
+ * Visit coverage of registered older residents, read from the statistics rollups kept current by every
+ * write. Counts of 1-4 people (and rates built on them) are returned as null for callers without
+ * individual-level access.
  */
 export type ElderlyStats = {
   __typename?: 'ElderlyStats';
@@ -398,7 +432,7 @@ export type Query = {
   serviceProviders: Array<ServiceProvider>;
   /**
    * Monthly visit coverage per 小区 of a city or district, lowest rate first, keeping the 小区 whose
-   * rate is below `below` (default 1.0, the 2025 target of 100%). Computed by the database.
+   * rate is below `below` (default 1.0, the 2025 target of 100%). Read from the statistics rollups.
    * For callers without individual-level access, 小区 whose rate is suppressed in `elderlyStats`
    * (1-4 registered, or 1-4 visited in the last 30 days) are left out of the ranking and of
    * `totalCount`: a threshold or a rank would reveal the rate.
@@ -601,6 +635,31 @@ export type VisitMode =
   /** 委托第三方 */
   | 'THIRD_PARTY';
 
+/**
+ * One CST month of an area's visit plan (探访关爱), from the statistics rollups. The population is the
+ * current register: active residents registered by the month's end (a resident who dies or moves out
+ * leaves every month). Counts of 1-4 people (and rates built on them) are returned as null for callers
+ * without individual-level access, as in ElderlyStats.
+ */
+export type VisitMonth = {
+  __typename?: 'VisitMonth';
+  /** The month, `YYYY-MM` (China Standard Time). */
+  month: Scalars['String']['output'];
+  /**
+   * Residents whose next visit was past due at the month's end (00:00 CST on the next month's first
+   * day): the visit plan at that instant rebuilt from the visits before it under the resident's current
+   * tier (last contact + interval, 24 h after HOSPITALISED / NEEDS_REFERRAL; registration + interval
+   * before any contact). For the current month: now, as ElderlyStats.overdueVisits.
+   */
+  overdue?: Maybe<Scalars['Int']['output']>;
+  /** Active registered residents registered by the month's end. */
+  registered?: Maybe<Scalars['Int']['output']>;
+  /** visited / registered (monthly visit coverage); null when nobody is registered. */
+  visitCoverage?: Maybe<Scalars['Float']['output']>;
+  /** Of them, residents with at least one contact visit in the month (a NOT_HOME attempt is not contact). */
+  visited?: Maybe<Scalars['Int']['output']>;
+};
+
 export type VisitOccasion =
   | 'EMERGENCY'
   /** 节假日 */
@@ -779,6 +838,7 @@ export type ResolversTypes = ResolversObject<{
   VisitCoverageConnection: ResolverTypeWrapper<Omit<VisitCoverageConnection, 'edges'> & { edges: Array<ResolversTypes['VisitCoverageEdge']> }>;
   VisitCoverageEdge: ResolverTypeWrapper<Omit<VisitCoverageEdge, 'node'> & { node: ResolversTypes['CommunityVisitCoverage'] }>;
   VisitMode: VisitMode;
+  VisitMonth: ResolverTypeWrapper<VisitMonth>;
   VisitOccasion: VisitOccasion;
   VisitOutcome: VisitOutcome;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -822,6 +882,7 @@ export type ResolversParentTypes = ResolversObject<{
   UpdateElderlyCircumstancesInput: UpdateElderlyCircumstancesInput;
   VisitCoverageConnection: Omit<VisitCoverageConnection, 'edges'> & { edges: Array<ResolversParentTypes['VisitCoverageEdge']> };
   VisitCoverageEdge: Omit<VisitCoverageEdge, 'node'> & { node: ResolversParentTypes['CommunityVisitCoverage'] };
+  VisitMonth: VisitMonth;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
@@ -884,6 +945,7 @@ export type CityResolvers<ContextType = Context, ParentType extends ResolversPar
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['City']> | FederationReferenceType, FederationReferenceType, ContextType>;
   code?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   elderlyStats?: Resolver<ResolversTypes['ElderlyStats'], ParentType, ContextType>;
+  visitTrend?: Resolver<Array<ResolversTypes['VisitMonth']>, ParentType, ContextType, RequireFields<CityVisitTrendArgs, 'months'>>;
 }>;
 
 export type CommunityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Community'] = ResolversParentTypes['Community'], FederationReferenceType extends FederationReferenceTypes['Community'] = FederationReferenceTypes['Community']> = ResolversObject<{
@@ -893,6 +955,7 @@ export type CommunityResolvers<ContextType = Context, ParentType extends Resolve
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   mealPrograms?: Resolver<Array<ResolversTypes['MealProgram']>, ParentType, ContextType>;
   serviceProviders?: Resolver<Array<ResolversTypes['ServiceProvider']>, ParentType, ContextType>;
+  visitTrend?: Resolver<Array<ResolversTypes['VisitMonth']>, ParentType, ContextType, RequireFields<CommunityVisitTrendArgs, 'months'>>;
 }>;
 
 export type CommunityVisitCoverageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CommunityVisitCoverage'] = ResolversParentTypes['CommunityVisitCoverage']> = ResolversObject<{
@@ -908,6 +971,7 @@ export type DistrictResolvers<ContextType = Context, ParentType extends Resolver
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['District']> | FederationReferenceType, FederationReferenceType, ContextType>;
   code?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   elderlyStats?: Resolver<ResolversTypes['ElderlyStats'], ParentType, ContextType>;
+  visitTrend?: Resolver<Array<ResolversTypes['VisitMonth']>, ParentType, ContextType, RequireFields<DistrictVisitTrendArgs, 'months'>>;
 }>;
 
 export type ElderlyResidentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ElderlyResident'] = ResolversParentTypes['ElderlyResident']> = ResolversObject<{
@@ -1055,6 +1119,14 @@ export type VisitCoverageEdgeResolvers<ContextType = Context, ParentType extends
   node?: Resolver<ResolversTypes['CommunityVisitCoverage'], ParentType, ContextType>;
 }>;
 
+export type VisitMonthResolvers<ContextType = Context, ParentType extends ResolversParentTypes['VisitMonth'] = ResolversParentTypes['VisitMonth']> = ResolversObject<{
+  month?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  overdue?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  registered?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  visitCoverage?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  visited?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = Context> = ResolversObject<{
   AuditRead?: AuditReadResolvers<ContextType>;
   AuditRecord?: AuditRecordResolvers<ContextType>;
@@ -1082,6 +1154,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   SubsidyPolicy?: SubsidyPolicyResolvers<ContextType>;
   VisitCoverageConnection?: VisitCoverageConnectionResolvers<ContextType>;
   VisitCoverageEdge?: VisitCoverageEdgeResolvers<ContextType>;
+  VisitMonth?: VisitMonthResolvers<ContextType>;
 }>;
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{

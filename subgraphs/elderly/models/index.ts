@@ -11,6 +11,7 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { now } from '../../../lib/clock';
 import { defineModel } from '../../../lib/db';
+import { registerStatsModels } from '../stats/model';
 
 /** createdAt / updatedAt come from the product clock (lib/clock.ts), like every other domain time. */
 const opts = { versionKey: false, timestamps: { currentTime: () => now() } } as const;
@@ -110,9 +111,13 @@ const residentSchema = new Schema(
 );
 // Aggregates per 小区 (prefix), worklist (due visits of one 小区, soonest first) and overdue filter.
 residentSchema.index({ communityId: 1, status: 1, nextVisitDue: 1, _id: 1 });
-// Aggregates per district / city (and the coverage ranking) over the active register.
+// Aggregates per district / city over the active register (the raw-row reference, stats/reference.ts).
 residentSchema.index({ districtCode: 1, status: 1 });
 residentSchema.index({ cityCode: 1, status: 1 });
+// Statistics rollups (stats/): the rows of the one CST day at a bucket's edge (due today before now;
+// last visited on the 30-day window's first day before it opens), any area: the day's range first.
+residentSchema.index({ nextVisitDue: 1 });
+residentSchema.index({ lastVisitedAt: 1 });
 // Register list of a 小区, paged by id, with its filters.
 residentSchema.index({ communityId: 1, status: 1, _id: 1 });
 residentSchema.index({ communityId: 1, riskTier: 1, _id: 1 });
@@ -169,6 +174,8 @@ homeVisitSchema.index({ communityId: 1, occasion: 1, visitedAt: -1, _id: -1 });
 homeVisitSchema.index({ communityId: 1, mode: 1, visitedAt: -1, _id: -1 });
 homeVisitSchema.index({ districtCode: 1, occasion: 1, visitedAt: -1 });
 homeVisitSchema.index({ cityCode: 1, occasion: 1, visitedAt: -1 });
+// Statistics rollups (stats/): holiday visits of the 12-month window's first day before it opens.
+homeVisitSchema.index({ visitedAt: 1 });
 homeVisitSchema.index({ clientKey: 1 }, { unique: true, partialFilterExpression: { clientKey: { $type: 'string' } } });
 
 /** 助餐: a canteen, love table, meal point or delivery serving one or more 小区. */
@@ -244,6 +251,7 @@ export function registerModels(conn: Connection) {
     HomeVisit: defineModel(conn, 'HomeVisit', homeVisitSchema, 'home_visits'),
     MealProgram: defineModel(conn, 'MealProgram', mealProgramSchema, 'meal_programs'),
     ServiceProvider: defineModel(conn, 'ServiceProvider', serviceProviderSchema, 'service_providers'),
+    ...registerStatsModels(conn),
   };
 }
 export type Models = ReturnType<typeof registerModels>;

@@ -72,7 +72,7 @@ export const Query: QueryResolvers = {
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.docs.length ? cursorOf(page.docs[page.docs.length - 1]) : null },
     };
   },
-  visitCoverage: async (_p, { cityCode, districtCode, below, first, after }, { repo, individualAccess }) => {
+  visitCoverage: async (_p, { cityCode, districtCode, below, first, after }, { repo, loaders, individualAccess }) => {
     if ((cityCode == null) === (districtCode == null)) throw badInput('cityCode', 'give exactly one of cityCode or districtCode');
     const level = cityCode != null ? 'CITY' : 'DISTRICT';
     const code = checkAreaCode((cityCode ?? districtCode)!, cityCode != null ? 'cityCode' : 'districtCode');
@@ -85,8 +85,8 @@ export const Query: QueryResolvers = {
       if (!Number.isInteger(skip) || skip < 1) throw badInput('after', 'not a cursor returned by this list');
     }
     // Suppressed rates are neither filtered nor ranked for callers without individual-level access.
-    const page = await repo.coverage(level, code, threshold, skip, size, !individualAccess);
-    // elderlyStats of the page's rows: one batched aggregation through the stats loader.
+    const page = await repo.stats.coverage(level, code, threshold, skip, size, !individualAccess, loaders.windows);
+    // elderlyStats of the page's rows: one batched read of their rollups through the stats loaders.
     return {
       edges: page.rows.map((node, i) => ({ cursor: encode(String(skip + i + 1)), node })),
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.rows.length ? encode(String(skip + page.rows.length)) : null },

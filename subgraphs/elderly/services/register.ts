@@ -2,6 +2,8 @@
  * Write paths of the register (台账) and its visit plan: registration, home visits, tier overrides
  * and changes of circumstances. Every input is validated before anything is written; a validation
  * failure is BAD_USER_INPUT naming the field. Creates are idempotent on `clientKey` (unique index).
+ * Every write (and every replay of one) ends by bringing the statistics rollups of the resident up
+ * to date (stats/write.ts) in the same request.
  */
 import { randomUUID } from 'node:crypto';
 import { badInput } from '../../../lib/errors';
@@ -9,8 +11,18 @@ import { AGE_BANDS, DIFFICULTY_FLAGS, LIVING_ARRANGEMENTS, RISK_TIERS, VISIT_MOD
 import type { Repository } from './repository';
 import { VISIT_INTERVAL_DAYS, deriveRiskTier, effectiveTier, isContact, isMajorEvent, nextVisitDue, type AgeBand, type RiskTier } from './risk';
 import { isDuplicateKey } from '../../../lib/db';
+import { refreshResident } from '../stats/write';
 
-export type { CoverageRow } from './repository';
+export type { CoverageRow } from '../stats/read';
+
+/** Brings the statistics rollups of a resident up to date with its rows (after a write or a replay). */
+const refreshStats = (repo: Repository, id: string) => refreshResident(repo.models, id);
+
+/** After a write: the statistics rollups brought up to date, then the resident as now stored. */
+async function refreshed(repo: Repository, id: string): Promise<ResidentDoc> {
+  await refreshStats(repo, id);
+  return (await repo.residentsById([id]))[0];
+}
 
 export interface RecordVisitResult {
   visit: HomeVisitDoc;
@@ -161,6 +173,7 @@ export async function registerResident(repo: Repository, input: RegisterInput): 
   if (existing) {
     // The same words as for any other clash: which 小区 or resident used the key is not the caller's to learn.
     if (existing.communityId !== input.communityId) throw badInput('clientKey', CLIENT_KEY_TAKEN);
+    await refreshStats(repo, existing._id);
     return existing;
   }
   const [community] = await repo.communityRefs([input.communityId]);
@@ -211,10 +224,13 @@ export async function registerResident(repo: Repository, input: RegisterInput): 
   } catch (e) {
     if (!isDuplicateKey(e)) throw e;
     const first = await repo.residentByClientKey(clientKey); // a concurrent retry won
-    if (first) return first;
+    if (first) {
+      await refreshStats(repo, first._id);
+      return first;
+    }
     throw e;
   }
-  return (await repo.residentsById([doc._id]))[0];
+  return refreshed(repo, doc._id);
 }
 
 export interface RecordVisitInput {
@@ -247,6 +263,7 @@ export async function recordVisit(repo: Repository, input: RecordVisitInput): Pr
     const existing = await repo.visitByClientKey(clientKey);
     if (existing) {
       if (existing.elderId !== input.elderId) throw badInput('clientKey', CLIENT_KEY_TAKEN);
+      await refreshStats(repo, existing.elderId);
       const [elder] = await repo.residentsById([existing.elderId]);
       return { visit: existing, elder, nextVisitDue: elder.nextVisitDue ?? null };
     }
@@ -293,7 +310,12 @@ export async function recordVisit(repo: Repository, input: RecordVisitInput): Pr
   } else if (isContact(input.outcome) && (!elder.lastVisitedAt || visitedAt >= elder.lastVisitedAt)) {
     Object.assign(set, { lastVisitedAt: visitedAt, nextVisitDue: nextVisitDue(visitedAt, elder.riskTier as RiskTier, isMajorEvent(input.outcome)) });
   }
-  await repo.models.Resident.updateOne({ _id: elder._id }, { $set: set });
+  try {
+    await repo.models.Resident.updateOne({ _id: elder._id }, { $set: set });
+  } finally {
+    // The visit row is written: the rollups follow it even when the plan update failed.
+    await refreshStats(repo, elder._id);
+  }
   const [updated] = await repo.residentsById([elder._id]);
   const [stored] = await repo.models.HomeVisit.find({ _id: visit._id }).lean<HomeVisitDoc[]>();
   return { visit: stored, elder: updated, nextVisitDue: updated.nextVisitDue ?? null };
@@ -310,7 +332,7 @@ export async function overrideTier(repo: Repository, elderId: string, tier: stri
   const eff = effectiveTier(elder.derivedRiskTier as RiskTier, override);
   Object.assign(set, elder.status === 'ACTIVE' ? plan(eff, planFrom(elder)) : { riskTier: eff, visitIntervalDays: VISIT_INTERVAL_DAYS[eff] });
   await repo.models.Resident.updateOne({ _id: elder._id }, { $set: set });
-  return (await repo.residentsById([elder._id]))[0];
+  return refreshed(repo, elder._id);
 }
 
 export interface CircumstancesInput {
@@ -341,5 +363,5 @@ export async function updateCircumstances(repo: Repository, input: Circumstances
     ...(status === 'ACTIVE' ? plan(eff, planFrom(elder)) : { riskTier: eff, visitIntervalDays: VISIT_INTERVAL_DAYS[eff], nextVisitDue: null }),
   };
   await repo.models.Resident.updateOne({ _id: elder._id }, { $set: set });
-  return (await repo.residentsById([elder._id]))[0];
+  return refreshed(repo, elder._id);
 }

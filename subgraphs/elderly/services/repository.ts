@@ -1,16 +1,14 @@
 /**
  * Data access of the elderly subgraph. Every read is a batch: many keys, one database command, so
- * the per-request DataLoaders sit in front of it. Aggregates are computed by the database. Pages
- * are keyset pages over indexed sort keys.
+ * the per-request DataLoaders sit in front of it. Statistics are read from the rollups (../stats);
+ * raw rows serve lists and single records. Pages are keyset pages over indexed sort keys.
  */
 import type { RowFilter } from '../../../lib/auth/directives';
-import type { PipelineStage } from 'mongoose';
-import { now as clockNow, rangeStart } from '../../../lib/clock';
+import { now as clockNow } from '../../../lib/clock';
 import type { CareTeamDoc, CommunityRefDoc, HomeVisitDoc, MealProgramDoc, Models, ResidentDoc, ServiceProviderDoc } from '../models';
-import { SUPPRESSION_THRESHOLD, type RawElderlyStats } from './privacy';
+import { createStatsReader } from '../stats/read';
 
-export type StatsLevel = 'COMMUNITY' | 'DISTRICT' | 'CITY';
-const levelField = (level: StatsLevel) => (level === 'CITY' ? 'cityCode' : level === 'DISTRICT' ? 'districtCode' : 'communityId');
+export type { StatsLevel, CoverageRow } from '../stats/read';
 
 export interface ResidentFilter {
   communityId: string;
@@ -29,60 +27,6 @@ export interface VisitFilter {
   mode?: readonly string[] | null;
 }
 
-export interface CoverageRow {
-  communityId: string;
-  registered: number;
-  visitedLast30d: number;
-}
-
-/**
- * The register figures, computed by the database in one `$group` over plain fields: the group key
- * is (area, living arrangement, tier, has a difficulty flag, overdue, visited in 30 days), so the
- * engine evaluates two date comparisons per resident and no conditional sums; the few group rows
- * per area (at most 96) are then folded into the figures.
- */
-function statsPipeline(field: string, match: Record<string, unknown>, now: Date): PipelineStage[] {
-  const since = rangeStart('LAST_30D', now)!;
-  return [
-    { $match: match },
-    {
-      $group: {
-        _id: {
-          code: `$${field}`,
-          la: '$livingArrangement',
-          tier: '$riskTier',
-          d: '$hasDifficulty',
-          // Active residents always have a due date (registration sets one).
-          o: { $lt: ['$nextVisitDue', now] },
-          v: { $gte: ['$lastVisitedAt', since] },
-        },
-        n: { $sum: 1 },
-      },
-    },
-  ];
-}
-
-interface StatsGroupRow {
-  _id: { code: string; la: string; tier: string; d: boolean | null; o: boolean; v: boolean };
-  n: number;
-}
-
-function foldStats(rows: StatsGroupRow[]): (RawElderlyStats & { code: string })[] {
-  const byCode = new Map<string, RawElderlyStats & { code: string }>();
-  for (const { _id: k, n } of rows) {
-    let s = byCode.get(k.code);
-    if (!s) byCode.set(k.code, (s = { code: k.code, registered: 0, livingAlone: 0, difficulty: 0, highRisk: 0, keyRisk: 0, visitedLast30d: 0, overdueVisits: 0 }));
-    s.registered += n;
-    if (k.la === 'LIVING_ALONE') s.livingAlone += n;
-    if (k.d) s.difficulty += n;
-    if (k.tier === 'HIGH') s.highRisk += n;
-    if (k.tier === 'KEY') s.keyRisk += n;
-    if (k.v) s.visitedLast30d += n;
-    if (k.o) s.overdueVisits += n;
-  }
-  return [...byCode.values()];
-}
-
 /**
  * ANDs the caller's area filter (lib/auth `rowFilter`, built from the verified token only) into a
  * query, keeping the query's own top-level keys so its index still applies.
@@ -99,6 +43,8 @@ export function createRepository(m: Models, clock: () => Date = clockNow) {
   return {
     models: m,
     now: clock,
+    /** Statistics rollups (../stats): batched reads of the area documents and their edge days. */
+    stats: createStatsReader(m),
 
     communityRefs: (ids: readonly string[]) => m.CommunityRef.find({ _id: { $in: ids } }).lean<CommunityRefDoc[]>().exec(),
     careTeamsById: (ids: readonly string[]) => m.CareTeam.find({ _id: { $in: ids } }).lean<CareTeamDoc[]>().exec(),
@@ -119,26 +65,6 @@ export function createRepository(m: Models, clock: () => Date = clockNow) {
     residentsById: (ids: readonly string[]) => m.Resident.find({ _id: { $in: ids } }).lean<ResidentDoc[]>().exec(),
     residentByClientKey: (clientKey: string) => m.Resident.findOne({ clientKey }).lean<ResidentDoc>().exec(),
     visitByClientKey: (clientKey: string) => m.HomeVisit.findOne({ clientKey }).lean<HomeVisitDoc>().exec(),
-
-    /**
-     * Register figures per 小区, district or city in ONE aggregation over the active register.
-     * Areas without residents are absent (callers use zeros).
-     */
-    async elderlyStats(level: StatsLevel, codes: readonly string[]): Promise<(RawElderlyStats & { code: string })[]> {
-      const field = levelField(level);
-      return foldStats(await m.Resident.aggregate<StatsGroupRow>(statsPipeline(field, { [field]: { $in: [...codes] }, status: 'ACTIVE' }, clock())));
-    },
-
-    /** Holiday visits (节假日探视) in the last 12 months per 小区, district or city: one aggregation. */
-    async holidayVisits(level: StatsLevel, codes: readonly string[]): Promise<{ code: string; count: number }[]> {
-      const field = levelField(level);
-      const since = rangeStart('LAST_12M', clock())!;
-      return m.HomeVisit.aggregate([
-        { $match: { [field]: { $in: [...codes] }, occasion: 'HOLIDAY', visitedAt: { $gte: since } } },
-        { $group: { _id: `$${field}`, count: { $sum: 1 } } },
-        { $project: { _id: 0, code: '$_id', count: 1 } },
-      ]);
-    },
 
     /** Worklist: active residents of a 小区 due before `before`, soonest first (visible rows only). */
     dueResidents: (communityId: string, before: Date, tiers: readonly string[] | null, limit: number, visible: RowFilter) =>
@@ -183,37 +109,6 @@ export function createRepository(m: Models, clock: () => Date = clockNow) {
       return { docs: docs.slice(0, first), hasNextPage: docs.length > first };
     },
 
-    /**
-     * Monthly visit coverage per 小区 of a city or district, lowest rate first (then id), keeping
-     * rates below `below`: one aggregation (grouping, rate, filter, sort, page and count). With
-     * `suppressSmall` (callers without individual-level access) the 小区 whose rate privacy.ts
-     * suppresses (1-4 registered or 1-4 visited) are dropped in the pipeline, before the rate is
-     * compared or ranked: a threshold or a rank would reveal the hidden rate.
-     */
-    async coverage(level: 'CITY' | 'DISTRICT', code: string, below: number, skip: number, limit: number, suppressSmall = true) {
-      const field = levelField(level);
-      const since = rangeStart('LAST_30D', clock())!;
-      const stages: PipelineStage[] = [
-        { $match: { [field]: code, status: 'ACTIVE' } },
-        { $group: { _id: { c: '$communityId', v: { $gte: ['$lastVisitedAt', since] } }, n: { $sum: 1 } } },
-        { $group: { _id: '$_id.c', registered: { $sum: '$n' }, visitedLast30d: { $sum: { $cond: ['$_id.v', '$n', 0] } } } },
-        ...(suppressSmall
-          ? [{ $match: { registered: { $gte: SUPPRESSION_THRESHOLD }, $or: [{ visitedLast30d: 0 }, { visitedLast30d: { $gte: SUPPRESSION_THRESHOLD } }] } }]
-          : []),
-        { $addFields: { rate: { $divide: ['$visitedLast30d', '$registered'] } } },
-        { $match: { rate: { $lt: below } } },
-        { $sort: { rate: 1, _id: 1 } },
-        {
-          $facet: {
-            rows: [{ $skip: skip }, { $limit: limit + 1 }, { $project: { _id: 0, communityId: '$_id', registered: 1, visitedLast30d: 1 } }],
-            total: [{ $count: 'n' }],
-          },
-        },
-      ];
-      const [out] = await m.Resident.aggregate<{ rows: CoverageRow[]; total: { n: number }[] }>(stages);
-      const rows = out?.rows ?? [];
-      return { rows: rows.slice(0, limit), hasNextPage: rows.length > limit, totalCount: out?.total[0]?.n ?? 0 };
-    },
   };
 }
 export type Repository = ReturnType<typeof createRepository>;

@@ -12,6 +12,7 @@ import { subgraph, createElderlyServer } from '..';
 import { authHeader } from '../../../test/helpers/tokens';
 import { gql, startSubgraph, startTestDatabase, type Engine, type RunningSubgraph } from '../../../test/helpers/subgraph';
 import { registerModels, type Models } from '../models';
+import { rebuildStats } from '../stats';
 import { deriveRiskTier, nextVisitDue } from '../services/risk';
 import { DEMO, DEMO_IDS } from '../seed';
 
@@ -527,6 +528,7 @@ describe('visit coverage and small counts', () => {
       })),
     );
     await m.Resident.collection.insertMany(docs as never[]);
+    await rebuildStats(sg.conn); // rows written behind the write path: rebuild the rollups
   });
   const ranked = async (below: number, headers?: Record<string, string>) => {
     const res = await gql(sg.url, `{ visitCoverage(districtCode: "${DISTRICT}", below: ${below}) { totalCount edges { node { community { id } } } } }`, undefined, headers);

@@ -113,6 +113,12 @@ export type City = {
   jointMeetingsLast90d: Scalars['Int']['output'];
   /** 12345 ticket figures over the city's 小区. */
   ticketStats: TicketStats;
+  /**
+   * 12345 tickets month by month: the last `months` calendar months in China Standard Time (1-60,
+   * default 12; BAD_USER_INPUT outside), oldest first, ending with the current month, one entry per
+   * month even when empty. Read from the month rollups.
+   */
+  ticketTrend: Array<TicketMonth>;
 };
 
 
@@ -124,6 +130,11 @@ export type CityDesignationCountArgs = {
 export type CityTicketStatsArgs = {
   groupBy?: InputMaybe<TicketGroupBy>;
   range?: InputMaybe<TimeRange>;
+};
+
+
+export type CityTicketTrendArgs = {
+  months?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type CoGovernanceTopic =
@@ -285,6 +296,12 @@ export type Community = {
   /** Renovation summary (owned by renovation). */
   renovationSummary?: Maybe<RenovationSummary>;
   ticketStats: TicketStats;
+  /**
+   * 12345 tickets month by month: the last `months` calendar months in China Standard Time (1-60,
+   * default 12; BAD_USER_INPUT outside), oldest first, ending with the current month, one entry per
+   * month even when empty. Read from the month rollups.
+   */
+  ticketTrend: Array<TicketMonth>;
   /** Service tickets of the 小区, newest first. */
   tickets: Array<ServiceTicket>;
 };
@@ -341,6 +358,11 @@ export type CommunityPatrolStatsArgs = {
 export type CommunityTicketStatsArgs = {
   groupBy?: InputMaybe<TicketGroupBy>;
   range?: InputMaybe<TimeRange>;
+};
+
+
+export type CommunityTicketTrendArgs = {
+  months?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -416,12 +438,23 @@ export type District = {
   committeeStats: CommitteeStats;
   jointMeetingsLast90d: Scalars['Int']['output'];
   ticketStats: TicketStats;
+  /**
+   * 12345 tickets month by month: the last `months` calendar months in China Standard Time (1-60,
+   * default 12; BAD_USER_INPUT outside), oldest first, ending with the current month, one entry per
+   * month even when empty. Read from the month rollups.
+   */
+  ticketTrend: Array<TicketMonth>;
 };
 
 
 export type DistrictTicketStatsArgs = {
   groupBy?: InputMaybe<TicketGroupBy>;
   range?: InputMaybe<TimeRange>;
+};
+
+
+export type DistrictTicketTrendArgs = {
+  months?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type ElderlyStats = {
@@ -947,7 +980,7 @@ export type Query = {
   serviceTicket?: Maybe<ServiceTicket>;
   /** Subsidy and reward policies, proposed or in force. */
   subsidyPolicies: Array<SubsidyPolicy>;
-  /** Ticket figures for a scope (city, district, 小区 or company; all tickets if empty), computed by the database. */
+  /** Ticket figures for a scope (city, district, 小区 or company; all tickets if empty), read from the statistics rollups. */
   ticketStats: TicketStats;
   /** The 12345 closed-loop transition table: which status may follow which. */
   ticketTransitions: Array<TicketTransitionRule>;
@@ -1347,6 +1380,30 @@ export type TicketLocation = {
   lng: Scalars['Float']['output'];
 };
 
+/** One CST month of 12345 tickets in an area (City, District or Community `ticketTrend`). */
+export type TicketMonth = {
+  __typename?: 'TicketMonth';
+  /**
+   * Tickets open at the month's end (00:00 CST on the next month's first day), from the status moves
+   * before it; for the current month: open now.
+   */
+  backlog: Scalars['Int']['output'];
+  /** Median hours to resolve of the tickets resolved in the month (nearest rank, floored to the whole hour). */
+  medianHoursToResolve?: Maybe<Scalars['Float']['output']>;
+  /** The month, `YYYY-MM` (China Standard Time). */
+  month: Scalars['String']['output'];
+  /** Resolved by the deadline / resolved, over the tickets resolved in the month. */
+  onTimeRate?: Maybe<Scalars['Float']['output']>;
+  /** Tickets requested in the month. */
+  opened: Scalars['Int']['output'];
+  /** 90th percentile of the hours to resolve of the tickets resolved in the month (floored to the whole hour). */
+  p90HoursToResolve?: Maybe<Scalars['Float']['output']>;
+  /** Tickets (latest) resolved in the month. */
+  resolved: Scalars['Int']['output'];
+  /** (满意 + 基本满意) / rated over the first ratings of the tickets resolved in the month. */
+  satisfiedRate?: Maybe<Scalars['Float']['output']>;
+};
+
 export type TicketNote = {
   __typename?: 'TicketNote';
   /** The organisation acting (e.g. 12345中心, 街道物管办, the property company). */
@@ -1385,7 +1442,9 @@ export type TicketScope = {
 
 /**
  * Ticket figures. `opened` counts requests in the range; `resolved` and the outcome rates count
- * tickets (latest) resolved in the range; `backlog` and `overdue` are open tickets now.
+ * tickets (latest) resolved in the range; `backlog` and `overdue` are open tickets now. Read from
+ * statistics rollups kept current by every write; hours to resolve are kept per whole hour, so the
+ * percentiles are the nearest-rank percentiles of the exact durations floored to the hour.
  */
 export type TicketStats = {
   __typename?: 'TicketStats';
@@ -1397,11 +1456,13 @@ export type TicketStats = {
   groups: Array<TicketStatsGroup>;
   /** Households behind `perThousandHouseholds` (小区 with a known household count). */
   households?: Maybe<Scalars['Int']['output']>;
+  /** Median hours from request to resolution (nearest rank, floored to the whole hour). */
   medianHoursToResolve?: Maybe<Scalars['Float']['output']>;
   /** Resolved by the deadline / resolved. */
   onTimeRate?: Maybe<Scalars['Float']['output']>;
   opened: Scalars['Int']['output'];
   overdue: Scalars['Int']['output'];
+  /** 90th percentile of the hours from request to resolution (nearest rank, floored to the whole hour). */
   p90HoursToResolve?: Maybe<Scalars['Float']['output']>;
   /**
    * Tickets opened in the range per 1,000 households, over the 小区 of the scope whose household count
@@ -1425,7 +1486,9 @@ export type TicketStatsGroup = {
   key: Scalars['String']['output'];
   opened: Scalars['Int']['output'];
   overdue: Scalars['Int']['output'];
+  /** Median hours to resolve (nearest rank, floored to the whole hour). */
   p50Hours?: Maybe<Scalars['Float']['output']>;
+  /** 90th percentile of the hours to resolve (nearest rank, floored to the whole hour). */
   p90Hours?: Maybe<Scalars['Float']['output']>;
   reopenRate?: Maybe<Scalars['Float']['output']>;
   resolved: Scalars['Int']['output'];
@@ -1756,6 +1819,7 @@ export type ResolversTypes = ResolversObject<{
   TicketFilter: TicketFilter;
   TicketGroupBy: TicketGroupBy;
   TicketLocation: ResolverTypeWrapper<TicketLocation>;
+  TicketMonth: ResolverTypeWrapper<TicketMonth>;
   TicketNote: ResolverTypeWrapper<TicketNoteDocModel>;
   TicketNoteType: TicketNoteType;
   TicketReporter: ResolverTypeWrapper<TicketReporter>;
@@ -1835,6 +1899,7 @@ export type ResolversParentTypes = ResolversObject<{
   TicketEdge: Omit<TicketEdge, 'node'> & { node: ResolversParentTypes['ServiceTicket'] };
   TicketFilter: TicketFilter;
   TicketLocation: TicketLocation;
+  TicketMonth: TicketMonth;
   TicketNote: TicketNoteDocModel;
   TicketReporter: TicketReporter;
   TicketScope: TicketScope;
@@ -1921,6 +1986,7 @@ export type CityResolvers<ContextType = Context, ParentType extends ResolversPar
   designationCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<CityDesignationCountArgs>>;
   jointMeetingsLast90d?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   ticketStats?: Resolver<ResolversTypes['TicketStats'], ParentType, ContextType, RequireFields<CityTicketStatsArgs, 'range'>>;
+  ticketTrend?: Resolver<Array<ResolversTypes['TicketMonth']>, ParentType, ContextType, RequireFields<CityTicketTrendArgs, 'months'>>;
 }>;
 
 export type CommitteeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Committee'] = ResolversParentTypes['Committee'], FederationReferenceType extends FederationReferenceTypes['Committee'] = FederationReferenceTypes['Committee']> = ResolversObject<{
@@ -1987,6 +2053,7 @@ export type CommunityResolvers<ContextType = Context, ParentType extends Resolve
   patrolStats?: Resolver<ResolversTypes['PatrolStats'], ParentType, ContextType, RequireFields<CommunityPatrolStatsArgs, 'range'>>;
   patrolTeams?: Resolver<Array<ResolversTypes['PatrolTeam']>, ParentType, ContextType>;
   ticketStats?: Resolver<ResolversTypes['TicketStats'], ParentType, ContextType, RequireFields<CommunityTicketStatsArgs, 'range'>>;
+  ticketTrend?: Resolver<Array<ResolversTypes['TicketMonth']>, ParentType, ContextType, RequireFields<CommunityTicketTrendArgs, 'months'>>;
   tickets?: Resolver<Array<ResolversTypes['ServiceTicket']>, ParentType, ContextType, RequireFields<CommunityTicketsArgs, 'first'>>;
 }>;
 
@@ -2022,6 +2089,7 @@ export type DistrictResolvers<ContextType = Context, ParentType extends Resolver
   committeeStats?: Resolver<ResolversTypes['CommitteeStats'], ParentType, ContextType>;
   jointMeetingsLast90d?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   ticketStats?: Resolver<ResolversTypes['TicketStats'], ParentType, ContextType, RequireFields<DistrictTicketStatsArgs, 'range'>>;
+  ticketTrend?: Resolver<Array<ResolversTypes['TicketMonth']>, ParentType, ContextType, RequireFields<DistrictTicketTrendArgs, 'months'>>;
 }>;
 
 export type EvaluationRubricResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvaluationRubric'] = ResolversParentTypes['EvaluationRubric']> = ResolversObject<{
@@ -2298,6 +2366,17 @@ export type TicketLocationResolvers<ContextType = Context, ParentType extends Re
   lng?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
+export type TicketMonthResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TicketMonth'] = ResolversParentTypes['TicketMonth']> = ResolversObject<{
+  backlog?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  medianHoursToResolve?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  month?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  onTimeRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  opened?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  p90HoursToResolve?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  resolved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  satisfiedRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+}>;
+
 export type TicketNoteResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TicketNote'] = ResolversParentTypes['TicketNote']> = ResolversObject<{
   actorOrg?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -2419,6 +2498,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   TicketConnection?: TicketConnectionResolvers<ContextType>;
   TicketEdge?: TicketEdgeResolvers<ContextType>;
   TicketLocation?: TicketLocationResolvers<ContextType>;
+  TicketMonth?: TicketMonthResolvers<ContextType>;
   TicketNote?: TicketNoteResolvers<ContextType>;
   TicketReporter?: TicketReporterResolvers<ContextType>;
   TicketStats?: TicketStatsResolvers<ContextType>;

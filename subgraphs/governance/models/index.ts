@@ -9,6 +9,7 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { now } from '../../../lib/clock';
 import { defineModel } from '../../../lib/db';
+import { registerStatsModels } from '../stats/model';
 
 /** createdAt / updatedAt come from the product clock (lib/clock.ts), like every other domain time. */
 const opts = { versionKey: false, timestamps: { currentTime: () => now() } } as const;
@@ -218,6 +219,10 @@ ticketSchema.index({ companyUscc: 1, requestedAt: -1 });
 ticketSchema.index({ cityCode: 1, resolvedAt: -1 });
 ticketSchema.index({ cityCode: 1, open: 1, dueAt: 1 });
 ticketSchema.index({ requestedAt: -1, _id: -1 });
+// Statistics (stats/read.ts): the exact looks at the edges of a range take a day or a month of
+// tickets by resolution time and open tickets by deadline, whatever the area.
+ticketSchema.index({ resolvedAt: 1 });
+ticketSchema.index({ dueAt: 1 });
 
 const patrolTeamSchema = new Schema(
   {
@@ -402,6 +407,8 @@ export function registerModels(conn: Connection) {
     Policy: defineModel(conn, 'SubsidyPolicy', policySchema, 'subsidy_policies'),
     Rubric: defineModel(conn, 'EvaluationRubric', rubricSchema, 'rubrics'),
     Evaluation: defineModel(conn, 'BeautifulHomeEvaluation', evaluationSchema, 'evaluations'),
+    // Statistics rollups (stats/model.ts).
+    ...registerStatsModels(conn),
   };
 }
 export type Models = ReturnType<typeof registerModels>;

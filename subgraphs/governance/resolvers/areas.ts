@@ -2,6 +2,7 @@ import type { CityResolvers, DistrictResolvers, PropertyCompanyResolvers, Ticket
 import type { Context } from '../context';
 import type { AreaRef } from '../models';
 import { exposeCommitteeStats } from '../services/privacy';
+import { checkTrendMonths } from './trend';
 
 /** Governance's figures on City and District: committees, meetings, designations and tickets per area. */
 function areaFields(level: 'CITY' | 'DISTRICT') {
@@ -10,6 +11,8 @@ function areaFields(level: 'CITY' | 'DISTRICT') {
     jointMeetingsLast90d: (a: AreaRef, _args: unknown, ctx: Context) => ctx.loaders.meetingsLast90dInArea.load({ code: a.code, level }),
     ticketStats: (a: AreaRef, args: { range: TimeRange; groupBy?: TicketGroupBy | null }, ctx: Context) =>
       ctx.loaders.ticketStats.load({ code: a.code, scope: level, range: args.range, groupBy: args.groupBy ?? null }),
+    ticketTrend: (a: AreaRef, args: { months?: number | null }, ctx: Context) =>
+      ctx.loaders.ticketTrend.load({ code: a.code, scope: level, months: checkTrendMonths(args.months) }),
   };
 }
 

@@ -4,6 +4,7 @@ import { badInput } from '../../../lib/errors';
 import { coGovernanceTopics, compliance, currentCommittee, evaluateCommunity } from '../services/evaluation';
 import { redactEvaluation } from '../services/privacy';
 import { checkFirst, ticketFilter } from './query';
+import { checkTrendMonths } from './trend';
 
 /** CoGovernanceTopic values in schema order. */
 export const CO_GOVERNANCE_TOPICS = [
@@ -54,6 +55,7 @@ export const Community: CommunityResolvers = {
     return loaders.ticketsByCommunity.load({ code: c.id, filter: ticketFilter({ ...filter, communityId: null }), first: n });
   },
   ticketStats: (c, { range, groupBy }, { loaders }) => loaders.ticketStats.load({ code: c.id, scope: 'COMMUNITY', range, groupBy: groupBy ?? null }),
+  ticketTrend: (c, { months }, { loaders }) => loaders.ticketTrend.load({ code: c.id, scope: 'COMMUNITY', months: checkTrendMonths(months) }),
   beautifulHomeScore: async (c, { rubricId }, ctx) => redactEvaluation(await evaluateCommunity(ctx, c, rubricId, CO_GOVERNANCE_TOPICS), ctx).score,
   // A query never writes: the figures of the representation come from whoever calls `_entities`.
   beautifulHome: async (c, { rubricId, persist }, ctx) => {

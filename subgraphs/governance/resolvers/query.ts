@@ -79,18 +79,9 @@ export const Query: QueryResolvers = {
       totalCount: page.totalCount,
     };
   },
-  ticketStats: async (_p, { scope, range, groupBy }, { repo, now }) => {
-    const match: Record<string, unknown> = {};
-    if (scope?.cityCode) match.cityCode = scope.cityCode;
-    if (scope?.districtCode) match.districtCode = scope.districtCode;
-    if (scope?.communityId) match.communityId = scope.communityId;
-    if (scope?.companyUscc) match.companyUscc = scope.companyUscc;
-    const from = rangeStart(range, now);
-    // The same scope over governance's register (a 小区 is its _id there).
-    const { communityId, ...area } = match;
-    const [hh] = await repo.householdsByScope(null, [], communityId ? { ...area, _id: communityId } : area);
-    const rows = await repo.ticketStats(null, [], match, from, now, now, groupBy ?? null, hh?.unknownIds ?? []);
-    return toTicketStats(rows, range, from, now, groupBy != null, hh?.households ?? null);
+  ticketStats: async (_p, { scope, range, groupBy }, { stats, now }) => {
+    const { rows, households } = await stats.ticketStatsForScope(scope ?? {}, range, groupBy ?? null, now);
+    return toTicketStats(rows, range, rangeStart(range, now), now, groupBy != null, households);
   },
   ticketTransitions: () => TICKET_STATUSES.map((from) => ({ from, to: [...TRANSITIONS[from]] })),
   open311Services: (_p, { jurisdictionId }) => {

@@ -22,6 +22,7 @@ import { jurisdictionCity } from './open311';
 import type { Repository } from './repository';
 import { validateRubric, type RubricDef } from './rubric';
 import { isDuplicateKey } from '../../../lib/db';
+import type { StatsWriter } from '../stats/write';
 
 export const LIMITS = {
   description: 4000,
@@ -192,8 +193,18 @@ export const PATROL_SERVICE_CODE: Readonly<Record<string, string>> = {
   FACILITY_RENOVATION: 'REPAIR',
 };
 
-export function createCommands(repo: Repository, opts: { calendar: WorkCalendar }) {
+/** What the commands tell the statistics rollups after their raw writes (stats/write.ts). */
+export type StatsHooks = Pick<StatsWriter, 'refreshTickets' | 'refreshRegister'>;
+const NO_STATS: StatsHooks = { refreshTickets: async () => {}, refreshRegister: async () => {} };
+
+export function createCommands(repo: Repository, opts: { calendar: WorkCalendar; stats?: StatsHooks }) {
   const cal = opts.calendar;
+  const stats = opts.stats ?? NO_STATS;
+  /** The ticket after its rollups were brought up to date (also on a replay: it repairs a half-done call). */
+  const counted = async <T extends { _id: string }>(t: T): Promise<T> => {
+    await stats.refreshTickets([t._id]);
+    return t;
+  };
 
   async function registered(communityId: string): Promise<GovCommunityDoc> {
     const c = (await repo.communitiesById([communityId]))[0];
@@ -214,7 +225,7 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
       const id = idFor('tk', clientKey, 'ticket');
       if (clientKey) {
         const existing = await repo.ticketById(id);
-        if (existing) return replayOrConflict(existing, hash, clientKey, 'ticket');
+        if (existing) return counted(replayOrConflict(existing, hash, clientKey, 'ticket'));
       }
       const description = checkText('description', input.description, LIMITS.description, true)!;
       const externalNo = checkText('externalNo', input.externalNo, LIMITS.externalNo);
@@ -275,14 +286,14 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
       } catch (e) {
         if (!isDuplicateKey(e)) throw e;
         const existing = await repo.ticketById(id);
-        if (existing && clientKey) return replayOrConflict(existing, hash, clientKey, 'ticket');
+        if (existing && clientKey) return counted(replayOrConflict(existing, hash, clientKey, 'ticket'));
         if (externalNo) {
           const other = await repo.ticketByExternalNo(externalNo);
           if (other) throw conflict(`externalNo ${externalNo} already belongs to ticket ${other._id}`, { existingId: other._id });
         }
         throw e;
       }
-      return (await repo.ticketById(id))!;
+      return counted((await repo.ticketById(id))!);
     },
 
     async transitionTicket(input: TransitionInput, now: Date): Promise<TicketDoc> {
@@ -315,7 +326,7 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
           status: fresh?.status ?? null,
         });
       }
-      return updated;
+      return counted(updated);
     },
 
     async addTicketNote(id: string, text: string, actorOrg: string | null | undefined, now: Date): Promise<TicketDoc> {
@@ -325,7 +336,7 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
         const t = await repo.ticketById(id);
         if (!t) throw missing('id', `ticket ${id}`);
         const updated = await repo.updateTicketIfUnchanged(t._id, t.seq ?? 0, {}, { at: now, type: 'COMMENT', from: null, to: null, text: body, actorOrg: org });
-        if (updated) return updated;
+        if (updated) return counted(updated);
       }
       throw conflict(`ticket ${id} is being changed by others; retry`);
     },
@@ -477,7 +488,9 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar 
           companyUscc: c.companyUscc ?? null, householdCount: c.householdCount ?? null,
         };
       });
+      const before = await repo.communitiesById(rows.map((r) => r._id));
       await repo.upsertRegister(rows);
+      await stats.refreshRegister(before, rows.map((r) => r._id));
       return rows.length;
     },
 

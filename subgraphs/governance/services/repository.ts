@@ -1,14 +1,14 @@
 /**
  * Data access of the governance subgraph. Reads are batches (many keys, one database command) so
- * the per-request DataLoaders can sit in front of them; figures (ticket, patrol, committee and
- * meeting statistics) are computed by the database with aggregation pipelines. Every function
+ * the per-request DataLoaders can sit in front of them; figures (patrol, committee and meeting
+ * statistics) are computed by the database with aggregation pipelines. Ticket statistics are read
+ * from rollups (stats/); their former aggregation is the reference in stats/reference.ts. Every function
  * returns a real Promise (never a mongoose Query, which runs again each time it is awaited).
  *
  * Percentiles are nearest-rank over `$push` + `$sortArray` (MongoDB 5.2+), not `$percentile`
  * (MongoDB 7.0+): the embedded engine's mingo 7.2.7 `$percentile`/`$median` sort numbers as
  * strings (p50 of [1, 3, 10] comes out as 10).
  */
-import type { PipelineStage } from 'mongoose';
 import { daysBefore } from '../../../lib/clock';
 import type {
   ActivityDoc,
@@ -31,13 +31,6 @@ export type AreaLevel = 'CITY' | 'DISTRICT';
 export type StatsScope = 'CITY' | 'DISTRICT' | 'COMMUNITY' | 'COMPANY';
 export type GroupBy = 'SERVICE_CODE' | 'CHANNEL' | 'TYPE';
 
-const SCOPE_FIELD: Readonly<Record<StatsScope, string>> = {
-  CITY: 'cityCode',
-  DISTRICT: 'districtCode',
-  COMMUNITY: 'communityId',
-  COMPANY: 'companyUscc',
-};
-const GROUP_FIELD: Readonly<Record<GroupBy, string>> = { SERVICE_CODE: 'serviceCode', CHANNEL: 'channel', TYPE: 'type' };
 const areaField = (level: AreaLevel) => (level === 'CITY' ? 'cityCode' : 'districtCode');
 
 export interface TicketFilterInput {
@@ -145,7 +138,6 @@ export interface CommitteeStatsRaw {
  */
 export const EVALUATION_BASIS = 'GOVERNANCE_RECORDS';
 
-const RATED = ['SATISFIED', 'BASICALLY_SATISFIED', 'DISSATISFIED'];
 const inRange = (field: string, from: Date | null, to: Date) => (from ? { [field]: { $gte: from, $lte: to } } : { [field]: { $ne: null, $lte: to } });
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -447,159 +439,6 @@ export function createRepository(m: Models) {
     /** Open311 requests of a city in a window, oldest first, one page. */
     open311Page: (q: Record<string, unknown>, skip: number, limit: number) =>
       m.Ticket.find(q).sort({ requestedAt: 1, _id: 1 }).skip(skip).limit(limit).lean<TicketDoc[]>().exec(),
-
-    /**
-     * Households per scope key over governance's register (one aggregation): the sum of the known
-     * household counts and the ids of the 小区 whose count is unknown (left out of the rate). `scope`
-     * null means one bucket ("all") over `extraMatch` (fields of the register: cityCode,
-     * districtCode, _id, companyUscc).
-     */
-    async householdsByScope(scope: StatsScope | null, codes: readonly string[], extraMatch: Record<string, unknown> = {}): Promise<HouseholdsRaw[]> {
-      const field = scope ? (scope === 'COMMUNITY' ? '_id' : SCOPE_FIELD[scope]) : null;
-      const match = field ? { ...extraMatch, [field]: { $in: [...codes] } } : extraMatch;
-      const known = { $gt: [{ $ifNull: ['$householdCount', 0] }, 0] };
-      return m.Community.aggregate<HouseholdsRaw>([
-        { $match: match },
-        {
-          $group: {
-            _id: field ? `$${field}` : { $literal: 'all' },
-            households: { $sum: { $cond: [known, '$householdCount', 0] } },
-            unknownIds: { $push: { $cond: [known, null, '$_id'] } },
-          },
-        },
-        { $project: { _id: 0, scope: '$_id', households: 1, unknownIds: { $filter: { input: '$unknownIds', as: 'i', cond: { $ne: ['$$i', null] } } } } },
-      ]).exec();
-    },
-
-    /**
-     * Ticket figures per scope key (and per group when `groupBy` is set), in one aggregation:
-     * opened in range, resolved in range (with percentiles and outcome counts) and open now.
-     * `scope` null means one bucket ("all") over `extraMatch`.
-     */
-    async ticketStats(
-      scope: StatsScope | null,
-      codes: readonly string[],
-      extraMatch: Record<string, unknown>,
-      from: Date | null,
-      to: Date,
-      now: Date,
-      groupBy: GroupBy | null,
-      /** 小区 left out of `openedKnownHouseholds` (their household count is unknown). */
-      unknownHouseholdIds: readonly string[] = [],
-    ): Promise<TicketStatsRaw[]> {
-      const field = scope ? SCOPE_FIELD[scope] : null;
-      const s = field ? `$${field}` : { $literal: 'all' };
-      const g = groupBy ? `$${GROUP_FIELD[groupBy]}` : { $literal: null };
-      const base = field ? { ...extraMatch, [field]: { $in: [...codes] } } : extraMatch;
-      const resolvedRows = (key: Record<string, unknown>): PipelineStage.FacetPipelineStage[] => [
-        { $match: inRange('resolvedAt', from, to) },
-        {
-          $project: {
-            s,
-            g,
-            hours: { $divide: [{ $subtract: ['$resolvedAt', '$requestedAt'] }, 3600000] },
-            onTime: { $cond: [{ $lte: ['$resolvedAt', '$dueAt'] }, 1, 0] },
-            reopened: { $cond: [{ $gt: ['$reopenCount', 0] }, 1, 0] },
-            // The first rating counts (see firstSatisfaction): a reopen cannot erase a 不满意.
-            rated: { $cond: [{ $in: ['$firstSatisfaction', RATED] }, 1, 0] },
-            satisfied: { $cond: [{ $in: ['$firstSatisfaction', ['SATISFIED', 'BASICALLY_SATISFIED']] }, 1, 0] },
-            dissatisfied: { $cond: [{ $eq: ['$firstSatisfaction', 'DISSATISFIED'] }, 1, 0] },
-          },
-        },
-        { $sort: { hours: 1 } },
-        {
-          $group: {
-            _id: key,
-            n: { $sum: 1 },
-            hours: { $push: '$hours' },
-            onTime: { $sum: '$onTime' },
-            reopened: { $sum: '$reopened' },
-            rated: { $sum: '$rated' },
-            satisfied: { $sum: '$satisfied' },
-            dissatisfied: { $sum: '$dissatisfied' },
-          },
-        },
-        {
-          $project: {
-            n: 1,
-            onTime: 1,
-            reopened: 1,
-            rated: 1,
-            satisfied: 1,
-            dissatisfied: 1,
-            p50: nearestRank('$hours', 0.5),
-            p90: nearestRank('$hours', 0.9),
-          },
-        },
-      ];
-      const facets: Record<string, PipelineStage.FacetPipelineStage[]> = {
-        opened: [
-          { $match: inRange('requestedAt', from, to) },
-          {
-            $group: {
-              _id: { s, g },
-              n: { $sum: 1 },
-              known: { $sum: { $cond: [{ $in: ['$communityId', [...unknownHouseholdIds]] }, 0, 1] } },
-            },
-          },
-        ],
-        resolved: resolvedRows({ s: '$s', g: '$g' }),
-        backlog: [
-          { $match: { open: true } },
-          { $group: { _id: { s, g }, n: { $sum: 1 }, overdue: { $sum: { $cond: [{ $lt: ['$dueAt', now] }, 1, 0] } } } },
-        ],
-      };
-      // Totals over groups: counts add up, percentiles do not, so resolved totals get their own facet.
-      if (groupBy) facets.resolvedTotal = resolvedRows({ s: '$s', g: { $literal: null } });
-      const [out] = await m.Ticket.aggregate<Record<string, { _id: { s: string; g: string | null }; [k: string]: unknown }[]>>([
-        { $match: base },
-        { $facet: facets },
-      ]).exec();
-
-      const rows = new Map<string, TicketStatsRaw>();
-      const row = (sk: string, gk: string | null) => {
-        const k = `${sk}\u0000${gk ?? ''}`;
-        let r = rows.get(k);
-        if (!r) {
-          r = { scope: sk, group: gk, opened: 0, openedKnownHouseholds: 0, resolved: 0, backlog: 0, overdue: 0, p50Hours: null, p90Hours: null, onTime: 0, reopened: 0, rated: 0, satisfied: 0, dissatisfied: 0 };
-          rows.set(k, r);
-        }
-        return r;
-      };
-      const addResolved = (r: TicketStatsRaw, x: Record<string, unknown>) => {
-        r.resolved = x.n as number;
-        r.p50Hours = num(x.p50);
-        r.p90Hours = num(x.p90);
-        r.onTime = x.onTime as number;
-        r.reopened = x.reopened as number;
-        r.rated = x.rated as number;
-        r.satisfied = x.satisfied as number;
-        r.dissatisfied = x.dissatisfied as number;
-      };
-      for (const x of out?.opened ?? []) {
-        const r = row(x._id.s, x._id.g);
-        r.opened = x.n as number;
-        r.openedKnownHouseholds = x.known as number;
-        if (groupBy) {
-          const t = row(x._id.s, null);
-          t.opened += x.n as number;
-          t.openedKnownHouseholds += x.known as number;
-        }
-      }
-      for (const x of out?.backlog ?? []) {
-        const r = row(x._id.s, x._id.g);
-        r.backlog = x.n as number;
-        r.overdue = x.overdue as number;
-        if (groupBy) {
-          const t = row(x._id.s, null);
-          t.backlog += x.n as number;
-          t.overdue += x.overdue as number;
-        }
-      }
-      for (const x of out?.resolved ?? []) addResolved(row(x._id.s, x._id.g), x);
-      for (const x of out?.resolvedTotal ?? []) addResolved(row(x._id.s, null), x);
-      return [...rows.values()];
-    },
 
     // ---- rubrics and evaluations -----------------------------------------------------------
     rubrics: () => m.Rubric.find({}).sort({ _id: 1 }).lean<RubricDoc[]>().exec(),

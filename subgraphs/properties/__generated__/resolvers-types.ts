@@ -3,6 +3,7 @@
 import { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import { AdminAreaDoc as AdminAreaDocModel, CommunityDoc as CommunityDocModel, BuildingDoc as BuildingDocModel, CompanyDoc as CompanyDocModel, ContractDoc as ContractDocModel, FeeDoc as FeeDocModel, SurveyDoc as SurveyDocModel } from '../models';
 import { RateSummaryRow as RateSummaryRowModel, DistrictFeeRankRow as DistrictFeeRankRowModel } from '../services/fees';
+import { PropertyMonthRow as PropertyMonthRowModel } from '../stats/read';
 import { Context } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -84,7 +85,17 @@ export type City = {
    * NONE, or a current contract where the mode is not recorded), over the 小区 where either is known.
    */
   propertyCoverageRate?: Maybe<Scalars['Float']['output']>;
-  /** Mean satisfaction percent over the city's surveys in the period (latest per 小区 if omitted). */
+  /**
+   * Fee collection and satisfaction month by month, from the statistics rollups: the last `months`
+   * calendar months in China Standard Time (1-60, default 12; BAD_USER_INPUT outside), oldest first,
+   * ending with the current month, one entry per month even when empty. A month holds the fee rows
+   * and surveys whose period is that month (`YYYY-MM`); yearly periods (`YYYY`) fall in no month.
+   */
+  propertyTrend: Array<PropertyMonth>;
+  /**
+   * Mean satisfaction percent over the city's surveys in the period that give a percent; if omitted,
+   * over each 小区's latest such survey (greatest period, then the latest recorded).
+   */
   satisfactionAvg?: Maybe<Scalars['Float']['output']>;
 };
 
@@ -92,6 +103,12 @@ export type City = {
 /** A city (地级市), keyed by its GB/T 2260 code. */
 export type CityFeeCollectionArgs = {
   period?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** A city (地级市), keyed by its GB/T 2260 code. */
+export type CityPropertyTrendArgs = {
+  months?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -134,11 +151,22 @@ export type Community = {
   name: Scalars['String']['output'];
   /** The 社区 this 小区 belongs to. */
   neighborhood?: Maybe<Neighborhood>;
+  /**
+   * This 小区's fee collection and satisfaction month by month: the last `months` calendar months in
+   * China Standard Time (1-60, default 12; BAD_USER_INPUT outside), oldest first, ending with the
+   * current month, one entry per month even when empty (the fee row and the surveys of period `YYYY-MM`).
+   */
+  propertyTrend: Array<PropertyMonth>;
   residentCount?: Maybe<Scalars['Int']['output']>;
   /** True where the source gives the resident count as approximate (约). */
   residentCountApprox: Scalars['Boolean']['output'];
   servicePromise?: Maybe<Scalars['String']['output']>;
   street?: Maybe<Street>;
+  /**
+   * True for the 小区 of the synthetic city (generated demonstration data, docs/domain.md "The
+   * synthetic city"); false for real rows, including the article's four 小区.
+   */
+  synthetic: Scalars['Boolean']['output'];
 };
 
 
@@ -151,6 +179,12 @@ export type CommunityFeeCollectionArgs = {
 /** A 小区: a residential compound under one property-management arrangement. */
 export type CommunityFeeHistoryArgs = {
   last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** A 小区: a residential compound under one property-management arrangement. */
+export type CommunityPropertyTrendArgs = {
+  months?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type CommunityConnection = {
@@ -202,6 +236,13 @@ export type District = {
   name: Scalars['String']['output'];
   oldCommunityCount: Scalars['Int']['output'];
   propertyCoverageRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Fee collection and satisfaction month by month, from the statistics rollups: the last `months`
+   * calendar months in China Standard Time (1-60, default 12; BAD_USER_INPUT outside), oldest first,
+   * ending with the current month, one entry per month even when empty. A month holds the fee rows
+   * and surveys whose period is that month (`YYYY-MM`); yearly periods (`YYYY`) fall in no month.
+   */
+  propertyTrend: Array<PropertyMonth>;
   satisfactionAvg?: Maybe<Scalars['Float']['output']>;
   streets: Array<Street>;
 };
@@ -210,6 +251,12 @@ export type District = {
 /** A district or county (区/县), keyed by its GB/T 2260 code. */
 export type DistrictFeeCollectionArgs = {
   period?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** A district or county (区/县), keyed by its GB/T 2260 code. */
+export type DistrictPropertyTrendArgs = {
+  months?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -380,6 +427,28 @@ export type PropertyCompany = {
   usccVerified: Scalars['Boolean']['output'];
 };
 
+/**
+ * Fee collection and satisfaction of one CST month (fee rows and surveys of period `YYYY-MM`) in an
+ * area or a 小区. Rates are derived from the summed raw figures, as in RateSummary.
+ */
+export type PropertyMonth = {
+  __typename?: 'PropertyMonth';
+  /** 收费率 = received / receivable summed; null when nothing is receivable. */
+  amountRate?: Maybe<Scalars['Float']['output']>;
+  /** 清缴率 = arrears recovered / (recovered + historical arrears) summed; null when the denominator is 0. */
+  clearanceRate?: Maybe<Scalars['Float']['output']>;
+  /** 小区 with a fee row for the month. */
+  communities: Scalars['Int']['output'];
+  /** 户收费率 = paid / chargeable households summed; null when none are chargeable. */
+  householdRate?: Maybe<Scalars['Float']['output']>;
+  /** The month, `YYYY-MM` (China Standard Time). */
+  month: Scalars['String']['output'];
+  /** Mean satisfaction percent over those surveys; null when there are none. */
+  satisfactionAvg?: Maybe<Scalars['Float']['output']>;
+  /** Surveys of the month that give a percent. */
+  surveys: Scalars['Int']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** Every city in the graph. */
@@ -539,10 +608,32 @@ export type Street = {
   code: Scalars['ID']['output'];
   /** False while the code is a placeholder because the source does not give the statistical code. */
   codeVerified: Scalars['Boolean']['output'];
+  /** 小区 whose register street is this one. */
+  communityCount: Scalars['Int']['output'];
   district: District;
+  /** Fee collection summed over the street's 小区 for a period (YYYY or YYYY-MM); latest period per 小区 if omitted. */
+  feeCollection?: Maybe<RateSummary>;
   level: AdminLevel;
   name: Scalars['String']['output'];
   neighborhoods: Array<Neighborhood>;
+  /** Of them, 老旧小区 (built up to the city's cutoff year). */
+  oldCommunityCount: Scalars['Int']['output'];
+  /** 有物业覆盖率 of the street's 小区, as City.propertyCoverageRate. */
+  propertyCoverageRate?: Maybe<Scalars['Float']['output']>;
+  /** Mean satisfaction percent over the street's surveys in the period (latest per 小区 if omitted). */
+  satisfactionAvg?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** A street (街道/镇), keyed by its 9-digit statistical code. */
+export type StreetFeeCollectionArgs = {
+  period?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** A street (街道/镇), keyed by its 9-digit statistical code. */
+export type StreetSatisfactionAvgArgs = {
+  period?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type SurveyMethod =
@@ -700,6 +791,7 @@ export type ResolversTypes = ResolversObject<{
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PiiCategory: PiiCategory;
   PropertyCompany: ResolverTypeWrapper<CompanyDocModel>;
+  PropertyMonth: ResolverTypeWrapper<PropertyMonthRowModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RateSummary: ResolverTypeWrapper<RateSummaryRowModel>;
   ReportedRateBasis: ReportedRateBasis;
@@ -739,6 +831,7 @@ export type ResolversParentTypes = ResolversObject<{
   Neighborhood: AdminAreaDocModel;
   PageInfo: PageInfo;
   PropertyCompany: CompanyDocModel;
+  PropertyMonth: PropertyMonthRowModel;
   Query: Record<PropertyKey, never>;
   RateSummary: RateSummaryRowModel;
   SafeInt: Scalars['SafeInt']['output'];
@@ -813,6 +906,7 @@ export type CityResolvers<ContextType = Context, ParentType extends ResolversPar
   oldCommunityCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   oldCommunityCutoffYear?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   propertyCoverageRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  propertyTrend?: Resolver<Array<ResolversTypes['PropertyMonth']>, ParentType, ContextType, RequireFields<CityPropertyTrendArgs, 'months'>>;
   satisfactionAvg?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType, Partial<CitySatisfactionAvgArgs>>;
 }>;
 
@@ -842,10 +936,12 @@ export type CommunityResolvers<ContextType = Context, ParentType extends Resolve
   managementMode?: Resolver<Maybe<ResolversTypes['ManagementMode']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   neighborhood?: Resolver<Maybe<ResolversTypes['Neighborhood']>, ParentType, ContextType>;
+  propertyTrend?: Resolver<Array<ResolversTypes['PropertyMonth']>, ParentType, ContextType, RequireFields<CommunityPropertyTrendArgs, 'months'>>;
   residentCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   residentCountApprox?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   servicePromise?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   street?: Resolver<Maybe<ResolversTypes['Street']>, ParentType, ContextType>;
+  synthetic?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type CommunityConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CommunityConnection'] = ResolversParentTypes['CommunityConnection']> = ResolversObject<{
@@ -878,6 +974,7 @@ export type DistrictResolvers<ContextType = Context, ParentType extends Resolver
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   oldCommunityCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   propertyCoverageRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  propertyTrend?: Resolver<Array<ResolversTypes['PropertyMonth']>, ParentType, ContextType, RequireFields<DistrictPropertyTrendArgs, 'months'>>;
   satisfactionAvg?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType, Partial<DistrictSatisfactionAvgArgs>>;
   streets?: Resolver<Array<ResolversTypes['Street']>, ParentType, ContextType>;
 }>;
@@ -948,6 +1045,16 @@ export type PropertyCompanyResolvers<ContextType = Context, ParentType extends R
   usccVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
+export type PropertyMonthResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PropertyMonth'] = ResolversParentTypes['PropertyMonth']> = ResolversObject<{
+  amountRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  clearanceRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  communities?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  householdRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  month?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  satisfactionAvg?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  surveys?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   cities?: Resolver<Array<ResolversTypes['City']>, ParentType, ContextType>;
   city?: Resolver<Maybe<ResolversTypes['City']>, ParentType, ContextType, RequireFields<QueryCityArgs, 'code'>>;
@@ -1005,10 +1112,15 @@ export type StreetResolvers<ContextType = Context, ParentType extends ResolversP
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Street']> | FederationReferenceType, FederationReferenceType, ContextType>;
   code?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   codeVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  communityCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   district?: Resolver<ResolversTypes['District'], ParentType, ContextType>;
+  feeCollection?: Resolver<Maybe<ResolversTypes['RateSummary']>, ParentType, ContextType, Partial<StreetFeeCollectionArgs>>;
   level?: Resolver<ResolversTypes['AdminLevel'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   neighborhoods?: Resolver<Array<ResolversTypes['Neighborhood']>, ParentType, ContextType>;
+  oldCommunityCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  propertyCoverageRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  satisfactionAvg?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType, Partial<StreetSatisfactionAvgArgs>>;
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{
@@ -1029,6 +1141,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Neighborhood?: NeighborhoodResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PropertyCompany?: PropertyCompanyResolvers<ContextType>;
+  PropertyMonth?: PropertyMonthResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RateSummary?: RateSummaryResolvers<ContextType>;
   SafeInt?: GraphQLScalarType;

@@ -1,11 +1,13 @@
 /**
  * Mongoose models of the properties subgraph (database `city_properties`). Schemas are inline with
- * `InferSchemaType`; every query shape served has its index declared next to the schema.
+ * `InferSchemaType`; every query shape served has its index declared next to the schema. The
+ * statistics rollups have their own model (../stats/model.ts).
  * Money is stored in integer fen (分).
  */
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { now } from '../../../lib/clock';
 import { defineModel } from '../../../lib/db';
+import { registerRollupModel } from '../stats/model';
 
 /** createdAt / updatedAt come from the product clock (lib/clock.ts), like every other domain time. */
 const opts = { versionKey: false, timestamps: { currentTime: () => now() } } as const;
@@ -69,6 +71,8 @@ communitySchema.index({ synthetic: 1 }, { sparse: true });
 communitySchema.index({ cityCode: 1, _id: 1 });
 communitySchema.index({ districtCode: 1, _id: 1 });
 communitySchema.index({ streetCode: 1, _id: 1 });
+// The 小区 of one rollup cell (city, district, street), for the statistics write path.
+communitySchema.index({ districtCode: 1, streetCode: 1, cityCode: 1 });
 communitySchema.index({ neighborhoodCode: 1, _id: 1 });
 communitySchema.index({ cityCode: 1, isOldCommunity: 1, _id: 1 });
 communitySchema.index({ currentCompanyUscc: 1, _id: 1 });
@@ -198,6 +202,8 @@ export function registerModels(conn: Connection) {
     Contract: defineModel(conn, 'ServiceContract', contractSchema, 'contracts'),
     Fee: defineModel(conn, 'FeeCollectionPeriod', feeSchema, 'fee_collection'),
     Survey: defineModel(conn, 'SatisfactionSurvey', surveySchema, 'surveys'),
+    /** Statistics rollups (../stats/model.ts). */
+    Rollup: registerRollupModel(conn),
   };
 }
 export type Models = ReturnType<typeof registerModels>;

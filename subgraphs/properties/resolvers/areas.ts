@@ -1,24 +1,43 @@
 import type { CityResolvers, DistrictResolvers, NeighborhoodResolvers, StreetResolvers } from '../__generated__/resolvers-types';
 import type { Context } from '../context';
 import type { AdminAreaDoc } from '../models';
-import { checkPeriod } from './query';
+import { rateSummaryOf, registerOf, satisfactionOf } from '../stats/figures';
+import { periodDocId, registerDocId, type PropertyMonthRow } from '../stats/read';
+import { rollupId, type StatsLevel } from '../stats/model';
+import { checkMonths, checkPeriod, trendMonths } from './query';
 
-type AreaLevel = 'CITY' | 'DISTRICT';
-
-/** Fields shared by City and District: counts and rates computed by the database per area. */
-function areaAggregates(level: AreaLevel) {
-  const counts = (a: AdminAreaDoc, ctx: Context) => ctx.loaders.areaCounts.load({ level, code: a._id });
+/**
+ * Statistics of an area, read from its rollup documents (stats/): one `_id` lookup per figure,
+ * batched by the request's `stats` loader into one query for every area and field of the request.
+ */
+function areaAggregates(level: StatsLevel) {
+  const register = async (a: AdminAreaDoc, ctx: Context) => registerOf((await ctx.loaders.stats.load(registerDocId(level, a._id)))?.f);
+  const period = async (a: AdminAreaDoc, p: string | null, ctx: Context) => (await ctx.loaders.stats.load(periodDocId(level, a._id, p)))?.f;
   return {
-    communityCount: async (a: AdminAreaDoc, _args: unknown, ctx: Context) => (await counts(a, ctx))?.communityCount ?? 0,
-    oldCommunityCount: async (a: AdminAreaDoc, _args: unknown, ctx: Context) => (await counts(a, ctx))?.oldCommunityCount ?? 0,
+    communityCount: async (a: AdminAreaDoc, _args: unknown, ctx: Context) => (await register(a, ctx)).communityCount,
+    oldCommunityCount: async (a: AdminAreaDoc, _args: unknown, ctx: Context) => (await register(a, ctx)).oldCommunityCount,
     propertyCoverageRate: async (a: AdminAreaDoc, _args: unknown, ctx: Context) => {
-      const c = await counts(a, ctx);
-      return c && c.modeKnown > 0 ? c.managed / c.modeKnown : null;
+      const c = await register(a, ctx);
+      return c.modeKnown > 0 ? c.managed / c.modeKnown : null;
     },
-    feeCollection: (a: AdminAreaDoc, args: { period?: string | null }, ctx: Context) =>
-      ctx.loaders.feeSummary.load({ level, code: a._id, period: checkPeriod(args.period) }),
-    satisfactionAvg: async (a: AdminAreaDoc, args: { period?: string | null }, ctx: Context) =>
-      (await ctx.loaders.satisfactionAvg.load({ level, code: a._id, period: checkPeriod(args.period) }))?.avg ?? null,
+    feeCollection: async (a: AdminAreaDoc, args: { period?: string | null }, ctx: Context) => {
+      const p = checkPeriod(args.period);
+      return rateSummaryOf(await period(a, p, ctx), p);
+    },
+    satisfactionAvg: async (a: AdminAreaDoc, args: { period?: string | null }, ctx: Context) => satisfactionOf(await period(a, checkPeriod(args.period), ctx)),
+  };
+}
+
+/** An area's months, oldest first, from its period documents (absent months are empty). */
+function areaTrend(level: StatsLevel) {
+  return async (a: AdminAreaDoc, args: { months?: number | null }, ctx: Context): Promise<PropertyMonthRow[]> => {
+    const months = trendMonths(ctx.now, checkMonths(args.months));
+    const docs = await ctx.loaders.stats.loadMany(months.map((m) => rollupId(level, a._id, m)));
+    return months.map((month, i) => {
+      const d = docs[i];
+      if (d instanceof Error) throw d;
+      return { month, f: d?.f ?? {} };
+    });
   };
 }
 
@@ -29,6 +48,7 @@ export const City: CityResolvers = {
   oldCommunityCutoffYear: (a) => a.oldCommunityCutoffYear ?? 2000,
   districts: (a, _args, { loaders }) => loaders.areaChildren.load(a._id),
   ...areaAggregates('CITY'),
+  propertyTrend: areaTrend('CITY'),
 };
 
 export const District: DistrictResolvers = {
@@ -38,6 +58,7 @@ export const District: DistrictResolvers = {
   city: async (a, _args, { loaders }) => (await loaders.area.load(a.cityCode))!,
   streets: (a, _args, { loaders }) => loaders.areaChildren.load(a._id),
   ...areaAggregates('DISTRICT'),
+  propertyTrend: areaTrend('DISTRICT'),
 };
 
 export const Street: StreetResolvers = {
@@ -47,6 +68,7 @@ export const Street: StreetResolvers = {
   codeVerified: (a) => a.codeVerified ?? true,
   district: async (a, _args, { loaders }) => (await loaders.area.load(a.parentCode ?? ''))!,
   neighborhoods: (a, _args, { loaders }) => loaders.areaChildren.load(a._id),
+  ...areaAggregates('STREET'),
 };
 
 export const Neighborhood: NeighborhoodResolvers = {

@@ -1,6 +1,7 @@
 import type { BuildingResolvers, CommunityResolvers } from '../__generated__/resolvers-types';
 import { badInput } from '../../../lib/errors';
-import { checkPeriod } from './query';
+import { communityMonths } from '../stats/read';
+import { checkMonths, checkPeriod, trendMonths } from './query';
 
 export const Community: CommunityResolvers = {
   __resolveReference: (ref, { loaders }) => loaders.community.load(ref.id),
@@ -26,6 +27,14 @@ export const Community: CommunityResolvers = {
     return (await loaders.feesByCommunity.load(c._id)).slice(0, n);
   },
   latestSatisfaction: (c, _a, { loaders }) => loaders.latestSurvey.load(c._id),
+  // A 小区's own rows are few (one fee row and a few surveys a month at most): its months are summed
+  // from them, through the loaders its profile already uses, with the rollups' arithmetic.
+  propertyTrend: async (c, { months }, { loaders, now }) => {
+    const list = trendMonths(now, checkMonths(months));
+    const [fees, surveys] = await Promise.all([loaders.feesByCommunity.load(c._id), loaders.surveysByCommunity.load(c._id)]);
+    return communityMonths(list, fees, surveys);
+  },
+  synthetic: (c) => c.synthetic === true,
 };
 
 export const Building: BuildingResolvers = {

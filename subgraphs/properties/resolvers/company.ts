@@ -2,11 +2,13 @@ import type {
   DistrictFeeRankResolvers,
   FeeCollectionPeriodResolvers,
   PropertyCompanyResolvers,
+  PropertyMonthResolvers,
   RateSummaryResolvers,
   SatisfactionSurveyResolvers,
   ServiceContractResolvers,
 } from '../__generated__/resolvers-types';
 import { amountRate, clearanceRate, householdRate } from '../services/fees';
+import { monthFields } from '../stats/read';
 
 export const PropertyCompany: PropertyCompanyResolvers = {
   __resolveReference: (ref, { loaders }) => loaders.company.load(ref.uscc),
@@ -48,4 +50,13 @@ export const SatisfactionSurvey: SatisfactionSurveyResolvers = {
   id: (s) => s._id,
   community: async (s, _a, { loaders }) => (await loaders.community.load(s.communityId))!,
   isLowerBound: (s) => s.isLowerBound ?? false,
+};
+
+export const PropertyMonth: PropertyMonthResolvers = {
+  communities: (r) => monthFields(r).communities,
+  householdRate: (r) => monthFields(r).householdRate,
+  amountRate: (r) => monthFields(r).amountRate,
+  clearanceRate: (r) => monthFields(r).clearanceRate,
+  surveys: (r) => monthFields(r).surveys,
+  satisfactionAvg: (r) => monthFields(r).satisfactionAvg,
 };

@@ -2,7 +2,7 @@ import { scalarResolvers } from '../../../lib/scalars';
 import type { Resolvers } from '../__generated__/resolvers-types';
 import { City, District, Neighborhood, Street } from './areas';
 import { Building, Community } from './community';
-import { DistrictFeeRank, FeeCollectionPeriod, PropertyCompany, RateSummary, SatisfactionSurvey, ServiceContract } from './company';
+import { DistrictFeeRank, FeeCollectionPeriod, PropertyCompany, PropertyMonth, RateSummary, SatisfactionSurvey, ServiceContract } from './company';
 import { Mutation } from './mutation';
 import { Query } from './query';
 
@@ -21,5 +21,6 @@ export const resolvers: Resolvers = {
   FeeCollectionPeriod,
   RateSummary,
   DistrictFeeRank,
+  PropertyMonth,
   SatisfactionSurvey,
 };

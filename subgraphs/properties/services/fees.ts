@@ -40,3 +40,14 @@ export interface DistrictFeeRankRow {
   districtCode: string;
   summary: RateSummaryRow;
 }
+
+export type FeeRateKind = 'HOUSEHOLD' | 'AMOUNT' | 'CLEARANCE';
+export const rateOf = (by: FeeRateKind) => (by === 'HOUSEHOLD' ? householdRate : by === 'CLEARANCE' ? clearanceRate : amountRate);
+
+/** Areas ranked by one rate, best first (a null rate last), ties by code. */
+export function rankByRate(rows: readonly (RateSummaryRow & { code: string })[], by: FeeRateKind): DistrictFeeRankRow[] {
+  const rate = rateOf(by);
+  const scored = rows.map((r) => ({ row: r, value: rate(r) }));
+  scored.sort((a, b) => (b.value ?? -1) - (a.value ?? -1) || a.row.code.localeCompare(b.row.code));
+  return scored.map((s, i) => ({ rank: i + 1, districtCode: s.row.code, summary: s.row }));
+}

@@ -1,22 +1,10 @@
 /**
  * Data access of the properties subgraph. Every function is a batch: it takes many keys and answers
- * with one database command, so DataLoaders in the context can sit in front of it. Aggregates are
- * computed by the database.
+ * with one database command, so DataLoaders in the context can sit in front of it. Raw rows serve
+ * lists and single records; area statistics read the rollups (../stats), and their raw-row
+ * computation lives on as the tests' reference (../stats/reference.ts).
  */
-import type { PipelineStage } from 'mongoose';
-import type { AdminAreaDoc, CommunityDoc, Models } from '../models';
-import { amountRate, clearanceRate, householdRate, type DistrictFeeRankRow, type RateSummaryRow } from './fees';
-
-export type AreaLevel = 'CITY' | 'DISTRICT';
-const areaField = (level: AreaLevel) => (level === 'CITY' ? 'cityCode' : 'districtCode');
-
-export interface AreaCounts {
-  code: string;
-  communityCount: number;
-  oldCommunityCount: number;
-  managed: number;
-  modeKnown: number;
-}
+import type { AdminAreaDoc, CommunityDoc, Models, SurveyDoc } from '../models';
 
 export interface CommunityFilterInput {
   cityCode?: string | null;
@@ -47,100 +35,17 @@ export function createRepository(m: Models) {
       m.Contract.find({ communityId: { $in: communityIds }, current: true }).lean().exec(),
     feesByCommunity: (communityIds: readonly string[]) =>
       m.Fee.find({ communityId: { $in: communityIds } }).sort({ communityId: 1, period: -1 }).lean().exec(),
+    /** All surveys of each 小区 (a few a year), for its monthly trend. */
+    surveysByCommunity: (communityIds: readonly string[]) =>
+      m.Survey.find({ communityId: { $in: communityIds } }).lean<SurveyDoc[]>().exec(),
+    /** Each 小区's latest survey: greatest period, then the latest recorded, then the greatest id. */
     latestSurveys: async (communityIds: readonly string[]) =>
       m.Survey.aggregate([
         { $match: { communityId: { $in: [...communityIds] } } },
-        { $sort: { communityId: 1, period: -1 } },
+        { $sort: { communityId: 1, period: -1, createdAt: -1, _id: -1 } },
         { $group: { _id: '$communityId', doc: { $first: '$$ROOT' } } },
         { $replaceRoot: { newRoot: '$doc' } },
       ]),
-
-    /** Community, old-community and managed counts per city or district, in one aggregation. */
-    async areaCounts(level: AreaLevel, codes: readonly string[]): Promise<AreaCounts[]> {
-      const field = areaField(level);
-      return m.Community.aggregate<AreaCounts>([
-        { $match: { [field]: { $in: [...codes] } } },
-        {
-          $group: {
-            _id: `$${field}`,
-            communityCount: { $sum: 1 },
-            oldCommunityCount: { $sum: { $cond: [{ $eq: ['$isOldCommunity', true] }, 1, 0] } },
-            // Known when the mode is recorded or a current contract shows a company serves it.
-            modeKnown: {
-              $sum: {
-                $cond: [{ $or: [{ $ne: [{ $ifNull: ['$managementMode', null] }, null] }, { $ne: [{ $ifNull: ['$currentCompanyUscc', null] }, null] }] }, 1, 0],
-              },
-            },
-            managed: {
-              $sum: {
-                $cond: [
-                  {
-                    $or: [
-                      { $and: [{ $ne: [{ $ifNull: ['$managementMode', null] }, null] }, { $ne: ['$managementMode', 'NONE'] }] },
-                      { $and: [{ $eq: [{ $ifNull: ['$managementMode', null] }, null] }, { $ne: [{ $ifNull: ['$currentCompanyUscc', null] }, null] }] },
-                    ],
-                  },
-                  1,
-                  0,
-                ],
-              },
-            },
-          },
-        },
-        { $project: { _id: 0, code: '$_id', communityCount: 1, oldCommunityCount: 1, modeKnown: 1, managed: 1 } },
-      ]);
-    },
-
-    /**
-     * Fee figures summed per city or district for a period; with no period, each 小区's latest
-     * period counts.
-     */
-    async feeSummaries(level: AreaLevel, codes: readonly string[], period: string | null): Promise<(RateSummaryRow & { code: string })[]> {
-      const field = areaField(level);
-      const stages: PipelineStage[] = [{ $match: period ? { [field]: { $in: [...codes] }, period } : { [field]: { $in: [...codes] } } }];
-      if (!period) {
-        stages.push({ $sort: { communityId: 1, period: -1 } }, { $group: { _id: '$communityId', doc: { $first: '$$ROOT' } } }, { $replaceRoot: { newRoot: '$doc' } });
-      }
-      stages.push(
-        {
-          $group: {
-            _id: `$${field}`,
-            communities: { $sum: 1 },
-            chargeableHouseholds: { $sum: { $ifNull: ['$chargeableHouseholds', 0] } },
-            paidHouseholds: { $sum: { $ifNull: ['$paidHouseholds', 0] } },
-            receivableFen: { $sum: { $ifNull: ['$receivableFen', 0] } },
-            receivedFen: { $sum: { $ifNull: ['$receivedFen', 0] } },
-            historicalArrearsFen: { $sum: { $ifNull: ['$historicalArrearsFen', 0] } },
-            arrearsRecoveredFen: { $sum: { $ifNull: ['$arrearsRecoveredFen', 0] } },
-          },
-        },
-        { $addFields: { code: '$_id', period: period ?? null } },
-      );
-      return m.Fee.aggregate(stages);
-    },
-
-    /** Mean survey percent per city or district (latest survey per 小区 when no period). */
-    async satisfactionAverages(level: AreaLevel, codes: readonly string[], period: string | null): Promise<{ code: string; avg: number | null }[]> {
-      const field = areaField(level);
-      const stages: PipelineStage[] = [
-        { $match: period ? { [field]: { $in: [...codes] }, period, percent: { $ne: null } } : { [field]: { $in: [...codes] }, percent: { $ne: null } } },
-      ];
-      if (!period) {
-        stages.push({ $sort: { communityId: 1, period: -1 } }, { $group: { _id: '$communityId', doc: { $first: '$$ROOT' } } }, { $replaceRoot: { newRoot: '$doc' } });
-      }
-      stages.push({ $group: { _id: `$${field}`, avg: { $avg: '$percent' } } }, { $project: { _id: 0, code: '$_id', avg: 1 } });
-      return m.Survey.aggregate(stages);
-    },
-
-    /** Districts of a city ranked by one fee rate in a period, computed here (the gateway cannot sort). */
-    async districtFeeRanking(cityCode: string, period: string, by: 'HOUSEHOLD' | 'AMOUNT' | 'CLEARANCE'): Promise<DistrictFeeRankRow[]> {
-      const districts = await m.AdminArea.find({ parentCode: cityCode, level: 'DISTRICT' }).select({ _id: 1 }).lean();
-      const rows = await this.feeSummaries('DISTRICT', districts.map((d) => d._id), period);
-      const rate = by === 'HOUSEHOLD' ? householdRate : by === 'CLEARANCE' ? clearanceRate : amountRate;
-      const scored = rows.map((r) => ({ row: r, value: rate(r) }));
-      scored.sort((a, b) => (b.value ?? -1) - (a.value ?? -1) || a.row.code.localeCompare(b.row.code));
-      return scored.map((s, i) => ({ rank: i + 1, districtCode: s.row.code, summary: s.row }));
-    },
 
     /** One page of 小区 matching a filter, by id, plus the total count. */
     async communityPage(filter: CommunityFilterInput, first: number, after: string | null) {

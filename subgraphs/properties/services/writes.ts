@@ -1,10 +1,14 @@
 /**
  * Write paths of the properties subgraph. Every input is validated before anything is written; a
- * problem answers BAD_USER_INPUT naming the field, and nothing is stored.
+ * problem answers BAD_USER_INPUT naming the field, and nothing is stored. After the raw write (and on
+ * an idempotent replay, which may repair an interrupted earlier attempt) the statistics rollups the
+ * row falls in are brought up to date before the mutation answers (../stats/write.ts).
  */
 import { badInput } from '../../../lib/errors';
 import type { Models, FeeDoc, SurveyDoc } from '../models';
 import { refusePersonalData } from '../../../lib/personal-data';
+import { COMMUNITY_FIELDS, type CommunityRow } from '../stats/figures';
+import type { RollupWriter } from '../stats/write';
 
 const PERIOD = /^\d{4}(-(0[1-9]|1[0-2]))?$/;
 
@@ -49,9 +53,9 @@ function text(field: string, v: string | null | undefined, max: number) {
   if (v != null && v.length > max) throw badInput(field, `must be at most ${max} characters`);
 }
 
-export function createWrites(m: Models) {
+export function createWrites(m: Models, rollups: RollupWriter) {
   async function community(id: string) {
-    const c = await m.Community.findById(id).select({ cityCode: 1, districtCode: 1 }).lean().exec();
+    const c = await m.Community.findById(id).select(COMMUNITY_FIELDS).lean<CommunityRow>().exec();
     if (!c) throw badInput('input.communityId', `no 小区 with id "${id}"`);
     return c;
   }
@@ -78,13 +82,18 @@ export function createWrites(m: Models) {
         reportedRateIsLowerBound: input.reportedRateIsLowerBound ?? false, source: input.source ?? null,
       };
       const id = `fee_${input.communityId}_${input.period}`;
-      return (await m.Fee.findOneAndUpdate({ _id: id }, { $set: doc }, { upsert: true, returnDocument: 'after' }).lean<FeeDoc>().exec())!;
+      const written = (await m.Fee.findOneAndUpdate({ _id: id }, { $set: doc }, { upsert: true, returnDocument: 'after' }).lean<FeeDoc>().exec())!;
+      await rollups.rowWritten(c, written.period);
+      return written;
     },
 
     async recordSurvey(input: SurveyInput): Promise<SurveyDoc> {
       if (input.clientKey.length < 8 || input.clientKey.length > 100) throw badInput('input.clientKey', 'must be 8-100 characters');
       const existing = await m.Survey.findOne({ clientKey: input.clientKey }).lean<SurveyDoc>().exec();
-      if (existing) return existing;
+      if (existing) {
+        await rollups.rowWritten(existing.communityId, existing.period);
+        return existing;
+      }
       if (!PERIOD.test(input.period)) throw badInput('input.period', `expected YYYY or YYYY-MM, got "${input.period}"`);
       inRange('input.percent', input.percent, 0, 100);
       inRange('input.cityTopPercent', input.cityTopPercent, 0, 100);
@@ -105,7 +114,10 @@ export function createWrites(m: Models) {
         // A concurrent retry with the same key won the race: answer with its record.
         if ((e as { code?: number }).code !== 11000) throw e;
       }
-      return (await m.Survey.findOne({ clientKey: input.clientKey }).lean<SurveyDoc>().exec())!;
+      const recorded = (await m.Survey.findOne({ clientKey: input.clientKey }).lean<SurveyDoc>().exec())!;
+      // A concurrent retry may have won with another payload: refresh what was actually stored.
+      await rollups.rowWritten(recorded.communityId === c._id ? c : recorded.communityId, recorded.period);
+      return recorded;
     },
   };
 }

@@ -7,6 +7,7 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { now } from '../../../lib/clock';
 import { defineModel } from '../../../lib/db';
+import { registerRollupModel } from '../stats/model';
 
 /** createdAt / updatedAt come from the product clock (lib/clock.ts), like every other domain time. */
 const opts = { versionKey: false, timestamps: { currentTime: () => now() } } as const;
@@ -167,8 +168,10 @@ projectSchema.index({ cityCode: 1, sponsor: 1, _id: 1 });
 projectSchema.index({ districtCodes: 1, planYear: 1, _id: 1 });
 projectSchema.index({ cityCode: 1, hasLateDoneMilestone: 1, _id: 1 });
 projectSchema.index({ cityCode: 1, earliestOpenPlannedAt: 1 });
-/** Year statistics: the embedded engine picks the narrowest leading-field index (a year, not a city). */
+/** Year statistics of the raw-row reference: the embedded engine picks the narrowest leading-field index. */
 projectSchema.index({ planYear: 1, cityCode: 1 });
+/** "Late as of now": the projects whose earliest open milestone is planned earlier today (stats/read.ts). */
+projectSchema.index({ earliestOpenPlannedAt: 1, cityCode: 1 });
 
 const historySchema = new Schema(
   {
@@ -213,6 +216,8 @@ facilitySchema.index({ cityCode: 1, condition: 1, type: 1, _id: 1 });
 facilitySchema.index({ districtCode: 1, condition: 1, type: 1, _id: 1 });
 facilitySchema.index({ cityCode: 1, type: 1, _id: 1 });
 facilitySchema.index({ sourceProjectId: 1 });
+/** Rollup rebuild: only the MISSING / BROKEN rows count (stats/rebuild.ts). */
+facilitySchema.index({ condition: 1, type: 1 });
 
 export type ItemDoc = InferSchemaType<typeof itemSchema>;
 export type FundingSourceDoc = InferSchemaType<typeof fundingSchema>;
@@ -226,6 +231,8 @@ export function registerModels(conn: Connection) {
   return {
     Project: defineModel(conn, 'RenovationProject', projectSchema, 'renovation_projects'),
     Facility: defineModel(conn, 'Facility', facilitySchema, 'facilities'),
+    /** Statistics rollups (stats/model.ts). */
+    Rollup: registerRollupModel(conn),
   };
 }
 export type Models = ReturnType<typeof registerModels>;

@@ -1,6 +1,6 @@
 import { scalarResolvers } from '../../../lib/scalars';
 import type { Resolvers } from '../__generated__/resolvers-types';
-import { City, Community, District, FundingTotal, ItemClassTotal, RenovationStats, RenovationSummary } from './areas';
+import { City, Community, District, FundingTotal, ItemClassTotal, RenovationMonth, RenovationStats, RenovationSummary } from './areas';
 import { Facility, FundingSource, Money, ProjectMilestone, RenovationItem, RenovationProject, SpendRecord } from './project';
 import { Mutation, Query } from './query';
 
@@ -13,6 +13,7 @@ export const resolvers: Resolvers = {
   Community,
   RenovationSummary,
   RenovationStats,
+  RenovationMonth,
   FundingTotal,
   ItemClassTotal,
   RenovationProject,

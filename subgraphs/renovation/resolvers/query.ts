@@ -1,6 +1,6 @@
 import { badInput } from '../../../lib/errors';
 import type { MutationResolvers, QueryResolvers } from '../__generated__/resolvers-types';
-import { emptyStats } from '../services/repository';
+import { areaStats } from './areas';
 import { checkCity, checkDistrict, checkSize, checkYear, connection, decodeCursor } from './args';
 
 export const Query: QueryResolvers = {
@@ -37,12 +37,11 @@ export const Query: QueryResolvers = {
     return connection(page);
   },
   renovationProject: (_p, { id }, { loaders }) => loaders.project.load(id),
-  renovationStats: async (_p, args, { loaders }) => {
+  renovationStats: async (_p, args, ctx) => {
     const cityCode = checkCity(args.cityCode)!;
     const districtCode = checkDistrict(args.districtCode, cityCode);
     const year = checkYear(args.year);
-    const key = districtCode ? { level: 'DISTRICT' as const, code: districtCode, year } : { level: 'CITY' as const, code: cityCode, year };
-    return (await loaders.stats.load(key)) ?? emptyStats(key.code, year);
+    return districtCode ? areaStats('DISTRICT', districtCode, year, ctx) : areaStats('CITY', cityCode, year, ctx);
   },
   facilityInventory: async (_p, { filter, first, after }, { repo }) => {
     if (!filter.cityCode && !filter.districtCode && !filter.communityId) {

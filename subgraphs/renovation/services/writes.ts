@@ -2,6 +2,8 @@
  * Write paths of the renovation subgraph. Every input is validated before anything is written; a
  * failure is a BAD_USER_INPUT naming the field (unknown ids name their id field). Creates carry an
  * idempotency `clientKey` backed by a unique index: a retried create returns the first result.
+ * After each raw write, the statistics rollups are updated in the same request from the old and the
+ * new version of the row (stats/rollups.ts); a retried key or a refused input changes nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { DAY_MS, now } from '../../../lib/clock';
@@ -10,6 +12,8 @@ import { PROJECT_STATUSES, type FacilityDoc, type Models, type ProjectDoc } from
 import { lateIndexFields } from './lateness';
 import { refusePersonalData } from '../../../lib/personal-data';
 import { isDuplicateKey } from '../../../lib/db';
+import { rollupsReady } from '../stats/rebuild';
+import { createRollupWriter, type RollupWriter } from '../stats/rollups';
 
 type Dateish = Date | string | null | undefined;
 type MilestoneRow = { type: string; plannedAt: Date | null; actualAt: Date | null; done: boolean };
@@ -155,7 +159,11 @@ const rank = (s: string) => PROJECT_STATUSES.indexOf(s as (typeof PROJECT_STATUS
  * `clock` gives "now" for the "not in the future" checks and the facility history: the product
  * clock (lib/clock.ts) unless a test pins one through the context options.
  */
-export function createWrites(m: Models, clock: () => Date = now) {
+export function createWrites(m: Models, clock: () => Date = now, rollups: RollupWriter = createRollupWriter(m)) {
+  // Rollups never built (a database from before them) are built before the first raw write, so
+  // that write is then counted once, by its own update.
+  const ready = () => rollupsReady(m);
+
   async function loadProject(projectId: string): Promise<ProjectDoc> {
     id('input.projectId', projectId);
     const p = await m.Project.findById(projectId).lean<ProjectDoc>();
@@ -172,13 +180,18 @@ export function createWrites(m: Models, clock: () => Date = now) {
       const p = await loadProject(projectId);
       const set = change(p);
       const updated = await m.Project.findOneAndUpdate({ _id: p._id, ...revGuard(p.rev) }, { $set: set, $inc: { rev: 1 } }, { returnDocument: 'after' }).lean<ProjectDoc>();
-      if (updated) return updated;
+      if (updated) {
+        // The revision guard makes `p` exactly the version this write replaced.
+        await rollups.project(p, updated);
+        return updated;
+      }
     }
     throw badInput('input.projectId', 'the project is being changed concurrently; retry');
   }
 
   return {
     async createProject(input: CreateProjectIn): Promise<ProjectDoc> {
+      await ready();
       const clientKey = text('input.clientKey', input.clientKey, 100, true)!;
       const existing = await m.Project.findOne({ clientKey }).lean<ProjectDoc>();
       if (existing) return existing;
@@ -275,13 +288,16 @@ export function createWrites(m: Models, clock: () => Date = now) {
         }
         throw e;
       }
-      return (await m.Project.findById(doc._id).lean<ProjectDoc>())!;
+      const created = (await m.Project.findById(doc._id).lean<ProjectDoc>())!;
+      await rollups.project(null, created);
+      return created;
     },
 
     async recordMilestone(input: MilestoneIn): Promise<ProjectDoc> {
       if (input.plannedAt == null && input.actualAt == null) throw badInput('input.actualAt', 'give plannedAt and/or actualAt');
       const plannedAt = date('input.plannedAt', input.plannedAt);
       const actualAt = date('input.actualAt', input.actualAt, clock());
+      await ready();
       return modifyProject(input.projectId, (p) => {
         const milestones: MilestoneRow[] = (p.milestones ?? []).map((x) => ({ type: x.type, plannedAt: x.plannedAt ?? null, actualAt: x.actualAt ?? null, done: x.done ?? false }));
         let ms = milestones.find((x) => x.type === input.type);
@@ -310,6 +326,7 @@ export function createWrites(m: Models, clock: () => Date = now) {
       const at = date('input.at', input.at, clock());
       const note = text('input.note', input.note, 500);
       const clientKey = text('input.clientKey', input.clientKey, 100);
+      await ready();
       const p = await loadProject(input.projectId);
       if (!(p.fundingSources ?? []).some((f) => f.type === input.fundingType)) {
         throw badInput('input.fundingType', `project ${p._id} has no ${input.fundingType} funding source`);
@@ -322,7 +339,11 @@ export function createWrites(m: Models, clock: () => Date = now) {
       // $inc cannot add to null: a project without spend starts its total at 0 first.
       if (p.spentFen == null) await m.Project.updateOne({ _id: p._id, spentFen: null }, { $set: { spentFen: 0 } });
       const updated = await m.Project.findOneAndUpdate(filter, { $push: { spends: entry }, $inc: { spentFen: amount.fen, rev: 1 } }, { returnDocument: 'after' }).lean<ProjectDoc>();
-      return updated ?? (await loadProject(p._id));
+      if (!updated) return loadProject(p._id); // a retried key: counted once, already
+      // The update is atomic: the version before it is this one without its own (last) entry.
+      const spends = updated.spends ?? [];
+      await rollups.project({ ...updated, spends: spends.slice(0, -1), spentFen: (updated.spentFen ?? 0) - amount.fen }, updated);
+      return updated;
     },
 
     async recordAcceptance(input: AcceptanceIn): Promise<ProjectDoc> {
@@ -333,6 +354,7 @@ export function createWrites(m: Models, clock: () => Date = now) {
       }
       if (!input.inspectorsOrgs.length) throw badInput('input.inspectorsOrgs', 'name at least one inspecting organisation');
       const inspectorsOrgs = input.inspectorsOrgs.map((o, i) => refusePersonalData(`input.inspectorsOrgs[${i}]`, text(`input.inspectorsOrgs[${i}]`, o, 200, true))!);
+      await ready();
       return modifyProject(input.projectId, (p) => {
         const completion = (p.milestones ?? []).find((x) => x.type === 'COMPLETION');
         if (rank(p.status) < rank('COMPLETED') && !(completion && (completion.done || completion.actualAt))) {
@@ -359,6 +381,7 @@ export function createWrites(m: Models, clock: () => Date = now) {
 
     async upsertFundingSource(input: { projectId: string; type: string; amount: MoneyIn; confirmed: boolean }): Promise<ProjectDoc> {
       const amount = moneyIn('input.amount', input.amount)!;
+      await ready();
       return modifyProject(input.projectId, (p) => {
         const spent = (p.spends ?? []).filter((x) => x.type === input.type).reduce((sum, x) => sum + x.amountFen, 0);
         if (amount.fen < spent) throw badInput('input.amount.fen', `${spent} fen is already spent from ${input.type}; the amount cannot be lower`);
@@ -372,6 +395,7 @@ export function createWrites(m: Models, clock: () => Date = now) {
     },
 
     async advanceProjectStatus(input: { projectId: string; status: string }): Promise<ProjectDoc> {
+      await ready();
       return modifyProject(input.projectId, (p) => {
         if (input.status === p.status) return { status: p.status };
         if (rank(input.status) < rank(p.status)) throw badInput('input.status', `${p._id} is ${p.status}; a status never moves back to ${input.status}`);
@@ -410,6 +434,7 @@ export function createWrites(m: Models, clock: () => Date = now) {
       } else if (input.sourceProjectId === null) patch.sourceProjectId = null;
 
       const key: Record<string, unknown> = { communityId: input.communityId, buildingId: buildingId ?? null, type: input.type };
+      await ready();
       for (let attempt = 0; attempt < 5; attempt++) {
         const existing = await m.Facility.findOne(key as never).lean<FacilityDoc>();
         if (!existing) {
@@ -430,11 +455,13 @@ export function createWrites(m: Models, clock: () => Date = now) {
           };
           try {
             await m.Facility.create(doc as never);
-            return (await m.Facility.findById(doc._id).lean<FacilityDoc>())!;
           } catch (e) {
             if (isDuplicateKey(e)) continue; // created concurrently: update it instead
             throw e;
           }
+          const created = (await m.Facility.findById(doc._id).lean<FacilityDoc>())!;
+          await rollups.facility(null, created);
+          return created;
         }
         if (input.districtCode && input.districtCode !== existing.districtCode) {
           throw badInput('input.districtCode', `${input.communityId} is recorded in district ${existing.districtCode}`);
@@ -449,7 +476,10 @@ export function createWrites(m: Models, clock: () => Date = now) {
           }
         }
         const updated = await m.Facility.findOneAndUpdate({ _id: existing._id, ...revGuard(existing.rev) }, update, { returnDocument: 'after' }).lean<FacilityDoc>();
-        if (updated) return updated;
+        if (updated) {
+          await rollups.facility(existing, updated);
+          return updated;
+        }
       }
       throw badInput('input.communityId', 'the facility is being changed concurrently; retry');
     },

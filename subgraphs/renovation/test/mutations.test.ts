@@ -5,7 +5,7 @@
  * and nothing is written.
  */
 import { subgraph } from '..';
-import { now } from '../../../lib/clock';
+import { cstMonth, now } from '../../../lib/clock';
 import { pinClock } from '../../../test/helpers/clock';
 import { gql, startSubgraph, startTestDatabase, type Engine, type RunningSubgraph } from '../../../test/helpers/subgraph';
 import { DEMO, DEMO_PROJECTS } from '../seed';
@@ -271,6 +271,25 @@ describe('recordMilestone, recordSpend and recordAcceptance', () => {
     const stats = await gql(sg.url, `{ renovationStats(cityCode: "320100", year: 2025) { spent { fen } byFundingSource { type spent { fen } } } }`);
     expect(stats.data!.renovationStats.spent).toEqual({ fen: 150_000_000 });
     expect(stats.data!.renovationStats.byFundingSource.find((f: any) => f.type === 'LOCAL_FISCAL').spent).toEqual({ fen: 50_000_000 });
+
+    // The trend counts spend by the CST month of its date (2025-04-01 08:00 CST) and budget by plan
+    // year: the three 2025 projects of 秦淮区 so far, ¥10,800,000 each.
+    const trend = await gql(
+      sg.url,
+      `{ _entities(representations: [{ __typename: "District", code: "320104" }, { __typename: "Community", id: "cm_test_c" }]) {
+        ... on District { renovationTrend(months: 60) { month spent { fen } spentYearToDate { fen } budget { fen } } }
+        ... on Community { renovationTrend(months: 60) { month spent { fen } } } } }`,
+    );
+    expect(trend.errors).toBeUndefined();
+    const [district, community] = trend.data!._entities.map((e: any) => e.renovationTrend);
+    expect(district).toHaveLength(60);
+    expect(district[59].month).toBe(cstMonth(now()));
+    const byMonth = Object.fromEntries(district.map((x: any) => [x.month, x]));
+    expect(byMonth['2025-04']).toEqual({ month: '2025-04', spent: { fen: 150_000_000 }, spentYearToDate: { fen: 150_000_000 }, budget: { fen: 3 * 1_080_000_000 } });
+    expect(byMonth['2025-05']).toEqual({ month: '2025-05', spent: { fen: 0 }, spentYearToDate: { fen: 150_000_000 }, budget: { fen: 3 * 1_080_000_000 } });
+    expect(byMonth['2025-03'].spent).toEqual({ fen: 0 });
+    expect(community.find((x: any) => x.month === '2025-04').spent).toEqual({ fen: 150_000_000 });
+    expect(community.reduce((sum: number, x: any) => sum + x.spent.fen, 0)).toBe(150_000_000);
   });
 
   it.each([
@@ -467,6 +486,9 @@ describe('lists and arguments', () => {
     ['first', `{ renovationProjectPage(filter: {}, first: -1) { totalCount } }`],
     ['after', `{ renovationProjectPage(filter: {}, after: "%%%") { totalCount } }`],
     ['filter', `{ facilityInventory(filter: {}) { totalCount } }`],
+    ['months', `{ _entities(representations: [{ __typename: "City", code: "320100" }]) { ... on City { renovationTrend(months: 0) { month } } } }`],
+    ['months', `{ _entities(representations: [{ __typename: "District", code: "320104" }]) { ... on District { renovationTrend(months: 61) { month } } } }`],
+    ['months', `{ _entities(representations: [{ __typename: "Community", id: "cm_test_c" }]) { ... on Community { renovationTrend(months: -3) { month } } } }`],
   ])('refuses a bad %s argument with BAD_USER_INPUT', async (field, query) => {
     const res = await gql(sg.url, query);
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');

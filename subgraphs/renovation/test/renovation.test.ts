@@ -152,7 +152,7 @@ describe('renovation subgraph: schema and entities', () => {
     expect(yijiang).toEqual({ id: DEMO.yijiang, renovationProjects: [], renovationSummary: null, facilities: [], good: [], facilityGaps: [] });
   });
 
-  it('resolves City and District entities with renovation statistics computed by the database', async () => {
+  it('resolves City and District entities with renovation statistics read from the rollups', async () => {
     const res = await gql(
       sg.url,
       `query($r: [_Any!]!) { _entities(representations: $r) {
@@ -225,19 +225,40 @@ describe('renovation subgraph: schema and entities', () => {
     expect(large.errors).toBeUndefined();
     expect(large.data!._entities).toHaveLength(40);
     expect(small.data!._entities[0].renovationSummary).toEqual({ projects: 1 });
-    expect(forFour).toBe(3); // summary aggregate + facilities + projects
+    expect(forFour).toBe(3); // summary rollups + facilities + projects
     expect(forForty).toBe(forFour);
   });
 
-  it('computes City and District statistics for many areas in one aggregation', async () => {
+  it('reads City and District statistics for many areas from their rollups in one query', async () => {
     const counter = countCommands(sg.conn);
     counter.reset();
     const reps = ['320100', '320700', '110100', '310100', '440100', '330100'].map((code) => ({ __typename: 'City', code }));
     const res = await gql(sg.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on City { renovationStats(year: 2019) { projects } } } }`, { r: reps });
     expect(res.errors).toBeUndefined();
     expect(res.data!._entities.map((c: any) => c.renovationStats.projects)).toEqual([1, 1, 0, 0, 0, 0]);
-    expect(counter.byName.get('aggregate')).toBe(1);
+    expect(counter.byName.get('find')).toBe(1);
     expect(counter.count).toBe(1);
+
+    // Every statistics field of cities, districts and 小区 at once: one rollup query, plus one
+    // look at the projects planned earlier today for "late as of now".
+    counter.reset();
+    const all = [
+      ...reps,
+      ...['320104', '320706', '320113'].map((code) => ({ __typename: 'District', code })),
+      ...[DEMO.xinhai, DEMO.ruijin].map((id) => ({ __typename: 'Community', id })),
+    ];
+    const wide = await gql(
+      sg.url,
+      `query($r: [_Any!]!) { _entities(representations: $r) {
+        ... on City { renovationStats { projects lateProjects } y: renovationStats(year: 2019) { budget { fen } } facilityGapStats { type } renovationTrend(months: 24) { month spent { fen } } }
+        ... on District { renovationStats { projects lateProjects } facilityGapStats { type } renovationTrend { month budget { fen } } }
+        ... on Community { renovationSummary { projects } renovationTrend(months: 3) { month } } } }`,
+      { r: all },
+    );
+    expect(wide.errors).toBeUndefined();
+    expect(wide.data!._entities[0].renovationTrend).toHaveLength(24);
+    expect(counter.byName.get('find')).toBe(2);
+    expect(counter.count).toBe(2);
   });
 
   it('seeding twice creates no duplicates', async () => {

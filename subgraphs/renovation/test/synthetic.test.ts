@@ -173,6 +173,37 @@ describe('seedSynthetic', () => {
     }
   });
 
+  it('replaces every synthetic row: a smaller city or none leaves no orphans, demo rows stay, the statistics follow', async () => {
+    const synthetic = async () => ({
+      projects: await sg.conn.collection('renovation_projects').find({ synthetic: true }).sort({ _id: 1 }).toArray(),
+      facilities: await sg.conn.collection('facilities').find({ synthetic: true }).sort({ _id: 1 }).toArray(),
+    });
+    const cityProjects = async () => (await gql(sg.url, `{ renovationStats(cityCode: "320100") { projects } }`)).data!.renovationStats.projects;
+    try {
+      const smaller = communities.slice(0, 30);
+      const kept = new Set(smaller.map((c) => c.id));
+      await seedSynthetic(sg.conn, smaller, 42);
+      const after = await synthetic();
+      // Exactly the rows the first run wrote for these 30 小区 (each 小区 draws from its own stream).
+      expect(strip(after.projects)).toEqual(strip(projects.filter((p) => kept.has(p.communityIds[0]))));
+      expect(strip(after.facilities)).toEqual(strip(facilities.filter((f) => kept.has(f.communityId))));
+      expect(new Set(after.facilities.map((f) => f.communityId))).toEqual(kept);
+      expect(await cityProjects()).toBe(after.projects.filter((p) => p.cityCode === '320100').length + 1); // + 瑞金新村
+
+      // `npm run seed -- --communities 0`: no synthetic row is left, the article's rows stay.
+      await seedSynthetic(sg.conn, [], 42);
+      const none = await synthetic();
+      expect(none.projects).toHaveLength(0);
+      expect(none.facilities).toHaveLength(0);
+      expect(await sg.conn.collection('renovation_projects').countDocuments({ synthetic: false })).toBe(2);
+      expect(await sg.conn.collection('facilities').countDocuments({ synthetic: false })).toBe(9);
+      expect(await cityProjects()).toBe(1);
+    } finally {
+      await seedSynthetic(sg.conn, communities, 42);
+    }
+    expect(await cityProjects()).toBe(projects.filter((p) => p.cityCode === '320100').length + 1);
+  });
+
   it('never runs out of years: an as-of twenty years on moves the plan years and the statuses with it', async () => {
     const later = new Date(AS_OF.getTime() + 20 * 365 * DAY_MS);
     const laterYear = cstYear(later);

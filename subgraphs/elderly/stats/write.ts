@@ -1,0 +1,149 @@
+/**
+ * The write path of the statistics rollups: after a mutation has written its raw rows, the
+ * resident's contribution (./contribution.ts) is recomputed from its row and its visits (one
+ * indexed read each), swapped into the ledger by compare-and-set on the old contribution,
+ * and the difference is added to its 小区, district and city documents with `$inc` (atomic per
+ * document; concurrent writes commute). Keys and documents that fall to zero are removed, so the
+ * collections stay equal to a rebuild. A retry (idempotent replay) runs the same refresh: it
+ * changes nothing when the rollups are current and repairs them when an earlier attempt stopped
+ * between the raw write and the rollup update.
+ */
+import type { AnyBulkWriteOperation } from 'mongodb';
+import type { Models } from '../models';
+import {
+  areaId, areaIdents, contributionOf, coverageEntry, decodeContribution, encodeContribution, MAPS, pathOf, RESIDENT_FIELDS, SCALARS, topOf, VISIT_FIELDS,
+  type Contribution, type Counts, type ResidentRow, type VisitRow,
+} from './contribution';
+
+/** A resident's entry in the ledger: its applied contribution (./contribution.ts, encoded). */
+export interface LedgerDoc {
+  _id: string;
+  c: string;
+}
+
+/** Attempts of the compare-and-set before giving up (each loses only to a concurrent write). */
+const MAX_ATTEMPTS = 25;
+
+/**
+ * Brings the rollups of a resident up to date with its raw rows. The ledger entry is read before
+ * the rows, so the rows are at least as new as the state the compare-and-set replaces: a concurrent
+ * write either lands first (then this refresh sees its rows) or makes the swap fail (then it reads
+ * again).
+ */
+export async function refreshResident(m: Models, id: string): Promise<void> {
+  const ledger = m.StatsLedger.collection;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const old = (await ledger.findOne({ _id: id as never })) as LedgerDoc | null;
+    const [row, visits] = await Promise.all([
+      m.Resident.collection.findOne({ _id: id as never }, { projection: RESIDENT_FIELDS }) as Promise<ResidentRow | null>,
+      m.HomeVisit.collection.find({ elderId: id }, { projection: VISIT_FIELDS }).toArray() as unknown as Promise<VisitRow[]>,
+    ]);
+    const next = row ? contributionOf(row, visits) : null;
+    const c = encodeContribution(next);
+    if ((old?.c ?? null) === c) return;
+    let swapped: boolean;
+    if (!old) {
+      try {
+        await ledger.insertOne({ _id: id, c } as never);
+        swapped = true;
+      } catch (e) {
+        if ((e as { code?: number }).code !== 11000) throw e;
+        swapped = false;
+      }
+    } else if (!next) {
+      swapped = (await ledger.deleteOne({ _id: id as never, c: old.c })).deletedCount === 1;
+    } else {
+      swapped = (await ledger.updateOne({ _id: id as never, c: old.c }, { $set: { c } })).matchedCount === 1;
+    }
+    if (swapped) {
+      await applyDifference(m, old ? decodeContribution(old.c) : null, next);
+      return;
+    }
+  }
+  throw new Error(`elderly statistics: the rollup of resident ${id} kept changing under concurrent writes`);
+}
+
+interface AreaDelta {
+  ident: ReturnType<typeof areaIdents>[number];
+  counts: Counts;
+}
+
+/**
+ * Adds `next − old` to the area documents (both may be null; their areas may differ), then brings
+ * the coverage entry of each 小区 whose registered count or last-visit days moved up to date on its
+ * district's document.
+ */
+export async function applyDifference(m: Models, old: Contribution | null, next: Contribution | null): Promise<void> {
+  const deltas = new Map<string, AreaDelta>();
+  const add = (c: Contribution, sign: 1 | -1) => {
+    for (const ident of areaIdents(c.area)) {
+      let d = deltas.get(ident._id);
+      if (!d) deltas.set(ident._id, (d = { ident, counts: {} }));
+      d.counts.residents = (d.counts.residents ?? 0) + sign;
+      for (const [key, n] of Object.entries(c.k)) d.counts[key] = (d.counts[key] ?? 0) + sign * n;
+    }
+  };
+  if (old) add(old, -1);
+  if (next) add(next, 1);
+
+  const updates: AnyBulkWriteOperation[] = [];
+  const deletes: AnyBulkWriteOperation[] = [];
+  const coverage: { communityId: string; districtCode: string }[] = [];
+  for (const { ident, counts } of deltas.values()) {
+    const changed = Object.entries(counts).filter(([, n]) => n !== 0);
+    if (changed.length === 0) continue;
+    const id = ident._id as never;
+    const inc: Record<string, number> = { residents: counts.residents ?? 0 };
+    for (const s of SCALARS) inc[s] = counts[s] ?? 0;
+    const touched = new Set<string>();
+    const leaves: string[] = [];
+    for (const [key, n] of changed) {
+      if (!key.includes('/')) continue;
+      touched.add(topOf(key));
+      inc[pathOf(key)] = n;
+      if (n < 0) leaves.push(pathOf(key)); // only a decrement can bring a key back to zero
+    }
+    if (ident.level === 'COMMUNITY' && (counts.registered || touched.has('lastVisitDays'))) {
+      coverage.push({ communityId: ident.code, districtCode: ident.districtCode! });
+    }
+    const { _id, ...fields } = ident;
+    const onInsert: Record<string, unknown> = { ...fields };
+    for (const map of MAPS) if (!touched.has(map)) onInsert[map] = {};
+    updates.push({ updateOne: { filter: { _id: id }, update: { $inc: inc, $setOnInsert: onInsert }, upsert: true } });
+    // Keys back at zero leave their map; an area whose last contributor left leaves the collection.
+    // (Only concurrent writes of one resident, whose differences may land in either order, can
+    // leave a zero key or an empty area behind: harmless to every figure, gone at the next rebuild.)
+    for (const path of leaves) updates.push({ updateOne: { filter: { _id: id, [path]: 0 }, update: { $unset: { [path]: '' } } } });
+    if ((counts.residents ?? 0) < 0) deletes.push({ deleteOne: { filter: { _id: id, residents: 0 } } });
+  }
+  if (updates.length) await m.StatsArea.collection.bulkWrite(updates as never[], { ordered: true });
+  if (deletes.length) await m.StatsArea.collection.bulkWrite(deletes as never[], { ordered: true });
+  for (const c of coverage) await refreshCoverageEntry(m, c.communityId, c.districtCode);
+}
+
+/**
+ * Copies a 小区's coverage entry (./contribution.ts `coverageEntry`) from its own document to its
+ * district's, by compare-and-set on the entry: the entry is read before the 小区's document, so a
+ * swap never replaces a newer entry with an older one; a lost swap reads both again.
+ */
+async function refreshCoverageEntry(m: Models, communityId: string, districtCode: string): Promise<void> {
+  const areas = m.StatsArea.collection;
+  const path = `communities.${communityId}`;
+  const districtId = areaId('DISTRICT', districtCode) as never;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const district = (await areas.findOne({ _id: districtId }, { projection: { [path]: 1 } })) as { communities?: Record<string, string> } | null;
+    if (!district) return; // the district's document left with its last resident, and the entry with it
+    const current = district.communities?.[communityId] ?? null;
+    const own = (await areas.findOne({ _id: areaId('COMMUNITY', communityId) as never }, { projection: { registered: 1, lastVisitDays: 1 } })) as
+      | { registered?: number; lastVisitDays?: Record<string, number> }
+      | null;
+    const entry = coverageEntry(own?.registered, own?.lastVisitDays);
+    if (entry === current) return;
+    const res = await areas.updateOne(
+      { _id: districtId, [path]: current === null ? { $exists: false } : current },
+      entry === null ? { $unset: { [path]: '' } } : { $set: { [path]: entry } },
+    );
+    if (res.matchedCount === 1) return;
+  }
+  throw new Error(`elderly statistics: the coverage entry of 小区 ${communityId} kept changing under concurrent writes`);
+}

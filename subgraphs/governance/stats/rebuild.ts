@@ -1,0 +1,71 @@
+/**
+ * Recomputes every statistics rollup of the governance subgraph from the raw rows: the register
+ * figures, then every ticket's contribution (./tickets.ts) in pages of tickets by `_id`, summed into
+ * whole rollup documents, with the ledger written alongside. Run by the seeds (after writing rows
+ * behind the write path) and by `npm run stats:rebuild`.
+ */
+import type { Connection } from 'mongoose';
+import { initModels } from '../../../lib/db';
+import { progressLine } from '../../../lib/rollup';
+import { registerModels, type Models } from '../models';
+import { registerDocsFor } from './register';
+import { addInto, contributionOf, hashInputs, inputsOf, REGISTER_FIELDS, TICKET_FIELDS, type RegisterRow, type TicketRow } from './tickets';
+
+const PAGE = 5000;
+const INSERT_CHUNK = 5000;
+
+async function insertChunks(coll: Models['TicketStats']['collection'], docs: readonly object[]): Promise<void> {
+  for (let i = 0; i < docs.length; i += INSERT_CHUNK) await coll.insertMany(docs.slice(i, i + INSERT_CHUNK) as never[], { ordered: false });
+}
+
+/** The rollup documents and ledger entries of every ticket (in memory), from the raw rows. */
+export async function computeTicketRollups(m: Models, progress?: (line: string) => void) {
+  const register = new Map<string, RegisterRow>();
+  for (const r of (await m.Community.collection.find({}, { projection: REGISTER_FIELDS }).toArray()) as unknown as RegisterRow[]) register.set(r._id, r);
+  const total = await m.Ticket.estimatedDocumentCount();
+  const docs = new Map<string, Record<string, unknown>>();
+  const ledger: { _id: string; h: string; in: unknown }[] = [];
+  let after: string | null = null;
+  let done = 0;
+  for (;;) {
+    const page = (await m.Ticket.collection
+      .find(after === null ? {} : { _id: { $gt: after as never } }, { projection: TICKET_FIELDS })
+      .sort({ _id: 1 })
+      .limit(PAGE)
+      .toArray()) as unknown as TicketRow[];
+    if (!page.length) break;
+    for (const t of page) {
+      const inputs = inputsOf(t, register.get(t.communityId) ?? null);
+      addInto(docs, contributionOf(inputs));
+      ledger.push({ _id: t._id, h: hashInputs(inputs)!, in: inputs });
+    }
+    done += page.length;
+    progress?.(progressLine(done, total, 'tickets'));
+    after = page[page.length - 1]._id;
+    if (page.length < PAGE) break;
+  }
+  return { register, docs, ledger };
+}
+
+/** Recomputes every rollup from the raw rows; returns the rollup documents written. */
+export async function rebuildStats(conn: Connection, progress?: (line: string) => void): Promise<number> {
+  const m = registerModels(conn);
+  await initModels(conn);
+  const { register, docs, ledger } = await computeTicketRollups(m, progress);
+  const registerDocs = [...registerDocsFor(register.values()).values()];
+  await m.RegisterStats.collection.deleteMany({});
+  await insertChunks(m.RegisterStats.collection, registerDocs);
+  progress?.(progressLine(registerDocs.length, registerDocs.length, 'register rollups'));
+  await m.TicketStatsLedger.collection.deleteMany({});
+  await insertChunks(m.TicketStatsLedger.collection, ledger);
+  progress?.(progressLine(ledger.length, ledger.length, 'ticket ledger'));
+  const list = [...docs.values()];
+  const main = list.filter((d) => !d.g);
+  const groups = list.filter((d) => d.g);
+  await m.TicketStats.collection.deleteMany({});
+  await insertChunks(m.TicketStats.collection, main);
+  await m.TicketStatsGroups.collection.deleteMany({});
+  await insertChunks(m.TicketStatsGroups.collection, groups);
+  progress?.(progressLine(list.length, list.length, 'ticket rollups'));
+  return registerDocs.length + ledger.length + list.length;
+}
