@@ -29,6 +29,7 @@ import { loadConfig } from '../../lib/config';
 import { signLocalToken } from '../../lib/auth/token';
 import { startStack, type RunningStack } from '../../scripts/stack';
 import { registerModels as registerPropertiesModels } from '../../subgraphs/properties/models';
+import { rebuildStats as rebuildPropertiesStats } from '../../subgraphs/properties/stats';
 import { pinClock } from '../helpers/clock';
 import { authHeader } from '../helpers/tokens';
 import { gql } from '../helpers/subgraph';
@@ -191,6 +192,8 @@ beforeAll(async () => {
           isOldCommunity: false, housingType: 'COMMERCIAL', managementMode: 'NONE', householdCount: 300,
         },
       ]);
+      // Written behind the write path (no mutation creates a 小区): rebuild the rollups as an import would.
+      await rebuildPropertiesStats(conns.get('properties')!);
     },
   });
 
