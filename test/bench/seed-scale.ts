@@ -25,6 +25,11 @@ const CITY_OVERVIEW = `query CityOverview($city: ID!, $period: String!, $year: I
   ticketStats(range: LAST_30D) { opened resolved backlog medianHoursToResolve satisfiedRate }
   elderlyStats { registered livingAlone monthlyVisitRate overdueVisits }
   renovationStats(year: $year) { projects byStatus { status count } budget { amount } spent { amount } } } }`;
+/** The city overview a new user tried in the issue: twelve months of 12345 figures plus the committee and campaign figures. */
+const CITY_OVERVIEW_12M = CITY_OVERVIEW.replace('query CityOverview', 'query CityOverview12M').replace('ticketStats(range: LAST_30D)', 'ticketStats(range: LAST_12M)').replace(
+  'elderlyStats {',
+  'committeeStats { communities withOwnersCommittee none active expiredTerms disclosedLast12m } jointMeetingsLast90d elderlyStats {',
+);
 const COMMUNITY_PROFILE = `query CommunityProfile($id: ID!) { community(id: $id) { name address builtYear builtDecade isOldCommunity housingType buildingCount residentCount
   servicePromise has24hServiceHotline commendationBannerCount currentContract { company { name nature hasPartyOrganization } selectionMethod startDate }
   feeHistory(last: 12) { period amountRate reportedRate reportedRateBasis } latestSatisfaction { percent isLowerBound cityTopPercent }
@@ -123,6 +128,7 @@ async function main() {
       const id = someId.data.communities.edges[0].node.id;
       row.latency = {
         CityOverview: await timeOp(stack.gatewayUrl, CITY_OVERVIEW, { city: '320100', period, year }, runs),
+        CityOverview12M: await timeOp(stack.gatewayUrl, CITY_OVERVIEW_12M, { city: '320100', period, year }, runs),
         DistrictDashboard: await timeOp(stack.gatewayUrl, DISTRICT_DASHBOARD, { district: '320115', period, year }, runs),
         CommunityProfile: await timeOp(stack.gatewayUrl, COMMUNITY_PROFILE, { id }, runs),
       };
