@@ -89,11 +89,11 @@ export function createLoaders(repo: Repository, stats: StatsReader, now: Date) {
     ),
     meetingsLast90dInArea: argsLoader(
       async (codes, { level }: { code: string; level: 'CITY' | 'DISTRICT' }) =>
-        new Map((await repo.meetingCountsInArea(level, codes, rangeStart('LAST_90D', now)!)).map((r) => [r.code, r.n])),
+        new Map((await stats.meetingCounts(level, codes, rangeStart('LAST_90D', now)!)).map((r) => [r.code, r.n])),
       () => 0,
     ),
     committeeStats: argsLoader<{ code: string; level: 'CITY' | 'DISTRICT' }, CommitteeStatsRaw>(
-      async (codes, { level }) => new Map((await repo.committeeStats(level, codes, now)).map((r) => [r.code, r])),
+      async (codes, { level }) => new Map((await stats.committeeStats(level, codes, now)).map((r) => [r.code, r])),
       (k) => emptyCommitteeStats(k.code),
     ),
     designationCount: argsLoader(

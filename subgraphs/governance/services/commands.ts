@@ -194,8 +194,8 @@ export const PATROL_SERVICE_CODE: Readonly<Record<string, string>> = {
 };
 
 /** What the commands tell the statistics rollups after their raw writes (stats/write.ts). */
-export type StatsHooks = Pick<StatsWriter, 'refreshTickets' | 'refreshRegister'>;
-const NO_STATS: StatsHooks = { refreshTickets: async () => {}, refreshRegister: async () => {} };
+export type StatsHooks = Pick<StatsWriter, 'refreshTickets' | 'refreshRegister' | 'refreshMeetings'>;
+const NO_STATS: StatsHooks = { refreshTickets: async () => {}, refreshRegister: async () => {}, refreshMeetings: async () => {} };
 
 export function createCommands(repo: Repository, opts: { calendar: WorkCalendar; stats?: StatsHooks }) {
   const cal = opts.calendar;
@@ -454,9 +454,13 @@ export function createCommands(repo: Repository, opts: { calendar: WorkCalendar;
       } catch (e) {
         if (!isDuplicateKey(e) || !clientKey) throw e;
         const existing = await repo.meetingById(id);
-        if (existing) return replayOrConflict(existing, hash, clientKey, 'joint meeting');
-        throw e;
+        if (!existing) throw e;
+        const replay = replayOrConflict(existing, hash, clientKey, 'joint meeting');
+        // A replay repairs the day buckets an interrupted first attempt may have left behind.
+        await stats.refreshMeetings([existing]);
+        return replay;
       }
+      await stats.refreshMeetings([doc]);
       return (await repo.meetingById(id))!;
     },
 

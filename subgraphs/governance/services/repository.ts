@@ -227,6 +227,7 @@ export function createRepository(m: Models) {
       const rows = await m.Meeting.aggregate<{ _id: string }>([{ $match: { communityId: { $in: [...ids] } } }, { $group: { _id: '$communityId' } }]).exec();
       return rows.map((r) => r._id);
     },
+    /** The raw-row count (the reference of the meeting rollups in the tests; fields read ../stats/areas.ts). */
     async meetingCountsInArea(level: AreaLevel, codes: readonly string[], from: Date): Promise<{ code: string; n: number }[]> {
       const field = areaField(level);
       return m.Meeting.aggregate<{ code: string; n: number }>([
@@ -241,7 +242,7 @@ export function createRepository(m: Models) {
     meetingById: (id: string) => m.Meeting.findById(id).lean<MeetingDoc>().exec(),
 
     // ---- committees ----------------------------------------------------------------------
-    /** Committee oversight figures per city or district over the 小区 governance knows. */
+    /** Committee oversight figures per city or district over the 小区 governance knows, from the raw rows (the reference of the committee rollups in the tests; fields read ../stats/areas.ts). */
     async committeeStats(level: AreaLevel, codes: readonly string[], now: Date): Promise<CommitteeStatsRaw[]> {
       const field = areaField(level);
       const yearAgo = daysBefore(now, 365);

@@ -19,6 +19,15 @@
  *   `<S|C|T>:<group>:<counter>` and `<S|C|T>:<group>:h:<hours>`), read only for `groupBy`.
  * - `ticket_stats_ledger`: per ticket, the inputs its contribution was last computed from (`in`) and
  *   their hash (`h`); a write swaps it by compare-and-set and applies the difference.
+ * - `committee_stats`: committee oversight per area (CITY, DISTRICT) of governance's register
+ *   (./areas.ts): `n` 小区, `oc`/`pmc`/`any` 小区 with an active 业委会 / 物管会 / either, `act` active
+ *   committees, `exp` committees whose status is EXPIRED, `te` the term ends of active committees and
+ *   `dl` the last disclosures of all committees as sorted `[epoch ms, count]` pairs (so "expired as of
+ *   now" and "disclosed in the last 12 months" are exact at any instant), `rs`/`rn` the sum and
+ *   count of known party-member ratios. Committees change only through the seeds (which rebuild)
+ *   and 小区 move between areas through the register sync (which recomputes the areas concerned).
+ * - `meeting_stats`: joint meetings per area (CITY, DISTRICT, by the meeting's own codes) and CST
+ *   day: `s` `<level>|<code>`, `day` `YYYY-MM-DD`, `n` meetings (documents at zero are removed).
  * - `register_stats`: households per area of governance's register (ALL, CITY, DISTRICT, COMPANY):
  *   `n` 小区, `hh` known households, `unk` ids of 小区 whose household count is unknown.
  */
@@ -58,11 +67,20 @@ const registerStatsSchema = new Schema(
 );
 // Reads are by `_id` (`<level>|<code>`).
 
+const committeeStatsSchema = new Schema({ _id: { type: String, required: true } }, plain);
+// Reads are by `_id` (`<CITY|DISTRICT>|<code>`).
+
+const meetingStatsSchema = new Schema({ _id: { type: String, required: true }, s: { type: String, required: true }, day: { type: String, required: true }, n: Number }, plain);
+// A range read names the area's series and the days after the range's first (partial) day.
+meetingStatsSchema.index({ s: 1, day: 1 });
+
 export function registerStatsModels(conn: Connection) {
   return {
     TicketStats: defineModel(conn, 'GovTicketStats', ticketStatsSchema, 'ticket_stats'),
     TicketStatsGroups: defineModel(conn, 'GovTicketStatsGroups', ticketStatsGroupsSchema, 'ticket_stats_groups'),
     TicketStatsLedger: defineModel(conn, 'GovTicketStatsLedger', ledgerSchema, 'ticket_stats_ledger'),
     RegisterStats: defineModel(conn, 'GovRegisterStats', registerStatsSchema, 'register_stats'),
+    CommitteeStats: defineModel(conn, 'GovCommitteeStats', committeeStatsSchema, 'committee_stats'),
+    MeetingStats: defineModel(conn, 'GovMeetingStats', meetingStatsSchema, 'meeting_stats'),
   };
 }

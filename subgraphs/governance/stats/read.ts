@@ -14,6 +14,7 @@
  * Quantiles of hours to resolve come from merged whole-hour histograms: the nearest-rank p50/p90 of
  * the raw durations floored to the hour.
  */
+import { readCommitteeStats, readMeetingCounts, type AreaLevel } from './areas';
 import { cstMonth, lastMonthsIncludingCurrent, rangeStart, type TimeRange } from '../../../lib/clock';
 import { histAdd, histMerge, histQuantile, type Histogram } from '../../../lib/rollup';
 import type { Models } from '../models';
@@ -433,6 +434,11 @@ export function createStatsReader(m: Models) {
     return out;
   }
 
-  return { ticketStats, ticketStatsForScope, ticketTrend, households };
+  /** Committee oversight per city or district as of `now` (./areas.ts). */
+  const committeeStats = (level: AreaLevel, codes: readonly string[], now: Date) => readCommitteeStats(m, level, codes, now);
+  /** Joint meetings held at or after `from` per city or district (./areas.ts). */
+  const meetingCounts = (level: AreaLevel, codes: readonly string[], from: Date) => readMeetingCounts(m, level, codes, from);
+
+  return { ticketStats, ticketStatsForScope, ticketTrend, households, committeeStats, meetingCounts };
 }
 export type StatsReader = ReturnType<typeof createStatsReader>;

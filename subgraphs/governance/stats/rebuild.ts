@@ -1,13 +1,15 @@
 /**
  * Recomputes every statistics rollup of the governance subgraph from the raw rows: the register
  * figures, then every ticket's contribution (./tickets.ts) in pages of tickets by `_id`, summed into
- * whole rollup documents, with the ledger written alongside. Run by the seeds (after writing rows
+ * whole rollup documents, with the ledger written alongside; then the committee and joint-meeting
+ * area rollups (./areas.ts). Run by the seeds (after writing rows
  * behind the write path) and by `npm run stats:rebuild`.
  */
 import type { Connection } from 'mongoose';
 import { initModels } from '../../../lib/db';
 import { progressLine } from '../../../lib/rollup';
 import { registerModels, type Models } from '../models';
+import { computeCommitteeDocs, computeMeetingDocs } from './areas';
 import { registerDocsFor } from './register';
 import { addInto, contributionOf, hashInputs, inputsOf, REGISTER_FIELDS, TICKET_FIELDS, type RegisterRow, type TicketRow } from './tickets';
 
@@ -67,5 +69,13 @@ export async function rebuildStats(conn: Connection, progress?: (line: string) =
   await m.TicketStatsGroups.collection.deleteMany({});
   await insertChunks(m.TicketStatsGroups.collection, groups);
   progress?.(progressLine(list.length, list.length, 'ticket rollups'));
-  return registerDocs.length + ledger.length + list.length;
+  const committees = await computeCommitteeDocs(m);
+  await m.CommitteeStats.collection.deleteMany({});
+  await insertChunks(m.CommitteeStats.collection as never, committees);
+  progress?.(progressLine(committees.length, committees.length, 'committee rollups'));
+  const meetings = await computeMeetingDocs(m);
+  await m.MeetingStats.collection.deleteMany({});
+  await insertChunks(m.MeetingStats.collection as never, meetings);
+  progress?.(progressLine(meetings.length, meetings.length, 'meeting rollups'));
+  return registerDocs.length + ledger.length + list.length + committees.length + meetings.length;
 }

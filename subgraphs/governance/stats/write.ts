@@ -8,6 +8,7 @@
  *   so the collection stays equal to a rebuild. A retry (idempotent replay) runs the same refresh:
  *   it changes nothing when the rollups are current and repairs them when an earlier attempt stopped
  *   between the raw write and the rollup update.
+ * - joint meetings and committees: ./areas.ts.
  * - the register: the household figures of every area a changed 小区 was or is in are recomputed
  *   from the register (indexed by area), and the tickets of 小区 whose household count or area
  *   changed are refreshed (their `ok` depends on it).
@@ -18,6 +19,7 @@ import {
   contributionOf, differenceOf, hashInputs, inputsOf, REGISTER_FIELDS, TICKET_FIELDS,
   type Contribution, type RegisterRow, type TicketInputs, type TicketRow,
 } from './tickets';
+import { refreshCommitteeAreas, refreshMeetingDays } from './areas';
 import { registerDocsFor, REGISTER_LEVELS, type RegisterLevel } from './register';
 
 interface LedgerDoc {
@@ -120,6 +122,11 @@ export function createStatsWriter(m: Models) {
       await refresh([...new Set(ids)].filter((id): id is string => !!id));
     },
 
+    /** Brings the joint-meeting day buckets of these meetings (their areas and CST days) up to date. */
+    async refreshMeetings(meetings: readonly { cityCode?: string | null; districtCode?: string | null; heldAt: Date }[]): Promise<void> {
+      await refreshMeetingDays(m, meetings);
+    },
+
     /**
      * After register rows changed (`before`: the rows as they were, missing for new 小区): recomputes
      * the household figures of every area concerned and refreshes the tickets of 小区 whose household
@@ -157,6 +164,8 @@ export function createStatsWriter(m: Models) {
           }),
         );
         if (ops.length) await m.RegisterStats.collection.bulkWrite(ops as never[], { ordered: true });
+        // Committee oversight counts the 小区 of each area: recompute the areas a 小区 joined or left.
+        await refreshCommitteeAreas(m, areas);
       }
       if (changed.length) {
         const tickets = (await m.Ticket.collection.find({ communityId: { $in: changed } }, { projection: { _id: 1 } }).toArray()) as unknown as { _id: string }[];

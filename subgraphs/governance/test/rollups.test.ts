@@ -12,15 +12,15 @@
  * A failure names the seed: `ROLLUP_SEED=<seed> npx jest subgraphs/governance/test/rollups.test.ts`
  * replays it (`ROLLUP_WRITES` sets the number of writes, 1,000 by default).
  */
-import { cstDayStart, cstMonthStart, DAY_MS, HOUR_MS, now, type TimeRange } from '../../../lib/clock';
+import { cstDayStart, cstMonthStart, DAY_MS, HOUR_MS, now, rangeStart, type TimeRange } from '../../../lib/clock';
 import { Rng } from '../../../lib/random';
 import { generateCity } from '../../../scripts/synthetic/city';
 import { startTestDatabase, type Engine } from '../../../test/helpers/subgraph';
 import { registerModels, type Models } from '../models';
 import { seedSynthetic } from '../seed';
-import { rebuildStats } from '../stats';
+import { createStatsReader, rebuildStats } from '../stats';
 import { referenceTicketStatsForScope, referenceTicketStatsOf, referenceTicketTrend } from '../stats/reference';
-import type { GroupBy, StatsScope } from '../services/repository';
+import { createRepository, type GroupBy, type StatsScope } from '../services/repository';
 import { startGovernance, type GovernanceUnderTest } from './helpers';
 
 const DEFAULT_SEED = 20261203;
@@ -286,7 +286,7 @@ function advance(r: Rng) {
 const snapshot = async () =>
   Object.fromEntries(
     await Promise.all(
-      (['TicketStats', 'TicketStatsGroups', 'TicketStatsLedger', 'RegisterStats'] as const).map(async (k) => [k, await m[k].collection.find({}).sort({ _id: 1 }).toArray()] as const),
+      (['TicketStats', 'TicketStatsGroups', 'TicketStatsLedger', 'RegisterStats', 'CommitteeStats', 'MeetingStats'] as const).map(async (k) => [k, await m[k].collection.find({}).sort({ _id: 1 }).toArray()] as const),
     ),
   );
 
@@ -348,6 +348,37 @@ async function compareAll(label: string, combos: [TimeRange, GroupBy | null][]) 
         if (JSON.stringify(got[k]) !== JSON.stringify(want)) expect({ label, scope: s, range, groupBy, seed: SEED, stats: got[k] }).toEqual({ label, scope: s, range, groupBy, seed: SEED, stats: want });
         compared++;
       });
+    }
+  }
+  // Committee oversight and joint meetings of the last 90 days per city and district.
+  {
+    const repo = createRepository(m);
+    const areaQ = `query($r: [_Any!]!) { _entities(representations: $r) {
+      ... on City { committeeStats { communities withOwnersCommittee withPMC none active expiredTerms disclosedLast12m avgPartyMemberRatio } jointMeetingsLast90d }
+      ... on District { committeeStats { communities withOwnersCommittee withPMC none active expiredTerms disclosedLast12m avgPartyMemberRatio } jointMeetingsLast90d } } }`;
+    const areas = entities.filter((e) => e[0] === 'CITY' || e[0] === 'DISTRICT');
+    // The districts of the register too (a district may have 小区 but no tickets).
+    for (const code of [...new Set(regs.map((x) => x.districtCode))].sort()) if (!areas.some((a) => a[0] === 'DISTRICT' && a[1] === code)) areas.push(['DISTRICT', code, { __typename: 'District', code }]);
+    const got = await g.q(areaQ, { r: areas.map((e) => e[2]) });
+    const reader = createStatsReader(m);
+    for (let i = 0; i < areas.length; i++) {
+      const scope = areas[i][0] as 'CITY' | 'DISTRICT';
+      const code = areas[i][1];
+      const [raw] = await repo.committeeStats(scope, [code], at);
+      const [meet] = await repo.meetingCountsInArea(scope, [code], rangeStart('LAST_90D', at)!);
+      const want = raw ?? { code, communities: 0, withOwnersCommittee: 0, withPMC: 0, none: 0, active: 0, expiredTerms: 0, disclosedLast12m: 0, avgPartyMemberRatio: null, ratioCommittees: 0 };
+      const { avgPartyMemberRatio: wantAvg, code: _code, ratioCommittees: _rc, ...wantRest } = want;
+      // The field, as an anonymous caller sees it (no party-member average for anyone without governance:sensitive).
+      expect({ label, scope, code, seed: SEED, ...got._entities[i].committeeStats, meetings: got._entities[i].jointMeetingsLast90d })
+        .toEqual({ label, scope, code, seed: SEED, ...wantRest, avgPartyMemberRatio: null, meetings: meet?.n ?? 0 });
+      // The rollup's figures themselves, average included (the same mean; the rollup adds the ratios in
+      // another order than the aggregation).
+      const [fromRollup] = await reader.committeeStats(scope, [code], at);
+      const { avgPartyMemberRatio: gotAvg, ...gotRest } = fromRollup ?? { ...want };
+      expect({ ...gotRest, label, scope, seed: SEED }).toEqual({ ...want, avgPartyMemberRatio: undefined, label, scope, seed: SEED });
+      if (wantAvg === null || gotAvg === null) expect(gotAvg).toBe(wantAvg);
+      else expect(Math.abs(gotAvg - wantAvg)).toBeLessThan(1e-12);
+      compared++;
     }
   }
   // Monthly trends (one more month than the data spans, so empty months show too).
