@@ -404,7 +404,7 @@ describe(`elderly statistics rollups under random writes (seed ${SEED})`, () => 
     // eslint-disable-next-line no-console
     console.log(`seed ${SEED}: ${tally.ok} writes accepted (${tally.replays} replays), ${tally.refused} refused, ${residents.size} residents, ` +
       `${[...tally.byKind].map(([k, n]) => `${k} ${n}`).join(', ')}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  }, 180_000);
+  }, 900_000); // a time limit, not a speed target: 25-60 s on a quiet 2-core machine, minutes under load
 
   it('refuses a trend of 0 or 61 months with BAD_USER_INPUT naming months', async () => {
     for (const months of [0, 61]) {

@@ -462,6 +462,6 @@ describe(`statistics rollups under ${WRITES} random writes (seed ${SEED})`, () =
       await compareAll('in the next month', [['LAST_30D', null], ['LAST_12M', null], ['LAST_90D', 'TYPE']]);
       console.log(`rollups property test: seed ${SEED}, ${WRITES} writes in ${Math.round(writeMs)} ms over ${Math.round((clock - START.getTime()) / DAY_MS)} days; ${compared} figures compared at the end; ${JSON.stringify(counts)}`);
     },
-    300_000,
+    900_000, // a time limit, not a speed target: about 60 s on a quiet 2-core machine, minutes under load
   );
 });

@@ -311,7 +311,7 @@ describe('properties statistics rollups', () => {
     );
     expect(fees.size).toBeGreaterThan(200);
     expect(surveys.size).toBeGreaterThan(200);
-  }, 240_000);
+  }, 900_000); // a time limit, not a speed target
 
   it('stay exact when writers that share no queue (as separate processes would) refresh one city at once', async () => {
     // Two writer instances coalesce nothing between them: every refresh of the same city races on
