@@ -105,12 +105,51 @@ const BaseEnv = z.object({
   GATEWAY_RESPONSE_CACHE_MAX_TTL_S: z.coerce.number().int().min(0).max(3600).default(10),
   /** Safelist mode: only operations in this manifest file are accepted. */
   GATEWAY_SAFELIST_FILE: z.string().min(1).optional(),
+  /**
+   * Web pages the gateway serves next to /graphql (gateway/ui.ts): `dashboard` (/dashboard),
+   * `explorer` (/explorer, offline GraphiQL), comma-separated, or `none`. Default: both, none when
+   * NODE_ENV=production (as introspection).
+   */
+  GATEWAY_UI: z
+    .string()
+    .refine((v) => v.trim() === 'none' || parseUiPages(v).every((p) => UI_PAGES.includes(p as UiPage)), 'must be none or a comma-separated list of dashboard, explorer')
+    .optional(),
+  // ---- subgraphs (lib/subgraph-server.ts) ----
+  /**
+   * Federated tracing (ftv1) at every subgraph: answered to callers that send
+   * `apollo-federation-include-trace: ftv1`. Unset: on in the embedded default, off otherwise.
+   */
+  SUBGRAPH_FTV1: z.enum(['true', 'false', '1', '0']).optional(),
   // ---- demo data (npm start) ----
   /** Size of the synthetic city `npm start` loads into an empty store next to the article's four 小区 (0: none; a store keeps the size it was seeded with). */
   DEMO_COMMUNITIES: z.coerce.number().int().min(0).max(200000).default(400),
 });
 
 export type BaseConfig = z.infer<typeof BaseEnv>;
+
+// ---- web pages served by the gateway (gateway/ui.ts) ----
+export const UI_PAGES = ['dashboard', 'explorer'] as const;
+export type UiPage = (typeof UI_PAGES)[number];
+function parseUiPages(value: string): string[] {
+  return value.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+}
+
+/** Which pages the gateway serves, and whether the development-only token page is on. */
+export interface GatewayUiSettings {
+  dashboard: boolean;
+  explorer: boolean;
+  /**
+   * `POST /dashboard/dev-token` mints local tokens for a picked role: only in the embedded default
+   * (NODE_ENV is not production, local keys, no MONGODB_URI / MONGODB_URI_<NAME>), never in production.
+   */
+  devTokens: boolean;
+}
+
+function gatewayUi(base: BaseConfig, embeddedDefault: boolean): GatewayUiSettings {
+  const pages = base.GATEWAY_UI === undefined ? (base.NODE_ENV === 'production' ? [] : [...UI_PAGES]) : base.GATEWAY_UI.trim() === 'none' ? [] : parseUiPages(base.GATEWAY_UI);
+  const dashboard = pages.includes('dashboard');
+  return { dashboard, explorer: pages.includes('explorer'), devTokens: dashboard && embeddedDefault };
+}
 
 export interface Config extends BaseConfig {
   /** Absolute data directory. */
@@ -127,6 +166,10 @@ export interface Config extends BaseConfig {
   auth: AuthSettings;
   /** Gateway abuse limits. */
   gatewaySecurity: GatewaySecuritySettings;
+  /** Subgraphs answer federated traces (SUBGRAPH_FTV1; unset: on in the embedded default only). */
+  subgraphFtv1: boolean;
+  /** Dashboard and explorer pages (GATEWAY_UI). */
+  gatewayUi: GatewayUiSettings;
 }
 
 export interface AuthSettings {
@@ -209,7 +252,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxCost: base.MAX_QUERY_COST,
       bodyLimit: base.BODY_LIMIT,
     },
+    gatewayUi: gatewayUi(base, base.NODE_ENV !== 'production' && !base.JWKS_URL && !base.MONGODB_URI && ![...perSubgraph.keys()].some((k) => k.startsWith('MONGODB_URI_'))),
     usesEmbeddedEngine: !base.MONGODB_URI && ![...perSubgraph.keys()].some((k) => k.startsWith('MONGODB_URI_')),
+    // Unset: on in the embedded default (not production; no JWKS_URL, MONGODB_URI or MONGODB_URI_<NAME>).
+    subgraphFtv1:
+      base.SUBGRAPH_FTV1 !== undefined
+        ? base.SUBGRAPH_FTV1 === 'true' || base.SUBGRAPH_FTV1 === '1'
+        : base.NODE_ENV !== 'production' && !base.JWKS_URL && !base.MONGODB_URI && ![...perSubgraph.keys()].some((k) => k.startsWith('MONGODB_URI_')),
     mongoUriFor: (s) => perSubgraph.get(`MONGODB_URI_${envKey(s)}`) ?? base.MONGODB_URI,
     subgraphPort: (s, fallback) => {
       const v = perSubgraph.get(`${envKey(s)}_PORT`);
@@ -227,7 +276,7 @@ const GATEWAY_ONLY = [
   'PORT', 'SUPERGRAPH_FILE', 'GATEWAY_CONTRACT', 'RATE_LIMIT_PER_MINUTE', 'MAX_QUERY_DEPTH', 'MAX_QUERY_ALIASES',
   'MAX_QUERY_TOKENS', 'MAX_QUERY_COST', 'BODY_LIMIT', 'GATEWAY_SUBGRAPH_TIMEOUT_MS', 'GATEWAY_SUBGRAPH_TIMEOUTS',
   'GATEWAY_RETRY_BUDGET_PERCENT', 'GATEWAY_DEDUP', 'GATEWAY_QUERY_PLAN_CACHE_MIB', 'GATEWAY_RESPONSE_CACHE_MAX_TTL_S',
-  'GATEWAY_SAFELIST_FILE',
+  'GATEWAY_SAFELIST_FILE', 'GATEWAY_UI',
 ];
 /** Variables only a process holding domain data (a subgraph, the seeds) honours. */
 const DATA_ONLY = ['MONGODB_URI', 'CLOCK_NOW', 'CLOCK_FREEZE'];
@@ -253,6 +302,7 @@ export function unhonouredVariables(env: NodeJS.ProcessEnv, entry: EntryPoint): 
       for (const k of [...DATA_ONLY, ...perSubgraphUri]) if (set(k)) out.push(`${k}: the gateway holds no data; set it where the subgraphs run (npm run start:subgraph)`);
       for (const k of perSubgraphPort) out.push(`${k}: the gateway does not start subgraphs; point it at them with <NAME>_URL`);
       if (set('DEMO_COMMUNITIES')) out.push('DEMO_COMMUNITIES: the gateway loads no data; npm start and npm run seed do');
+      if (set('SUBGRAPH_FTV1')) out.push('SUBGRAPH_FTV1: a subgraph setting; set it where the subgraphs run (npm run start:subgraph)');
       break;
     case 'start:subgraph':
       for (const k of GATEWAY_ONLY) if (set(k)) out.push(`${k}: a gateway setting; a subgraph alone listens on <NAME>_PORT and has no gateway limits`);
@@ -263,6 +313,7 @@ export function unhonouredVariables(env: NodeJS.ProcessEnv, entry: EntryPoint): 
       for (const k of GATEWAY_ONLY) if (set(k)) out.push(`${k}: a gateway setting; npm run seed starts no gateway`);
       for (const k of perSubgraphUrl) out.push(`${k}: a gateway routing URL; npm run seed starts no gateway`);
       if (set('DEMO_COMMUNITIES')) out.push('DEMO_COMMUNITIES: npm run seed takes the size as --communities N');
+      if (set('SUBGRAPH_FTV1')) out.push('SUBGRAPH_FTV1: a subgraph setting; npm run seed serves no subgraph');
       break;
   }
   return out;

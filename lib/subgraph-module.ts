@@ -9,7 +9,7 @@ import type { Connection } from 'mongoose';
 import type { RowScopeOptions } from './auth/directives';
 import { initModels } from './db';
 import type { Logger } from './logger';
-import { createSubgraphServer, type SubgraphServer } from './subgraph-server';
+import { createSubgraphServer, type ServableSubgraph, type SubgraphResolvers, type SubgraphServer } from './subgraph-server';
 
 export interface SubgraphModule {
   /** Name used in schema/supergraph.yaml, env variables and the database name. */
@@ -18,7 +18,7 @@ export interface SubgraphModule {
   owner: string;
   defaultPort: number;
   /** Registers the models on the connection and builds the server (does not listen). */
-  create(conn: Connection, logger: Logger): Promise<SubgraphServer<BaseContext>>;
+  create(conn: Connection, logger: Logger): Promise<ServableSubgraph>;
   /** Loads the demo data; running it twice creates no duplicates. Returns documents written. */
   seed(conn: Connection): Promise<number>;
   /**
@@ -83,7 +83,12 @@ export interface SyntheticCity {
 // defineSubgraph
 // ---------------------------------------------------------------------------------------------
 
-export interface SubgraphDefinition<M, O> {
+/**
+ * A subgraph's declaration. `C` is its per-request context: `resolvers` (e.g. graphql-codegen's
+ * `Resolvers`, generated with `contextType` pointing at it) and `contextFactory` must agree on it,
+ * and the map passes as it is, with no cast.
+ */
+export interface SubgraphDefinition<M, O, C extends BaseContext> {
   name: string;
   owner: string;
   defaultPort: number;
@@ -92,9 +97,13 @@ export interface SubgraphDefinition<M, O> {
   /** Registers the subgraph's models on a connection (idempotent) and returns them. */
   registerModels(conn: Connection): M;
   /** The resolver map (typed by the subgraph's codegen output). */
-  resolvers: object;
+  resolvers: SubgraphResolvers<NoInfer<C>>;
   /** Per-request context factory; `opts` are what tests pass to pin a clock or grant access. */
-  contextFactory(models: M, opts: O): (req: Request) => BaseContext | Promise<BaseContext>;
+  contextFactory(models: M, opts: O): (req: Request) => C | Promise<C>;
+  /** Where GraphQL is served (default `/graphql`). */
+  path?: string;
+  /** Federated tracing (default: SUBGRAPH_FTV1, see lib/config.ts). */
+  ftv1?: boolean;
   /** How `@rowScope` finds the area of rows and of mutation targets (lib/auth/directives.ts). */
   rows?: RowScopeOptions;
   /** Loads the demo data (idempotent). Returns documents written. */
@@ -107,27 +116,29 @@ export interface SubgraphDefinition<M, O> {
   rebuildStats?(conn: Connection, progress?: (line: string) => void): Promise<number>;
 }
 
-export interface DefinedSubgraph<O> extends SubgraphModule {
+export interface DefinedSubgraph<O, C extends BaseContext = BaseContext> extends SubgraphModule {
   /** Builds the server with context options (`create` is this with the defaults). */
-  createServer(conn: Connection, logger: Logger, opts?: O): Promise<SubgraphServer<BaseContext>>;
+  createServer(conn: Connection, logger: Logger, opts?: O): Promise<SubgraphServer<C>>;
 }
 
 /** Turns a subgraph's declaration into the module the start-up, the seed command and the tests use. */
-export function defineSubgraph<M, O = Record<string, never>>(def: SubgraphDefinition<M, O>): DefinedSubgraph<O> {
+export function defineSubgraph<M, C extends BaseContext, O = Record<string, never>>(def: SubgraphDefinition<M, O, C>): DefinedSubgraph<O, C> {
   const createServer = async (conn: Connection, logger: Logger, opts?: O) => {
     const models = def.registerModels(conn);
     await initModels(conn);
-    return createSubgraphServer({
+    return createSubgraphServer<C>({
       name: def.name,
       sdlPath: def.sdlPath,
-      resolvers: def.resolvers as never,
+      resolvers: def.resolvers,
       connection: conn,
       createContext: def.contextFactory(models, (opts ?? {}) as O),
       logger,
       rows: def.rows,
-    }) as unknown as SubgraphServer<BaseContext>;
+      path: def.path,
+      ftv1: def.ftv1,
+    });
   };
-  const mod: DefinedSubgraph<O> = {
+  const mod: DefinedSubgraph<O, C> = {
     name: def.name,
     owner: def.owner,
     defaultPort: def.defaultPort,

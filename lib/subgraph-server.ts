@@ -1,36 +1,59 @@
 /**
- * The subgraph server factory: every bureau's subgraph is built the same way. It reads the SDL file
- * at run time (the only schema text), builds a Federation 2 schema with `@apollo/subgraph`, masks
- * errors, serves GraphQL on `/graphql`, liveness on `/health` and readiness (database included) on
- * `/ready`. The factory never listens; entry files and tests call `listen()`. Also the CORS layer
+ * The subgraph server factory: every bureau's and partner's subgraph is built the same way. It reads
+ * the SDL file at run time (the only schema text), builds a Federation 2 schema with
+ * `@apollo/subgraph`, masks errors, serves GraphQL on `/graphql` (or the `path` option), liveness on
+ * `/health` and readiness (database included) on `/ready`, and answers federated traces (ftv1) when
+ * allowed. The factory never listens; entry files and tests call `listen()`. Also the CORS layer
  * shared with the gateway (`corsLayer`): preflights are answered there and never reach GraphQL.
+ * Guide for partners: docs/partner-guide.md.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import cors from 'cors';
 import express from 'express';
-import { parse } from 'graphql';
+import { GraphQLError, parse, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLScalarType } from 'graphql';
 import type { Connection } from 'mongoose';
 import { pingDatabase } from './db';
 import { loadConfig, SELF_ORIGIN, type AuthSettings } from './config';
 import { createSubgraphAccess } from './auth/subgraph';
 import type { RowScopeOptions } from './auth/directives';
-import { createFormatError } from './errors';
+import { createFormatError, ErrorCode } from './errors';
 import { listen, type Listening } from './http';
 import type { Logger } from './logger';
+
+/** A resolver of a field, or Apollo's `{ resolve, subscribe }` form. */
+type FieldResolverOf<TContext> =
+  | GraphQLFieldResolver<any, TContext, any>
+  | { resolve?: GraphQLFieldResolver<any, TContext, any>; subscribe?: GraphQLFieldResolver<any, TContext, any> };
+/** `__resolveReference(reference, context, info)`, `__resolveType` and `__isTypeOf(value, context, info)`. */
+type TypeResolverOf<TContext> = (value: any, context: TContext, info: GraphQLResolveInfo) => unknown;
+
+/**
+ * A resolver map whose resolvers read `TContext`: what graphql-codegen's `Resolvers` type (with
+ * `federation: true`) produces, `__resolveReference`, `__resolveType` and `__isTypeOf` included, so a
+ * codegen'd map passes as it is, with no cast. Scalars are `GraphQLScalarType`s; enums may map values.
+ */
+export interface SubgraphResolvers<TContext> {
+  [typeName: string]:
+    | GraphQLScalarType
+    | { [fieldName: string]: FieldResolverOf<TContext> | TypeResolverOf<TContext> | string | number | undefined }
+    | undefined;
+}
 
 export interface SubgraphServerOptions<TContext extends BaseContext> {
   name: string;
   /** Path of `schema/<name>.graphql`. */
   sdlPath: string;
-  resolvers: GraphQLResolverMap<TContext>;
+  // The context type comes from `createContext`; the resolvers are checked against it.
+  resolvers: SubgraphResolvers<NoInfer<TContext>>;
   connection: Connection;
   createContext: (req: express.Request) => Promise<TContext> | TContext;
   logger: Logger;
@@ -50,16 +73,33 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
    * (browsers go through the gateway there).
    */
   corsOrigins?: readonly string[];
+  /** Where GraphQL is served (default `/graphql`; e.g. `/` for a platform that routes the root). */
+  path?: string;
+  /**
+   * Federated tracing (ftv1): when true, a request carrying `apollo-federation-include-trace: ftv1`
+   * gets its trace in `extensions.ftv1` (timings, field names and types, error positions; no field
+   * values, no variables; error messages masked). Default: `SUBGRAPH_FTV1` (lib/config.ts; on in the
+   * embedded default, off in a deployment unless set).
+   */
+  ftv1?: boolean;
 }
 
-export interface SubgraphServer<TContext extends BaseContext> {
+/** What start-up, seeds and tests need of any subgraph server, whatever its context type. */
+export interface ServableSubgraph {
   name: string;
-  apollo: ApolloServer<TContext>;
   app: express.Express;
   httpServer: http.Server;
+  /** Path GraphQL is served on (`/graphql` unless configured). */
+  path: string;
   /** Starts Apollo and listens; `port` 0 picks a free port. */
   listen(port: number, host?: string): Promise<Listening>;
 }
+
+export interface SubgraphServer<TContext extends BaseContext> extends ServableSubgraph {
+  apollo: ApolloServer<TContext>;
+}
+
+const PUBLIC_ERROR_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST']);
 
 export function readSdl(sdlPath: string) {
   return parse(readFileSync(sdlPath, 'utf8'));
@@ -70,8 +110,12 @@ export function createSubgraphServer<TContext extends BaseContext>(
 ): SubgraphServer<TContext> {
   const schema = buildSubgraphSchema({
     typeDefs: readSdl(opts.sdlPath),
+    // SubgraphResolvers is GraphQLResolverMap widened for __resolveType/__isTypeOf, which
+    // buildSubgraphSchema accepts at run time but does not declare.
     resolvers: opts.resolvers as GraphQLResolverMap<unknown>,
   });
+  const graphqlPath = normalisePath(opts.path ?? '/graphql');
+  const ftv1 = opts.ftv1 ?? loadConfig().subgraphFtv1;
   // Access rules from the SDL (@authenticated, @requiresScopes, @rowScope, @pii), token checks and
   // the audit log: one mechanism for every subgraph (lib/auth).
   const access = createSubgraphAccess({ name: opts.name, schema, connection: opts.connection, auth: opts.auth, rows: opts.rows });
@@ -87,8 +131,10 @@ export function createSubgraphServer<TContext extends BaseContext>(
     formatError: createFormatError((err) => opts.logger.error({ err }, 'masked error')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      // No Apollo Studio here: federated traces would only cost time.
-      ApolloServerPluginInlineTraceDisabled(),
+      // Federated traces only when allowed, and only for callers that ask (`apollo-federation-include-trace:
+      // ftv1`, the plugin's rule). A trace holds no field values or variables; error messages are
+      // replaced, only the error code from the closed set (lib/errors.ts) is kept.
+      ftv1 ? ApolloServerPluginInlineTrace({ includeErrors: { transform: maskTraceError } }) : ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false }, includeCookies: false }),
       access.plugin as ApolloServerPlugin<TContext>,
       ...(opts.plugins ?? []),
@@ -109,18 +155,31 @@ export function createSubgraphServer<TContext extends BaseContext>(
     apollo,
     app,
     httpServer,
+    path: graphqlPath,
     async listen(port, host = '127.0.0.1') {
       await apollo.start();
       app.use(
-        '/graphql',
+        graphqlPath,
         corsLayer({ origins: corsOrigins }),
         express.json({ limit: opts.bodyLimit ?? '1mb' }),
         expressMiddleware(apollo, { context: async ({ req }) => access.context(req, opts.createContext) }),
       );
       app.use(jsonErrorHandler);
-      return listen(httpServer, port, host, '/graphql', () => apollo.stop());
+      return listen(httpServer, port, host, graphqlPath, () => apollo.stop());
     },
   };
+}
+
+/** `/graphql`, `/`, `/api/graphql`: one leading slash, no trailing one (except the root). */
+function normalisePath(p: string): string {
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(p) || p.includes('//')) throw new Error(`subgraph path "${p}" must be an absolute URL path such as /graphql or /`);
+  return p.length > 1 ? p.replace(/\/$/, '') : p;
+}
+
+/** What an error becomes in a federated trace: no message, only a code from the closed set. */
+export function maskTraceError(err: GraphQLError): GraphQLError {
+  const code = err.extensions?.code;
+  return new GraphQLError('<masked>', { extensions: typeof code === 'string' && PUBLIC_ERROR_CODES.has(code) ? { code } : { code: 'INTERNAL_SERVER_ERROR' } });
 }
 
 /** Express error handler: malformed JSON or oversized bodies get a clear 4xx, never a stack trace. */

@@ -26,6 +26,13 @@
 import {
   defaultFieldResolver,
   getNamedType,
+  isAbstractType,
+  isCompositeType,
+  Kind,
+  parse,
+  type GraphQLCompositeType,
+  type GraphQLOutputType,
+  type SelectionSetNode,
   isListType,
   isNonNullType,
   isObjectType,
@@ -33,11 +40,13 @@ import {
   isLeafType,
   type GraphQLField,
   type GraphQLFieldResolver,
+  type GraphQLInterfaceType,
   type GraphQLNamedType,
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
 import { getDirective } from '@graphql-tools/utils';
+import { GraphQLError } from 'graphql';
 import { badInput, forbidden, unauthenticated } from '../errors';
 import type { AuditCollector } from './audit';
 import { ANONYMOUS, hasScopes, type AuthContext } from './context';
@@ -111,22 +120,16 @@ function trusted(row: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).filter(([k]) => !untrusted.has(k)));
 }
 
-/** Top-level field names of a `@key(fields: "...")` selection. */
-function keyFieldNames(fields: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  for (const token of fields.replace(/([{}])/g, ' $1 ').split(/\s+/).filter(Boolean)) {
-    if (token === '{') depth++;
-    else if (token === '}') depth--;
-    else if (depth === 0) out.push(token);
-  }
-  return out;
-}
-
 /** The database filter of a row-scoped list for one caller: null = every row; never user input. */
 export type RowFilter = Record<string, unknown> | null;
 
 const str = (v: unknown): string | undefined => (v == null ? undefined : String(v));
+/** `id` of a nested object (`{ community: { id } }`), when it is a scalar. */
+const nestedId = (v: unknown): string | undefined => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const id = (v as Record<string, unknown>).id ?? (v as Record<string, unknown>)._id;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+};
 const idOf = (row: Record<string, unknown>) => str(row.id ?? row._id);
 
 /** Conventional attribute names (documents of every subgraph follow them). */
@@ -134,6 +137,8 @@ export const defaultRowAttributes: RowAttributeReader = (typeName, row) => {
   const community =
     (row.communityId as string | undefined) ??
     (row.communityIds as string[] | undefined) ??
+    // A nested key such as `@key(fields: "community { id } number")`: the 小区 is part of the key.
+    nestedId(row.community) ??
     (typeName === 'Community' ? idOf(row) : undefined);
   const districtFromCommunity = (c: unknown) => (typeof c === 'string' ? /^cm_(\d{6})_/.exec(c)?.[1] : undefined);
   const district =
@@ -146,6 +151,7 @@ export const defaultRowAttributes: RowAttributeReader = (typeName, row) => {
     NEIGHBORHOOD: row.neighborhoodCode as string | undefined,
     CARE_TEAM:
       (row.careTeamId as string | undefined) ??
+      nestedId(row.careTeam) ??
       (row.teamId as string | undefined) ??
       (row.registeredByTeamId as string | undefined) ??
       (row.careTeamIds as string[] | undefined) ??
@@ -381,25 +387,44 @@ export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOpt
     };
   }
 
-  // Entities fetched through `_entities`: key values must be scalars (an object such as
-  // `{ "$gt": "" }` is refused, never handed to a database query); what the representation carried
-  // besides the key is marked as the caller's, not the subgraph's; a hidden row of a row-scoped
-  // type answers null, like a missing one.
+  // Entities fetched through `_entities`. Every representation is checked against the keys of its
+  // type before any resolver sees it (`checkRepresentation`): it must carry one `@key`'s field set
+  // exactly (objects exactly where the key has a sub-selection, scalars or lists of scalars at the
+  // leaves), so an object such as `{ "$gt": "" }` is refused and never reaches a database query.
+  // What the representation carried besides that key is marked as the caller's, not the subgraph's;
+  // a hidden row of a row-scoped type answers null, like a missing one.
+  const entities = entityKeysOf(schema);
+  const entitiesField = schema.getQueryType()?.getFields()._entities;
+  if (entitiesField?.resolve) {
+    const original = entitiesField.resolve;
+    entitiesField.resolve = (source, args: { representations?: unknown }, ctx, info) => {
+      const reps = Array.isArray(args.representations) ? args.representations : [];
+      const checked = reps.map((rep) => {
+        try {
+          return checkRepresentation(schema, entities, rep);
+        } catch (e) {
+          return e instanceof GraphQLError ? e : badInput('representations', 'invalid representation');
+        }
+      });
+      const valid = checked.filter((c): c is Record<string, unknown> => !(c instanceof Error));
+      const results = original(source, { ...args, representations: valid }, ctx, info) as unknown[];
+      let next = 0;
+      // A refused representation answers its error in its own place (graphql-js reports an Error
+      // list item at that index); the others resolve as usual.
+      return checked.map((c) => (c instanceof Error ? c : results[next++]));
+    };
+  }
   for (const type of types) {
-    const keyArgs = (getDirective(schema, type, 'key') ?? []) as { fields?: string }[];
-    if (!keyArgs.length) continue;
+    if (!entities.has(type.name)) continue;
     const typeName = type.name;
-    const keyNames = new Set(keyArgs.flatMap((k) => keyFieldNames(k.fields ?? '')));
     const keys = report.rowScopedTypes.get(typeName) ?? null;
     const sub = (type.extensions as { apollo?: { subgraph?: { resolveReference?: Function } } }).apollo?.subgraph;
     const original = sub?.resolveReference;
     const resolveReference = async (ref: Record<string, unknown>, ctx: AccessContext, info: unknown) => {
-      for (const k of keyNames) {
-        const v = ref[k];
-        if (v !== null && v !== undefined && typeof v === 'object') throw badInput(`representations.${k}`, `the key of ${typeName} must be a scalar, not an object`);
-      }
       const row = (await (original ? original(ref, ctx, info) : ref)) as Record<string, unknown> | null | undefined;
       if (!row || typeof row !== 'object') return row;
+      // The matched key identifies the row; anything else the caller sent is not the subgraph's data.
+      const keyNames = MATCHED_KEY.get(ref) ?? new Set<string>();
       const supplied = Object.keys(ref).filter((k) => k !== '__typename' && !keyNames.has(k) && row[k] === ref[k]);
       if (supplied.length) FROM_REPRESENTATION.set(row, new Set(supplied));
       if (!keys) return row;
@@ -410,6 +435,173 @@ export function applyAccessControl(schema: GraphQLSchema, opts: AccessControlOpt
     else (type as { extensions: unknown }).extensions = { ...ext, apollo: { ...(ext.apollo ?? {}), subgraph: { ...(ext.apollo?.subgraph ?? {}), resolveReference } } };
   }
   return report;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Representations sent to `_entities`, checked against the keys of their type
+// ---------------------------------------------------------------------------------------------
+
+/** A key's selection: field name → its sub-selection (null at a leaf). Inline fragments are merged. */
+type Selection = Map<string, Selection | null>;
+
+interface EntityKey {
+  /** The key as written in `@key(fields: "...")`, for messages. */
+  text: string;
+  selection: Selection;
+}
+
+interface EntityKeys {
+  type: GraphQLObjectType | GraphQLInterfaceType;
+  keys: EntityKey[];
+}
+
+/** The key names of the representation a resolver received (the key it matched). */
+const MATCHED_KEY = new WeakMap<object, ReadonlySet<string>>();
+
+/** Parses a `@key` FieldSet (`"sku variation { id }"`) with graphql's own parser. */
+export function parseFieldSet(fields: string): Selection {
+  const doc = parse(`{${fields}}`, { noLocation: true });
+  const op = doc.definitions[0];
+  if (doc.definitions.length !== 1 || op?.kind !== Kind.OPERATION_DEFINITION) throw new Error(`invalid field set "${fields}"`);
+  return selectionOf(op.selectionSet);
+}
+
+function selectionOf(set: SelectionSetNode, into: Selection = new Map()): Selection {
+  for (const node of set.selections) {
+    if (node.kind === Kind.FIELD) {
+      const name = node.name.value;
+      if (!node.selectionSet) {
+        if (!into.has(name)) into.set(name, null);
+        continue;
+      }
+      const existing = into.get(name);
+      into.set(name, selectionOf(node.selectionSet, existing ?? new Map()));
+    } else if (node.kind === Kind.INLINE_FRAGMENT) {
+      selectionOf(node.selectionSet, into);
+    }
+  }
+  return into;
+}
+
+/** Every object or interface type of the schema with `@key`, with its parsed keys. */
+function entityKeysOf(schema: GraphQLSchema): Map<string, EntityKeys> {
+  const out = new Map<string, EntityKeys>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!(isObjectType(type) || isInterfaceType(type)) || type.name.startsWith('__')) continue;
+    const args = (getDirective(schema, type, 'key') ?? []) as { fields?: string }[];
+    if (!args.length) continue;
+    out.set(type.name, { type, keys: args.map((a) => ({ text: a.fields ?? '', selection: parseFieldSet(a.fields ?? '') })) });
+  }
+  return out;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const isScalarValue = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+/** A field of a composite type (for an abstract type: of the interface, or of any possible type). */
+function fieldOf(schema: GraphQLSchema, type: GraphQLCompositeType, name: string, typename: unknown): GraphQLField<unknown, unknown> | undefined {
+  if (typeof typename === 'string' && typename !== type.name) {
+    const named = schema.getType(typename);
+    if (named && isObjectType(named) && isAbstractType(type) && schema.isSubType(type, named)) return named.getFields()[name];
+  }
+  if (!isAbstractType(type)) return type.getFields()[name];
+  const own = isInterfaceType(type) ? type.getFields()[name] : undefined;
+  return own ?? schema.getPossibleTypes(type).map((t) => t.getFields()[name]).find(Boolean);
+}
+
+/**
+ * Checks a value against its schema type. `selection` is the key's sub-selection at this place
+ * (exact: every name present, no other name) or `undefined` for a non-key field of the type (names
+ * must be fields of the type). Leaves hold scalars, lists hold lists; `$`-prefixed names are refused.
+ */
+function checkValue(schema: GraphQLSchema, value: unknown, type: GraphQLOutputType, selection: Selection | null | undefined, path: string, what: string): void {
+  if (isNonNullType(type)) {
+    if (value === null) throw badInput(path, `${what} must not be null`);
+    return checkValue(schema, value, type.ofType, selection, path, what);
+  }
+  if (value === null) return;
+  if (isListType(type)) {
+    if (!Array.isArray(value)) throw badInput(path, `${what} must be a list`);
+    value.forEach((v, i) => checkValue(schema, v, type.ofType, selection, `${path}.${i}`, what));
+    return;
+  }
+  if (!isCompositeType(type)) {
+    if (!isScalarValue(value)) throw badInput(path, `${what} must be a scalar, not an object`);
+    return;
+  }
+  const keyText = selection ? ` { ${printSelection(selection)} }` : '';
+  if (!isPlainObject(value)) throw badInput(path, `${what} must be an object${keyText}`);
+  for (const [name, v] of Object.entries(value)) {
+    if (name.startsWith('$')) throw badInput(`${path}.${name}`, 'operators are not accepted in a representation');
+    if (name === '__typename') {
+      if (typeof v !== 'string') throw badInput(`${path}.${name}`, 'must be a type name');
+      continue;
+    }
+    if (selection && !selection.has(name)) throw badInput(`${path}.${name}`, `not part of ${what}${keyText}`);
+    const field = fieldOf(schema, type, name, value.__typename);
+    if (!field) throw badInput(`${path}.${name}`, `${type.name} has no field ${name}`);
+    checkValue(schema, v, field.type, selection ? selection.get(name) : undefined, `${path}.${name}`, what);
+  }
+  if (selection) {
+    for (const name of selection.keys()) if (!(name in value)) throw badInput(`${path}.${name}`, `missing (${what}${keyText})`);
+  }
+}
+
+function printSelection(selection: Selection): string {
+  return [...selection].map(([name, sub]) => (sub ? `${name} { ${printSelection(sub)} }` : name)).join(' ');
+}
+
+/**
+ * Checks one representation and returns what the resolvers receive: `__typename`, the fields of the
+ * first key it carries exactly, and the other fields of the type it carries (checked against their
+ * types; e.g. the `@external` fields a `@requires` needs). Top-level names that are not fields of the
+ * type are left out (a forged area code never reaches a resolver); an object under such a name, a
+ * `$`-prefixed name anywhere, or no key carried exactly is BAD_USER_INPUT naming the path.
+ */
+export function checkRepresentation(schema: GraphQLSchema, entities: ReadonlyMap<string, EntityKeys>, rep: unknown): Record<string, unknown> {
+  if (!isPlainObject(rep)) throw badInput('representations', 'each representation must be an object with __typename');
+  const typename = rep.__typename;
+  if (typeof typename !== 'string') throw badInput('representations.__typename', 'must be the name of an entity type');
+  const entity = entities.get(typename);
+  if (!entity) throw badInput('representations.__typename', `${typename.slice(0, 100)} is not an entity of this subgraph`);
+  const { type } = entity;
+  for (const [name, v] of Object.entries(rep)) {
+    if (name.startsWith('$')) throw badInput(`representations.${name}`, 'operators are not accepted in a representation');
+    if (!type.getFields()[name] && name !== '__typename' && v !== null && typeof v === 'object') {
+      throw badInput(`representations.${name}`, `${typename} has no field ${name}`);
+    }
+  }
+  // The first key whose top-level fields are all present decides; its error is the one reported
+  // when no key matches exactly.
+  let firstError: GraphQLError | undefined;
+  let matched: EntityKey | undefined;
+  for (const key of entity.keys) {
+    if (![...key.selection.keys()].every((name) => name in rep)) continue;
+    try {
+      for (const [name, sub] of key.selection) {
+        const field = type.getFields()[name];
+        if (!field) throw badInput(`representations.${name}`, `${typename} has no field ${name}`);
+        checkValue(schema, rep[name], field.type, sub, `representations.${name}`, `the key of ${typename}`);
+      }
+      matched = key;
+      break;
+    } catch (e) {
+      firstError ??= e as GraphQLError;
+    }
+  }
+  if (!matched) {
+    throw firstError ?? badInput('representations', `a ${typename} representation must carry one of its keys: ${entity.keys.map((k) => `"${k.text}"`).join(' or ')}`);
+  }
+  const out: Record<string, unknown> = { __typename: typename };
+  for (const [name, v] of Object.entries(rep)) {
+    if (name === '__typename') continue;
+    const field = type.getFields()[name];
+    if (!field) continue;
+    if (!matched.selection.has(name)) checkValue(schema, v, field.type, undefined, `representations.${name}`, `${typename}.${name}`);
+    out[name] = v;
+  }
+  MATCHED_KEY.set(out, new Set(matched.selection.keys()));
+  return out;
 }
 
 type AreaReader = (typeName: string, row: Record<string, unknown>, auth: AuthContext, ctx: unknown) => RowAttributes | Promise<RowAttributes>;

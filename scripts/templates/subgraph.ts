@@ -65,9 +65,15 @@ type Community @key(fields: "id") @tag(name: "public") {
   ${n.camel}RecordCount: Int!
 }
 
-"A record owned by the ${n.name} subgraph (sample entity: rename it)."
-type ${R} @key(fields: "id") @tag(name: "public") {
+"""
+A record owned by the ${n.name} subgraph (sample entity: rename it). Two keys: its id, and the
+composite key of its 小区 and its code there (a nested selection, like a building keyed by
+\`community { id } number\`); other subgraphs may reference it by either.
+"""
+type ${R} @key(fields: "id") @key(fields: "community { id } code") @tag(name: "public") {
   id: ID!
+  "Unique within its 小区."
+  code: String!
   name: String!
   "The 小区 the record belongs to (resolved by the properties subgraph through federation)."
   community: Community!
@@ -105,11 +111,14 @@ const recordSchema = new Schema(
     _id: { type: String, required: true },
     /** Key of the 小区 (Community.id, owned by the properties subgraph). */
     communityId: { type: String, required: true },
+    /** Unique within the 小区: with communityId, the composite key \`community { id } code\`. */
+    code: { type: String, required: true },
     name: { type: String, required: true },
   },
   opts,
 );
 recordSchema.index({ communityId: 1, _id: 1 });
+recordSchema.index({ communityId: 1, code: 1 }, { unique: true });
 
 export type RecordDoc = InferSchemaType<typeof recordSchema> & { _id: string };
 
@@ -137,6 +146,9 @@ import type { Models, RecordDoc } from '../models';
 export function createRepository(m: Models) {
   return {
     recordsById: (ids: readonly string[]) => m.Record.find({ _id: { $in: ids } }).lean<RecordDoc[]>().exec(),
+    /** By the composite key (小区, code): one \`$or\` query for the whole batch. */
+    recordsByCommunityCode: (keys: readonly { communityId: string; code: string }[]) =>
+      m.Record.find({ $or: keys.map((k) => ({ communityId: k.communityId, code: k.code })) }).lean<RecordDoc[]>().exec(),
     recordsByCommunity: (communityIds: readonly string[]) =>
       m.Record.find({ communityId: { $in: communityIds } }).sort({ communityId: 1, _id: 1 }).lean<RecordDoc[]>().exec(),
     /** Number of records per 小区, in one aggregation. */
@@ -157,12 +169,18 @@ export function loaders(n: SubgraphNames): string {
  * list of 小区 to records goes through one of these, so a list of N 小区 costs one query per field.
  */
 import DataLoader from 'dataloader';
-import { entityLoader, groupLoader } from '../../lib/loader';
+import { entityLoader, groupLoader, keyedLoader } from '../../lib/loader';
+import type { RecordDoc } from './models';
 import type { Repository } from './services/repository';
 
 export function createLoaders(repo: Repository) {
   return {
     record: entityLoader((ids) => repo.recordsById(ids), (r) => r._id),
+    /** By the composite key \`community { id } code\`. */
+    recordByCommunityCode: keyedLoader<{ communityId: string; code: string }, RecordDoc | null>(async (keys) => {
+      const rows = new Map((await repo.recordsByCommunityCode(keys)).map((r) => [\`\${r.communityId}/\${r.code}\`, r]));
+      return keys.map((k) => rows.get(\`\${k.communityId}/\${k.code}\`) ?? null);
+    }),
     recordsByCommunity: groupLoader((ids) => repo.recordsByCommunity(ids), (r) => r.communityId),
     recordCount: new DataLoader<string, number>(async (ids) => {
       const counts = new Map((await repo.recordCounts(ids)).map((row) => [row._id, row.count]));
@@ -233,7 +251,12 @@ export function resolversRecord(n: SubgraphNames): string {
   return `import type { ${n.pascal}RecordResolvers } from '../__generated__/resolvers-types';
 
 export const ${n.pascal}Record: ${n.pascal}RecordResolvers = {
-  __resolveReference: (ref, { loaders }) => loaders.record.load(ref.id),
+  // Either key: \`id\`, or \`community { id } code\` (the access layer has checked the representation
+  // against the keys of the SDL: scalars at the leaves, objects exactly where the key has them).
+  __resolveReference: (ref, { loaders }) =>
+    'id' in ref && ref.id != null
+      ? loaders.record.load(ref.id)
+      : loaders.recordByCommunityCode.load({ communityId: ref.community.id, code: ref.code }),
   id: (r) => r._id,
   community: (r) => ({ id: r.communityId }),
 };
@@ -251,9 +274,9 @@ import type { Models } from './models';
 export const DEMO_COMMUNITY_IDS = { ruijin: ${q(a)}, yijiang: ${q(b)} } as const;
 
 export const demoRecords = [
-  { _id: ${q(`${n.snake}_1`)}, communityId: DEMO_COMMUNITY_IDS.ruijin, name: ${q(`${n.name} record 1`)} },
-  { _id: ${q(`${n.snake}_2`)}, communityId: DEMO_COMMUNITY_IDS.ruijin, name: ${q(`${n.name} record 2`)} },
-  { _id: ${q(`${n.snake}_3`)}, communityId: DEMO_COMMUNITY_IDS.yijiang, name: ${q(`${n.name} record 3`)} },
+  { _id: ${q(`${n.snake}_1`)}, communityId: DEMO_COMMUNITY_IDS.ruijin, code: 'A-1', name: ${q(`${n.name} record 1`)} },
+  { _id: ${q(`${n.snake}_2`)}, communityId: DEMO_COMMUNITY_IDS.ruijin, code: 'A-2', name: ${q(`${n.name} record 2`)} },
+  { _id: ${q(`${n.snake}_3`)}, communityId: DEMO_COMMUNITY_IDS.yijiang, code: 'A-1', name: ${q(`${n.name} record 3`)} },
 ];
 
 export async function seed${n.pascal}(m: Models): Promise<number> {
@@ -334,13 +357,21 @@ describe('${n.name} subgraph', () => {
     );
   });
 
-  it('resolves ${R} entities by id, with null for an unknown id', async () => {
-    const res = await gql(sg.url, \`query($r: [_Any!]!) { _entities(representations: $r) { ... on ${R} { id name community { id } } } }\`, {
-      r: [{ __typename: '${R}', id: demoRecords[0]._id }, { __typename: '${R}', id: 'nope' }],
+  it('resolves ${R} entities by id and by the composite key community { id } code, with null for unknown keys', async () => {
+    const [first, , third] = demoRecords;
+    const res = await gql(sg.url, \`query($r: [_Any!]!) { _entities(representations: $r) { ... on ${R} { id code name community { id } } } }\`, {
+      r: [
+        { __typename: '${R}', id: first._id },
+        { __typename: '${R}', id: 'nope' },
+        { __typename: '${R}', community: { id: third.communityId }, code: third.code },
+        { __typename: '${R}', community: { id: first.communityId }, code: 'Z-9' },
+      ],
     });
     expect(res.errors).toBeUndefined();
     expect(res.data!._entities).toEqual([
-      { id: demoRecords[0]._id, name: demoRecords[0].name, community: { id: demoRecords[0].communityId } },
+      { id: first._id, code: first.code, name: first.name, community: { id: first.communityId } },
+      null,
+      { id: third._id, code: third.code, name: third.name, community: { id: third.communityId } },
       null,
     ]);
   });
@@ -384,7 +415,7 @@ export function readme(n: SubgraphNames): string {
 
 | Entity | Key | Role here |
 |---|---|---|
-| \`${R}\` | \`id\` | owned |
+| \`${R}\` | \`id\`, and \`community { id } code\` (composite, nested) | owned |
 | \`Community\` (小区) | \`id\` | extended: \`${n.camel}Records\`, \`${n.camel}RecordCount\` (owned by properties) |
 
 ## Layout

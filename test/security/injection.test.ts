@@ -12,7 +12,8 @@ import { startStack, type RunningStack } from '../../scripts/stack';
 import { BUREAU_SUBGRAPHS } from '../../lib/auth/roles';
 import { dummy, schemaOf } from './sdl-mutations';
 import { q } from './helpers';
-import { adminHeader } from '../helpers/subgraph';
+import { adminHeader, startSubgraph, startTestDatabase, type Engine, type RunningSubgraph } from '../helpers/subgraph';
+import { productsSubgraph } from '../partner-federation/products';
 
 jest.setTimeout(180_000);
 
@@ -101,6 +102,48 @@ describe('_entities sent straight to each bureau subgraph', () => {
       expect([t.name, r.errors?.[0]?.extensions?.code]).toEqual([t.name, 'BAD_USER_INPUT']);
       expect(JSON.stringify(r)).not.toMatch(/Cast to|mongoose|MongoServerError|at path/);
     }
+  });
+});
+
+describe('_entities of a partner subgraph whose keys are composite and nested (test/partner-federation)', () => {
+  let engine: Engine;
+  let products: RunningSubgraph;
+  beforeAll(async () => {
+    engine = await startTestDatabase();
+    products = await startSubgraph(productsSubgraph, engine.uri);
+  });
+  afterAll(async () => {
+    await products?.close();
+    await engine?.stop();
+  });
+  const entities = (reps: unknown[]) =>
+    q(products.url, 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id } ... on ProductResearch { outcome } ... on Building { floors } } }', {}, { r: reps });
+
+  test.each([
+    ['an operator inside a nested key', { __typename: 'ProductResearch', study: { caseNumber: { $gt: '' } } }, 'representations.study.caseNumber: the key of ProductResearch must be a scalar, not an object'],
+    ['a key object with an extra field', { __typename: 'ProductResearch', study: { caseNumber: 'CASE-1', title: 'x' } }, 'representations.study.title: not part of the key of ProductResearch { caseNumber }'],
+    ['a $-name inside a key object', { __typename: 'Building', community: { id: 'cm_320104_0001', $where: 'sleep(1000)' }, number: '7' }, 'representations.community.$where: operators are not accepted in a representation'],
+    ['an operator in a composite key', { __typename: 'Product', sku: 'sk-1', variation: { id: { $ne: null } } }, 'representations.variation.id: the key of Product must be a scalar, not an object'],
+    ['a list where the key holds a scalar', { __typename: 'Product', sku: 'sk-1', package: ['box', 'crate'] }, 'representations.package: the key of Product must be a scalar, not an object'],
+    ['a scalar where the key holds an object', { __typename: 'ProductResearch', study: 'CASE-1' }, 'representations.study: the key of ProductResearch must be an object { caseNumber }'],
+    ['a key object missing a field', { __typename: 'Building', community: {}, number: '7' }, 'representations.community.id: missing (the key of Building { id })'],
+    ['a top-level operator', { __typename: 'Product', $or: [{ id: 'p1' }], id: 'p1' }, 'representations.$or: operators are not accepted in a representation'],
+    ['no complete key', { __typename: 'Product', sku: 'sk-1' }, 'representations: a Product representation must carry one of its keys: "id" or "sku package" or "sku variation { id }"'],
+    ['an object under a name the type does not have', { __typename: 'Product', id: 'p1', filter: { $gt: '' } }, 'representations.filter: Product has no field filter'],
+  ])('%s is BAD_USER_INPUT naming the path, no database message, no data', async (_what, rep, message) => {
+    const r = await entities([rep]);
+    expect([r.errors?.map((e) => [e.extensions?.code, e.message]), r.data?._entities]).toEqual([[['BAD_USER_INPUT', message]], [null]]);
+    expect(JSON.stringify(r)).not.toMatch(/Cast to|mongoose|MongoServerError|at path/);
+  });
+
+  test('a refused representation answers in its own place; the valid ones next to it resolve', async () => {
+    const r = await entities([
+      { __typename: 'ProductResearch', study: { caseNumber: 'CASE-1' } },
+      { __typename: 'ProductResearch', study: { caseNumber: { $gt: '' } } },
+      { __typename: 'Building', community: { id: 'cm_320104_0001' }, number: '7' },
+    ]);
+    expect(r.data?._entities).toEqual([{ outcome: 'passed' }, null, { floors: 6 }]);
+    expect(r.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['_entities', 1], 'BAD_USER_INPUT']]);
   });
 });
 

@@ -70,7 +70,7 @@ beforeAll(async () => {
           return order;
         },
       },
-    } as never,
+    },
   });
   const elderly = fixtureServer(conn, auth).server;
   const [m, e] = [await meals.listen(0), await elderly.listen(0)];
