@@ -1,6 +1,7 @@
 /**
  * The gateway factory: @apollo/gateway over a static supergraph file (schema/supergraph.graphql),
- * Apollo Sandbox as the landing page (telemetry off), `/health` (liveness) and `/ready` (supergraph
+ * Apollo Sandbox at /graphql (telemetry off), the landing page, /dashboard and /explorer of
+ * gateway/ui.ts, `/health` (liveness) and `/ready` (supergraph
  * loaded and every subgraph reachable). The factory never listens; entry files and tests do. On
  * listening it logs which browser origins CORS allows (README, "Exploring the graph").
  */
@@ -21,6 +22,7 @@ import { createGatewayFeatures, type GatewayFeatures } from './features';
 import { registerHealthRoutes } from './health';
 import { createGatewaySecurity, gatewaySecurityFromConfig, type GatewaySecurityOptions } from './security';
 import type { GatewayTuning } from './tuning';
+import { gatewayUiFromConfig, registerUiRoutes, type GatewayUiOptions } from './ui';
 
 export interface GatewayOptions {
   /** Path of the composed supergraph (default schema/supergraph.graphql). */
@@ -39,6 +41,8 @@ export interface GatewayOptions {
   tuning?: Partial<GatewayTuning>;
   /** Token verification, limits, CORS, rate limit (gateway/security.ts); default from the configuration. */
   security?: Partial<GatewaySecurityOptions>;
+  /** Landing page, /dashboard, /explorer (gateway/ui.ts); default from the configuration (GATEWAY_UI). */
+  ui?: Partial<GatewayUiOptions>;
 }
 
 export interface GatewayServer {
@@ -102,6 +106,7 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
   });
 
   registerHealthRoutes(app, { subgraphs, dataSources: features.dataSources, isLoaded: () => started });
+  registerUiRoutes(app, { ...gatewayUiFromConfig(), auth: security.options.auth, sandbox: introspection, ...opts.ui });
 
   return {
     apollo,
@@ -126,8 +131,7 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
           }),
         }),
       );
-      // Sandbox lives at the root as well as on /graphql.
-      app.get('/', (_req, res) => res.redirect('/graphql'));
+      // `/` is the landing page of gateway/ui.ts (a redirect to /graphql when no page is on).
       app.use(jsonErrorHandler);
       const running = await listen(httpServer, port, host, '/graphql', async () => {
         started = false;

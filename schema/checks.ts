@@ -7,10 +7,12 @@
  *      (default: the last commit on main) with @graphql-inspector/core: every breaking change
  *      fails with one message naming the owning subgraph and its owner, except the removal of a
  *      field or enum value that was `@deprecated(reason: "…")` on the base (the deprecation policy
- *      in CONTRIBUTING.md); dangerous changes are warnings.
+ *      in CONTRIBUTING.md); dangerous changes are warnings;
+ *   4. the dashboard's operations (dashboard/operations/*.graphql, next to the schema folder) are
+ *      valid against the API schema, so a change that breaks the dashboard fails here too.
  */
 import { execFileSync } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { CriticalityLevel, diff, type Change } from '@graphql-inspector/core';
 import {
@@ -29,6 +31,7 @@ import {
 import { buildSchemaOutputs, staleOutputs } from './build';
 import { composeContract, parseContracts, type ContractDefinition } from './contract';
 import { composeSubgraphs, displayPath, parseSubgraphList, SCHEMA_DIR, type SubgraphEntry } from './composition';
+import { loadOperations, validateOperations } from '../dashboard/operations';
 
 export interface SchemaCheckOptions {
   /** Schema folder (default: this folder). Must be inside a git work tree for the base diff. */
@@ -70,6 +73,7 @@ export async function runSchemaCheck(opts: SchemaCheckOptions = {}): Promise<Sch
     return res;
   }
   res.notes.push(`composition ok: ${build.subgraphs.map((s) => s.name).join(', ')}`);
+  checkClientOperations(res, path.join(schemaDir, '..', 'dashboard', 'operations'), build.supergraph.apiSdl, fail);
 
   // 2. Generated files up to date.
   if (!opts.skipUpToDate) {
@@ -136,6 +140,19 @@ export async function runSchemaCheck(opts: SchemaCheckOptions = {}): Promise<Sch
     }
   }
   return res;
+}
+
+/** The dashboard's operations must validate against the composed API schema (skipped when the folder is absent). */
+function checkClientOperations(res: SchemaCheckResult, dir: string, apiSdl: string, fail: (m: string) => void): void {
+  if (!existsSync(dir)) return;
+  try {
+    const ops = loadOperations(dir);
+    const problems = validateOperations(buildSchema(apiSdl), ops);
+    for (const p of problems) fail(`dashboard operation ${p} (update the operation, or keep the field: see the deprecation policy)`);
+    if (!problems.length) res.notes.push(`dashboard operations valid against the API schema (${ops.length} operations)`);
+  } catch (e) {
+    fail(`dashboard operations: ${(e as Error).message}`);
+  }
 }
 
 /** Diffs two API schemas; breaking changes fail (unless the deprecation policy allows them). */

@@ -1,6 +1,7 @@
 /**
  * Prints a signed bearer token for the embedded default's local key pair (created under
- * JWT_KEY_DIR, default DATA_DIR/keys, on first use):
+ * JWT_KEY_DIR, default DATA_DIR/keys, on first use). Which key set signed it (directory and key id),
+ * and whether this run created it, goes to stderr: a server accepts only tokens of its own key set.
  *
  *   npm run token -- --role CARE_TEAM --team ct_320113_0001 --ttl 8h
  *   npm run token -- --role STREET_STAFF --district 320104 --street 320104001 --community cm_320104_0001
@@ -13,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../lib/config';
 import { isRole, ROLE_NAMES, ROLES } from '../lib/auth/roles';
-import { signLocalToken } from '../lib/auth/token';
+import { signLocalTokenWithKeys } from '../lib/auth/token';
 
 function usage(problem?: string): never {
   if (problem) console.error(`token: ${problem}`);
@@ -57,7 +58,7 @@ async function main() {
   }
   const config = loadConfigOrExit();
   if (config.auth.mode === 'jwks') usage('JWKS_URL is set: tokens come from the identity provider, not from this command');
-  const token = await signLocalToken(config.auth, {
+  const { token, keys } = await signLocalTokenWithKeys(config.auth, {
     role,
     subject: values.subject,
     district: values.district,
@@ -70,6 +71,15 @@ async function main() {
     scope: values.scope,
     ttl: values.ttl,
   });
+  // stderr, so `$(npm run -s token -- …)` still captures the token alone.
+  const source = process.env.JWT_KEY_DIR ? 'JWT_KEY_DIR' : `DATA_DIR${process.env.DATA_DIR ? `=${process.env.DATA_DIR}` : ' (default .data)'}/keys`;
+  console.error(`token: signed with the local key set in ${keys.dir} (key id ${keys.kid}; from ${source})`);
+  if (keys.created) {
+    console.error(
+      `token: no key set existed there, so this command just created one. A server started with another DATA_DIR or JWT_KEY_DIR ` +
+        `refuses this token ("signed by an unknown key"): mint tokens with the same DATA_DIR / JWT_KEY_DIR as the server.`,
+    );
+  }
   process.stdout.write(token + '\n');
 }
 

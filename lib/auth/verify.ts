@@ -13,6 +13,7 @@ import { ErrorCode } from '../errors';
 import { anonymous, authContextFor, type AuthContext } from './context';
 import { loadOrCreateLocalKeys } from './keys';
 import { isRole, ROLES } from './roles';
+import { unknownKeyReason } from './token';
 
 /** Asymmetric algorithms only: `none` and shared-secret HMAC are never accepted. */
 export const ACCEPTED_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256', 'EdDSA'];
@@ -89,6 +90,8 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
       });
       payload = res.payload as Record<string, unknown>;
     } catch (err) {
+      // A key the server does not hold: say which key set it has and how to fix it (lib/auth/token.ts).
+      if (err instanceof joseErrors.JWKSNoMatchingKey) throw new AuthenticationError(await unknownKeyReason(token, settings));
       throw new AuthenticationError(reasonOf(err));
     }
     const claims = Claims.safeParse(payload);

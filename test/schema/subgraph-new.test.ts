@@ -26,7 +26,7 @@ function copyRepo(): string {
   for (const d of ['schema', 'scripts', '.github']) {
     if (existsSync(path.join(ROOT, d))) cpSync(path.join(ROOT, d), path.join(dir, d), { recursive: true });
   }
-  for (const d of ['node_modules', 'lib', 'embedded-mongo', 'gateway', 'test']) symlinkSync(path.join(ROOT, d), path.join(dir, d));
+  for (const d of ['node_modules', 'lib', 'embedded-mongo', 'gateway', 'test', 'dashboard']) symlinkSync(path.join(ROOT, d), path.join(dir, d));
   mkdirSync(path.join(dir, 'subgraphs'));
   for (const d of readdirSync(path.join(ROOT, 'subgraphs'), { withFileTypes: true })) {
     if (d.isDirectory()) symlinkSync(path.join(ROOT, 'subgraphs', d.name), path.join(dir, 'subgraphs', d.name));
