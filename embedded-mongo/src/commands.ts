@@ -7,7 +7,7 @@ import { BSON, Long } from 'bson';
 import { makeQuery } from './mingo';
 import { CursorManager } from './cursors';
 import { mapMingoError, MongoServerError, unsupported } from './errors';
-import { aggregateDocs, findDocs, matchDocs, refuseCollation, refuseUnsupported } from './query';
+import { aggregateDocs, bsonSort, findDocs, matchDocs, projectDocs, refuseCollation, refuseUnsupported } from './query';
 import { fastStats } from './fast';
 import { Collection, Engine, stats, validateCollName } from './storage';
 import { applyUpdate, UpdateSpec, upsertDoc, validateUpdate } from './update';
@@ -69,18 +69,24 @@ function helloReply(cmd: Doc, ctx: CommandContext, legacy: boolean): Doc {
   return r;
 }
 
-/** Sort helper for findAndModify (uses mingo's comparator). */
+/** Sort helper for findAndModify (BSON order, like find). */
 function sortDocs(docs: Doc[], sort: Doc | undefined): Doc[] {
   if (!sort || Object.keys(sort).length === 0) return docs;
-  return makeQuery({}).find(docs).sort(sort as Record<string, 1 | -1>).all() as Doc[];
+  return bsonSort(docs, sort);
 }
 
 function project(doc: Doc | null, fields: Doc | undefined, filter: Doc): Doc | null {
   if (!doc || !fields || Object.keys(fields).length === 0) return doc;
   refuseUnsupported(fields);
+  return projectDocs([doc], fields, filter)[0] ?? null;
+}
+
+/** An invalid filter is an error even when the collection does not exist (MongoDB parses it first). */
+function checkFilter(filter: unknown): void {
+  if (!isPlainObject(filter)) return;
+  refuseUnsupported(filter);
   try {
-    const out = makeQuery(filter).find([cloneDoc(doc)], fields).all() as Doc[];
-    return out[0] ? idFirst(out[0]) : null;
+    makeQuery(filter);
   } catch (e) {
     throw mapMingoError(e);
   }
@@ -122,6 +128,7 @@ function cmdUpdate(cmd: Doc, db: string, ctx: CommandContext): Doc {
     try {
       refuseCollation(st.collation);
       const q = (st.q as Doc) ?? {};
+      checkFilter(q);
       const u = validateUpdate(st.u);
       const multi = !!st.multi;
       if (multi && !Array.isArray(u) && !Object.keys(u)[0]?.startsWith('$') && Object.keys(u).length > 0) {
@@ -189,6 +196,7 @@ function cmdDelete(cmd: Doc, db: string, ctx: CommandContext): Doc {
     try {
       const st = deletes[i];
       refuseCollation(st.collation);
+      checkFilter(st.q);
       if (!coll) continue;
       const limit = num(st.limit, 0);
       const { rids } = matchDocs(coll, (st.q as Doc) ?? {}, limit === 1 ? 1 : 0);
@@ -208,6 +216,7 @@ function cmdFindAndModify(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = typeof cmd.findAndModify === 'string' ? cmd.findAndModify : collName(cmd, 'findandmodify');
   refuseCollation(cmd.collation);
   const query = (cmd.query as Doc) ?? {};
+  checkFilter(query);
   const sort = cmd.sort as Doc | undefined;
   const fields = cmd.fields as Doc | undefined;
   const returnNew = !!cmd.new;
@@ -274,6 +283,7 @@ function cmdFind(cmd: Doc, db: string, ctx: CommandContext): Doc {
     projection: cmd.projection as Doc | undefined,
     skip: num(cmd.skip, 0),
     limit,
+    hint: cmd.hint,
   });
   const batchSize = cmd.batchSize === undefined ? 101 : num(cmd.batchSize, 101);
   return ctx.cursors.open(`${db}.${name}`, docs, batchSize, single);
@@ -321,6 +331,7 @@ function cmdAggregate(cmd: Doc, db: string, ctx: CommandContext): Doc {
 function cmdCount(cmd: Doc, db: string, ctx: CommandContext): Doc {
   refuseCollation(cmd.collation);
   const coll = ctx.engine.getCollection(db, collName(cmd, 'count'));
+  checkFilter(cmd.query);
   if (!coll) return { n: 0, ok: 1 };
   const query = (cmd.query as Doc) ?? {};
   let n = Object.keys(query).length === 0 ? coll.docs.size : matchDocs(coll, query).docs.length;
@@ -336,6 +347,7 @@ function cmdDistinct(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const coll = ctx.engine.getCollection(db, collName(cmd, 'distinct'));
   const key = cmd.key;
   if (typeof key !== 'string') throw new MongoServerError(14, "The 'key' field must be a string");
+  checkFilter(cmd.query);
   if (!coll) return { values: [], ok: 1 };
   const seen = new Map<string, unknown>();
   for (const d of matchDocs(coll, (cmd.query as Doc) ?? {}).docs) {

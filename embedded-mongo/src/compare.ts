@@ -40,6 +40,14 @@ export function compareValues(a: unknown, b: unknown): number {
     }
     case 3:
       return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+    case 6: {
+      // BinData: length first, then subtype, then bytes (MongoDB's BSON order)
+      const x = a as Binary;
+      const y = b as Binary;
+      if (x.length() !== y.length()) return x.length() - y.length();
+      if (x.sub_type !== y.sub_type) return x.sub_type - y.sub_type;
+      return Buffer.compare(Buffer.from(x.buffer.subarray(0, x.length())), Buffer.from(y.buffer.subarray(0, y.length())));
+    }
     case 7:
       return Buffer.compare((a as ObjectId).id, (b as ObjectId).id);
     case 8:

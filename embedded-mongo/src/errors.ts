@@ -26,6 +26,7 @@ export const CODE_NAMES: Record<number, string> = {
   115: 'CommandNotSupported',
   168: 'InvalidPipelineOperator',
   241: 'ConversionFailure',
+  10334: 'BSONObjectTooLarge',
   11000: 'DuplicateKey',
   40324: 'Location40324',
 };

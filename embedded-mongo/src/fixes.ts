@@ -5,8 +5,11 @@
  *
  *  - `$mod` (query): mingo matches null and numeric strings (`null % 2 === 0` in JS).
  *  - `$type` (query): mingo does not look inside arrays; MongoDB matches an array field when any
- *    element has the type. 'int' / 'long' / 'double' cannot be answered because numeric BSON
- *    types are not preserved, so they are refused.
+ *    element has the type. 'int' / 'long' / 'double' read the numeric marks of numtypes.ts.
+ *  - `$bitsAllSet` & co.: mingo ignores BinData; `$all`: mingo never matches a non-array field;
+ *    `$elemMatch` on DBRef fields ($ref/$id/$db) and paths through `__proto__` are refused by
+ *    mingo; range comparisons against BinData use mingo's string order. Own operators below.
+ *  - Geo operators ($geoWithin, $geoIntersects, $near/$nearSphere as a filter): geo.ts.
  *  - `$push` (accumulator): mingo pushes null for a missing field; MongoDB skips it.
  *  - `$lt/$lte/$gt/$gte/$cmp` (expressions): mingo answers false whenever a side is null or
  *    missing; MongoDB compares in BSON order (null sorts before numbers: {$lt: [null, 0]} is
@@ -26,15 +29,20 @@
 import { Binary, Long, ObjectId, Timestamp } from 'bson';
 import type * as AccumulatorModule from 'mingo/types/operators/accumulator';
 import type * as UtilModule from 'mingo/types/util';
+import type * as QueryModule from 'mingo/types/query';
 import type * as CoreModule from 'mingo/types/core';
 import type * as AggregatorModule from 'mingo/types/aggregator';
 import type * as LazyModule from 'mingo/types/lazy';
 import { compareValues } from './compare';
+import { markOf, nullProto, numTypeOf, NumType } from './numtypes';
+import { geoIntersectsTest, geoWithinTest, nearDistance, parseNear, pointsTest } from './geo';
 import { MongoServerError, unsupported } from './errors';
 import { cloneDoc, Doc, idFirst, isPlainObject, keyOf, setPath, valuesAtPath } from './values';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { resolve } = require('mingo/util') as typeof UtilModule;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Query: BaseQuery } = require('mingo/query') as typeof QueryModule;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { $push: mingoPush } = require('mingo/operators/accumulator') as typeof AccumulatorModule;
 
@@ -65,10 +73,10 @@ function $__mod(selector: string, value: unknown): Pred {
   return (o) => valuesAt(o, selector).some((x) => (typeof x === 'number' && Number.isFinite(x) && Math.trunc(x) % div === rem) || (x instanceof Long && x.modulo(div).toNumber() === rem));
 }
 
-const TYPE_ALIASES: Record<string, string> = {
+const TYPE_ALIASES: Record<string, string> = nullProto({
   1: 'double', 2: 'string', 3: 'object', 4: 'array', 5: 'binData', 6: 'undefined', 7: 'objectId', 8: 'bool', 9: 'date', 10: 'null',
   11: 'regex', 13: 'javascript', 16: 'int', 17: 'timestamp', 18: 'long', 19: 'decimal', [-1]: 'minKey', 127: 'maxKey',
-};
+});
 
 function typeTest(name: string): (v: unknown) => boolean {
   switch (name) {
@@ -96,25 +104,144 @@ function typeTest(name: string): (v: unknown) => boolean {
       return (v) => v instanceof Timestamp;
     case 'decimal':
       return (v) => (v as { _bsontype?: string })?._bsontype === 'Decimal128';
-    case 'int':
-    case 'long':
-    case 'double':
-      throw unsupported(`$type '${name}' (numeric BSON types are not preserved; use 'number')`, 2);
     default:
       return () => false;
   }
 }
 
+/** Values at a path with the numeric mark of the container each sits in (see numtypes.ts). */
+function typedValuesAt(o: unknown, parts: string[], i: number, container: unknown, key: string | number, out: { v: unknown; mark: NumType | undefined }[]): void {
+  if (i === parts.length) {
+    out.push({ v: o, mark: container ? markOf(container, key) : undefined });
+    if (Array.isArray(o)) o.forEach((el, j) => out.push({ v: el, mark: markOf(o, j) }));
+    return;
+  }
+  if (o === null || typeof o !== 'object') return;
+  const part = parts[i];
+  if (Array.isArray(o)) {
+    if (/^\d+$/.test(part)) typedValuesAt(o[Number(part)], parts, i + 1, o, Number(part), out);
+    for (const el of o) if (isPlainObject(el)) typedValuesAt(el, parts, i, null, '', out);
+    return;
+  }
+  if (!isPlainObject(o) || !Object.prototype.hasOwnProperty.call(o, part)) return;
+  typedValuesAt(o[part], parts, i + 1, o, part, out);
+}
+
+const NUMERIC_TYPE_NAMES = new Set(['int', 'long', 'double']);
+
 function $__type(selector: string, value: unknown): Pred {
   const names = (Array.isArray(value) ? value : [value]).map((t) => (typeof t === 'number' ? TYPE_ALIASES[t] : String(t)));
   if (names.some((n) => n === undefined)) throw new MongoServerError(2, `Invalid numerical type code: ${String(value)}`);
-  const tests = names.map(typeTest);
-  const matches = (v: unknown) => tests.some((t) => t(v));
+  const numeric = names.filter((n) => NUMERIC_TYPE_NAMES.has(n));
+  const tests = names.filter((n) => !NUMERIC_TYPE_NAMES.has(n)).map(typeTest);
+  const parts = selector.split('.');
   return (o) => {
-    const raw = resolve(o, selector, { unwrapArray: true });
-    if (raw === undefined) return false;
-    if (matches(raw)) return true;
-    return Array.isArray(raw) && raw.some(matches);
+    const found: { v: unknown; mark: NumType | undefined }[] = [];
+    typedValuesAt(o, parts, 0, null, '', found);
+    return found.some(({ v, mark }) => {
+      if (v === undefined) return false;
+      if (tests.some((t) => t(v))) return true;
+      if (numeric.length === 0) return false;
+      const t = numTypeOf(v, mark);
+      return t !== null && numeric.includes(t);
+    });
+  };
+}
+
+/** Bits of a BinData (bit 0 = lowest bit of byte 0) or of an integral number (two's complement). */
+function bitAt(v: unknown, pos: number): boolean | null {
+  if (v instanceof Binary) {
+    const bytes = v.buffer;
+    const byte = pos >> 3;
+    return byte < bytes.length ? ((bytes[byte] >> (pos & 7)) & 1) === 1 : false;
+  }
+  let n: bigint;
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) return null;
+    n = BigInt(v);
+  } else if (v instanceof Long) n = v.toBigInt();
+  else return null;
+  if (pos >= 64) return n < 0n;
+  return ((BigInt.asUintN(64, n) >> BigInt(pos)) & 1n) === 1n;
+}
+
+function bitPositions(mask: unknown, op: string): number[] {
+  if (Array.isArray(mask)) {
+    if (!mask.every((p) => typeof p === 'number' && Number.isInteger(p) && p >= 0)) throw new MongoServerError(2, `${op} bit positions must be non-negative integers`);
+    return mask as number[];
+  }
+  if (mask instanceof Binary) {
+    const out: number[] = [];
+    mask.buffer.forEach((b, i) => {
+      for (let j = 0; j < 8; j++) if ((b >> j) & 1) out.push(i * 8 + j);
+    });
+    return out;
+  }
+  if (typeof mask === 'number' && Number.isInteger(mask) && mask >= 0) {
+    const out: number[] = [];
+    let m = BigInt(mask);
+    for (let i = 0; m > 0n; i++, m >>= 1n) if (m & 1n) out.push(i);
+    return out;
+  }
+  throw new MongoServerError(2, `${op} takes an Array, a number, or a BinData but received: ${String(mask)}`);
+}
+
+function bitsOp(op: string, want: boolean, all: boolean) {
+  return (selector: string, value: unknown): Pred => {
+    const positions = bitPositions(value, op);
+    const test = (v: unknown) => {
+      if (bitAt(v, 0) === null) return false;
+      return all ? positions.every((p) => bitAt(v, p) === want) : positions.some((p) => bitAt(v, p) === want);
+    };
+    return (o) => valuesAt(o, selector).some(test);
+  };
+}
+
+/** Range comparison against a BinData bound, in BSON order (length, subtype, bytes). */
+function $__binCmp(name: string, ok: (c: number) => boolean) {
+  return (selector: string, value: unknown): Pred => (o) =>
+    valuesAt(o, selector).some((v) => v instanceof Binary && ok(compareValues(v, value)));
+}
+
+const DBREF_KEYS: Record<string, string> = nullProto({ $ref: '__dbref_ref', $id: '__dbref_id', $db: '__dbref_db' });
+
+function renameDbRefKeys(v: unknown): unknown {
+  if (!isPlainObject(v)) return v;
+  const out: Doc = {};
+  for (const k of Object.keys(v)) out[DBREF_KEYS[k] ?? k] = v[k];
+  return out;
+}
+
+/** $elemMatch whose sub-filter names DBRef fields ($ref, $id, $db): they are fields, not operators. */
+function $__elemMatchRef(selector: string, value: unknown, options: unknown): Pred {
+  const q = makeSubQuery(renameDbRefKeys(value) as Doc, options);
+  return (o) => {
+    const arr = resolve(o, selector);
+    if (!Array.isArray(arr)) return false;
+    return arr.some((e) => isPlainObject(e) && q(renameDbRefKeys(e) as Doc));
+  };
+}
+
+function makeSubQuery(filter: Doc, options: unknown): (d: Doc) => boolean {
+  const q = new BaseQuery(rewriteFilter(filter) as Doc, options as never);
+  return (d) => q.test(d);
+}
+
+/** A condition on a path through a `__proto__` field (mingo refuses such selectors). */
+function $__protoPath(_selector: string, value: unknown, options: unknown): Pred {
+  const { path, cond } = value as { path: string; cond: unknown };
+  const q = new BaseQuery(rewriteFilter({ v: cond }) as Doc, options as never);
+  const parts = path.split('.');
+  return (o) => {
+    let cur: unknown = o;
+    for (const p of parts) {
+      if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, p)) {
+        cur = undefined;
+        break;
+      }
+      cur = (cur as Doc)[p];
+    }
+    return q.test(cur === undefined ? {} : { v: cur });
   };
 }
 
@@ -308,7 +435,7 @@ export const FIX_EXPRESSION_OPS = {
   },
 };
 
-const EXPRESSION_RENAMES: Record<string, string> = { $lt: '$__lt', $lte: '$__lte', $gt: '$__gt', $gte: '$__gte', $cmp: '$__cmp', $size: '$__size', $not: '$__not' };
+const EXPRESSION_RENAMES: Record<string, string> = nullProto({ $lt: '$__lt', $lte: '$__lte', $gt: '$__gt', $gte: '$__gte', $cmp: '$__cmp', $size: '$__size', $not: '$__not' });
 
 /** Rewrite comparison operators inside an aggregation expression (any depth). */
 export function rewriteExpr(v: unknown, depth = 0): unknown {
@@ -323,25 +450,71 @@ export function rewriteExpr(v: unknown, depth = 0): unknown {
   return out;
 }
 
-export const FIX_QUERY_OPS = { $__mod, $__type };
+export const FIX_QUERY_OPS = {
+  $__mod,
+  $__type,
+  $__bitsAllSet: bitsOp('$bitsAllSet', true, true),
+  $__bitsAnySet: bitsOp('$bitsAnySet', true, false),
+  $__bitsAllClear: bitsOp('$bitsAllClear', false, true),
+  $__bitsAnyClear: bitsOp('$bitsAnyClear', false, false),
+  $__gtBin: $__binCmp('$gt', (c) => c > 0),
+  $__gteBin: $__binCmp('$gte', (c) => c >= 0),
+  $__ltBin: $__binCmp('$lt', (c) => c < 0),
+  $__lteBin: $__binCmp('$lte', (c) => c <= 0),
+  $__elemMatchRef,
+  $__protoPath,
+  $__geoWithin: (selector: string, value: unknown): Pred => pointsTest(selector, geoWithinTest(value)),
+  $__geoIntersects: (selector: string, value: unknown): Pred => pointsTest(selector, geoIntersectsTest(value)),
+  /** $near / $nearSphere as a filter (distance bounds); find orders the results by distance. */
+  $__near: (selector: string, value: unknown): Pred => {
+    const { op, spec, max, min } = value as { op: string; spec: unknown; max: unknown; min: unknown };
+    const near = parseNear(op, spec, max, min);
+    return (o) => {
+      const d = nearDistance(o, selector, near.point);
+      return d !== null && d >= near.min && d <= near.max;
+    };
+  },
+};
 export const FIX_ACCUMULATOR_OPS = { $__push };
 export const FIX_PIPELINE_OPS = { $__lookup, $__unwind };
 
-const QUERY_RENAMES: Record<string, string> = { $mod: '$__mod', $type: '$__type' };
+const QUERY_RENAMES: Record<string, string> = nullProto({
+  $mod: '$__mod',
+  $type: '$__type',
+  $bitsAllSet: '$__bitsAllSet',
+  $bitsAnySet: '$__bitsAnySet',
+  $bitsAllClear: '$__bitsAllClear',
+  $bitsAnyClear: '$__bitsAnyClear',
+  $geoWithin: '$__geoWithin',
+  $geoIntersects: '$__geoIntersects',
+});
+const BIN_CMP: Record<string, string> = nullProto({ $gt: '$__gtBin', $gte: '$__gteBin', $lt: '$__ltBin', $lte: '$__lteBin' });
 
 /** Rewrite a query filter to use the corrected operators. Leaves $expr (expressions) alone. */
 export function rewriteFilter(filter: unknown): unknown {
   if (Array.isArray(filter)) return filter.map(rewriteFilter);
   if (!isPlainObject(filter)) return filter;
   const out: Doc = {};
+  const extra: Doc[] = [];
+  let n = 0;
   for (const k of Object.keys(filter)) {
     const v = filter[k];
     if (k === '$expr') out[k] = rewriteExpr(v);
     else if (k === '$comment') continue; // MongoDB ignores it; mingo fails on it
     else if (k === '$where' || k === '$text') out[k] = v;
     else if (k === '$and' || k === '$or' || k === '$nor') out[k] = Array.isArray(v) ? v.map(rewriteFilter) : v;
-    else out[QUERY_RENAMES[k] ?? k] = rewriteCondition(v);
+    else if (k.split('.').includes('__proto__')) {
+      // an ordinary field name in MongoDB; mingo refuses such paths, so test it ourselves
+      out[`__embedded_proto_${n++}`] = { $__protoPath: { path: k, cond: v } };
+    } else if (isPlainObject(v) && Array.isArray(v.$all) && Object.keys(v).every((x) => x.startsWith('$'))) {
+      // MongoDB: {f: {$all: [a, b]}} is {$and: [{f: a}, {f: b}]}, also for a non-array f
+      const { $all, ...rest } = v;
+      if (($all as unknown[]).length === 0) extra.push({ [k]: { $in: [] } });
+      for (const x of $all as unknown[]) extra.push(rewriteFilter({ [k]: x }) as Doc);
+      if (Object.keys(rest).length) extra.push(rewriteFilter({ [k]: rest }) as Doc);
+    } else out[QUERY_RENAMES[k] ?? k] = rewriteCondition(v);
   }
+  if (extra.length) return Object.keys(out).length ? { $and: [out, ...extra] } : { $and: extra };
   return out;
 }
 
@@ -349,9 +522,14 @@ export function rewriteFilter(filter: unknown): unknown {
 function rewriteCondition(cond: unknown): unknown {
   if (!isPlainObject(cond) || !Object.keys(cond).some((k) => k.startsWith('$'))) return cond;
   const out: Doc = {};
+  const nearOp = '$near' in cond ? '$near' : '$nearSphere' in cond ? '$nearSphere' : null;
   for (const k of Object.keys(cond)) {
     const v = cond[k];
-    if (k === '$not' || k === '$elemMatch') out[k] = isPlainObject(v) && Object.keys(v).some((x) => !x.startsWith('$')) ? rewriteFilter(v) : rewriteCondition(v);
+    if (nearOp && (k === '$maxDistance' || k === '$minDistance')) continue;
+    if (k === nearOp) out.$__near = { op: k, spec: v, max: cond.$maxDistance, min: cond.$minDistance };
+    else if (k === '$elemMatch' && isPlainObject(v) && Object.keys(v).some((x) => x in DBREF_KEYS)) out.$__elemMatchRef = v;
+    else if (k === '$not' || k === '$elemMatch') out[k] = isPlainObject(v) && Object.keys(v).some((x) => !x.startsWith('$')) ? rewriteFilter(v) : rewriteCondition(v);
+    else if (BIN_CMP[k] && v instanceof Binary) out[BIN_CMP[k]] = v;
     else if (k === '$all' && Array.isArray(v)) out[k] = v.map((x) => (isPlainObject(x) && x.$elemMatch ? { $elemMatch: rewriteFilter(x.$elemMatch) } : x));
     else out[QUERY_RENAMES[k] ?? k] = v;
   }

@@ -6,6 +6,7 @@
 import { makeQuery, MingoQuery } from './mingo';
 import { MongoServerError, unsupported } from './errors';
 import { compareValues, typeRank } from './compare';
+import { BBox, cellKey, cellsOf, pointsAt, validateGeoKey } from './geo';
 import { Doc, getPath, isPlainObject, keyOf, renderValue, valuesAtPath } from './values';
 
 export interface IndexSpec {
@@ -67,7 +68,8 @@ export function normaliseIndexSpec(raw: Doc): IndexSpec {
   }
   for (const [f, dir] of Object.entries(key)) {
     if (dir === 'text') throw unsupported('text indexes', 67);
-    if (dir === '2dsphere' || dir === '2d' || dir === 'geoHaystack') throw unsupported(`${dir} (geo) indexes`, 67);
+    if (dir === '2dsphere') continue;
+    if (dir === '2d' || dir === 'geoHaystack') throw unsupported(`${dir} (legacy geo) indexes; use a 2dsphere index with GeoJSON points`, 67);
     if (f.includes('$**')) throw unsupported('wildcard indexes', 67);
     if (!(typeof dir === 'number' && (dir === 1 || dir === -1)) && dir !== 'hashed') {
       throw new MongoServerError(67, `Values in the index key pattern can only be 1, -1 or 'hashed': ${f}: ${String(dir)}`);
@@ -81,7 +83,8 @@ export function normaliseIndexSpec(raw: Doc): IndexSpec {
   if (raw.unique) spec.unique = true;
   if (raw.sparse) spec.sparse = true;
   if (raw.partialFilterExpression !== undefined) spec.partialFilterExpression = raw.partialFilterExpression as Doc;
-  for (const k of ['background', 'hidden']) if (raw[k] !== undefined) spec[k] = raw[k];
+  for (const k of ['background', 'hidden', '2dsphereIndexVersion']) if (raw[k] !== undefined) spec[k] = raw[k];
+  if (Object.values(key).includes('2dsphere') && spec['2dsphereIndexVersion'] === undefined) spec['2dsphereIndexVersion'] = 3;
   return spec;
 }
 
@@ -101,6 +104,10 @@ export class Index {
   multikey = false;
   /** Set for single-field indexes on a top-level field (enables a fast path in entries()). */
   private readonly simpleField: string | null;
+  /** Fields indexed as '2dsphere' (GeoJSON validated on every write; the index is sparse on them). */
+  readonly geoFields: string[];
+  /** 2dsphere: grid cell -> record ids with a point of the first geo field in that cell. */
+  private readonly grid: Map<number, Set<number>> | null;
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
@@ -108,7 +115,9 @@ export class Index {
     this.unique = !!spec.unique || spec.name === '_id_';
     this.partial = spec.partialFilterExpression ? makeQuery(spec.partialFilterExpression) : null;
     this.firstMap = this.fields.length > 1 ? new Map() : null;
-    this.simpleField = this.fields.length === 1 && !this.fields[0].includes('.') ? this.fields[0] : null;
+    this.geoFields = this.fields.filter((f) => spec.key[f] === '2dsphere');
+    this.grid = this.geoFields.length ? new Map() : null;
+    this.simpleField = this.fields.length === 1 && !this.fields[0].includes('.') && this.geoFields.length === 0 ? this.fields[0] : null;
   }
 
   get firstField(): string {
@@ -122,6 +131,7 @@ export class Index {
   /** Keys a document contributes, or null when the document is outside a sparse/partial index. */
   entries(doc: Doc): KeyEntry[] | null {
     if (this.partial && !this.partial.test(doc)) return null;
+    if (this.geoFields.length && this.geoFields.every((f) => getPath(doc, f) === undefined || getPath(doc, f) === null)) return null;
     if (this.simpleField !== null) {
       // Fast path: one top-level field holding a scalar.
       const v = doc[this.simpleField];
@@ -149,6 +159,7 @@ export class Index {
 
   /** Throws E11000 if inserting `doc` (as record `rid`) would duplicate a unique key. */
   check(doc: Doc, rid: number, ns: string, precomputed?: KeyEntry[] | null): void {
+    for (const f of this.geoFields) validateGeoKey(doc, f);
     if (!this.unique) return;
     const entries = precomputed === undefined ? this.entries(doc) : precomputed;
     if (!entries) return;
@@ -171,9 +182,36 @@ export class Index {
     });
   }
 
+  private gridCells(doc: Doc): Set<number> {
+    return new Set(pointsAt(doc, this.geoFields[0]).map(([lng, lat]) => cellKey(lng, lat)));
+  }
+
+  /** Record ids whose point may lie in the box (a superset; the query re-checks each). */
+  geoCandidates(box: BBox): { estimate: number; rids: () => Set<number> } | null {
+    if (!this.grid) return null;
+    const cells = cellsOf(box);
+    if (cells.length === 0) return null;
+    const hit = cells.map((c) => this.grid!.get(c)).filter((x): x is Set<number> => !!x);
+    return {
+      estimate: hit.reduce((a, s) => a + s.size, 0),
+      rids: () => {
+        const out = new Set<number>();
+        for (const s of hit) for (const r of s) out.add(r);
+        return out;
+      },
+    };
+  }
+
   add(doc: Doc, rid: number, precomputed?: KeyEntry[] | null): void {
     const entries = precomputed === undefined ? this.entries(doc) : precomputed;
     if (!entries) return;
+    if (this.grid) {
+      for (const c of this.gridCells(doc)) {
+        const set = this.grid.get(c);
+        if (set) set.add(rid);
+        else this.grid.set(c, new Set([rid]));
+      }
+    }
     for (const e of entries) {
       addRid(this.map, e.key, rid);
       if (this.firstMap) addRid(this.firstMap, keyOf(e.first), rid);
@@ -196,6 +234,13 @@ export class Index {
   remove(doc: Doc, rid: number): void {
     const entries = this.entries(doc);
     if (!entries) return;
+    if (this.grid) {
+      for (const c of this.gridCells(doc)) {
+        const set = this.grid.get(c);
+        set?.delete(rid);
+        if (set && set.size === 0) this.grid.delete(c);
+      }
+    }
     for (const e of entries) {
       removeRid(this.map, e.key, rid);
       if (this.firstMap) removeRid(this.firstMap, keyOf(e.first), rid);
@@ -227,6 +272,7 @@ export class Index {
   }
 
   clear(): void {
+    this.grid?.clear();
     this.map.clear();
     this.firstMap?.clear();
     this.firstVals.clear();

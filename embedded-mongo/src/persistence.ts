@@ -16,9 +16,10 @@ import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { BSON } from 'bson';
 import { Engine, Journal, LogRecord, stats } from './storage';
+import { absorbNumTypes, exportNested } from './numtypes';
 import { Doc } from './values';
 
-const DESER: BSON.DeserializeOptions = { promoteLongs: true, promoteValues: true, promoteBuffers: false };
+const DESER: BSON.DeserializeOptions = { promoteLongs: false, promoteValues: false, promoteBuffers: false };
 const SER: BSON.SerializeOptions = { ignoreUndefined: true };
 
 export interface RecoveryInfo {
@@ -41,7 +42,7 @@ export interface DiskStoreOptions {
 }
 
 function frame(doc: Doc): Buffer {
-  const body = BSON.serialize(doc, SER);
+  const body = BSON.serialize(exportNested(doc), SER);
   const out = Buffer.allocUnsafe(8 + body.length);
   out.writeUInt32LE(body.length, 0);
   out.writeUInt32LE(crc32(body) >>> 0, 4);
@@ -62,6 +63,7 @@ function readFramed(buf: Buffer): { docs: Doc[]; validEnd: number } {
     let doc: Doc;
     try {
       doc = BSON.deserialize(body, DESER);
+      absorbNumTypes(doc);
     } catch {
       break;
     }

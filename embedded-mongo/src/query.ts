@@ -12,33 +12,28 @@ import { FIX_ACCUMULATOR_OPS, FIX_EXPRESSION_OPS, FIX_PIPELINE_OPS, FIX_QUERY_OP
 import { Bail, fastAggregate, fastStats, SourceHost } from './fast';
 import { Index } from './indexes';
 import { Collection, Engine, stats } from './storage';
-import { cloneDoc, Doc, idFirst, isPlainObject } from './values';
+import { compareValues } from './compare';
+import { nullProto, remark } from './numtypes';
+import { conditionBox, NearSpec, nearDistance, parseNear } from './geo';
+import { cloneDoc, Doc, getPath, idFirst, isPlainObject, setPath, valuesAtPath } from './values';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { evalExpr } = require('mingo/core') as typeof CoreModule;
 
 /** Query/expression operators the engine refuses, with the feature name used in the error. */
-const FORBIDDEN_OPS: Record<string, string> = {
+const FORBIDDEN_OPS: Record<string, string> = nullProto({
   $text: '$text',
-  $near: '$near (geo)',
-  $nearSphere: '$nearSphere (geo)',
-  $geoWithin: '$geoWithin (geo)',
-  $geoIntersects: '$geoIntersects (geo)',
-  $within: '$within (geo)',
-  $box: 'geo operators',
-  $polygon: 'geo operators',
-  $center: 'geo operators',
-  $centerSphere: 'geo operators',
+  $within: '$within (deprecated geo operator; use $geoWithin)',
+  $center: '$center (flat legacy circle, 2d indexes); use $centerSphere',
   $where: '$where',
   $function: '$function',
   $accumulator: '$accumulator',
   $jsonSchema: '$jsonSchema',
   $meta: '$meta (text search score)',
-};
+});
 
-const FORBIDDEN_STAGES: Record<string, string> = {
+const FORBIDDEN_STAGES: Record<string, string> = nullProto({
   $changeStream: 'change streams ($changeStream)',
-  $geoNear: '$geoNear (geo)',
   $search: '$search (Atlas Search)',
   $searchMeta: '$searchMeta (Atlas Search)',
   $vectorSearch: '$vectorSearch',
@@ -49,7 +44,7 @@ const FORBIDDEN_STAGES: Record<string, string> = {
   $listSessions: '$listSessions',
   $listLocalSessions: '$listLocalSessions',
   $planCacheStats: '$planCacheStats',
-};
+});
 
 /** Walk a filter / expression / update and refuse unsupported operators and Decimal128 values. */
 export function refuseUnsupported(value: unknown, depth = 0): void {
@@ -151,7 +146,7 @@ function fieldConds(filter: Doc, out: [string, unknown][] = []): [string, unknow
 }
 
 function usableIndexes(coll: Collection, field: string): Index[] {
-  return coll.indexes.filter((i) => i.firstField === field && !i.isPartial);
+  return coll.indexes.filter((i) => i.firstField === field && !i.isPartial && i.geoFields.length === 0);
 }
 
 /** The best index access for a filter: its estimated size, and the record ids on demand. */
@@ -167,6 +162,15 @@ export interface CandidatePlan {
 export function planCandidates(coll: Collection, filter: Doc): CandidatePlan | null {
   let best: CandidatePlan | null = null;
   for (const [field, cond] of fieldConds(filter)) {
+    const box = isPlainObject(cond) ? conditionBox(cond) : null;
+    if (box) {
+      const gix = coll.indexes.find((i) => i.geoFields[0] === field && !i.isPartial);
+      const g = gix?.geoCandidates(box);
+      if (g && (best === null || g.estimate < best.estimate)) {
+        best = { estimate: g.estimate, rids: g.rids, sortedRids: () => Float64Array.from(g.rids()).sort() };
+      }
+      continue;
+    }
     const ixs = usableIndexes(coll, field);
     if (ixs.length === 0) continue;
     const ix = ixs[0];
@@ -197,6 +201,7 @@ export interface FindSpec {
   projection?: Doc;
   skip?: number;
   limit?: number;
+  hint?: unknown;
 }
 
 function compileQuery(filter: Doc): MingoQuery {
@@ -250,12 +255,176 @@ export function matchDocs(coll: Collection, filter: Doc, limit = 0, compiled?: M
   return { rids, docs };
 }
 
-/** Full find: filter, sort (index-ordered when possible), skip, limit, projection. */
+/** The sort key of a document for one field: MongoDB uses the smallest array element ascending, the largest descending. */
+function sortKey(doc: Doc, path: string, dir: number): unknown {
+  const vals = valuesAtPath(doc, path);
+  let best: unknown = vals[0] === undefined ? null : vals[0];
+  for (let i = 1; i < vals.length; i++) {
+    const v = vals[i] === undefined ? null : vals[i];
+    const c = compareValues(v, best);
+    if ((dir === 1 && c < 0) || (dir === -1 && c > 0)) best = v;
+  }
+  return best;
+}
+
+/** Stable sort in BSON order (MongoDB's comparison across types, BinData, array fields). */
+export function bsonSort(docs: Doc[], sort: Doc): Doc[] {
+  const keys = Object.entries(sort).map(([p, d]) => [p, d === -1 ? -1 : 1] as const);
+  const decorated = docs.map((d, i) => ({ d, i, k: keys.map(([p, dir]) => sortKey(d, p, dir)) }));
+  decorated.sort((a, b) => {
+    for (let j = 0; j < keys.length; j++) {
+      const c = compareValues(a.k[j], b.k[j]);
+      if (c !== 0) return c * keys[j][1];
+    }
+    return a.i - b.i;
+  });
+  return decorated.map((x) => x.d);
+}
+
+/** The index a `hint` names (by name or key pattern), `$natural`, or an error like MongoDB's. */
+function resolveHint(coll: Collection, hint: unknown): Index | { natural: number } | null {
+  if (hint === undefined || hint === null || (isPlainObject(hint) && Object.keys(hint).length === 0)) return null;
+  if (isPlainObject(hint) && '$natural' in hint) return { natural: hint.$natural === -1 ? -1 : 1 };
+  const ix = typeof hint === 'string' ? coll.getIndex(hint) : coll.indexes.find((i) => JSON.stringify(i.spec.key) === JSON.stringify(hint));
+  if (!ix) {
+    throw new MongoServerError(2, `error processing query: ns=${coll.ns} planner returned error :: caused by :: hint provided does not correspond to an existing index`);
+  }
+  return ix;
+}
+
+/**
+ * Find-style projection. mingo handles inclusion / exclusion / positional `$`; `$slice` (keeps the
+ * other fields unless an inclusion is given) and `$elemMatch` (first matching element; an
+ * inclusion of its field) are applied here as MongoDB does.
+ */
+export function projectDocs(page: Doc[], projection: Doc, filter: Doc): Doc[] {
+  const slices: [string, unknown][] = [];
+  const elemMatches: [string, unknown][] = [];
+  const rest: Doc = {};
+  for (const [k, v] of Object.entries(projection)) {
+    if (isPlainObject(v) && '$slice' in v && Object.keys(v).length === 1) slices.push([k, v.$slice]);
+    else if (isPlainObject(v) && '$elemMatch' in v && Object.keys(v).length === 1) elemMatches.push([k, v.$elemMatch]);
+    else setOwnKey(rest, k, v);
+  }
+  const restFields = Object.keys(rest).filter((k) => k !== '_id');
+  const inclusion = restFields.some((k) => rest[k] !== 0 && rest[k] !== false) || (restFields.length === 0 && elemMatches.length > 0);
+  if (inclusion) for (const [k] of [...slices, ...elemMatches]) rest[k] = 1;
+  let out: Doc[];
+  try {
+    if (Object.keys(rest).length) {
+      if (Object.keys(rest).some((k) => k.includes('.'))) page = page.map(cloneDoc);
+      const q = compileQuery(filter);
+      const projected = q.find(page, rest).all() as Doc[];
+      out = projected.map((d, i) => {
+        remark(d, page[i]);
+        return idFirst(d);
+      });
+    } else out = page.map(cloneDoc);
+  } catch (e) {
+    throw mapMingoError(e);
+  }
+  if (slices.length === 0 && elemMatches.length === 0) return out;
+  const elemQueries = elemMatches.map(([k, spec]) => [k, compileQuery({ v: { $elemMatch: spec } })] as const);
+  for (const d of out) {
+    for (const [k, spec] of slices) {
+      const arr = getPath(d, k);
+      if (!Array.isArray(arr)) continue;
+      let sliced: unknown[];
+      if (typeof spec === 'number') sliced = spec >= 0 ? arr.slice(0, spec) : arr.slice(Math.max(0, arr.length + spec));
+      else if (Array.isArray(spec) && spec.length === 2) {
+        const [skip, n] = spec as number[];
+        if (n <= 0) throw new MongoServerError(28724, 'Second argument to $slice must be a positive number');
+        const start = skip >= 0 ? skip : Math.max(0, arr.length + skip);
+        sliced = arr.slice(start, start + n);
+      } else throw new MongoServerError(28667, `Invalid $slice syntax. The given syntax { $slice: ${JSON.stringify(spec)} } did not match the find() syntax`);
+      setPath(d, k, sliced);
+    }
+    for (const [k, q] of elemQueries) {
+      const arr = d[k];
+      const hit = Array.isArray(arr) ? arr.find((e) => q.test({ v: [e] })) : undefined;
+      if (hit === undefined) delete d[k];
+      else d[k] = [hit];
+    }
+  }
+  return out;
+}
+
+function setOwnKey(o: Doc, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[k] = v;
+}
+
+/**
+ * The `$near` / `$nearSphere` condition of a filter, if any. MongoDB requires a 2dsphere index on
+ * the field (code 291) and allows one near condition, at the top level.
+ */
+function nearCondition(coll: Collection, filter: Doc): { field: string; spec: NearSpec } | null {
+  for (const k of ['$or', '$nor', '$not']) {
+    if (k in filter && /"\$near(Sphere)?"/.test(JSON.stringify(filter[k]) ?? '')) throw new MongoServerError(2, 'geo near must be top-level expr');
+  }
+  let found: { field: string; spec: NearSpec } | null = null;
+  for (const [field, cond] of fieldConds(filter)) {
+    if (!isPlainObject(cond)) continue;
+    for (const op of ['$near', '$nearSphere']) {
+      if (!(op in cond)) continue;
+      if (found) throw new MongoServerError(2, 'Too many geoNear expressions');
+      found = { field, spec: parseNear(op, cond[op], cond.$maxDistance, cond.$minDistance) };
+      if (!coll.indexes.some((i) => i.geoFields.includes(field))) {
+        throw new MongoServerError(291, `error processing query: ns=${coll.ns} planner returned error :: caused by :: unable to find index for $geoNear query`);
+      }
+    }
+  }
+  return found;
+}
+
+/** The `$geoNear` stage (first stage only): nearest documents first, with their distance. */
+function geoNearStage(coll: Collection | undefined, spec: unknown): Doc[] {
+  if (!isPlainObject(spec)) throw new MongoServerError(10065, 'invalid parameter: expected an object ($geoNear)');
+  if (typeof spec.distanceField !== 'string' || spec.distanceField === '') throw new MongoServerError(40414, "BSON field '$geoNear.distanceField' is missing but a required field");
+  if (!isPlainObject(spec.near)) throw unsupported('$geoNear with legacy coordinate pairs (2d indexes); use near: {type: "Point", coordinates: [lng, lat]}', 2);
+  if (!coll) return [];
+  const geoIxs = coll.indexes.filter((i) => i.geoFields.length > 0);
+  let field: string;
+  if (typeof spec.key === 'string') {
+    if (!geoIxs.some((i) => i.geoFields.includes(spec.key as string))) {
+      throw new MongoServerError(2, `$geoNear requires a 2d or 2dsphere index on '${spec.key}' (no index found)`);
+    }
+    field = spec.key;
+  } else {
+    if (geoIxs.length === 0) throw new MongoServerError(291, 'There is more than one 2d or 2dsphere index or no index on this collection; $geoNear requires exactly one (unable to find index for $geoNear query)');
+    const fields = new Set(geoIxs.flatMap((i) => i.geoFields));
+    if (fields.size > 1) throw new MongoServerError(2, `There is more than one 2dsphere index on ${coll.ns}; unsure which to use for $geoNear (give 'key')`);
+    field = [...fields][0];
+  }
+  const near = parseNear('$geoNear', { $geometry: spec.near, $maxDistance: spec.maxDistance, $minDistance: spec.minDistance }, undefined, undefined);
+  let query = isPlainObject(spec.query) ? (spec.query as Doc) : {};
+  if (Number.isFinite(near.max)) {
+    // lets the planner take candidates from the 2dsphere grid
+    query = { $and: [query, { [field]: { $nearSphere: { $geometry: spec.near, $maxDistance: near.max } } }] };
+  }
+  const mult = typeof spec.distanceMultiplier === 'number' ? spec.distanceMultiplier : 1;
+  const rows: { d: Doc; dist: number; i: number }[] = [];
+  matchDocs(coll, query).docs.forEach((d, i) => {
+    const dist = nearDistance(d, field, near.point);
+    if (dist !== null && dist >= near.min && dist <= near.max) rows.push({ d, dist, i });
+  });
+  rows.sort((a, b) => a.dist - b.dist || a.i - b.i);
+  return rows.map(({ d, dist }) => {
+    const out = cloneDoc(d);
+    setPath(out, spec.distanceField as string, dist * mult);
+    if (typeof spec.includeLocs === 'string') setPath(out, spec.includeLocs, cloneDoc(getPath(d, field)));
+    return out;
+  });
+}
+
+/** Full find: filter, sort (index-ordered when possible), hint, skip, limit, projection. */
 export function findDocs(coll: Collection | undefined, spec: FindSpec): Doc[] {
   const filter = spec.filter ?? {};
   refuseUnsupported(filter);
   refuseUnsupported(spec.projection);
   let sort = validateSort(spec.sort);
+  // Compile first: an invalid filter is an error even on a collection that does not exist.
+  const q = compileQuery(filter);
   if (!coll) return [];
   guardDecimals(coll, filter, sort);
   const skip = spec.skip ?? 0;
@@ -265,11 +434,14 @@ export function findDocs(coll: Collection | undefined, spec: FindSpec): Doc[] {
     natural = sort.$natural as number;
     sort = undefined;
   }
+  const near = nearCondition(coll, filter);
+  const hint = resolveHint(coll, spec.hint);
+  if (hint && 'natural' in hint && !sort) natural = hint.natural;
+  const hintIx = hint instanceof Index ? hint : null;
 
-  const q = compileQuery(filter);
   let ordered: Doc[] | null = null;
   const sortKeys = sort ? Object.keys(sort) : [];
-  if (sort && sortKeys.length === 1 && candidateRids(coll, filter) === null) {
+  if (!near && !hintIx && sort && sortKeys.length === 1 && candidateRids(coll, filter) === null) {
     const ix = usableIndexes(coll, sortKeys[0]).find((i) => !i.multikey && !i.spec.sparse);
     if (ix) {
       // Walk the index in order and stop once skip+limit matches are found.
@@ -287,36 +459,38 @@ export function findDocs(coll: Collection | undefined, spec: FindSpec): Doc[] {
     }
   }
 
-  let base: Doc[];
+  let base: Doc[] = [];
   if (ordered) base = ordered;
   else {
-    base = matchDocs(coll, filter, !sort && limit && natural !== -1 ? skip + limit : 0, q).docs;
+    if (near && !sort && limit > 0) {
+      // Nearest k: search growing circles (answered from the 2dsphere grid) until one holds k
+      // matches; the k nearest overall are then inside it.
+      for (let r = 2000; ; r *= 4) {
+        const bounded = r >= near.spec.max || r > 2e7;
+        const f = bounded ? filter : { $and: [filter, { [near.field]: { $nearSphere: { $geometry: { type: 'Point', coordinates: near.spec.point }, $maxDistance: r } } }] };
+        base = matchDocs(coll, f).docs;
+        if (bounded || base.length >= skip + limit) break;
+      }
+    } else base = matchDocs(coll, filter, !near && !sort && !hintIx && limit && natural !== -1 ? skip + limit : 0, q).docs;
+    if (near && !sort) {
+      // $near / $nearSphere: nearest first (ties in natural order)
+      const dist = new Map(base.map((d) => [d, nearDistance(d, near.field, near.spec.point) ?? Infinity]));
+      base = base.map((d, i) => ({ d, i })).sort((a, b) => dist.get(a.d)! - dist.get(b.d)! || a.i - b.i).map((x) => x.d);
+    }
     if (natural === -1) base = base.reverse();
+    if (hintIx) {
+      // A hinted index scan returns documents in index order (and only those the index holds).
+      base = base.filter((d) => hintIx.entries(d) !== null);
+      if (!sort) base = bsonSort(base, hintIx.spec.key as Doc);
+    }
   }
   const projection = spec.projection && Object.keys(spec.projection).length ? spec.projection : undefined;
-  if (!sort && !projection) {
-    // Already filtered: only skip/limit remain.
-    const start = ordered ? 0 : skip;
-    return limit ? base.slice(start, start + limit) : start ? base.slice(start) : base;
-  }
-  try {
-    // The candidates already match; mingo re-tests them (cheap) and applies sort/skip/limit.
-    let page = base;
-    if (sort || (!ordered && skip) || limit) {
-      let cursor = q.find(base);
-      if (sort) cursor = cursor.sort(sort as Record<string, 1 | -1>);
-      if (!ordered && skip) cursor = cursor.skip(skip);
-      if (limit) cursor = cursor.limit(limit);
-      page = cursor.all() as Doc[];
-    }
-    if (!projection) return page;
-    // Find-style projection (positional $, $elemMatch, $slice need the filter). mingo edits
-    // nested objects in place for dotted exclusions, so project copies, never stored documents.
-    if (Object.keys(projection).some((k) => k.includes('.'))) page = page.map(cloneDoc);
-    return (q.find(page, projection).all() as Doc[]).map(idFirst);
-  } catch (e) {
-    throw mapMingoError(e);
-  }
+  let page = base;
+  if (sort) page = bsonSort(page, sort);
+  const start = ordered ? 0 : skip;
+  if (start || limit) page = limit ? page.slice(start, start + limit) : page.slice(start);
+  if (!projection) return page;
+  return projectDocs(page, projection, filter);
 }
 
 /** Rewrite $bucket into $group + $sort: mingo's $bucket misplaces boundary values. */
@@ -375,8 +549,9 @@ let extraContext: Context | null = null;
 export function aggregateDocs(engine: Engine, dbName: string, coll: Collection | undefined, pipeline: Doc[]): Doc[] {
   if (!Array.isArray(pipeline)) throw new MongoServerError(14, "'pipeline' option must be specified as an array");
   const stages: Doc[] = [];
-  for (const st of pipeline) {
+  for (const [i, st] of pipeline.entries()) {
     const name = Object.keys(st)[0];
+    if (name === '$geoNear' && i > 0) throw new MongoServerError(40602, '$geoNear is only valid as the first stage in a pipeline');
     if (FORBIDDEN_STAGES[name]) throw unsupported(FORBIDDEN_STAGES[name]);
     if (name === '$bucket') stages.push(...rewriteBucket(st));
     else stages.push(st);
@@ -402,7 +577,15 @@ export function aggregateDocs(engine: Engine, dbName: string, coll: Collection |
     return mutating ? docs.map(cloneDoc) : docs;
   };
   let result: Doc[] | null = null;
-  if (coll && engine.aggregateFastPath && stages.length > 0) {
+  if (stages.length && '$geoNear' in stages[0]) {
+    const first = geoNearStage(coll, stages[0].$geoNear);
+    try {
+      result = runPipeline(stages.slice(1), first, resolver);
+    } catch (e) {
+      throw mapMingoError(e);
+    }
+  }
+  if (result === null && coll && engine.aggregateFastPath && stages.length > 0) {
     // Compiled pipelines (src/fast); any doubt at run time reruns the whole pipeline below.
     try {
       result = fastAggregate(coll, stages, fastHost(resolver));
@@ -414,6 +597,7 @@ export function aggregateDocs(engine: Engine, dbName: string, coll: Collection |
       result = null;
     }
   }
+  if (!coll && stages.length && isPlainObject(stages[0].$match)) compileQuery(stages[0].$match as Doc); // invalid filters fail here too
   if (result === null) result = mingoAggregate(coll, stages, mutating, resolver);
   result = result.map(idFirst);
   if (out !== null) {

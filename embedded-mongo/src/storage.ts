@@ -3,10 +3,10 @@
  * so iteration order is natural/insertion order) plus their indexes. Every mutation is reported
  * to an optional journal (see persistence.ts) as an idempotent "assign" record.
  */
-import { ObjectId, UUID } from 'bson';
+import { BSON, ObjectId, UUID } from 'bson';
 import { MongoServerError } from './errors';
 import { Index, IndexSpec, normaliseIndexSpec } from './indexes';
-import { containsDecimal, Doc, idFirst } from './values';
+import { containsDecimal, Doc, idFirst, renderValue } from './values';
 
 export type LogRecord = Doc & { o: string };
 
@@ -16,6 +16,23 @@ export interface Journal {
 
 /** Counters exposed to tests through the `embeddedEngineStats` command. */
 export const stats = { docsExamined: 0, indexLookups: 0, collScans: 0, journalSyncs: 0, journalRecords: 0 };
+
+/** MongoDB's document size limit (BSONObjMaxUserSize) and its internal BSON limit. */
+const MAX_USER_SIZE = 16 * 1024 * 1024;
+const MAX_INTERNAL_SIZE = MAX_USER_SIZE + 16 * 1024;
+
+function checkInsertSize(doc: Doc): void {
+  const size = BSON.calculateObjectSize(doc, { ignoreUndefined: true });
+  if (size <= MAX_USER_SIZE) return;
+  if (size <= MAX_INTERNAL_SIZE) {
+    throw new MongoServerError(10334, `object to insert too large. size in bytes: ${size}, max size: ${MAX_USER_SIZE}`);
+  }
+  const first = Object.keys(doc)[0];
+  throw new MongoServerError(
+    10334,
+    `BSONObj size: ${size} (0x${size.toString(16).toUpperCase()}) is invalid. Size must be between 0 and ${MAX_INTERNAL_SIZE}(16MB) First element: ${first}: ${renderValue(doc[first])}`,
+  );
+}
 
 export class Collection {
   readonly docs = new Map<number, Doc>();
@@ -58,6 +75,7 @@ export class Collection {
     if (doc._id === undefined) doc = { _id: new ObjectId(), ...doc };
     else doc = idFirst(doc);
     if (Array.isArray(doc._id)) throw new MongoServerError(2, "can't use an array for _id");
+    checkInsertSize(doc);
     const rid = this.nextRid++;
     const entries = this.indexes.map((ix) => ix.entries(doc));
     this.indexes.forEach((ix, i) => ix.check(doc, rid, this.ns, entries[i]));

@@ -4,6 +4,7 @@
  * and `_id`-first ordering.
  */
 import { Binary, Decimal128, Long, ObjectId, Timestamp } from 'bson';
+import { copyMarks, setOwn } from './numtypes';
 
 export type Doc = Record<string, unknown>;
 
@@ -109,13 +110,13 @@ export function setPath(doc: Doc, path: string, value: unknown): void {
     const next = cur[parts[i]];
     if (next === null || typeof next !== 'object') {
       const created: Doc = {};
-      cur[parts[i]] = created;
+      setOwn(cur, parts[i], created);
       cur = created;
     } else {
       cur = next as Doc;
     }
   }
-  cur[parts[parts.length - 1]] = value;
+  setOwn(cur, parts[parts.length - 1], value);
 }
 
 /**
@@ -125,11 +126,16 @@ export function setPath(doc: Doc, path: string, value: unknown): void {
  */
 export function cloneDoc<T>(v: T): T {
   if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map(cloneDoc) as unknown as T;
+  if (Array.isArray(v)) {
+    const arr = v.map(cloneDoc);
+    copyMarks(v, arr);
+    return arr as unknown as T;
+  }
   if (v instanceof Date) return new Date(v.getTime()) as unknown as T;
   if (!isPlainObject(v)) return v;
   const out: Doc = {};
-  for (const k of Object.keys(v)) out[k] = cloneDoc((v as Doc)[k]);
+  for (const k of Object.keys(v)) setOwn(out, k, cloneDoc((v as Doc)[k]));
+  copyMarks(v, out);
   return out as T;
 }
 
@@ -138,7 +144,8 @@ export function idFirst(doc: Doc): Doc {
   const keys = Object.keys(doc);
   if (!('_id' in doc) || keys[0] === '_id') return doc;
   const out: Doc = { _id: doc._id };
-  for (const k of keys) if (k !== '_id') out[k] = doc[k];
+  for (const k of keys) if (k !== '_id') setOwn(out, k, doc[k]);
+  copyMarks(doc, out);
   return out;
 }
 

@@ -3,6 +3,7 @@
  * (OP_QUERY for the legacy `ismaster` handshake, OP_REPLY to answer it, OP_MSG for the rest).
  */
 import { BSON } from 'bson';
+import { absorbNumTypes, exportNested } from './numtypes';
 import { Doc } from './values';
 
 export const OP_REPLY = 1;
@@ -13,8 +14,17 @@ export const OP_MSG = 2013;
 const FLAG_CHECKSUM = 1 << 0;
 const FLAG_MORE_TO_COME = 1 << 1;
 
-/** Deserialize options: keep numbers as JS numbers (mingo compares JS values), Long when unsafe. */
-const DESER: BSON.DeserializeOptions = { promoteLongs: true, promoteValues: true, promoteBuffers: false, bsonRegExp: false };
+/**
+ * Deserialize options: numbers arrive as Int32 / Double / Long and are turned into JS numbers
+ * (mingo compares JS values) with their BSON type remembered (numtypes.ts); Long stays when unsafe.
+ */
+const DESER: BSON.DeserializeOptions = { promoteLongs: false, promoteValues: false, promoteBuffers: false, bsonRegExp: false };
+
+function deserialize(buf: Buffer): Doc {
+  const doc = BSON.deserialize(buf, DESER);
+  absorbNumTypes(doc);
+  return doc;
+}
 const SER: BSON.SerializeOptions = { ignoreUndefined: true };
 
 export interface Message {
@@ -103,7 +113,7 @@ export function parseOpMsg(buf: Buffer): ParsedMsg {
     const kind = buf[pos++];
     if (kind === 0) {
       const size = buf.readInt32LE(pos);
-      command = BSON.deserialize(buf.subarray(pos, pos + size), DESER);
+      command = deserialize(buf.subarray(pos, pos + size));
       pos += size;
     } else if (kind === 1) {
       const size = buf.readInt32LE(pos);
@@ -115,7 +125,7 @@ export function parseOpMsg(buf: Buffer): ParsedMsg {
       const docs: Doc[] = [];
       while (p < secEnd) {
         const dsize = buf.readInt32LE(p);
-        docs.push(BSON.deserialize(buf.subarray(p, p + dsize), DESER));
+        docs.push(deserialize(buf.subarray(p, p + dsize)));
         p += dsize;
       }
       sequences.push([ident, docs]);
@@ -136,7 +146,7 @@ export function parseOpQuery(buf: Buffer): { collection: string; query: Doc } {
   const collection = buf.toString('utf8', p, nul);
   p = nul + 1 + 8; // numberToSkip, numberToReturn
   const size = buf.readInt32LE(p);
-  const query = BSON.deserialize(buf.subarray(p, p + size), DESER);
+  const query = deserialize(buf.subarray(p, p + size));
   return { collection, query };
 }
 
@@ -152,7 +162,7 @@ function header(len: number, responseTo: number, opCode: number): Buffer {
 }
 
 export function serializeDoc(doc: Doc): Buffer {
-  return Buffer.from(BSON.serialize(doc, SER));
+  return Buffer.from(BSON.serialize(exportNested(doc), SER));
 }
 
 export function encodeOpMsg(responseTo: number, doc: Doc): Buffer[] {
