@@ -47,6 +47,10 @@ const CITY = '320100'; // 南京
 const DISTRICT = '320104'; // 秦淮区
 const COMMUNITY = 'cm_320116_s00034'; // 景秀湾 (synthetic, 六合区): tickets, elderly register, renovation
 
+// Time limits, not speed targets: each test takes a few seconds on a quiet 2-core machine, but a
+// loaded one (the whole suite in parallel) has taken minutes.
+jest.setTimeout(300_000);
+
 describeBrowser('dashboard and explorer in chromium', () => {
   const pinned = pinClock(now());
   let stack: RunningStack;
@@ -63,7 +67,8 @@ describeBrowser('dashboard and explorer in chromium', () => {
     base = stack.gatewayUrl.replace(/\/graphql$/, '');
     ({ browser, context, rec } = await launch(suite.chromium));
     page = await context.newPage();
-  }, 180_000);
+    page.setDefaultTimeout(120_000);
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -258,7 +263,7 @@ describeBrowser('dashboard and explorer in chromium', () => {
     await page.goto(`${base}/dashboard/#/signin`);
     await page.evaluate((t) => sessionStorage.setItem('city-dashboard.token', t), admin);
     await page.goto(`${base}/explorer/`);
-    await page.waitForSelector('.graphiql-tab', { timeout: 30_000 });
+    await page.waitForSelector('.graphiql-tab', { timeout: 120_000 });
     const tabs = await page.$$eval('.graphiql-tab .graphiql-tab-button', (els) => els.map((e) => e.textContent?.trim()));
     expect(tabs).toEqual(expect.arrayContaining(['Cities', 'CityOverview', 'CommunityProfile', 'ElderlyDue']));
     await page.click('.graphiql-tab:has-text("Cities") button.graphiql-tab-button');
@@ -269,7 +274,7 @@ describeBrowser('dashboard and explorer in chromium', () => {
     await page.click('button.graphiql-execute-button');
     const sent = await execution;
     expect(sent.request().headers()['authorization']).toBe(`Bearer ${admin}`);
-    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('南京市'), null, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('南京市'), null, { timeout: 120_000 });
     const shown = await page.textContent('.graphiql-response');
     const direct = await query(stack.gatewayUrl, 'Cities', {}, admin);
     for (const c of direct.data.cities as { code: string; name: string }[]) {
@@ -278,9 +283,9 @@ describeBrowser('dashboard and explorer in chromium', () => {
     }
     // Schema docs (from introspection through the same gateway).
     await page.click('button[aria-label="Show Documentation Explorer"]');
-    await page.waitForSelector('.graphiql-doc-explorer', { timeout: 15_000 });
+    await page.waitForSelector('.graphiql-doc-explorer', { timeout: 120_000 });
     await page.click('.graphiql-doc-explorer a.graphiql-doc-explorer-type-name:has-text("Query")');
-    await page.waitForSelector('.graphiql-doc-explorer-field-name:has-text("community")', { timeout: 15_000 });
+    await page.waitForSelector('.graphiql-doc-explorer-field-name:has-text("community")', { timeout: 120_000 });
     await screenshot(page, 'explorer');
     await page.evaluate(() => sessionStorage.clear());
   });

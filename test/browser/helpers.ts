@@ -91,7 +91,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 /** Waits until the dashboard says the view has drawn its figures, tables and charts. */
 export async function ready(page: Page, view: string): Promise<void> {
-  await page.waitForFunction((v) => document.body.dataset.ready === 'true' && document.body.dataset.view === v, view, { timeout: 30_000 });
+  await page.waitForFunction((v) => document.body.dataset.ready === 'true' && document.body.dataset.view === v, view, { timeout: 120_000 });
 }
 
 // ---- the GraphQL answers to compare the screen with ----
