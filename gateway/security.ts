@@ -3,7 +3,8 @@
  * before planning; it forwards the token and each subgraph verifies it again), GraphQL Armor limits
  * (depth, aliases, tokens, cost, directives, no field suggestions), introspection on/off, CSRF
  * prevention (Apollo Server's default, kept on), a CORS allowlist (preflights are answered by the
- * CORS layer and never reach GraphQL; lib/subgraph-server.ts `corsLayer`) and a per-token rate limit.
+ * CORS layer and never reach GraphQL; lib/subgraph-server.ts `corsLayer`) and a per-token rate limit
+ * (counters per replica in memory, or shared by every replica in MongoDB: RATE_LIMIT_STORE).
  * Authorization itself is enforced by the subgraphs (`@apollo/gateway` does not enforce
  * `@authenticated`/`@requiresScopes`).
  */
@@ -12,6 +13,8 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Request, RequestHandler } from 'express';
 import { GraphQLError, parse, type ValidationRule } from 'graphql';
+import { MongoClient } from 'mongodb';
+import { RateLimiterMemory, RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import { loadConfig, type AuthSettings, type GatewaySecuritySettings } from '../lib/config';
 import { ErrorCode } from '../lib/errors';
 import { anonymous, type AuthContext } from '../lib/auth/context';
@@ -21,6 +24,11 @@ import { corsLayer } from '../lib/subgraph-server';
 
 export interface GatewaySecurityOptions extends GatewaySecuritySettings {
   auth: AuthSettings;
+  /**
+   * With `rateLimitStore: 'mongodb'`: a client the caller owns (and closes) instead of one opened
+   * from `rateLimitMongoUri`.
+   */
+  rateLimitMongoClient?: MongoClient;
 }
 
 /** Settings from the configuration (environment). */
@@ -48,6 +56,8 @@ export interface GatewaySecurity {
   afterBody: RequestHandler[];
   /** The verified caller of a request (set by the middleware). */
   authOf(req: Request): AuthContext;
+  /** Closes what the security layer opened itself (the shared rate-limit store's client). */
+  close(): Promise<void>;
 }
 
 type AuthedRequest = Request & { auth?: AuthContext };
@@ -85,11 +95,18 @@ export function createGatewaySecurity(options: GatewaySecurityOptions = gatewayS
     );
   };
 
-  const limiter = createRateLimiter(options.rateLimitPerMinute, 60_000);
+  const limiter: RateLimiter =
+    options.rateLimitStore === 'mongodb'
+      ? createMongoRateLimiter(options.rateLimitPerMinute, 60_000, { uri: options.rateLimitMongoUri, client: options.rateLimitMongoClient })
+      : createRateLimiter(options.rateLimitPerMinute, 60_000);
   const rateLimit: RequestHandler = (req, res, next) => {
     const auth = (req as AuthedRequest).auth;
     const key = auth?.authenticated ? `sub:${createHash('sha256').update(auth.subject).digest('base64url')}` : `ip:${req.ip ?? req.socket.remoteAddress}`;
     const verdict = limiter.hit(key);
+    if (verdict instanceof Promise) verdict.then((v) => answer(v, res, next), next);
+    else answer(verdict, res, next);
+  };
+  const answer = (verdict: RateLimitVerdict, res: Parameters<RequestHandler>[1], next: Parameters<RequestHandler>[2]) => {
     res.set('ratelimit-limit', String(options.rateLimitPerMinute));
     res.set('ratelimit-remaining', String(Math.max(0, verdict.remaining)));
     if (verdict.allowed) return next();
@@ -116,6 +133,7 @@ export function createGatewaySecurity(options: GatewaySecurityOptions = gatewayS
     middleware: [corsMiddleware, authenticate, rateLimit],
     afterBody: [tokenLimit(options.maxTokens)],
     authOf: (req) => (req as AuthedRequest).auth ?? anonymous(),
+    close: async () => limiter.close?.(),
   };
 }
 
@@ -143,8 +161,20 @@ export function tokenLimit(maxTokens: number): RequestHandler {
   };
 }
 
+export interface RateLimitVerdict {
+  allowed: boolean;
+  remaining: number;
+  retryAfterSeconds: number;
+}
+
+export interface RateLimiter {
+  /** Counts one request of `key` and says whether it is within the limit. */
+  hit(key: string): RateLimitVerdict | Promise<RateLimitVerdict>;
+  close?(): Promise<void>;
+}
+
 /** Fixed-window counter per key (in memory, per gateway replica). */
-export function createRateLimiter(limit: number, windowMs: number) {
+export function createRateLimiter(limit: number, windowMs: number): RateLimiter {
   let windowStart = Date.now();
   let counts = new Map<string, number>();
   return {
@@ -157,6 +187,63 @@ export function createRateLimiter(limit: number, windowMs: number) {
       const n = (counts.get(key) ?? 0) + 1;
       counts.set(key, n);
       return { allowed: n <= limit, remaining: limit - n, retryAfterSeconds: Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000)) };
+    },
+  };
+}
+
+/** Database and collection of the shared rate-limit counters. */
+export const RATE_LIMIT_DB = 'city_gateway';
+export const RATE_LIMIT_COLLECTION = 'rate_limits';
+
+/**
+ * Fixed-window counters shared by every gateway replica (RATE_LIMIT_STORE=mongodb), with
+ * rate-limiter-flexible's RateLimiterMongo: one document per key and window in
+ * `city_gateway.rate_limits`, incremented atomically (findOneAndUpdate with upsert), so N replicas
+ * give a caller one budget, not N. When the store does not answer, each replica falls back to its
+ * own in-memory counters (the library's insurance limiter) rather than refusing or failing requests.
+ * The unique index on `key` is created before the first count; the TTL index that removes old
+ * windows is created where the server supports it (the embedded engine does not: there an expired
+ * window's document is overwritten by the next window's).
+ */
+export function createMongoRateLimiter(limit: number, windowMs: number, store: { uri?: string; client?: MongoClient }): RateLimiter {
+  if (!store.client && !store.uri) throw new Error('RATE_LIMIT_STORE=mongodb needs RATE_LIMIT_MONGODB_URI');
+  const client = store.client ?? new MongoClient(store.uri!, { serverSelectionTimeoutMS: 1000 });
+  const duration = Math.max(1, Math.round(windowMs / 1000));
+  const limiter = new RateLimiterMongo({
+    storeClient: client,
+    dbName: RATE_LIMIT_DB,
+    tableName: RATE_LIMIT_COLLECTION,
+    points: limit,
+    duration,
+    disableIndexesCreation: true,
+    insuranceLimiter: new RateLimiterMemory({ points: limit, duration }),
+  });
+  const collection = client.db(RATE_LIMIT_DB).collection(RATE_LIMIT_COLLECTION);
+  let indexes: Promise<void> | undefined;
+  const ensureIndexes = () =>
+    (indexes ??= (async () => {
+      await collection.createIndex({ key: 1 }, { unique: true });
+      await collection.createIndex({ expire: -1 }, { expireAfterSeconds: 0 }).catch(() => undefined);
+    })().catch(() => {
+      indexes = undefined; // the store is down: counted by the insurance limiter, retried next time
+    }));
+  const verdict = (r: RateLimiterRes, allowed: boolean): RateLimitVerdict => ({
+    allowed,
+    remaining: allowed ? r.remainingPoints : 0,
+    retryAfterSeconds: Math.max(1, Math.ceil(r.msBeforeNext / 1000)),
+  });
+  return {
+    async hit(key) {
+      await ensureIndexes();
+      try {
+        return verdict(await limiter.consume(key), true);
+      } catch (e) {
+        if (e instanceof RateLimiterRes) return verdict(e, false);
+        throw e;
+      }
+    },
+    close: async () => {
+      if (!store.client) await client.close();
     },
   };
 }

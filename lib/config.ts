@@ -82,6 +82,13 @@ const BaseEnv = z.object({
     .optional(),
   /** Requests per minute per token (or per IP for anonymous callers) at the gateway. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /**
+   * Where the gateway keeps its rate-limit counters: `memory` (per gateway replica, the default) or
+   * `mongodb` (one budget shared by every replica, in RATE_LIMIT_MONGODB_URI; docs/deployment.md).
+   */
+  RATE_LIMIT_STORE: z.enum(['memory', 'mongodb']).default('memory'),
+  /** With RATE_LIMIT_STORE=mongodb: the MongoDB holding the shared counters (default MONGODB_URI). */
+  RATE_LIMIT_MONGODB_URI: mongoUri.optional(),
   /** Introspection and the Sandbox page at the gateway: default on, off when NODE_ENV=production. */
   INTROSPECTION: z.enum(['true', 'false', '1', '0']).optional(),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(1).default(12),
@@ -120,6 +127,13 @@ const BaseEnv = z.object({
    * `apollo-federation-include-trace: ftv1`. Unset: on in the embedded default, off otherwise.
    */
   SUBGRAPH_FTV1: z.enum(['true', 'false', '1', '0']).optional(),
+  // ---- MongoDB topology (lib/db.ts; docs/deployment.md) ----
+  /** Read preference of every subgraph's connection; unset: the URI's, else `primary`. */
+  MONGODB_READ_PREFERENCE: z.enum(['primary', 'primaryPreferred', 'secondary', 'secondaryPreferred', 'nearest']).optional(),
+  /** Write concern `w` of every subgraph's connection: `majority` or a number of members; unset: the URI's, else the server's default. */
+  MONGODB_WRITE_CONCERN: z.string().regex(/^(majority|\d{1,2})$/, 'must be majority or a number of members such as 1').optional(),
+  /** Retryable writes (replica sets and sharded clusters); unset: the URI's, else on (the driver's default). */
+  MONGODB_RETRY_WRITES: z.enum(['true', 'false', '1', '0']).optional(),
   // ---- demo data (npm start) ----
   /** Size of the synthetic city `npm start` loads into an empty store next to the article's four 小区 (0: none; a store keeps the size it was seeded with). */
   DEMO_COMMUNITIES: z.coerce.number().int().min(0).max(200000).default(400),
@@ -188,6 +202,10 @@ export interface GatewaySecuritySettings {
   /** Why these origins (logged at start-up). */
   corsOriginsSource?: CorsOriginsSource;
   rateLimitPerMinute: number;
+  /** Rate-limit counters per replica (`memory`, default) or shared by every replica (`mongodb`). */
+  rateLimitStore?: 'memory' | 'mongodb';
+  /** With `mongodb`: where the shared counters live. */
+  rateLimitMongoUri?: string;
   maxDepth: number;
   maxAliases: number;
   maxTokens: number;
@@ -229,6 +247,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.success && parsed.data.NODE_ENV === 'production' && !parsed.data.JWKS_URL) {
     problems.push('JWKS_URL: required when NODE_ENV=production (tokens are verified against the identity provider)');
   }
+  if (parsed.success && parsed.data.RATE_LIMIT_STORE === 'mongodb' && !parsed.data.RATE_LIMIT_MONGODB_URI && !parsed.data.MONGODB_URI) {
+    problems.push('RATE_LIMIT_MONGODB_URI: required when RATE_LIMIT_STORE=mongodb (the MongoDB holding the shared rate-limit counters)');
+  }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   const base = parsed.data;
   const dataDir = path.resolve(base.DATA_DIR);
@@ -246,6 +267,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       introspection: base.INTROSPECTION ? base.INTROSPECTION === 'true' || base.INTROSPECTION === '1' : base.NODE_ENV !== 'production',
       ...corsAllowlist(base, perSubgraph),
       rateLimitPerMinute: base.RATE_LIMIT_PER_MINUTE,
+      rateLimitStore: base.RATE_LIMIT_STORE,
+      rateLimitMongoUri: base.RATE_LIMIT_MONGODB_URI ?? base.MONGODB_URI,
       maxDepth: base.MAX_QUERY_DEPTH,
       maxAliases: base.MAX_QUERY_ALIASES,
       maxTokens: base.MAX_QUERY_TOKENS,
@@ -268,6 +291,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/** Connection settings for a replica set or sharded cluster (lib/db.ts `connectDatabase`). */
+export interface MongoTopologySettings {
+  readPreference?: 'primary' | 'primaryPreferred' | 'secondary' | 'secondaryPreferred' | 'nearest';
+  /** Write concern `w`. */
+  writeConcern?: 'majority' | number;
+  retryWrites?: boolean;
+}
+
+/**
+ * MONGODB_READ_PREFERENCE, MONGODB_WRITE_CONCERN and MONGODB_RETRY_WRITES alone (unset ones stay
+ * undefined, so the URI's options or the driver's defaults apply). Invalid values throw ConfigError.
+ */
+export function mongoTopologyFromEnv(env: NodeJS.ProcessEnv = process.env): MongoTopologySettings {
+  const parsed = BaseEnv.pick({ MONGODB_READ_PREFERENCE: true, MONGODB_WRITE_CONCERN: true, MONGODB_RETRY_WRITES: true }).safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const { MONGODB_READ_PREFERENCE: rp, MONGODB_WRITE_CONCERN: w, MONGODB_RETRY_WRITES: retry } = parsed.data;
+  return {
+    ...(rp ? { readPreference: rp } : {}),
+    ...(w ? { writeConcern: w === 'majority' ? 'majority' : Number(w) } : {}),
+    ...(retry ? { retryWrites: retry === 'true' || retry === '1' } : {}),
+  };
+}
+
+/**
+ * Usage-reporting credentials of other gateway engines set in `env` (Hive Gateway reads them from
+ * the environment): gateway/hive/gateway.config.ts refuses to start with any of them, so nothing is
+ * reported off the machine by default.
+ */
+export function reportingCredentialsIn(env: NodeJS.ProcessEnv = process.env): string[] {
+  return ['HIVE_REGISTRY_TOKEN', 'HIVE_USAGE_ACCESS_TOKEN', 'HIVE_TRACE_ACCESS_TOKEN', 'HIVE_CDN_KEY', 'APOLLO_KEY', 'APOLLO_GRAPH_REF'].filter((k) => env[k]);
+}
+
+/** Every fixed variable name the configuration knows (deployment manifests are checked against it). */
+export const KNOWN_VARIABLES: readonly string[] = Object.keys(BaseEnv.shape);
+
+/**
+ * True for a variable this configuration reads: a fixed one, or a per-subgraph one
+ * (`MONGODB_URI_<NAME>`, `<NAME>_PORT`, `<NAME>_URL`).
+ */
+export function isKnownVariable(name: string): boolean {
+  return KNOWN_VARIABLES.includes(name) || /^MONGODB_URI_[A-Z0-9_]+$/.test(name) || /^[A-Z0-9_]+_PORT$/.test(name) || /^[A-Z0-9_]+_URL$/.test(name);
+}
+
 /** The programs that read this configuration; each honours only some of the variables. */
 export type EntryPoint = 'start' | 'start:gateway' | 'start:subgraph' | 'seed';
 
@@ -276,10 +342,10 @@ const GATEWAY_ONLY = [
   'PORT', 'SUPERGRAPH_FILE', 'GATEWAY_CONTRACT', 'RATE_LIMIT_PER_MINUTE', 'MAX_QUERY_DEPTH', 'MAX_QUERY_ALIASES',
   'MAX_QUERY_TOKENS', 'MAX_QUERY_COST', 'BODY_LIMIT', 'GATEWAY_SUBGRAPH_TIMEOUT_MS', 'GATEWAY_SUBGRAPH_TIMEOUTS',
   'GATEWAY_RETRY_BUDGET_PERCENT', 'GATEWAY_DEDUP', 'GATEWAY_QUERY_PLAN_CACHE_MIB', 'GATEWAY_RESPONSE_CACHE_MAX_TTL_S',
-  'GATEWAY_SAFELIST_FILE', 'GATEWAY_UI',
+  'GATEWAY_SAFELIST_FILE', 'GATEWAY_UI', 'RATE_LIMIT_STORE', 'RATE_LIMIT_MONGODB_URI',
 ];
 /** Variables only a process holding domain data (a subgraph, the seeds) honours. */
-const DATA_ONLY = ['MONGODB_URI', 'CLOCK_NOW', 'CLOCK_FREEZE'];
+const DATA_ONLY = ['MONGODB_URI', 'CLOCK_NOW', 'CLOCK_FREEZE', 'MONGODB_READ_PREFERENCE', 'MONGODB_WRITE_CONCERN', 'MONGODB_RETRY_WRITES'];
 const RESERVED_URL = new Set(['JWKS_URL']);
 
 /**

@@ -2,7 +2,8 @@
  * Database connections. Each subgraph owns its own MongoDB database (one per bureau) and opens its
  * own mongoose connection; the same code talks to a real MongoDB or to the embedded engine.
  */
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type ClientSession, type Connection } from 'mongoose';
+import { mongoTopologyFromEnv, type MongoTopologySettings } from './config';
 
 export interface DbOptions {
   uri: string;
@@ -16,6 +17,22 @@ export interface DbOptions {
    * server is detected within the driver's default 30 s.
    */
   patientMonitor?: boolean;
+  /**
+   * Read preference, write concern and retryable writes for a replica set or sharded cluster.
+   * Default: MONGODB_READ_PREFERENCE / MONGODB_WRITE_CONCERN / MONGODB_RETRY_WRITES (lib/config.ts);
+   * an unset one leaves the URI's option or the driver's default (primary reads, the server's
+   * default write concern, retryable writes on). The embedded engine accepts them all.
+   */
+  topology?: MongoTopologySettings;
+}
+
+/** The driver options of a topology setting (only the ones that are set). */
+export function topologyOptions(t: MongoTopologySettings): { readPreference?: string; writeConcern?: { w: 'majority' | number }; retryWrites?: boolean } {
+  return {
+    ...(t.readPreference ? { readPreference: t.readPreference } : {}),
+    ...(t.writeConcern !== undefined ? { writeConcern: { w: t.writeConcern } } : {}),
+    ...(t.retryWrites !== undefined ? { retryWrites: t.retryWrites } : {}),
+  };
 }
 
 export async function connectDatabase(opts: DbOptions): Promise<Connection> {
@@ -24,6 +41,7 @@ export async function connectDatabase(opts: DbOptions): Promise<Connection> {
     monitorCommands: opts.monitorCommands ?? false,
     serverSelectionTimeoutMS: 5000,
     ...(opts.patientMonitor ? { connectTimeoutMS: 600_000, serverSelectionTimeoutMS: 600_000 } : {}),
+    ...(topologyOptions(opts.topology ?? mongoTopologyFromEnv()) as mongoose.ConnectOptions),
   });
   conn.plugin(oneRoundTripPlugin);
   await conn.asPromise();
@@ -64,6 +82,56 @@ export async function pingDatabase(conn: Connection, timeoutMs = 1000): Promise<
     return true;
   } catch {
     return false;
+  }
+}
+
+/** What `withTransaction` needs of a connection (a mongoose Connection; tests pass fakes). */
+export interface TransactionCapable {
+  db?: { command(cmd: Record<string, unknown>): Promise<Record<string, unknown>> } | null;
+  startSession(): Promise<ClientSession>;
+}
+
+const transactionSupport = new WeakMap<object, Promise<boolean>>();
+
+/**
+ * Whether the server behind the connection runs transactions: a replica set member (`hello` names
+ * a `setName`) or a mongos (`msg: 'isdbgrid'`). A standalone server and the embedded engine do not.
+ * Asked once per connection.
+ */
+export function supportsTransactions(conn: TransactionCapable): Promise<boolean> {
+  let known = transactionSupport.get(conn);
+  if (!known) {
+    const db = conn.db;
+    known = db
+      ? db.command({ hello: 1 }).then((h) => typeof h.setName === 'string' || h.msg === 'isdbgrid')
+      : Promise.reject(new Error('withTransaction: the connection is not open'));
+    // A failed probe is not remembered: the next call asks again.
+    known.catch(() => transactionSupport.delete(conn));
+    transactionSupport.set(conn, known);
+  }
+  return known;
+}
+
+/**
+ * Runs `fn` as one transaction when the server supports transactions (replica set, sharded
+ * cluster): `fn` gets the session to pass to every read and write (`{ session }`), the driver
+ * retries it on transient errors and commits it, and an error aborts it, so a write touching
+ * several documents is all or nothing. On a standalone server and the embedded engine, `fn` runs
+ * once with `session` null, as plain writes (the standalone path; docs/deployment.md lists the write
+ * paths meant to use this). `fn` may run more than once on a replica set: keep it free of side
+ * effects outside the database.
+ */
+export async function withTransaction<T>(conn: TransactionCapable, fn: (session: ClientSession | null) => Promise<T>): Promise<T> {
+  if (!(await supportsTransactions(conn))) return fn(null);
+  const session = await conn.startSession();
+  try {
+    let result: T | undefined;
+    await session.withTransaction(async () => {
+      result = await fn(session);
+    });
+    return result as T;
+  } finally {
+    await session.endSession();
   }
 }
 
