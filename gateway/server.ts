@@ -137,6 +137,8 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
         started = false;
         await apollo.stop();
         features.close();
+        // The shared rate-limit store's client (RATE_LIMIT_STORE=mongodb), if any.
+        await security.close();
       });
       logCorsAllowlist(opts.logger, security.options, running.url.replace(/\/graphql$/, ''));
       return running;
