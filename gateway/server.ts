@@ -23,6 +23,7 @@ import { registerHealthRoutes } from './health';
 import { createGatewaySecurity, gatewaySecurityFromConfig, type GatewaySecurityOptions } from './security';
 import type { GatewayTuning } from './tuning';
 import { gatewayUiFromConfig, registerUiRoutes, type GatewayUiOptions } from './ui';
+import { registerOpen311Proxy } from './open311-proxy';
 
 export interface GatewayOptions {
   /** Path of the composed supergraph (default schema/supergraph.graphql). */
@@ -107,6 +108,8 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
 
   registerHealthRoutes(app, { subgraphs, dataSources: features.dataSources, isLoaded: () => started });
   registerUiRoutes(app, { ...gatewayUiFromConfig(), auth: security.options.auth, sandbox: introspection, ...opts.ui });
+  // Open311 GeoReport v2 REST (/open311/v2/*), served by the governance subgraph (gateway/open311-proxy.ts).
+  registerOpen311Proxy(app, () => subgraphs.get('governance'));
 
   return {
     apollo,

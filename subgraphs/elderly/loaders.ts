@@ -9,6 +9,33 @@ import { entityLoader, groupLoader, keyedLoader } from '../../lib/loader';
 import { areaId } from './stats/contribution';
 import { windowsAt, type AreaDoc, type StatsLevel, type Windows } from './stats';
 import type { Repository } from './services/repository';
+import { boxAround, pointOf, withinEach, type LngLat } from './services/lifecircle';
+import type { MealProgramDoc, ServiceProviderDoc } from './models';
+
+export interface NearKey {
+  id: string;
+  metres: number;
+}
+export interface LifeCircleKey {
+  code: string;
+  metres: number;
+}
+export interface Nearby<T> {
+  item: T;
+  distanceM: number;
+}
+export interface LifeCircle {
+  metres: number;
+  communitiesWithLocation: number;
+  covered: number;
+}
+
+/** Group keys by their radius: one batch of reads per radius. */
+function byMetres<K extends { metres: number }>(keys: readonly K[]): Map<number, K[]> {
+  const out = new Map<number, K[]>();
+  for (const k of keys) (out.get(k.metres) ?? out.set(k.metres, []).get(k.metres)!).push(k);
+  return out;
+}
 
 export interface StatsKey {
   level: StatsLevel;
@@ -34,7 +61,47 @@ export function createLoaders(repo: Repository) {
       return keys.map((k) => results.get(areaId(k.level, k.code)) ?? 0);
     });
 
+  /** Facilities within the radius of each 小区: one read of the 小区, one geo read of the candidates. */
+  const nearLoader = <T extends { _id: string; location?: unknown }>(inBox: (box: [LngLat, LngLat]) => Promise<T[]>) =>
+    keyedLoader<NearKey, Nearby<T>[]>(async (keys) => {
+      const refs = new Map((await repo.communityRefs([...new Set(keys.map((k) => k.id))])).map((r) => [r._id, r]));
+      const results = new Map<NearKey, Nearby<T>[]>();
+      for (const [metres, group] of byMetres(keys)) {
+        const centres = group.map((k) => pointOf(refs.get(k.id) as never));
+        const located = centres.filter((c): c is LngLat => c !== null);
+        const candidates = located.length ? await inBox(boxAround(located, metres)) : [];
+        withinEach(centres, candidates as never[], metres).forEach((rows, i) => results.set(group[i], rows as Nearby<T>[]));
+      }
+      return keys.map((k) => results.get(k) ?? []);
+    });
+
   return {
+    mealProgramsNear: nearLoader<MealProgramDoc>((box) => repo.mealProgramsInBox(box)),
+    providersNear: nearLoader<ServiceProviderDoc>((box) => repo.providersInBox(box)),
+    /** Share of a district's located 小区 with a meal programme within the radius. */
+    lifeCircle: keyedLoader<LifeCircleKey, LifeCircle>(async (keys) => {
+      const refs = await repo.locatedCommunityRefsOfDistricts([...new Set(keys.map((k) => k.code))]);
+      const results = new Map<LifeCircleKey, LifeCircle>();
+      for (const [metres, group] of byMetres(keys)) {
+        const codes = new Set(group.map((k) => k.code));
+        const mine = refs.filter((r) => codes.has(r.districtCode));
+        const centres = mine.map((r) => pointOf(r as never));
+        const located = centres.filter((c): c is LngLat => c !== null);
+        const programs = located.length ? await repo.mealProgramsInBox(boxAround(located, metres)) : [];
+        const near = withinEach(centres, programs as never[], metres);
+        for (const k of group) {
+          let n = 0;
+          let covered = 0;
+          mine.forEach((r, i) => {
+            if (r.districtCode !== k.code || !centres[i]) return;
+            n++;
+            if (near[i].length > 0) covered++;
+          });
+          results.set(k, { metres, communitiesWithLocation: n, covered });
+        }
+      }
+      return keys.map((k) => results.get(k)!);
+    }),
     careTeam: entityLoader((ids) => repo.careTeamsById(ids), (t) => t._id),
     careTeamsByCommunity: groupLoader((ids) => repo.careTeamsByCommunity(ids), (t) => t.communityIds ?? []),
     mealProgram: entityLoader((ids) => repo.mealProgramsById(ids), (p) => p._id),

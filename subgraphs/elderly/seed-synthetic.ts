@@ -40,6 +40,17 @@ export interface SyntheticCommunity {
   builtYear: number;
   managementMode: string;
   name?: string;
+  /** WGS84 location of the 小区 (the synthetic city places it in its city); none: no location. */
+  lat?: number;
+  lng?: number;
+}
+
+/** GeoJSON point `metres` from (lng, lat) towards `bearing` (radians from north), on MongoDB's sphere. */
+function offsetPoint(lng: number, lat: number, metres: number, bearing: number) {
+  const d = metres / 6378100;
+  const dLat = d * Math.cos(bearing) * (180 / Math.PI);
+  const dLng = (d * Math.sin(bearing) * (180 / Math.PI)) / Math.cos((lat * Math.PI) / 180);
+  return { type: 'Point', coordinates: [+(lng + dLng).toFixed(6), +(lat + dLat).toFixed(6)] };
 }
 
 export interface SyntheticOptions {
@@ -147,7 +158,11 @@ export async function seedSynthetic(conn: Connection, communities: SyntheticComm
     chunk.forEach((c, idx) => {
       const r = streamFor(seed, c.id);
       const label = c.name ?? c.id;
-      refs.push({ _id: c.id, cityCode: c.cityCode, districtCode: c.districtCode, ...synthetic, ...stamp });
+      // Locations draw from their own stream, so adding them changed none of the other rows.
+      const geo = streamFor(seed, `${c.id}:location`);
+      const located = typeof c.lat === 'number' && typeof c.lng === 'number';
+      const at = (metres: number) => (located ? { location: offsetPoint(c.lng!, c.lat!, metres, geo.next() * 2 * Math.PI) } : {});
+      refs.push({ _id: c.id, cityCode: c.cityCode, districtCode: c.districtCode, ...at(0), ...synthetic, ...stamp });
       const area = { communityId: c.id, districtCode: c.districtCode, cityCode: c.cityCode };
 
       const elders = Math.round(c.residentCount * (c.isOld ? 0.24 : 0.15) * share + (r.next() - 0.5));
@@ -220,16 +235,19 @@ export async function seedSynthetic(conn: Connection, communities: SyntheticComm
           operatorName: r.chance(0.5) ? `${label}所在社区居委会` : `合成${r.int(1, 99)}号养老服务有限公司`,
           communityIds: served, cityCodes: [c.cityCode],
           eligibility: type === 'LOVE_TABLE' ? ['LIVING_ALONE_DIFFICULTY'] : r.chance(0.5) ? ['ALL_SENIORS'] : ['LIVING_ALONE_DIFFICULTY', 'ADVANCED_AGE'],
-          beneficiaryCount: r.int(20, 80), mealsPerDay: r.int(1, 2), subsidyPolicyId: null, ...synthetic, ...stamp,
+          beneficiaryCount: r.int(20, 80), mealsPerDay: r.int(1, 2), subsidyPolicyId: null,
+          // in or next to the host 小区 (delivery-only programmes have no venue)
+          ...(type === 'HOME_DELIVERY' ? {} : at(geo.next() * 300)), ...synthetic, ...stamp,
         });
       }
       // Service providers near the 小区.
       const providerTypes = [['HOME_CARE_CENTER', 0.25, '居家养老服务站'], ['HEALTH_CENTER', 0.15, '社区卫生服务站'], ['DAY_CARE', 0.08, '日间照料中心'], ['NURSING_HOME', 0.03, '养老院']] as const;
       for (const [type, p, suffix] of providerTypes) {
         if (!r.chance(p)) continue;
+        const distanceM = r.int(100, 3000);
         providers.push({
-          _id: `sp_${c.id}_${type.toLowerCase()}`, type, name: `${label}${suffix}`, distanceM: r.int(100, 3000), communityIds: [c.id], cityCodes: [c.cityCode],
-          broughtInBy: null, broughtInByUscc: null, ...synthetic, ...stamp,
+          _id: `sp_${c.id}_${type.toLowerCase()}`, type, name: `${label}${suffix}`, distanceM, communityIds: [c.id], cityCodes: [c.cityCode],
+          broughtInBy: null, broughtInByUscc: null, ...at(distanceM), ...synthetic, ...stamp,
         });
       }
     });

@@ -31,12 +31,25 @@ const SOURCE = '新华日报·交汇点, 2022: 住建部“加强物业管理 �
 
 type Row = SeedRow;
 
+/**
+ * Approximate WGS84 locations (GPS datum, not GCJ-02) of the article's four 小区, good to a few
+ * hundred metres: enough to place them in their district for the life-circle figures, not for
+ * navigation. The article gives no coordinates.
+ */
+export const DEMO_LOCATIONS: Record<string, [number, number]> = {
+  [DEMO.ruijin]: [118.8175, 32.0372], // 瑞金新村, 秦淮区瑞金路
+  [DEMO.yijiang]: [118.8305, 32.124], // 怡江苑, 栖霞区
+  [DEMO.dongfang]: [119.2065, 34.596], // 东方瑞园, 海州区
+  [DEMO.xinhai]: [119.188, 34.6], // 新海花园, 海州区
+};
+const point = (id: string) => ({ type: 'Point', coordinates: DEMO_LOCATIONS[id] });
+
 /** The four 小区 of the article, with the area codes the aggregates group by. */
 export const demoCommunityRefs: Row[] = [
-  { _id: DEMO.ruijin, cityCode: '320100', districtCode: '320104' },
-  { _id: DEMO.yijiang, cityCode: '320100', districtCode: '320113' },
-  { _id: DEMO.dongfang, cityCode: '320700', districtCode: '320706' },
-  { _id: DEMO.xinhai, cityCode: '320700', districtCode: '320706' },
+  { _id: DEMO.ruijin, cityCode: '320100', districtCode: '320104', location: point(DEMO.ruijin) },
+  { _id: DEMO.yijiang, cityCode: '320100', districtCode: '320113', location: point(DEMO.yijiang) },
+  { _id: DEMO.dongfang, cityCode: '320700', districtCode: '320706', location: point(DEMO.dongfang) },
+  { _id: DEMO.xinhai, cityCode: '320700', districtCode: '320706', location: point(DEMO.xinhai) },
 ];
 
 export const demoCareTeams: Row[] = [
@@ -70,6 +83,8 @@ export const demoMealPrograms: Row[] = [
     eligibility: ['LIVING_ALONE_DIFFICULTY'],
     beneficiaryCount: null,
     mealsPerDay: null,
+    // the canteen moved into the 小区 (“进驻小区”): located at the 小区
+    location: point(DEMO.dongfang),
     source: SOURCE,
   },
 ];

@@ -5,11 +5,14 @@ import { createLoaders, type Loaders } from './loaders';
 import type { Models } from './models';
 import { createCommands, type Commands } from './services/commands';
 import { createRepository, type Repository } from './services/repository';
+import { createImports, type Imports } from './services/import';
 import { createStatsReader, createStatsWriter, type StatsReader } from './stats';
 
 export interface Context {
   repo: Repository;
   commands: Commands;
+  /** Spreadsheet imports (batch mutations, services/import.ts). */
+  imports: Imports;
   loaders: Loaders;
   /** Statistics read from the rollups (stats/). */
   stats: StatsReader;
@@ -40,9 +43,10 @@ export function contextFactory(models: Models, opts: ContextOptions = {}) {
   const stats = createStatsReader(models);
   // Every command updates the rollups its raw writes touch (stats/write.ts).
   const commands = createCommands(repo, { calendar: opts.calendar ?? {}, stats: createStatsWriter(models) });
+  const imports = createImports(models);
   const source: Clock = opts.now ? { now: opts.now } : clock;
   return (_req?: Request): Context => {
     const now = source.now();
-    return { repo, commands, loaders: createLoaders(repo, stats, now), stats, now, auth: ANONYMOUS, individualAccess: false };
+    return { repo, commands, imports, loaders: createLoaders(repo, stats, now), stats, now, auth: ANONYMOUS, individualAccess: false };
   };
 }

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { defineSubgraph } from '../../lib/subgraph-module';
+import { mountOpen311 } from './open311-rest';
 import { contextFactory, type Context } from './context';
 import { registerModels } from './models';
 import { resolvers } from './resolvers';
@@ -24,7 +25,7 @@ const withArea = async (ctx: Context, row: { communityId: string } | null) => {
   return { ...row, streetCode: reg?.streetCode ?? null, neighborhoodCode: reg?.neighborhoodCode ?? null };
 };
 
-export const subgraph = defineSubgraph({
+const defined = defineSubgraph({
   name: 'governance',
   owner: '街道/社区党组织, 组织部门, 12345 centre, campaign office',
   defaultPort: 4002,
@@ -46,6 +47,20 @@ export const subgraph = defineSubgraph({
   isEmpty: async (m) => (await m.Community.estimatedDocumentCount()) === 0,
   rebuildStats,
 });
+
+/**
+ * The subgraph as defined, plus Open311 GeoReport v2 over REST on its HTTP app (open311-rest.ts):
+ * `/open311/v2/*`, answered through the subgraph's own GraphQL endpoint and access rules.
+ */
+export const subgraph: typeof defined = {
+  ...defined,
+  async createServer(conn, logger, opts) {
+    const server = await defined.createServer(conn, logger, opts);
+    mountOpen311(server.app, { graphqlPath: server.path });
+    return server;
+  },
+  create: (conn, logger) => subgraph.createServer(conn, logger),
+};
 
 /** Builds the server; `opts` lets tests pin the clock or set a holiday calendar. */
 export const createGovernanceServer = subgraph.createServer;

@@ -95,10 +95,21 @@ export type CityVisitTrendArgs = {
 
 export type Community = {
   __typename?: 'Community';
+  /**
+   * Care facilities (health centres, home-care centres, nursing homes, day care) whose location is
+   * within `metres` (1-5000, default 1000) of this 小区, nearest first; as mealProgramsWithin.
+   */
+  careFacilitiesWithin: Array<NearbyServiceProvider>;
   careTeams: Array<CareTeam>;
   elderlyStats: ElderlyStats;
   id: Scalars['ID']['output'];
   mealPrograms: Array<MealProgram>;
+  /**
+   * 15-minute life circle (15分钟社区生活圈): meal programmes whose location is within `metres` (1-5000,
+   * default 1000; BAD_USER_INPUT outside) of this 小区, nearest first. Great-circle distances between
+   * WGS84 points (MongoDB's sphere, radius 6378100 m). Empty when the 小区 has no known location.
+   */
+  mealProgramsWithin: Array<NearbyMealProgram>;
   serviceProviders: Array<ServiceProvider>;
   /**
    * Visit coverage and overdue visits of the register month by month: the last `months` calendar
@@ -106,6 +117,16 @@ export type Community = {
    * the current month, one entry per month even when empty. Small counts suppressed as in elderlyStats.
    */
   visitTrend: Array<VisitMonth>;
+};
+
+
+export type CommunityCareFacilitiesWithinArgs = {
+  metres?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type CommunityMealProgramsWithinArgs = {
+  metres?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -145,11 +166,21 @@ export type District = {
   code: Scalars['ID']['output'];
   elderlyStats: ElderlyStats;
   /**
+   * 15-minute life circle: the share of the district's 小区 with a meal programme within `metres`
+   * (1-5000, default 1000; BAD_USER_INPUT outside), by great-circle distance between WGS84 points.
+   */
+  lifeCircleCoverage: LifeCircleCoverage;
+  /**
    * Visit coverage and overdue visits of the register month by month: the last `months` calendar
    * months in China Standard Time (1-60, default 12; BAD_USER_INPUT outside), oldest first, ending with
    * the current month, one entry per month even when empty. Small counts suppressed as in elderlyStats.
    */
   visitTrend: Array<VisitMonth>;
+};
+
+
+export type DistrictLifeCircleCoverageArgs = {
+  metres?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -213,6 +244,30 @@ export type ElderlyResidentFilter = {
   overdue?: InputMaybe<Scalars['Boolean']['input']>;
   riskTier?: InputMaybe<Array<RiskTier>>;
   status?: InputMaybe<ResidentStatus>;
+};
+
+/** One row of the register as read from a spreadsheet. Enumerations are given by name and checked by the server. */
+export type ElderlyResidentImportRow = {
+  /** Default: from the birth date in the ID-card number. */
+  ageBand?: InputMaybe<Scalars['String']['input']>;
+  buildingRef?: InputMaybe<Scalars['String']['input']>;
+  communityId?: InputMaybe<Scalars['String']['input']>;
+  consentRecordedAt?: InputMaybe<Scalars['DateTime']['input']>;
+  difficultyFlags?: InputMaybe<Array<Scalars['String']['input']>>;
+  emergencyContactName?: InputMaybe<Scalars['String']['input']>;
+  emergencyContactPhone?: InputMaybe<Scalars['String']['input']>;
+  emergencyContactRelation?: InputMaybe<Scalars['String']['input']>;
+  gender?: InputMaybe<Scalars['String']['input']>;
+  healthNotes?: InputMaybe<Scalars['String']['input']>;
+  /** 身份证号 (18 characters): hashed on arrival, never stored. */
+  idCardNumber?: InputMaybe<Scalars['String']['input']>;
+  livingArrangement?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  phone?: InputMaybe<Scalars['String']['input']>;
+  registeredAt?: InputMaybe<Scalars['DateTime']['input']>;
+  registeredByTeamId?: InputMaybe<Scalars['String']['input']>;
+  /** Row number in the sheet (reported back with the verdict). */
+  row: Scalars['Int']['input'];
 };
 
 /**
@@ -296,6 +351,57 @@ export type HomeVisitFilter = {
   to?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
+/** What happened to one imported row. */
+export type ImportOutcome =
+  | 'INSERTED'
+  | 'REJECTED'
+  | 'UNCHANGED'
+  | 'UPDATED';
+
+/** Totals and per-row verdicts of one import batch. */
+export type ImportResult = {
+  __typename?: 'ImportResult';
+  /** True when nothing was written (validation and report only). */
+  dryRun: Scalars['Boolean']['output'];
+  inserted: Scalars['Int']['output'];
+  read: Scalars['Int']['output'];
+  rejected: Scalars['Int']['output'];
+  rows: Array<ImportRowVerdict>;
+  unchanged: Scalars['Int']['output'];
+  updated: Scalars['Int']['output'];
+};
+
+/** The verdict on one row of an import batch. */
+export type ImportRowVerdict = {
+  __typename?: 'ImportRowVerdict';
+  /** For a rejected row: the input field at fault. */
+  field?: Maybe<Scalars['String']['output']>;
+  /** The row's natural key, when it could be read (a resident's is a hash prefix, never the ID number). */
+  key?: Maybe<Scalars['String']['output']>;
+  /** For a rejected row: what is wrong, in English. */
+  message?: Maybe<Scalars['String']['output']>;
+  /** For a rejected row: what is wrong, in Chinese. */
+  messageZh?: Maybe<Scalars['String']['output']>;
+  outcome: ImportOutcome;
+  /** The row number the client sent. */
+  row: Scalars['Int']['output'];
+};
+
+/**
+ * Life-circle coverage of a district: the share of its 小区 (those with a known WGS84 location) that
+ * have a meal programme within `metres`.
+ */
+export type LifeCircleCoverage = {
+  __typename?: 'LifeCircleCoverage';
+  /** 小区 of the district with a known location. */
+  communitiesWithLocation: Scalars['Int']['output'];
+  /** Of those, 小区 with at least one meal programme within `metres`. */
+  covered: Scalars['Int']['output'];
+  metres: Scalars['Int']['output'];
+  /** covered / communitiesWithLocation; null when no 小区 of the district has a location. */
+  share?: Maybe<Scalars['Float']['output']>;
+};
+
 export type LivingArrangement =
   /** 空巢 */
   | 'EMPTY_NEST'
@@ -316,6 +422,8 @@ export type MealProgram = {
   communitiesServed: Array<Community>;
   eligibility: Array<MealEligibility>;
   id: Scalars['ID']['output'];
+  /** Where the meals are served, WGS84 (not GCJ-02); null for delivery-only programmes or when unknown. */
+  location?: Maybe<Wgs84Point>;
   mealsPerDay?: Maybe<Scalars['Int']['output']>;
   name: Scalars['String']['output'];
   operator?: Maybe<PropertyCompany>;
@@ -341,6 +449,15 @@ export type MealProgramType =
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Imports rows of the register (台账) through the rules of `registerElderlyResident` and
+   * `updateElderlyCircumstances`, idempotent by the ID-card number's keyed hash (the number itself is
+   * never stored or logged): a known resident is updated when the row differs, left alone when it
+   * does not. A rejected row writes nothing; `dryRun` validates and reports without writing.
+   * City-wide: area-limited callers (care teams) cannot run it. Audited (one record per call, with the
+   * counts).
+   */
+  importElderlyResidents: ImportResult;
+  /**
    * Overrides the rule-derived risk tier of a resident (a reason is required), or clears the override
    * when `tier` is null. The visit interval and next due date follow the new tier.
    */
@@ -361,6 +478,12 @@ export type Mutation = {
    * tier and the next due date are recomputed.
    */
   updateElderlyCircumstances: ElderlyResident;
+};
+
+
+export type MutationImportElderlyResidentsArgs = {
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  rows: Array<ElderlyResidentImportRow>;
 };
 
 
@@ -391,6 +514,22 @@ export type MutationRegisterElderlyResidentArgs = {
 
 export type MutationUpdateElderlyCircumstancesArgs = {
   input: UpdateElderlyCircumstancesInput;
+};
+
+/** A meal programme near a 小区 and its great-circle distance from the 小区 (WGS84). */
+export type NearbyMealProgram = {
+  __typename?: 'NearbyMealProgram';
+  /** Metres, rounded. */
+  distanceM: Scalars['Int']['output'];
+  mealProgram: MealProgram;
+};
+
+/** A care facility near a 小区 and its great-circle distance from the 小区 (WGS84). */
+export type NearbyServiceProvider = {
+  __typename?: 'NearbyServiceProvider';
+  /** Metres, rounded. */
+  distanceM: Scalars['Int']['output'];
+  serviceProvider: ServiceProvider;
 };
 
 export type PageInfo = {
@@ -578,6 +717,8 @@ export type ServiceProvider = {
   broughtInByCompany?: Maybe<PropertyCompany>;
   distanceM?: Maybe<Scalars['Int']['output']>;
   id: Scalars['ID']['output'];
+  /** Location of the facility, WGS84 (not GCJ-02); null when unknown. */
+  location?: Maybe<Wgs84Point>;
   name?: Maybe<Scalars['String']['output']>;
   servesCommunities: Array<Community>;
   type: ServiceProviderType;
@@ -674,6 +815,20 @@ export type VisitOutcome =
   | 'NEEDS_REFERRAL'
   | 'NOT_HOME'
   | 'OK';
+
+/**
+ * A point on the WGS84 datum (GPS, EPSG:4326), always: never GCJ-02. Coordinates read off Chinese
+ * web maps (高德 Amap and 腾讯 Tencent use GCJ-02, 百度 Baidu BD-09) are offset by up to several hundred
+ * metres and are converted to WGS84 before they are stored; convert before plotting on such a map.
+ * (Community.location, from properties, carries its datum explicitly.)
+ */
+export type Wgs84Point = {
+  __typename?: 'Wgs84Point';
+  /** Latitude in degrees (WGS84), north positive. */
+  latitude: Scalars['Float']['output'];
+  /** Longitude in degrees (WGS84), east positive. */
+  longitude: Scalars['Float']['output'];
+};
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -808,6 +963,7 @@ export type ResolversTypes = ResolversObject<{
   ElderlyResidentConnection: ResolverTypeWrapper<Omit<ElderlyResidentConnection, 'edges'> & { edges: Array<ResolversTypes['ElderlyResidentEdge']> }>;
   ElderlyResidentEdge: ResolverTypeWrapper<Omit<ElderlyResidentEdge, 'node'> & { node: ResolversTypes['ElderlyResident'] }>;
   ElderlyResidentFilter: ElderlyResidentFilter;
+  ElderlyResidentImportRow: ElderlyResidentImportRow;
   ElderlyStats: ResolverTypeWrapper<StatsKeyModel>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   EmergencyContact: ResolverTypeWrapper<EmergencyContact>;
@@ -816,11 +972,17 @@ export type ResolversTypes = ResolversObject<{
   HomeVisitConnection: ResolverTypeWrapper<Omit<HomeVisitConnection, 'edges'> & { edges: Array<ResolversTypes['HomeVisitEdge']> }>;
   HomeVisitEdge: ResolverTypeWrapper<Omit<HomeVisitEdge, 'node'> & { node: ResolversTypes['HomeVisit'] }>;
   HomeVisitFilter: HomeVisitFilter;
+  ImportOutcome: ImportOutcome;
+  ImportResult: ResolverTypeWrapper<ImportResult>;
+  ImportRowVerdict: ResolverTypeWrapper<ImportRowVerdict>;
+  LifeCircleCoverage: ResolverTypeWrapper<LifeCircleCoverage>;
   LivingArrangement: LivingArrangement;
   MealEligibility: MealEligibility;
   MealProgram: ResolverTypeWrapper<MealProgramDocModel>;
   MealProgramType: MealProgramType;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  NearbyMealProgram: ResolverTypeWrapper<Omit<NearbyMealProgram, 'mealProgram'> & { mealProgram: ResolversTypes['MealProgram'] }>;
+  NearbyServiceProvider: ResolverTypeWrapper<Omit<NearbyServiceProvider, 'serviceProvider'> & { serviceProvider: ResolversTypes['ServiceProvider'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PiiCategory: PiiCategory;
   PropertyCompany: ResolverTypeWrapper<CompanyRefModel>;
@@ -841,6 +1003,7 @@ export type ResolversTypes = ResolversObject<{
   VisitMonth: ResolverTypeWrapper<VisitMonth>;
   VisitOccasion: VisitOccasion;
   VisitOutcome: VisitOutcome;
+  Wgs84Point: ResolverTypeWrapper<Wgs84Point>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -861,6 +1024,7 @@ export type ResolversParentTypes = ResolversObject<{
   ElderlyResidentConnection: Omit<ElderlyResidentConnection, 'edges'> & { edges: Array<ResolversParentTypes['ElderlyResidentEdge']> };
   ElderlyResidentEdge: Omit<ElderlyResidentEdge, 'node'> & { node: ResolversParentTypes['ElderlyResident'] };
   ElderlyResidentFilter: ElderlyResidentFilter;
+  ElderlyResidentImportRow: ElderlyResidentImportRow;
   ElderlyStats: StatsKeyModel;
   Float: Scalars['Float']['output'];
   EmergencyContact: EmergencyContact;
@@ -869,8 +1033,13 @@ export type ResolversParentTypes = ResolversObject<{
   HomeVisitConnection: Omit<HomeVisitConnection, 'edges'> & { edges: Array<ResolversParentTypes['HomeVisitEdge']> };
   HomeVisitEdge: Omit<HomeVisitEdge, 'node'> & { node: ResolversParentTypes['HomeVisit'] };
   HomeVisitFilter: HomeVisitFilter;
+  ImportResult: ImportResult;
+  ImportRowVerdict: ImportRowVerdict;
+  LifeCircleCoverage: LifeCircleCoverage;
   MealProgram: MealProgramDocModel;
   Mutation: Record<PropertyKey, never>;
+  NearbyMealProgram: Omit<NearbyMealProgram, 'mealProgram'> & { mealProgram: ResolversParentTypes['MealProgram'] };
+  NearbyServiceProvider: Omit<NearbyServiceProvider, 'serviceProvider'> & { serviceProvider: ResolversParentTypes['ServiceProvider'] };
   PageInfo: PageInfo;
   PropertyCompany: CompanyRefModel;
   Query: Record<PropertyKey, never>;
@@ -883,6 +1052,7 @@ export type ResolversParentTypes = ResolversObject<{
   VisitCoverageConnection: Omit<VisitCoverageConnection, 'edges'> & { edges: Array<ResolversParentTypes['VisitCoverageEdge']> };
   VisitCoverageEdge: Omit<VisitCoverageEdge, 'node'> & { node: ResolversParentTypes['CommunityVisitCoverage'] };
   VisitMonth: VisitMonth;
+  Wgs84Point: Wgs84Point;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
@@ -950,10 +1120,12 @@ export type CityResolvers<ContextType = Context, ParentType extends ResolversPar
 
 export type CommunityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Community'] = ResolversParentTypes['Community'], FederationReferenceType extends FederationReferenceTypes['Community'] = FederationReferenceTypes['Community']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Community']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  careFacilitiesWithin?: Resolver<Array<ResolversTypes['NearbyServiceProvider']>, ParentType, ContextType, RequireFields<CommunityCareFacilitiesWithinArgs, 'metres'>>;
   careTeams?: Resolver<Array<ResolversTypes['CareTeam']>, ParentType, ContextType>;
   elderlyStats?: Resolver<ResolversTypes['ElderlyStats'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   mealPrograms?: Resolver<Array<ResolversTypes['MealProgram']>, ParentType, ContextType>;
+  mealProgramsWithin?: Resolver<Array<ResolversTypes['NearbyMealProgram']>, ParentType, ContextType, RequireFields<CommunityMealProgramsWithinArgs, 'metres'>>;
   serviceProviders?: Resolver<Array<ResolversTypes['ServiceProvider']>, ParentType, ContextType>;
   visitTrend?: Resolver<Array<ResolversTypes['VisitMonth']>, ParentType, ContextType, RequireFields<CommunityVisitTrendArgs, 'months'>>;
 }>;
@@ -971,6 +1143,7 @@ export type DistrictResolvers<ContextType = Context, ParentType extends Resolver
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['District']> | FederationReferenceType, FederationReferenceType, ContextType>;
   code?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   elderlyStats?: Resolver<ResolversTypes['ElderlyStats'], ParentType, ContextType>;
+  lifeCircleCoverage?: Resolver<ResolversTypes['LifeCircleCoverage'], ParentType, ContextType, RequireFields<DistrictLifeCircleCoverageArgs, 'metres'>>;
   visitTrend?: Resolver<Array<ResolversTypes['VisitMonth']>, ParentType, ContextType, RequireFields<DistrictVisitTrendArgs, 'months'>>;
 }>;
 
@@ -1044,12 +1217,39 @@ export type HomeVisitEdgeResolvers<ContextType = Context, ParentType extends Res
   node?: Resolver<ResolversTypes['HomeVisit'], ParentType, ContextType>;
 }>;
 
+export type ImportResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportResult'] = ResolversParentTypes['ImportResult']> = ResolversObject<{
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  inserted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  read?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rows?: Resolver<Array<ResolversTypes['ImportRowVerdict']>, ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ImportRowVerdictResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportRowVerdict'] = ResolversParentTypes['ImportRowVerdict']> = ResolversObject<{
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  messageZh?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['ImportOutcome'], ParentType, ContextType>;
+  row?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type LifeCircleCoverageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LifeCircleCoverage'] = ResolversParentTypes['LifeCircleCoverage']> = ResolversObject<{
+  communitiesWithLocation?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  covered?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  metres?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  share?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+}>;
+
 export type MealProgramResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MealProgram'] = ResolversParentTypes['MealProgram'], FederationReferenceType extends FederationReferenceTypes['MealProgram'] = FederationReferenceTypes['MealProgram']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['MealProgram']> | FederationReferenceType, FederationReferenceType, ContextType>;
   beneficiaryCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   communitiesServed?: Resolver<Array<ResolversTypes['Community']>, ParentType, ContextType>;
   eligibility?: Resolver<Array<ResolversTypes['MealEligibility']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  location?: Resolver<Maybe<ResolversTypes['Wgs84Point']>, ParentType, ContextType>;
   mealsPerDay?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   operator?: Resolver<Maybe<ResolversTypes['PropertyCompany']>, ParentType, ContextType>;
@@ -1060,10 +1260,21 @@ export type MealProgramResolvers<ContextType = Context, ParentType extends Resol
 }>;
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  importElderlyResidents?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportElderlyResidentsArgs, 'dryRun' | 'rows'>>;
   overrideRiskTier?: Resolver<ResolversTypes['ElderlyResident'], ParentType, ContextType, RequireFields<MutationOverrideRiskTierArgs, 'elderId'>>;
   recordHomeVisit?: Resolver<ResolversTypes['RecordHomeVisitPayload'], ParentType, ContextType, RequireFields<MutationRecordHomeVisitArgs, 'elderId' | 'mode' | 'occasion' | 'outcome'>>;
   registerElderlyResident?: Resolver<ResolversTypes['ElderlyResident'], ParentType, ContextType, RequireFields<MutationRegisterElderlyResidentArgs, 'input'>>;
   updateElderlyCircumstances?: Resolver<ResolversTypes['ElderlyResident'], ParentType, ContextType, RequireFields<MutationUpdateElderlyCircumstancesArgs, 'input'>>;
+}>;
+
+export type NearbyMealProgramResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NearbyMealProgram'] = ResolversParentTypes['NearbyMealProgram']> = ResolversObject<{
+  distanceM?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  mealProgram?: Resolver<ResolversTypes['MealProgram'], ParentType, ContextType>;
+}>;
+
+export type NearbyServiceProviderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NearbyServiceProvider'] = ResolversParentTypes['NearbyServiceProvider']> = ResolversObject<{
+  distanceM?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  serviceProvider?: Resolver<ResolversTypes['ServiceProvider'], ParentType, ContextType>;
 }>;
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -1099,6 +1310,7 @@ export type ServiceProviderResolvers<ContextType = Context, ParentType extends R
   broughtInByCompany?: Resolver<Maybe<ResolversTypes['PropertyCompany']>, ParentType, ContextType>;
   distanceM?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  location?: Resolver<Maybe<ResolversTypes['Wgs84Point']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   servesCommunities?: Resolver<Array<ResolversTypes['Community']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['ServiceProviderType'], ParentType, ContextType>;
@@ -1127,6 +1339,11 @@ export type VisitMonthResolvers<ContextType = Context, ParentType extends Resolv
   visited?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
+export type Wgs84PointResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Wgs84Point'] = ResolversParentTypes['Wgs84Point']> = ResolversObject<{
+  latitude?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  longitude?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = Context> = ResolversObject<{
   AuditRead?: AuditReadResolvers<ContextType>;
   AuditRecord?: AuditRecordResolvers<ContextType>;
@@ -1144,8 +1361,13 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   HomeVisit?: HomeVisitResolvers<ContextType>;
   HomeVisitConnection?: HomeVisitConnectionResolvers<ContextType>;
   HomeVisitEdge?: HomeVisitEdgeResolvers<ContextType>;
+  ImportResult?: ImportResultResolvers<ContextType>;
+  ImportRowVerdict?: ImportRowVerdictResolvers<ContextType>;
+  LifeCircleCoverage?: LifeCircleCoverageResolvers<ContextType>;
   MealProgram?: MealProgramResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  NearbyMealProgram?: NearbyMealProgramResolvers<ContextType>;
+  NearbyServiceProvider?: NearbyServiceProviderResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PropertyCompany?: PropertyCompanyResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
@@ -1155,6 +1377,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   VisitCoverageConnection?: VisitCoverageConnectionResolvers<ContextType>;
   VisitCoverageEdge?: VisitCoverageEdgeResolvers<ContextType>;
   VisitMonth?: VisitMonthResolvers<ContextType>;
+  Wgs84Point?: Wgs84PointResolvers<ContextType>;
 }>;
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{

@@ -44,6 +44,20 @@ export const VISIT_OUTCOMES = ['OK', 'NEEDS_REFERRAL', 'HOSPITALISED', 'NOT_HOME
 export const RESIDENT_STATUSES = ['ACTIVE', 'DECEASED', 'MOVED_OUT'] as const;
 
 /**
+ * A WGS84 point (GPS, EPSG:4326) as GeoJSON, longitude first. Never GCJ-02: coordinates taken from
+ * Chinese web maps (高德 / 腾讯 use GCJ-02, 百度 BD-09) are converted before they are stored. Absent
+ * when unknown (2dsphere indexes skip documents without the field).
+ */
+const pointSchema = new Schema(
+  {
+    type: { type: String, enum: ['Point'], required: true },
+    coordinates: { type: [Number], required: true },
+  },
+  { _id: false },
+);
+const location = { type: pointSchema, default: undefined };
+
+/**
  * The 小区 this subgraph knows, with the area codes its aggregates group by. Written by the seeds
  * (demo and synthetic); a registration for a 小区 not listed here is refused.
  */
@@ -52,12 +66,15 @@ const communityRefSchema = new Schema(
     _id: { type: String, required: true },
     cityCode: { type: String, required: true },
     districtCode: { type: String, required: true },
+    /** Approximate location of the 小区 (WGS84), for the 15-minute life circle. */
+    location,
     synthetic: { type: Boolean, default: false },
   },
   opts,
 );
 communityRefSchema.index({ cityCode: 1, _id: 1 });
 communityRefSchema.index({ districtCode: 1, _id: 1 });
+communityRefSchema.index({ location: '2dsphere' });
 
 const emergencyContactSchema = new Schema(
   { name: String, relation: String, phone: String },
@@ -193,11 +210,15 @@ const mealProgramSchema = new Schema(
     beneficiaryCount: { type: Number, default: null },
     mealsPerDay: { type: Number, default: null },
     subsidyPolicyId: { type: String, default: null },
+    /** Where the meals are served (WGS84); absent for delivery-only programmes or when unknown. */
+    location,
     source: { type: String, default: null },
     synthetic: { type: Boolean, default: false },
   },
   opts,
 );
+// Meal programmes within N metres of a 小区 (the life circle).
+mealProgramSchema.index({ location: '2dsphere' });
 mealProgramSchema.index({ cityCodes: 1, _id: 1 });
 mealProgramSchema.index({ cityCodes: 1, type: 1, _id: 1 });
 mealProgramSchema.index({ communityIds: 1 });
@@ -213,11 +234,14 @@ const serviceProviderSchema = new Schema(
     cityCodes: { type: [String], default: [] },
     broughtInBy: { type: String, default: null },
     broughtInByUscc: { type: String, default: null },
+    /** Location of the facility (WGS84); absent when unknown. */
+    location,
     source: { type: String, default: null },
     synthetic: { type: Boolean, default: false },
   },
   opts,
 );
+serviceProviderSchema.index({ location: '2dsphere' });
 serviceProviderSchema.index({ communityIds: 1 });
 serviceProviderSchema.index({ cityCodes: 1, _id: 1 });
 serviceProviderSchema.index({ cityCodes: 1, type: 1, _id: 1 });

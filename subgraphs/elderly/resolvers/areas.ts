@@ -3,6 +3,7 @@ import type { CityResolvers, CommunityResolvers, DistrictResolvers, ElderlyStats
 import type { Context } from '../context';
 import { statsKey, type StatsKey } from '../loaders';
 import { MONTHLY_VISIT_RATE_TARGET } from '../services/risk';
+import { checkMetres } from '../services/lifecircle';
 import { suppressCount, suppressRate } from '../services/privacy';
 import { holidayOf, overdueOf, trendOf, visitedOf, type AreaDoc } from '../stats';
 
@@ -84,6 +85,10 @@ export const District: DistrictResolvers = {
   __resolveReference: (ref) => ({ code: ref.code }),
   elderlyStats: (d) => statsKey('DISTRICT', d.code),
   visitTrend: (d, { months }, ctx) => visitTrend(statsKey('DISTRICT', d.code), months, ctx),
+  lifeCircleCoverage: async (d, { metres }, { loaders }) => {
+    const r = await loaders.lifeCircle.load({ code: d.code, metres: checkMetres(metres) });
+    return { ...r, share: r.communitiesWithLocation ? r.covered / r.communitiesWithLocation : null };
+  },
 };
 
 export const Community: CommunityResolvers = {
@@ -93,4 +98,8 @@ export const Community: CommunityResolvers = {
   careTeams: (c, _a, { loaders }) => loaders.careTeamsByCommunity.load(c.id),
   mealPrograms: (c, _a, { loaders }) => loaders.mealProgramsByCommunity.load(c.id),
   serviceProviders: (c, _a, { loaders }) => loaders.providersByCommunity.load(c.id),
+  mealProgramsWithin: async (c, { metres }, { loaders }) =>
+    (await loaders.mealProgramsNear.load({ id: c.id, metres: checkMetres(metres) })).map((n) => ({ mealProgram: n.item, distanceM: Math.round(n.distanceM) })),
+  careFacilitiesWithin: async (c, { metres }, { loaders }) =>
+    (await loaders.providersNear.load({ id: c.id, metres: checkMetres(metres) })).map((n) => ({ serviceProvider: n.item, distanceM: Math.round(n.distanceM) })),
 };

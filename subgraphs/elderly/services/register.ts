@@ -165,17 +165,11 @@ export interface RegisterInput {
   personal?: PersonalDataInput | null;
 }
 
-export async function registerResident(repo: Repository, input: RegisterInput): Promise<ResidentDoc> {
-  const now = repo.now();
-  const clientKey = checkClientKey(input.clientKey) as string;
-  if (!clientKey) throw badInput('clientKey', 'is required');
-  const existing = await repo.residentByClientKey(clientKey);
-  if (existing) {
-    // The same words as for any other clash: which 小区 or resident used the key is not the caller's to learn.
-    if (existing.communityId !== input.communityId) throw badInput('clientKey', CLIENT_KEY_TAKEN);
-    await refreshStats(repo, existing._id);
-    return existing;
-  }
+/**
+ * Every check of a registration (no write) and the document it would store: used by
+ * `registerResident` and by the register import (services/import.ts), so both follow one set of rules.
+ */
+export async function prepareRegistration(repo: Repository, input: RegisterInput, clientKey: string, now: Date) {
   const [community] = await repo.communityRefs([input.communityId]);
   if (!community) throw badInput('communityId', `unknown 小区 "${input.communityId}"`);
   const ageBand = checkEnum(input.ageBand, AGE_BANDS, 'ageBand');
@@ -219,6 +213,21 @@ export async function registerResident(repo: Repository, input: RegisterInput): 
     clientKey,
     ...personal,
   };
+  return doc;
+}
+
+export async function registerResident(repo: Repository, input: RegisterInput): Promise<ResidentDoc> {
+  const now = repo.now();
+  const clientKey = checkClientKey(input.clientKey) as string;
+  if (!clientKey) throw badInput('clientKey', 'is required');
+  const existing = await repo.residentByClientKey(clientKey);
+  if (existing) {
+    // The same words as for any other clash: which 小区 or resident used the key is not the caller's to learn.
+    if (existing.communityId !== input.communityId) throw badInput('clientKey', CLIENT_KEY_TAKEN);
+    await refreshStats(repo, existing._id);
+    return existing;
+  }
+  const doc = await prepareRegistration(repo, input, clientKey, now);
   try {
     await repo.models.Resident.collection.insertOne({ ...doc, createdAt: now, updatedAt: now } as never);
   } catch (e) {

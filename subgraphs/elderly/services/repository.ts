@@ -47,6 +47,14 @@ export function createRepository(m: Models, clock: () => Date = clockNow) {
     stats: createStatsReader(m),
 
     communityRefs: (ids: readonly string[]) => m.CommunityRef.find({ _id: { $in: ids } }).lean<CommunityRefDoc[]>().exec(),
+    /** 小区 of the districts that have a known location (life circle). */
+    locatedCommunityRefsOfDistricts: (codes: readonly string[]) =>
+      m.CommunityRef.find({ districtCode: { $in: codes }, location: { $exists: true } }).lean<CommunityRefDoc[]>().exec(),
+    /** Meal programmes / care facilities located in a box (degrees): one 2dsphere-indexed read. */
+    mealProgramsInBox: (box: [[number, number], [number, number]]) =>
+      m.MealProgram.find({ location: { $geoWithin: { $box: box } } }).lean<MealProgramDoc[]>().exec(),
+    providersInBox: (box: [[number, number], [number, number]]) =>
+      m.ServiceProvider.find({ location: { $geoWithin: { $box: box } } }).lean<ServiceProviderDoc[]>().exec(),
     careTeamsById: (ids: readonly string[]) => m.CareTeam.find({ _id: { $in: ids } }).lean<CareTeamDoc[]>().exec(),
     careTeamsByCommunity: (ids: readonly string[]) =>
       m.CareTeam.find({ communityIds: { $in: ids } }).sort({ _id: 1 }).lean<CareTeamDoc[]>().exec(),

@@ -74,6 +74,11 @@ interface AreaDelta {
  * district's document.
  */
 export async function applyDifference(m: Models, old: Contribution | null, next: Contribution | null): Promise<void> {
+  await applyDifferences(m, [{ old, next }]);
+}
+
+/** {@link applyDifference} for many residents at once: one bulk write, one coverage pass per 小区. */
+export async function applyDifferences(m: Models, changes: readonly { old: Contribution | null; next: Contribution | null }[]): Promise<void> {
   const deltas = new Map<string, AreaDelta>();
   const add = (c: Contribution, sign: 1 | -1) => {
     for (const ident of areaIdents(c.area)) {
@@ -83,8 +88,10 @@ export async function applyDifference(m: Models, old: Contribution | null, next:
       for (const [key, n] of Object.entries(c.k)) d.counts[key] = (d.counts[key] ?? 0) + sign * n;
     }
   };
-  if (old) add(old, -1);
-  if (next) add(next, 1);
+  for (const { old, next } of changes) {
+    if (old) add(old, -1);
+    if (next) add(next, 1);
+  }
 
   const updates: AnyBulkWriteOperation[] = [];
   const deletes: AnyBulkWriteOperation[] = [];
@@ -118,7 +125,92 @@ export async function applyDifference(m: Models, old: Contribution | null, next:
   }
   if (updates.length) await m.StatsArea.collection.bulkWrite(updates as never[], { ordered: true });
   if (deletes.length) await m.StatsArea.collection.bulkWrite(deletes as never[], { ordered: true });
-  for (const c of coverage) await refreshCoverageEntry(m, c.communityId, c.districtCode);
+  const entries = [...new Map(coverage.map((c) => [c.communityId, c])).values()];
+  if (entries.length === 1) await refreshCoverageEntry(m, entries[0]!.communityId, entries[0]!.districtCode);
+  else if (entries.length > 1) await refreshCoverageEntries(m, entries);
+}
+
+/**
+ * {@link refreshCoverageEntry} for many 小区 at once: the district documents' entries first, then
+ * the 小区 documents (the same order), then one bulk write of compare-and-set updates. When any of
+ * them lost to a concurrent writer, every entry of the batch goes through the one-by-one path,
+ * which rereads and changes nothing where the entry is already current.
+ */
+async function refreshCoverageEntries(m: Models, entries: readonly { communityId: string; districtCode: string }[]): Promise<void> {
+  const areas = m.StatsArea.collection;
+  const districts = (await areas
+    .find({ _id: { $in: [...new Set(entries.map((e) => areaId('DISTRICT', e.districtCode)))] } as never }, { projection: { communities: 1 } })
+    .toArray()) as unknown as { _id: string; communities?: Record<string, string> }[];
+  const districtOf = new Map(districts.map((d) => [d._id, d]));
+  const own = (await areas
+    .find({ _id: { $in: entries.map((e) => areaId('COMMUNITY', e.communityId)) } as never }, { projection: { registered: 1, lastVisitDays: 1 } })
+    .toArray()) as unknown as { _id: string; registered?: number; lastVisitDays?: Record<string, number> }[];
+  const ownOf = new Map(own.map((o) => [o._id, o]));
+  const ops: AnyBulkWriteOperation[] = [];
+  for (const e of entries) {
+    const district = districtOf.get(areaId('DISTRICT', e.districtCode));
+    if (!district) continue; // the district's document left with its last resident, and the entry with it
+    const path = `communities.${e.communityId}`;
+    const current = district.communities?.[e.communityId] ?? null;
+    const o = ownOf.get(areaId('COMMUNITY', e.communityId));
+    const entry = coverageEntry(o?.registered, o?.lastVisitDays);
+    if (entry === current) continue;
+    ops.push({
+      updateOne: {
+        filter: { _id: district._id as never, [path]: current === null ? { $exists: false } : current },
+        update: entry === null ? { $unset: { [path]: '' } } : { $set: { [path]: entry } },
+      },
+    });
+  }
+  if (!ops.length) return;
+  const res = await areas.bulkWrite(ops as never[], { ordered: false });
+  if (res.matchedCount === ops.length) return;
+  for (const e of entries) await refreshCoverageEntry(m, e.communityId, e.districtCode);
+}
+
+/**
+ * {@link refreshResident} for residents written together (the register import): the ledger, rows
+ * and visits of all of them read in three queries, the new ledger entries inserted in one write and
+ * their differences applied in one bulk write. A resident that already has a ledger entry (or whose
+ * entry another writer inserted meanwhile) goes through `refreshResident` on its own.
+ */
+export async function refreshResidents(m: Models, ids: readonly string[]): Promise<void> {
+  if (!ids.length) return;
+  const ledger = m.StatsLedger.collection;
+  const [olds, rows, visits] = await Promise.all([
+    ledger.find({ _id: { $in: [...ids] } as never }).toArray() as unknown as Promise<LedgerDoc[]>,
+    m.Resident.collection.find({ _id: { $in: [...ids] } as never }, { projection: RESIDENT_FIELDS }).toArray() as unknown as Promise<ResidentRow[]>,
+    m.HomeVisit.collection.find({ elderId: { $in: [...ids] } }, { projection: VISIT_FIELDS }).toArray() as unknown as Promise<(VisitRow & { elderId: string })[]>,
+  ]);
+  const hasEntry = new Set(olds.map((o) => o._id));
+  const rowOf = new Map(rows.map((r) => [(r as unknown as { _id: string })._id, r]));
+  const visitsOf = new Map<string, VisitRow[]>();
+  for (const v of visits) visitsOf.set(v.elderId, [...(visitsOf.get(v.elderId) ?? []), v]);
+  const fresh: { id: string; c: string; next: Contribution }[] = [];
+  const alone: string[] = [];
+  for (const id of ids) {
+    if (hasEntry.has(id)) {
+      alone.push(id);
+      continue;
+    }
+    const row = rowOf.get(id);
+    const next = row ? contributionOf(row, visitsOf.get(id) ?? []) : null;
+    if (next) fresh.push({ id, c: encodeContribution(next)!, next });
+  }
+  let failed = new Set<number>();
+  if (fresh.length) {
+    try {
+      await ledger.insertMany(fresh.map((f) => ({ _id: f.id, c: f.c })) as never[], { ordered: false });
+    } catch (e) {
+      const errors = (e as { writeErrors?: { index: number; code?: number }[] | { index: number; code?: number } }).writeErrors;
+      const list = Array.isArray(errors) ? errors : errors ? [errors] : [];
+      if (!list.length || list.some((w) => w.code !== 11000)) throw e;
+      failed = new Set(list.map((w) => w.index));
+    }
+  }
+  await applyDifferences(m, fresh.filter((_f, i) => !failed.has(i)).map((f) => ({ old: null, next: f.next })));
+  for (const i of failed) alone.push(fresh[i]!.id);
+  for (const id of alone) await refreshResident(m, id);
 }
 
 /**

@@ -109,6 +109,63 @@ describe('elderly operations through the gateway', () => {
     });
   });
 
+  it('Life circle: a 小区’s meal programmes within 1,000 m equal the engine’s own $geoNear answer, nearest first', async () => {
+    // a synthetic 小区 hosting a meal programme with a venue (so at least one is near it)
+    const host = await m.MealProgram.findOne({ synthetic: true, location: { $exists: true } }).sort({ _id: 1 }).lean();
+    expect(host).not.toBeNull();
+    const id = host!.communityIds[0];
+    const ref = await m.CommunityRef.findById(id).lean();
+    const expected = await m.MealProgram.aggregate([
+      { $geoNear: { near: ref!.location as { type: 'Point'; coordinates: [number, number] }, distanceField: 'd', maxDistance: 1000, key: 'location' } },
+      { $project: { d: 1 } },
+    ]);
+    expect(expected.length).toBeGreaterThan(0);
+    const res = await gql(stack.gatewayUrl, `query($id: ID!) { community(id: $id) { name mealProgramsWithin { distanceM mealProgram { id name location { longitude latitude } } } } }`, { id });
+    expect(res.errors).toBeUndefined();
+    const rows = res.data!.community.mealProgramsWithin;
+    expect(rows.map((r: any) => r.mealProgram.id)).toEqual(expected.map((e) => e._id));
+    rows.forEach((r: any, i: number) => expect(r.distanceM).toBe(Math.round(expected[i].d)));
+    expect(rows[0].mealProgram.location.longitude).toBeCloseTo(host!.location!.coordinates[0], 6);
+  });
+
+  it('Life circle: 东方瑞园’s canteen is at the 小区 (0 m); care facilities within 3 km match the database', async () => {
+    const res = await gql(stack.gatewayUrl, `{ community(id: "cm_320706_0001") { mealProgramsWithin(metres: 50) { distanceM mealProgram { name } } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.community.mealProgramsWithin).toEqual([{ distanceM: 0, mealProgram: { name: '温馨之家' } }]);
+    const sp = await m.ServiceProvider.findOne({ synthetic: true, location: { $exists: true } }).sort({ _id: 1 }).lean();
+    const ref = await m.CommunityRef.findById(sp!.communityIds[0]).lean();
+    const near = await m.ServiceProvider.find({ location: { $nearSphere: { $geometry: ref!.location, $maxDistance: 3000 } } }).lean();
+    const fac = await gql(stack.gatewayUrl, `query($id: ID!) { community(id: $id) { careFacilitiesWithin(metres: 3000) { distanceM serviceProvider { id distanceM } } } }`, { id: ref!._id });
+    expect(fac.errors).toBeUndefined();
+    const got = fac.data!.community.careFacilitiesWithin;
+    expect(got.map((r: any) => r.serviceProvider.id)).toEqual(near.map((d) => d._id));
+    // the provider placed `distanceM` from its 小区 is found at that distance (within rounding)
+    const own = got.find((r: any) => r.serviceProvider.id === sp!._id);
+    expect(Math.abs(own.distanceM - sp!.distanceM!)).toBeLessThanOrEqual(2);
+  });
+
+  it('Life circle: a district’s coverage is the share of its located 小区 with a meal programme within 1,000 m', async () => {
+    const districtCode = city.communities[0].districtCode;
+    const refs = await m.CommunityRef.find({ districtCode, location: { $exists: true } }).lean();
+    let covered = 0;
+    for (const r of refs) {
+      const hit = await m.MealProgram.findOne({ location: { $nearSphere: { $geometry: r.location, $maxDistance: 1000 } } }).lean();
+      if (hit) covered++;
+    }
+    const res = await gql(stack.gatewayUrl, `query($c: ID!) { district(code: $c) { lifeCircleCoverage { metres communitiesWithLocation covered share } } }`, { c: districtCode });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.district.lifeCircleCoverage).toEqual({ metres: 1000, communitiesWithLocation: refs.length, covered, share: covered / refs.length });
+    expect(refs.length).toBeGreaterThan(0);
+  });
+
+  it('Life circle: a radius outside 1-5000 m is BAD_USER_INPUT naming metres', async () => {
+    const res = await gql(stack.gatewayUrl, `{ community(id: "cm_320706_0001") { mealProgramsWithin(metres: 0) { distanceM } } }`);
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0].message).toContain('metres');
+    const d = await gql(stack.gatewayUrl, `{ district(code: "320706") { lifeCircleCoverage(metres: 9000) { share } } }`);
+    expect(d.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
   it('refuses bad input through the gateway with BAD_USER_INPUT naming the field', async () => {
     const res = await gql(stack.gatewayUrl, `mutation { recordHomeVisit(elderId: "el_nope", mode: IN_PERSON, occasion: ROUTINE, outcome: OK) { nextVisitDue } }`);
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');

@@ -188,6 +188,33 @@ export type Committee = {
   type: CommitteeType;
 };
 
+/** One member row of a committee roster. Enumerations are given by name and checked by the server. */
+export type CommitteeImportRow = {
+  /** 小区编码. */
+  communityId?: InputMaybe<Scalars['String']['input']>;
+  lastDisclosureAt?: InputMaybe<Scalars['DateTime']['input']>;
+  /** OWNER, COMMUNITY_CADRE, COMMUNITY_POLICE, PROPERTY_STAFF or STREET_STAFF. */
+  memberAffiliation?: InputMaybe<Scalars['String']['input']>;
+  /** 政治面貌 (sensitive personal data). */
+  memberIsPartyMember?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Member's name (personal data). */
+  memberName?: InputMaybe<Scalars['String']['input']>;
+  /** Member's phone (personal data). */
+  memberPhone?: InputMaybe<Scalars['String']['input']>;
+  /** DIRECTOR, DEPUTY_DIRECTOR, MEMBER or SECRETARY. */
+  memberRole?: InputMaybe<Scalars['String']['input']>;
+  /** Row number in the sheet (reported back with the verdict). */
+  row: Scalars['Int']['input'];
+  source?: InputMaybe<Scalars['String']['input']>;
+  /** ACTIVE, EXPIRED or DISSOLVED. */
+  status?: InputMaybe<Scalars['String']['input']>;
+  termEnd?: InputMaybe<Scalars['DateTime']['input']>;
+  termNo?: InputMaybe<Scalars['Int']['input']>;
+  termStart?: InputMaybe<Scalars['DateTime']['input']>;
+  /** OWNERS_COMMITTEE or PROPERTY_MANAGEMENT_COMMITTEE. */
+  type?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** A committee member in person (only reachable through Committee.members). */
 export type CommitteeMember = {
   __typename?: 'CommitteeMember';
@@ -495,6 +522,42 @@ export type GeoPointInput = {
   long: Scalars['Float']['input'];
 };
 
+/** What happened to one imported row. */
+export type ImportOutcome =
+  | 'INSERTED'
+  | 'REJECTED'
+  | 'UNCHANGED'
+  | 'UPDATED';
+
+/** Totals and per-row verdicts of one import batch. */
+export type ImportResult = {
+  __typename?: 'ImportResult';
+  /** True when nothing was written (validation and report only). */
+  dryRun: Scalars['Boolean']['output'];
+  inserted: Scalars['Int']['output'];
+  read: Scalars['Int']['output'];
+  rejected: Scalars['Int']['output'];
+  rows: Array<ImportRowVerdict>;
+  unchanged: Scalars['Int']['output'];
+  updated: Scalars['Int']['output'];
+};
+
+/** The verdict on one row of an import batch. */
+export type ImportRowVerdict = {
+  __typename?: 'ImportRowVerdict';
+  /** For a rejected row: the input field at fault. */
+  field?: Maybe<Scalars['String']['output']>;
+  /** The row's natural key, when it could be read (a resident's is a hash prefix, never the ID number). */
+  key?: Maybe<Scalars['String']['output']>;
+  /** For a rejected row: what is wrong, in English. */
+  message?: Maybe<Scalars['String']['output']>;
+  /** For a rejected row: what is wrong, in Chinese. */
+  messageZh?: Maybe<Scalars['String']['output']>;
+  outcome: ImportOutcome;
+  /** The row number the client sent. */
+  row: Scalars['Int']['output'];
+};
+
 export type IndicatorScore = {
   __typename?: 'IndicatorScore';
   key: Scalars['String']['output'];
@@ -589,6 +652,15 @@ export type Mutation = {
    */
   createServiceTicket: ServiceTicket;
   /**
+   * Imports committees (业委会/物管会) and their members from a roster: one row per member, the rows of
+   * one committee (小区 + type + term) together in one call. A committee is upserted by 小区, type and
+   * term; its members are replaced by the rows of the call. Names and phones land only in
+   * `Committee.members` (personal data). A rejected row writes nothing; `dryRun` validates and
+   * reports without writing. City-wide: area-limited callers cannot run it. Audited (one record per
+   * call, with the counts).
+   */
+  importCommittees: ImportResult;
+  /**
    * Scores every 小区 of governance's register in a city (or one district of it) under a rubric
    * (default rubric if omitted) and stores the results for `typicalCaseCandidates` (the nightly job),
    * replacing each 小区's previous score under that rubric. Computed from governance's own records
@@ -634,6 +706,12 @@ export type MutationAddTicketNoteArgs = {
 
 export type MutationCreateServiceTicketArgs = {
   input: CreateServiceTicketInput;
+};
+
+
+export type MutationImportCommitteesArgs = {
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  rows: Array<CommitteeImportRow>;
 };
 
 
@@ -1746,6 +1824,7 @@ export type ResolversTypes = ResolversObject<{
   City: ResolverTypeWrapper<AreaRefModel>;
   CoGovernanceTopic: CoGovernanceTopic;
   Committee: ResolverTypeWrapper<CommitteeDocModel>;
+  CommitteeImportRow: CommitteeImportRow;
   CommitteeMember: ResolverTypeWrapper<CommitteeMember>;
   CommitteeRole: ResolverTypeWrapper<CommitteeRole>;
   CommitteeStats: ResolverTypeWrapper<CommitteeStatsRawModel>;
@@ -1765,6 +1844,9 @@ export type ResolversTypes = ResolversObject<{
   FeeCollectionPeriod: ResolverTypeWrapper<FeeCollectionPeriod>;
   GeoDatum: GeoDatum;
   GeoPointInput: GeoPointInput;
+  ImportOutcome: ImportOutcome;
+  ImportResult: ResolverTypeWrapper<ImportResult>;
+  ImportRowVerdict: ResolverTypeWrapper<ImportRowVerdict>;
   IndicatorScore: ResolverTypeWrapper<IndicatorScore>;
   IntakeChannelKind: IntakeChannelKind;
   IntakePoint: ResolverTypeWrapper<IntakePoint>;
@@ -1850,6 +1932,7 @@ export type ResolversParentTypes = ResolversObject<{
   Building: BuildingRefModel;
   City: AreaRefModel;
   Committee: CommitteeDocModel;
+  CommitteeImportRow: CommitteeImportRow;
   CommitteeMember: CommitteeMember;
   CommitteeRole: CommitteeRole;
   CommitteeStats: CommitteeStatsRawModel;
@@ -1865,6 +1948,8 @@ export type ResolversParentTypes = ResolversObject<{
   EvaluationRubricInput: EvaluationRubricInput;
   FeeCollectionPeriod: FeeCollectionPeriod;
   GeoPointInput: GeoPointInput;
+  ImportResult: ImportResult;
+  ImportRowVerdict: ImportRowVerdict;
   IndicatorScore: IndicatorScore;
   IntakePoint: IntakePoint;
   JointMeeting: MeetingDocModel;
@@ -2099,6 +2184,25 @@ export type EvaluationRubricResolvers<ContextType = Context, ParentType extends 
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type ImportResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportResult'] = ResolversParentTypes['ImportResult']> = ResolversObject<{
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  inserted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  read?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rows?: Resolver<Array<ResolversTypes['ImportRowVerdict']>, ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ImportRowVerdictResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportRowVerdict'] = ResolversParentTypes['ImportRowVerdict']> = ResolversObject<{
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  messageZh?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['ImportOutcome'], ParentType, ContextType>;
+  row?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type IndicatorScoreResolvers<ContextType = Context, ParentType extends ResolversParentTypes['IndicatorScore'] = ResolversParentTypes['IndicatorScore']> = ResolversObject<{
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
@@ -2141,6 +2245,7 @@ export type MonthlyMeetingCountResolvers<ContextType = Context, ParentType exten
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   addTicketNote?: Resolver<ResolversTypes['ServiceTicket'], ParentType, ContextType, RequireFields<MutationAddTicketNoteArgs, 'id' | 'text'>>;
   createServiceTicket?: Resolver<ResolversTypes['ServiceTicket'], ParentType, ContextType, RequireFields<MutationCreateServiceTicketArgs, 'input'>>;
+  importCommittees?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportCommitteesArgs, 'dryRun' | 'rows'>>;
   recordBeautifulHomeScores?: Resolver<ResolversTypes['BeautifulHomeScoreRun'], ParentType, ContextType, RequireFields<MutationRecordBeautifulHomeScoresArgs, 'cityCode'>>;
   recordJointMeeting?: Resolver<ResolversTypes['JointMeeting'], ParentType, ContextType, RequireFields<MutationRecordJointMeetingArgs, 'input'>>;
   recordPatrolReport?: Resolver<ResolversTypes['PatrolReport'], ParentType, ContextType, RequireFields<MutationRecordPatrolReportArgs, 'input'>>;
@@ -2474,6 +2579,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   DimensionScore?: DimensionScoreResolvers<ContextType>;
   District?: DistrictResolvers<ContextType>;
   EvaluationRubric?: EvaluationRubricResolvers<ContextType>;
+  ImportResult?: ImportResultResolvers<ContextType>;
+  ImportRowVerdict?: ImportRowVerdictResolvers<ContextType>;
   IndicatorScore?: IndicatorScoreResolvers<ContextType>;
   IntakePoint?: IntakePointResolvers<ContextType>;
   JointMeeting?: JointMeetingResolvers<ContextType>;

@@ -1,3 +1,4 @@
+import { auditImport } from '../../../lib/import/batch';
 import type { MutationResolvers } from '../__generated__/resolvers-types';
 import { recordScores } from '../services/evaluation';
 import { CO_GOVERNANCE_TOPICS } from './community';
@@ -14,4 +15,9 @@ export const Mutation: MutationResolvers = {
   upsertEvaluationRubric: (_p, { input }, { commands }) => commands.upsertEvaluationRubric(input),
   syncCommunityRegister: (_p, { input }, { commands }) => commands.syncCommunityRegister(input),
   recordBeautifulHomeScores: (_p, args, ctx) => recordScores(ctx, args, CO_GOVERNANCE_TOPICS),
+  importCommittees: async (_p, { rows, dryRun }, ctx) => {
+    const result = await ctx.imports.importCommittees(rows, dryRun ?? false);
+    auditImport(ctx, 'committees', result);
+    return result;
+  },
 };

@@ -211,6 +211,38 @@ export type CommunityFilter = {
   streetCode?: InputMaybe<Scalars['ID']['input']>;
 };
 
+/** One row of the 小区 register as read from a bureau's spreadsheet. Enumerations are given by name (e.g. MARKET) and checked by the server. */
+export type CommunityImportRow = {
+  address?: InputMaybe<Scalars['String']['input']>;
+  buildingCount?: InputMaybe<Scalars['Int']['input']>;
+  builtYear?: InputMaybe<Scalars['Int']['input']>;
+  /** 物业服务企业 (the company of the current contract). */
+  companyName?: InputMaybe<Scalars['String']['input']>;
+  /** 统一社会信用代码 of that company. */
+  companyUscc?: InputMaybe<Scalars['String']['input']>;
+  contractEnd?: InputMaybe<Scalars['DateTime']['input']>;
+  contractStart?: InputMaybe<Scalars['DateTime']['input']>;
+  /** 所在区: district code (6 digits) or name. */
+  district?: InputMaybe<Scalars['String']['input']>;
+  feeStandardYuanPerM2Month?: InputMaybe<Scalars['Float']['input']>;
+  floorAreaM2?: InputMaybe<Scalars['Float']['input']>;
+  householdCount?: InputMaybe<Scalars['Int']['input']>;
+  housingType?: InputMaybe<Scalars['String']['input']>;
+  /** 小区编码, cm_<district code>_<suffix>. */
+  id?: InputMaybe<Scalars['String']['input']>;
+  managementMode?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** 所属社区: neighbourhood code (12 digits) or name. */
+  neighborhood?: InputMaybe<Scalars['String']['input']>;
+  residentCount?: InputMaybe<Scalars['Int']['input']>;
+  /** Row number in the sheet (reported back with the verdict). */
+  row: Scalars['Int']['input'];
+  selectionMethod?: InputMaybe<Scalars['String']['input']>;
+  servicePromise?: InputMaybe<Scalars['String']['input']>;
+  /** 所在街道: street code (9 digits) or name. */
+  street?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type CompanyNature =
   | 'GROUP_SUBSIDIARY'
   | 'PRIVATE'
@@ -270,6 +302,24 @@ export type DistrictFeeRank = {
   district: District;
   feeCollection: RateSummary;
   rank: Scalars['Int']['output'];
+};
+
+/** One fee-collection row (the fields of FeeCollectionInput, plus the sheet row). */
+export type FeeCollectionImportRow = {
+  arrearsRecoveredFen?: InputMaybe<Scalars['SafeInt']['input']>;
+  chargeableHouseholds?: InputMaybe<Scalars['Int']['input']>;
+  communityId?: InputMaybe<Scalars['String']['input']>;
+  historicalArrearsFen?: InputMaybe<Scalars['SafeInt']['input']>;
+  paidHouseholds?: InputMaybe<Scalars['Int']['input']>;
+  period?: InputMaybe<Scalars['String']['input']>;
+  prepaidFen?: InputMaybe<Scalars['SafeInt']['input']>;
+  receivableFen?: InputMaybe<Scalars['SafeInt']['input']>;
+  receivedFen?: InputMaybe<Scalars['SafeInt']['input']>;
+  reportedRate?: InputMaybe<Scalars['Float']['input']>;
+  reportedRateBasis?: InputMaybe<Scalars['String']['input']>;
+  reportedRateIsLowerBound?: InputMaybe<Scalars['Boolean']['input']>;
+  row: Scalars['Int']['input'];
+  source?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type FeeCollectionInput = {
@@ -350,6 +400,42 @@ export type HousingType =
   /** 拆迁安置房 */
   | 'RESETTLEMENT';
 
+/** What happened to one imported row. */
+export type ImportOutcome =
+  | 'INSERTED'
+  | 'REJECTED'
+  | 'UNCHANGED'
+  | 'UPDATED';
+
+/** Totals and per-row verdicts of one import batch. */
+export type ImportResult = {
+  __typename?: 'ImportResult';
+  /** True when nothing was written (validation and report only). */
+  dryRun: Scalars['Boolean']['output'];
+  inserted: Scalars['Int']['output'];
+  read: Scalars['Int']['output'];
+  rejected: Scalars['Int']['output'];
+  rows: Array<ImportRowVerdict>;
+  unchanged: Scalars['Int']['output'];
+  updated: Scalars['Int']['output'];
+};
+
+/** The verdict on one row of an import batch. */
+export type ImportRowVerdict = {
+  __typename?: 'ImportRowVerdict';
+  /** For a rejected row: the input field at fault. */
+  field?: Maybe<Scalars['String']['output']>;
+  /** The row's natural key, when it could be read (a resident's is a hash prefix, never the ID number). */
+  key?: Maybe<Scalars['String']['output']>;
+  /** For a rejected row: what is wrong, in English. */
+  message?: Maybe<Scalars['String']['output']>;
+  /** For a rejected row: what is wrong, in Chinese. */
+  messageZh?: Maybe<Scalars['String']['output']>;
+  outcome: ImportOutcome;
+  /** The row number the client sent. */
+  row: Scalars['Int']['output'];
+};
+
 export type ManagementMode =
   /** 公益性托管 */
   | 'CUSTODIAL_PUBLIC_WELFARE'
@@ -365,6 +451,19 @@ export type ManagementMode =
 /** Write paths for property-company systems (e.g. an HC/condo export) and bureau staff. */
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Imports rows of the 小区 register (台账) with each 小区's current service contract (upsert by 小区
+   * code; the contract by USCC + 小区). Every row is validated on its own; a rejected row writes
+   * nothing and is reported with its field and a message in Chinese and English. `dryRun` validates
+   * and reports without writing. A blank value leaves the stored one as it is. City-wide: area-limited
+   * callers cannot run it. Audited (one record per call, with the counts).
+   */
+  importCommunities: ImportResult;
+  /**
+   * Imports fee-collection periods (upsert by 小区 and period) through the rules of
+   * `upsertFeeCollection`, row by row, as `importCommunities`.
+   */
+  importFeeCollections: ImportResult;
   /** Records a satisfaction survey; retrying with the same clientKey returns the first record. */
   recordSatisfactionSurvey: SatisfactionSurvey;
   /**
@@ -372,6 +471,20 @@ export type Mutation = {
    * period). Raw figures only: rates are derived.
    */
   upsertFeeCollection: FeeCollectionPeriod;
+};
+
+
+/** Write paths for property-company systems (e.g. an HC/condo export) and bureau staff. */
+export type MutationImportCommunitiesArgs = {
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  rows: Array<CommunityImportRow>;
+};
+
+
+/** Write paths for property-company systems (e.g. an HC/condo export) and bureau staff. */
+export type MutationImportFeeCollectionsArgs = {
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  rows: Array<FeeCollectionImportRow>;
 };
 
 
@@ -774,17 +887,22 @@ export type ResolversTypes = ResolversObject<{
   CommunityConnection: ResolverTypeWrapper<Omit<CommunityConnection, 'edges'> & { edges: Array<ResolversTypes['CommunityEdge']> }>;
   CommunityEdge: ResolverTypeWrapper<Omit<CommunityEdge, 'node'> & { node: ResolversTypes['Community'] }>;
   CommunityFilter: CommunityFilter;
+  CommunityImportRow: CommunityImportRow;
   CompanyNature: CompanyNature;
   ContactPerson: ResolverTypeWrapper<ContactPerson>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   District: ResolverTypeWrapper<AdminAreaDocModel>;
   DistrictFeeRank: ResolverTypeWrapper<DistrictFeeRankRowModel>;
+  FeeCollectionImportRow: FeeCollectionImportRow;
   FeeCollectionInput: FeeCollectionInput;
   FeeCollectionPeriod: ResolverTypeWrapper<FeeDocModel>;
   FeeRateKind: FeeRateKind;
   GeoDatum: GeoDatum;
   GeoPoint: ResolverTypeWrapper<GeoPoint>;
   HousingType: HousingType;
+  ImportOutcome: ImportOutcome;
+  ImportResult: ResolverTypeWrapper<ImportResult>;
+  ImportRowVerdict: ResolverTypeWrapper<ImportRowVerdict>;
   ManagementMode: ManagementMode;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Neighborhood: ResolverTypeWrapper<AdminAreaDocModel>;
@@ -820,13 +938,17 @@ export type ResolversParentTypes = ResolversObject<{
   CommunityConnection: Omit<CommunityConnection, 'edges'> & { edges: Array<ResolversParentTypes['CommunityEdge']> };
   CommunityEdge: Omit<CommunityEdge, 'node'> & { node: ResolversParentTypes['Community'] };
   CommunityFilter: CommunityFilter;
+  CommunityImportRow: CommunityImportRow;
   ContactPerson: ContactPerson;
   DateTime: Scalars['DateTime']['output'];
   District: AdminAreaDocModel;
   DistrictFeeRank: DistrictFeeRankRowModel;
+  FeeCollectionImportRow: FeeCollectionImportRow;
   FeeCollectionInput: FeeCollectionInput;
   FeeCollectionPeriod: FeeDocModel;
   GeoPoint: GeoPoint;
+  ImportResult: ImportResult;
+  ImportRowVerdict: ImportRowVerdict;
   Mutation: Record<PropertyKey, never>;
   Neighborhood: AdminAreaDocModel;
   PageInfo: PageInfo;
@@ -1011,7 +1133,28 @@ export type GeoPointResolvers<ContextType = Context, ParentType extends Resolver
   lng?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
+export type ImportResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportResult'] = ResolversParentTypes['ImportResult']> = ResolversObject<{
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  inserted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  read?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rows?: Resolver<Array<ResolversTypes['ImportRowVerdict']>, ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ImportRowVerdictResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportRowVerdict'] = ResolversParentTypes['ImportRowVerdict']> = ResolversObject<{
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  messageZh?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['ImportOutcome'], ParentType, ContextType>;
+  row?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  importCommunities?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportCommunitiesArgs, 'dryRun' | 'rows'>>;
+  importFeeCollections?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportFeeCollectionsArgs, 'dryRun' | 'rows'>>;
   recordSatisfactionSurvey?: Resolver<ResolversTypes['SatisfactionSurvey'], ParentType, ContextType, RequireFields<MutationRecordSatisfactionSurveyArgs, 'input'>>;
   upsertFeeCollection?: Resolver<ResolversTypes['FeeCollectionPeriod'], ParentType, ContextType, RequireFields<MutationUpsertFeeCollectionArgs, 'input'>>;
 }>;
@@ -1137,6 +1280,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   DistrictFeeRank?: DistrictFeeRankResolvers<ContextType>;
   FeeCollectionPeriod?: FeeCollectionPeriodResolvers<ContextType>;
   GeoPoint?: GeoPointResolvers<ContextType>;
+  ImportResult?: ImportResultResolvers<ContextType>;
+  ImportRowVerdict?: ImportRowVerdictResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Neighborhood?: NeighborhoodResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;

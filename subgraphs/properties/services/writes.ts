@@ -53,6 +53,36 @@ function text(field: string, v: string | null | undefined, max: number) {
   if (v != null && v.length > max) throw badInput(field, `must be at most ${max} characters`);
 }
 
+/** The checks of a fee row that need no database (the 小区 is checked by the caller). */
+export function checkFeeInput(input: FeeInput): void {
+  if (!PERIOD.test(input.period)) throw badInput('input.period', `expected YYYY or YYYY-MM, got "${input.period}"`);
+  nonNegative(input as unknown as Record<string, unknown>, [
+    'chargeableHouseholds', 'paidHouseholds', 'receivableFen', 'receivedFen', 'historicalArrearsFen', 'arrearsRecoveredFen', 'prepaidFen',
+  ]);
+  if (input.paidHouseholds != null && input.chargeableHouseholds != null && input.paidHouseholds > input.chargeableHouseholds) {
+    throw badInput('input.paidHouseholds', 'cannot exceed chargeableHouseholds');
+  }
+  inRange('input.reportedRate', input.reportedRate, 0, 1);
+  text('input.source', input.source, 500);
+  refusePersonalData('input.source', input.source);
+}
+
+/** A fee row's id: one row per 小区 and period. */
+export const feeIdOf = (input: { communityId: string; period: string }) => `fee_${input.communityId}_${input.period}`;
+
+/** The stored fields of a checked fee row of the 小区 `c`. */
+export function feeDocOf(input: FeeInput, c: CommunityRow) {
+  return {
+    communityId: input.communityId, cityCode: c.cityCode, districtCode: c.districtCode, period: input.period,
+    chargeableHouseholds: input.chargeableHouseholds ?? null, paidHouseholds: input.paidHouseholds ?? null,
+    receivableFen: input.receivableFen ?? null, receivedFen: input.receivedFen ?? null,
+    historicalArrearsFen: input.historicalArrearsFen ?? null, arrearsRecoveredFen: input.arrearsRecoveredFen ?? null,
+    prepaidFen: input.prepaidFen ?? null, reportedRate: input.reportedRate ?? null,
+    reportedRateBasis: input.reportedRate == null ? null : (input.reportedRateBasis ?? 'UNKNOWN'),
+    reportedRateIsLowerBound: input.reportedRateIsLowerBound ?? false, source: input.source ?? null,
+  };
+}
+
 export function createWrites(m: Models, rollups: RollupWriter) {
   async function community(id: string) {
     const c = await m.Community.findById(id).select(COMMUNITY_FIELDS).lean<CommunityRow>().exec();
@@ -61,28 +91,9 @@ export function createWrites(m: Models, rollups: RollupWriter) {
   }
   return {
     async upsertFeeCollection(input: FeeInput): Promise<FeeDoc> {
-      if (!PERIOD.test(input.period)) throw badInput('input.period', `expected YYYY or YYYY-MM, got "${input.period}"`);
-      nonNegative(input as unknown as Record<string, unknown>, [
-        'chargeableHouseholds', 'paidHouseholds', 'receivableFen', 'receivedFen', 'historicalArrearsFen', 'arrearsRecoveredFen', 'prepaidFen',
-      ]);
-      if (input.paidHouseholds != null && input.chargeableHouseholds != null && input.paidHouseholds > input.chargeableHouseholds) {
-        throw badInput('input.paidHouseholds', 'cannot exceed chargeableHouseholds');
-      }
-      inRange('input.reportedRate', input.reportedRate, 0, 1);
-      text('input.source', input.source, 500);
-      refusePersonalData('input.source', input.source);
+      checkFeeInput(input);
       const c = await community(input.communityId);
-      const doc = {
-        communityId: input.communityId, cityCode: c.cityCode, districtCode: c.districtCode, period: input.period,
-        chargeableHouseholds: input.chargeableHouseholds ?? null, paidHouseholds: input.paidHouseholds ?? null,
-        receivableFen: input.receivableFen ?? null, receivedFen: input.receivedFen ?? null,
-        historicalArrearsFen: input.historicalArrearsFen ?? null, arrearsRecoveredFen: input.arrearsRecoveredFen ?? null,
-        prepaidFen: input.prepaidFen ?? null, reportedRate: input.reportedRate ?? null,
-        reportedRateBasis: input.reportedRate == null ? null : (input.reportedRateBasis ?? 'UNKNOWN'),
-        reportedRateIsLowerBound: input.reportedRateIsLowerBound ?? false, source: input.source ?? null,
-      };
-      const id = `fee_${input.communityId}_${input.period}`;
-      const written = (await m.Fee.findOneAndUpdate({ _id: id }, { $set: doc }, { upsert: true, returnDocument: 'after' }).lean<FeeDoc>().exec())!;
+      const written = (await m.Fee.findOneAndUpdate({ _id: feeIdOf(input) }, { $set: feeDocOf(input, c) }, { upsert: true, returnDocument: 'after' }).lean<FeeDoc>().exec())!;
       await rollups.rowWritten(c, written.period);
       return written;
     },

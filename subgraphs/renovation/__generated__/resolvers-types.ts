@@ -264,6 +264,11 @@ export type FacilityType =
   | 'SWEEPER_MACHINE'
   | 'WASTE_STATION';
 
+export type FundingImportRow = {
+  amountFen: Scalars['SafeInt']['input'];
+  type: Scalars['String']['input'];
+};
+
 export type FundingSource = {
   __typename?: 'FundingSource';
   amount: Money;
@@ -311,6 +316,42 @@ export type FundingType =
   | 'SPECIAL_BOND'
   /** 管线单位 */
   | 'UTILITY_COMPANY';
+
+/** What happened to one imported row. */
+export type ImportOutcome =
+  | 'INSERTED'
+  | 'REJECTED'
+  | 'UNCHANGED'
+  | 'UPDATED';
+
+/** Totals and per-row verdicts of one import batch. */
+export type ImportResult = {
+  __typename?: 'ImportResult';
+  /** True when nothing was written (validation and report only). */
+  dryRun: Scalars['Boolean']['output'];
+  inserted: Scalars['Int']['output'];
+  read: Scalars['Int']['output'];
+  rejected: Scalars['Int']['output'];
+  rows: Array<ImportRowVerdict>;
+  unchanged: Scalars['Int']['output'];
+  updated: Scalars['Int']['output'];
+};
+
+/** The verdict on one row of an import batch. */
+export type ImportRowVerdict = {
+  __typename?: 'ImportRowVerdict';
+  /** For a rejected row: the input field at fault. */
+  field?: Maybe<Scalars['String']['output']>;
+  /** The row's natural key, when it could be read (a resident's is a hash prefix, never the ID number). */
+  key?: Maybe<Scalars['String']['output']>;
+  /** For a rejected row: what is wrong, in English. */
+  message?: Maybe<Scalars['String']['output']>;
+  /** For a rejected row: what is wrong, in Chinese. */
+  messageZh?: Maybe<Scalars['String']['output']>;
+  outcome: ImportOutcome;
+  /** The row number the client sent. */
+  row: Scalars['Int']['output'];
+};
 
 export type ItemClass =
   /** 基础类 */
@@ -375,6 +416,15 @@ export type Mutation = {
    * A project may span several 小区, so this write is city-wide: area-limited callers cannot run it.
    */
   createRenovationProject: RenovationProject;
+  /**
+   * Imports projects from the renovation office's list, with their items and funding, through the
+   * rules of `createRenovationProject`: idempotent by project number (项目编号, kept as the project's
+   * `clientKey`), so a re-import changes nothing. A rejected row writes nothing; a project already
+   * imported with other values is reported as rejected (its later changes go through the project
+   * mutations). `dryRun` validates and reports without writing. City-wide. Audited (one record per
+   * call, with the counts).
+   */
+  importRenovationProjects: ImportResult;
   /** Records the completion acceptance (竣工验收) of a completed project; PASSED sets status ACCEPTED. */
   recordAcceptance: RenovationProject;
   /** Sets a milestone's planned and/or actual date; START, COMPLETION and HANDOVER advance the status. */
@@ -395,6 +445,12 @@ export type MutationAdvanceProjectStatusArgs = {
 
 export type MutationCreateRenovationProjectArgs = {
   input: CreateRenovationProjectInput;
+};
+
+
+export type MutationImportRenovationProjectsArgs = {
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  rows: Array<RenovationProjectImportRow>;
 };
 
 
@@ -600,6 +656,14 @@ export type RenovationItem = {
   unit?: Maybe<Scalars['String']['output']>;
 };
 
+export type RenovationItemImportRow = {
+  class: Scalars['String']['input'];
+  costFen?: InputMaybe<Scalars['SafeInt']['input']>;
+  itemType: Scalars['String']['input'];
+  quantity?: InputMaybe<Scalars['Float']['input']>;
+  unit?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type RenovationItemInput = {
   class: ItemClass;
   cost?: InputMaybe<MoneyInput>;
@@ -712,6 +776,31 @@ export type RenovationProjectFilter = {
   sponsor?: InputMaybe<ProjectSponsor>;
   status?: InputMaybe<Array<ProjectStatus>>;
   year?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One project row of the renovation list. Enumerations are given by name and checked by the server. */
+export type RenovationProjectImportRow = {
+  batch?: InputMaybe<Scalars['String']['input']>;
+  budgetFen?: InputMaybe<Scalars['SafeInt']['input']>;
+  buildings?: InputMaybe<Scalars['Int']['input']>;
+  /** 小区 ids of the project. */
+  communityIds?: InputMaybe<Array<Scalars['String']['input']>>;
+  contractorName?: InputMaybe<Scalars['String']['input']>;
+  contractorUscc?: InputMaybe<Scalars['String']['input']>;
+  /** GB/T 2260 district code of the project's 小区. */
+  districtCode?: InputMaybe<Scalars['String']['input']>;
+  floorAreaM2?: InputMaybe<Scalars['Float']['input']>;
+  fundingSources?: InputMaybe<Array<FundingImportRow>>;
+  households?: InputMaybe<Scalars['Int']['input']>;
+  items?: InputMaybe<Array<RenovationItemImportRow>>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  planYear?: InputMaybe<Scalars['Int']['input']>;
+  /** 项目编号: the natural key. */
+  projectNo?: InputMaybe<Scalars['String']['input']>;
+  /** Row number in the sheet (reported back with the verdict). */
+  row: Scalars['Int']['input'];
+  sponsor?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<Scalars['String']['input']>;
 };
 
 /**
@@ -928,10 +1017,14 @@ export type ResolversTypes = ResolversObject<{
   FacilityFilter: FacilityFilter;
   FacilityGapCount: ResolverTypeWrapper<GapRowModel>;
   FacilityType: FacilityType;
+  FundingImportRow: FundingImportRow;
   FundingSource: ResolverTypeWrapper<FundingSourceViewModel>;
   FundingSourceInput: FundingSourceInput;
   FundingTotal: ResolverTypeWrapper<FundingTotalRowModel>;
   FundingType: FundingType;
+  ImportOutcome: ImportOutcome;
+  ImportResult: ResolverTypeWrapper<ImportResult>;
+  ImportRowVerdict: ResolverTypeWrapper<ImportRowVerdict>;
   ItemClass: ItemClass;
   ItemClassTotal: ResolverTypeWrapper<ItemClassRowModel>;
   MilestonePlanInput: MilestonePlanInput;
@@ -954,6 +1047,7 @@ export type ResolversTypes = ResolversObject<{
   RecordMilestoneInput: RecordMilestoneInput;
   RecordSpendInput: RecordSpendInput;
   RenovationItem: ResolverTypeWrapper<ItemDocModel>;
+  RenovationItemImportRow: RenovationItemImportRow;
   RenovationItemInput: RenovationItemInput;
   RenovationItemType: RenovationItemType;
   RenovationMonth: ResolverTypeWrapper<TrendMonthRowModel>;
@@ -961,6 +1055,7 @@ export type ResolversTypes = ResolversObject<{
   RenovationProjectConnection: ResolverTypeWrapper<Omit<RenovationProjectConnection, 'edges'> & { edges: Array<ResolversTypes['RenovationProjectEdge']> }>;
   RenovationProjectEdge: ResolverTypeWrapper<Omit<RenovationProjectEdge, 'node'> & { node: ResolversTypes['RenovationProject'] }>;
   RenovationProjectFilter: RenovationProjectFilter;
+  RenovationProjectImportRow: RenovationProjectImportRow;
   RenovationStats: ResolverTypeWrapper<StatsRowModel>;
   RenovationStatusCount: ResolverTypeWrapper<StatusCountRowModel>;
   RenovationSummary: ResolverTypeWrapper<SummaryRowModel>;
@@ -995,9 +1090,12 @@ export type ResolversParentTypes = ResolversObject<{
   FacilityEdge: Omit<FacilityEdge, 'node'> & { node: ResolversParentTypes['Facility'] };
   FacilityFilter: FacilityFilter;
   FacilityGapCount: GapRowModel;
+  FundingImportRow: FundingImportRow;
   FundingSource: FundingSourceViewModel;
   FundingSourceInput: FundingSourceInput;
   FundingTotal: FundingTotalRowModel;
+  ImportResult: ImportResult;
+  ImportRowVerdict: ImportRowVerdict;
   ItemClassTotal: ItemClassRowModel;
   MilestonePlanInput: MilestonePlanInput;
   Money: MoneyValueModel;
@@ -1015,12 +1113,14 @@ export type ResolversParentTypes = ResolversObject<{
   RecordMilestoneInput: RecordMilestoneInput;
   RecordSpendInput: RecordSpendInput;
   RenovationItem: ItemDocModel;
+  RenovationItemImportRow: RenovationItemImportRow;
   RenovationItemInput: RenovationItemInput;
   RenovationMonth: TrendMonthRowModel;
   RenovationProject: ProjectDocModel;
   RenovationProjectConnection: Omit<RenovationProjectConnection, 'edges'> & { edges: Array<ResolversParentTypes['RenovationProjectEdge']> };
   RenovationProjectEdge: Omit<RenovationProjectEdge, 'node'> & { node: ResolversParentTypes['RenovationProject'] };
   RenovationProjectFilter: RenovationProjectFilter;
+  RenovationProjectImportRow: RenovationProjectImportRow;
   RenovationStats: StatsRowModel;
   RenovationStatusCount: StatusCountRowModel;
   RenovationSummary: SummaryRowModel;
@@ -1169,6 +1269,25 @@ export type FundingTotalResolvers<ContextType = Context, ParentType extends Reso
   type?: Resolver<ResolversTypes['FundingType'], ParentType, ContextType>;
 }>;
 
+export type ImportResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportResult'] = ResolversParentTypes['ImportResult']> = ResolversObject<{
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  inserted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  read?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rows?: Resolver<Array<ResolversTypes['ImportRowVerdict']>, ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ImportRowVerdictResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportRowVerdict'] = ResolversParentTypes['ImportRowVerdict']> = ResolversObject<{
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  messageZh?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['ImportOutcome'], ParentType, ContextType>;
+  row?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type ItemClassTotalResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ItemClassTotal'] = ResolversParentTypes['ItemClassTotal']> = ResolversObject<{
   class?: Resolver<ResolversTypes['ItemClass'], ParentType, ContextType>;
   cost?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
@@ -1185,6 +1304,7 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   advanceProjectStatus?: Resolver<ResolversTypes['RenovationProject'], ParentType, ContextType, RequireFields<MutationAdvanceProjectStatusArgs, 'input'>>;
   createRenovationProject?: Resolver<ResolversTypes['RenovationProject'], ParentType, ContextType, RequireFields<MutationCreateRenovationProjectArgs, 'input'>>;
+  importRenovationProjects?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportRenovationProjectsArgs, 'dryRun' | 'rows'>>;
   recordAcceptance?: Resolver<ResolversTypes['RenovationProject'], ParentType, ContextType, RequireFields<MutationRecordAcceptanceArgs, 'input'>>;
   recordMilestone?: Resolver<ResolversTypes['RenovationProject'], ParentType, ContextType, RequireFields<MutationRecordMilestoneArgs, 'input'>>;
   recordSpend?: Resolver<ResolversTypes['RenovationProject'], ParentType, ContextType, RequireFields<MutationRecordSpendArgs, 'input'>>;
@@ -1339,6 +1459,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   FacilityGapCount?: FacilityGapCountResolvers<ContextType>;
   FundingSource?: FundingSourceResolvers<ContextType>;
   FundingTotal?: FundingTotalResolvers<ContextType>;
+  ImportResult?: ImportResultResolvers<ContextType>;
+  ImportRowVerdict?: ImportRowVerdictResolvers<ContextType>;
   ItemClassTotal?: ItemClassTotalResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

@@ -1,4 +1,5 @@
 import { badInput } from '../../../lib/errors';
+import { auditImport } from '../../../lib/import/batch';
 import type { MutationResolvers, QueryResolvers } from '../__generated__/resolvers-types';
 import { areaStats } from './areas';
 import { checkCity, checkDistrict, checkSize, checkYear, connection, decodeCursor } from './args';
@@ -65,4 +66,9 @@ export const Mutation: MutationResolvers = {
   upsertFundingSource: (_p, { input }, { writes }) => writes.upsertFundingSource(input),
   advanceProjectStatus: (_p, { input }, { writes }) => writes.advanceProjectStatus(input),
   upsertFacility: (_p, { input }, { writes }) => writes.upsertFacility(input),
+  importRenovationProjects: async (_p, { rows, dryRun }, ctx) => {
+    const result = await ctx.imports.importProjects(rows, dryRun ?? false);
+    auditImport(ctx, 'renovationProjects', result);
+    return result;
+  },
 };

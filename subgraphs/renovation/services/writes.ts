@@ -151,6 +151,97 @@ function id(field: string, v: string | null | undefined): string | null {
 /** GB/T 2260: a district's city is its first four digits followed by 00. */
 export const cityOfDistrict = (districtCode: string) => `${districtCode.slice(0, 4)}00`;
 
+/**
+ * Every check of a project create (no write) and the document it would store: used by
+ * `createProject` and by the project import (./import.ts), so both follow one set of rules.
+ */
+export function prepareProject(input: CreateProjectIn, clientKey: string, at: Date) {
+  const clock = () => at;
+  const name = refusePersonalData('input.name', text('input.name', input.name, 200, true))!;
+  if (!CITY.test(input.cityCode)) throw badInput('input.cityCode', 'must be a 6-digit GB/T 2260 city code ending in 00, e.g. 320100');
+  if (!input.communities.length) throw badInput('input.communities', 'must name at least one 小区');
+  if (input.communities.length > 200) throw badInput('input.communities', 'at most 200 小区 per project');
+  const seen = new Set<string>();
+  input.communities.forEach((c, i) => {
+    id(`input.communities[${i}].id`, c.id);
+    if (seen.has(c.id)) throw badInput(`input.communities[${i}].id`, `"${c.id}" is listed twice`);
+    seen.add(c.id);
+    if (!DISTRICT.test(c.districtCode)) throw badInput(`input.communities[${i}].districtCode`, 'must be a 6-digit GB/T 2260 district code');
+    if (cityOfDistrict(c.districtCode) !== input.cityCode || c.districtCode === input.cityCode) {
+      throw badInput(`input.communities[${i}].districtCode`, `district ${c.districtCode} is not in city ${input.cityCode}`);
+    }
+  });
+  const planYear = year('input.planYear', input.planYear)!;
+  const status = input.status ?? 'PLANNED';
+  if (input.sponsorCompanyUscc != null && input.sponsor !== 'PROPERTY_COMPANY' && input.sponsor !== 'MIXED') {
+    throw badInput('input.sponsorCompanyUscc', 'only for sponsor PROPERTY_COMPANY or MIXED');
+  }
+  const sponsorCompanyUscc = uscc('input.sponsorCompanyUscc', input.sponsorCompanyUscc);
+  const scope = input.scope
+    ? {
+        buildings: nonNeg('input.scope.buildings', input.scope.buildings, true),
+        households: nonNeg('input.scope.households', input.scope.households, true),
+        floorAreaM2: nonNeg('input.scope.floorAreaM2', input.scope.floorAreaM2),
+      }
+    : null;
+  const items = (input.items ?? []).map((it, i) => {
+    const cost = moneyIn(`input.items[${i}].cost`, it.cost);
+    return {
+      class: it.class,
+      itemType: it.itemType,
+      quantity: nonNeg(`input.items[${i}].quantity`, it.quantity),
+      unit: refusePersonalData(`input.items[${i}].unit`, text(`input.items[${i}].unit`, it.unit, 20)),
+      costFen: cost?.fen ?? null,
+      costApprox: cost?.approx ?? false,
+    };
+  });
+  const budget = moneyIn('input.budget', input.budget);
+  const fundingTypes = new Set<string>();
+  const fundingSources = (input.fundingSources ?? []).map((f, i) => {
+    if (fundingTypes.has(f.type)) throw badInput(`input.fundingSources[${i}].type`, `${f.type} is listed twice; give one amount per type`);
+    fundingTypes.add(f.type);
+    const amount = moneyIn(`input.fundingSources[${i}].amount`, f.amount)!;
+    return { type: f.type, amountFen: amount.fen, amountApprox: amount.approx, confirmed: f.confirmed ?? false };
+  });
+  const milestoneTypes = new Set<string>();
+  const milestones = (input.milestones ?? []).map((ms, i) => {
+    if (milestoneTypes.has(ms.type)) throw badInput(`input.milestones[${i}].type`, `${ms.type} is listed twice`);
+    milestoneTypes.add(ms.type);
+    const actualAt = date(`input.milestones[${i}].actualAt`, ms.actualAt, clock());
+    return { type: ms.type, plannedAt: date(`input.milestones[${i}].plannedAt`, ms.plannedAt), actualAt, done: actualAt != null };
+  });
+  const contractor = input.contractor
+    ? { name: refusePersonalData('input.contractor.name', text('input.contractor.name', input.contractor.name, 200, true))!, uscc: uscc('input.contractor.uscc', input.contractor.uscc) }
+    : null;
+  const batch = refusePersonalData('input.batch', text('input.batch', input.batch, 100));
+
+  const doc = {
+    _id: `rp_${input.cityCode}_${planYear}_${randomUUID().replace(/-/g, '').slice(0, 12)}`,
+    clientKey,
+    name,
+    communityIds: input.communities.map((c) => c.id),
+    cityCode: input.cityCode,
+    districtCodes: [...new Set(input.communities.map((c) => c.districtCode))].sort(),
+    planYear,
+    batch,
+    sponsor: input.sponsor ?? null,
+    sponsorCompanyUscc,
+    status,
+    scope,
+    items,
+    budgetFen: budget?.fen ?? null,
+    budgetApprox: budget?.approx ?? false,
+    fundingSources,
+    spends: [],
+    spentFen: null,
+    milestones,
+    ...lateIndexFields(milestones),
+    acceptance: null,
+    contractor,
+  };
+  return doc;
+}
+
 /** Matches the revision that was read (rows written before `rev` existed have none). */
 const revGuard = (rev: number | null | undefined) => (rev == null ? { rev: { $exists: false } } : { rev });
 const rank = (s: string) => PROJECT_STATUSES.indexOf(s as (typeof PROJECT_STATUSES)[number]);
@@ -196,88 +287,7 @@ export function createWrites(m: Models, clock: () => Date = now, rollups: Rollup
       const existing = await m.Project.findOne({ clientKey }).lean<ProjectDoc>();
       if (existing) return existing;
 
-      const name = refusePersonalData('input.name', text('input.name', input.name, 200, true))!;
-      if (!CITY.test(input.cityCode)) throw badInput('input.cityCode', 'must be a 6-digit GB/T 2260 city code ending in 00, e.g. 320100');
-      if (!input.communities.length) throw badInput('input.communities', 'must name at least one 小区');
-      if (input.communities.length > 200) throw badInput('input.communities', 'at most 200 小区 per project');
-      const seen = new Set<string>();
-      input.communities.forEach((c, i) => {
-        id(`input.communities[${i}].id`, c.id);
-        if (seen.has(c.id)) throw badInput(`input.communities[${i}].id`, `"${c.id}" is listed twice`);
-        seen.add(c.id);
-        if (!DISTRICT.test(c.districtCode)) throw badInput(`input.communities[${i}].districtCode`, 'must be a 6-digit GB/T 2260 district code');
-        if (cityOfDistrict(c.districtCode) !== input.cityCode || c.districtCode === input.cityCode) {
-          throw badInput(`input.communities[${i}].districtCode`, `district ${c.districtCode} is not in city ${input.cityCode}`);
-        }
-      });
-      const planYear = year('input.planYear', input.planYear)!;
-      const status = input.status ?? 'PLANNED';
-      if (input.sponsorCompanyUscc != null && input.sponsor !== 'PROPERTY_COMPANY' && input.sponsor !== 'MIXED') {
-        throw badInput('input.sponsorCompanyUscc', 'only for sponsor PROPERTY_COMPANY or MIXED');
-      }
-      const sponsorCompanyUscc = uscc('input.sponsorCompanyUscc', input.sponsorCompanyUscc);
-      const scope = input.scope
-        ? {
-            buildings: nonNeg('input.scope.buildings', input.scope.buildings, true),
-            households: nonNeg('input.scope.households', input.scope.households, true),
-            floorAreaM2: nonNeg('input.scope.floorAreaM2', input.scope.floorAreaM2),
-          }
-        : null;
-      const items = (input.items ?? []).map((it, i) => {
-        const cost = moneyIn(`input.items[${i}].cost`, it.cost);
-        return {
-          class: it.class,
-          itemType: it.itemType,
-          quantity: nonNeg(`input.items[${i}].quantity`, it.quantity),
-          unit: refusePersonalData(`input.items[${i}].unit`, text(`input.items[${i}].unit`, it.unit, 20)),
-          costFen: cost?.fen ?? null,
-          costApprox: cost?.approx ?? false,
-        };
-      });
-      const budget = moneyIn('input.budget', input.budget);
-      const fundingTypes = new Set<string>();
-      const fundingSources = (input.fundingSources ?? []).map((f, i) => {
-        if (fundingTypes.has(f.type)) throw badInput(`input.fundingSources[${i}].type`, `${f.type} is listed twice; give one amount per type`);
-        fundingTypes.add(f.type);
-        const amount = moneyIn(`input.fundingSources[${i}].amount`, f.amount)!;
-        return { type: f.type, amountFen: amount.fen, amountApprox: amount.approx, confirmed: f.confirmed ?? false };
-      });
-      const milestoneTypes = new Set<string>();
-      const milestones = (input.milestones ?? []).map((ms, i) => {
-        if (milestoneTypes.has(ms.type)) throw badInput(`input.milestones[${i}].type`, `${ms.type} is listed twice`);
-        milestoneTypes.add(ms.type);
-        const actualAt = date(`input.milestones[${i}].actualAt`, ms.actualAt, clock());
-        return { type: ms.type, plannedAt: date(`input.milestones[${i}].plannedAt`, ms.plannedAt), actualAt, done: actualAt != null };
-      });
-      const contractor = input.contractor
-        ? { name: refusePersonalData('input.contractor.name', text('input.contractor.name', input.contractor.name, 200, true))!, uscc: uscc('input.contractor.uscc', input.contractor.uscc) }
-        : null;
-      const batch = refusePersonalData('input.batch', text('input.batch', input.batch, 100));
-
-      const doc = {
-        _id: `rp_${input.cityCode}_${planYear}_${randomUUID().replace(/-/g, '').slice(0, 12)}`,
-        clientKey,
-        name,
-        communityIds: input.communities.map((c) => c.id),
-        cityCode: input.cityCode,
-        districtCodes: [...new Set(input.communities.map((c) => c.districtCode))].sort(),
-        planYear,
-        batch,
-        sponsor: input.sponsor ?? null,
-        sponsorCompanyUscc,
-        status,
-        scope,
-        items,
-        budgetFen: budget?.fen ?? null,
-        budgetApprox: budget?.approx ?? false,
-        fundingSources,
-        spends: [],
-        spentFen: null,
-        milestones,
-        ...lateIndexFields(milestones),
-        acceptance: null,
-        contractor,
-      };
+      const doc = prepareProject(input, clientKey, clock());
       try {
         await m.Project.create(doc as never);
       } catch (e) {
