@@ -663,4 +663,18 @@ describe('dashboard operations through the gateway', () => {
     const unchanged = await q(`{ community(id: "${XINHAI}") { feeCollection(period: "${YEAR}") { chargeableHouseholds receivedFen } } }`);
     expect(unchanged.community.feeCollection).toEqual({ chargeableHouseholds: 0, receivedFen: 2_280_000 });
   });
+
+  it('Open311 through the gateway: /open311/v2/services.json reaches governance and answers the GeoReport v2 catalogue; an unknown jurisdiction gets the standard error array', async () => {
+    const base = stack.gatewayUrl.replace(/\/graphql$/, '');
+    const ok = await fetch(`${base}/open311/v2/services.json?jurisdiction_id=nanjing`);
+    expect(ok.status).toBe(200);
+    const services = (await ok.json()) as { service_code: string; service_name: string; type: string }[];
+    expect(services.length).toBeGreaterThan(3);
+    expect(services.map((s) => s.service_code)).toContain('REPAIR');
+    for (const s of services) expect(Object.keys(s)).toEqual(expect.arrayContaining(['service_code', 'service_name', 'type']));
+    const bad = await fetch(`${base}/open311/v2/services.json?jurisdiction_id=atlantis`);
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    const errs = (await bad.json()) as { code: number; description: string }[];
+    expect(errs[0]).toEqual({ code: bad.status, description: expect.any(String) });
+  });
 });
