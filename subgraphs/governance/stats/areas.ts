@@ -15,6 +15,7 @@
 import type { AnyBulkWriteOperation } from 'mongodb';
 import { cstDate, cstDayStart, DAY_MS } from '../../../lib/clock';
 import type { Models } from '../models';
+import type { CommitteeStatsRaw } from '../services/repository';
 
 export type AreaLevel = 'CITY' | 'DISTRICT';
 const AREA_FIELD = { CITY: 'cityCode', DISTRICT: 'districtCode' } as const;
@@ -55,19 +56,8 @@ export interface CommitteeAreaDoc {
   rn: number;
 }
 
-/** What the read returns: the shape of repository's CommitteeStatsRaw. */
-export interface CommitteeFigures {
-  code: string;
-  communities: number;
-  withOwnersCommittee: number;
-  withPMC: number;
-  none: number;
-  active: number;
-  expiredTerms: number;
-  disclosedLast12m: number;
-  avgPartyMemberRatio: number | null;
-  ratioCommittees: number;
-}
+/** What the read returns: the raw aggregation's shape (services/repository.ts). */
+export type CommitteeFigures = CommitteeStatsRaw;
 
 const isDate = (d: unknown): d is Date => d instanceof Date && !Number.isNaN(d.getTime());
 
