@@ -57,7 +57,8 @@ async function withLock<T>(fn: () => Promise<T>): Promise<T> {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       // A lock older than two minutes belongs to a build that died.
       const st = statSync(LOCK, { throwIfNoEntry: false });
-      if (st && Date.now() - st.mtimeMs > 120_000) rmSync(LOCK, { force: true });
+      if (st && Date.now() - st.mtimeMs > 120_000) // wall-clock: compared with the lock file's mtime
+        rmSync(LOCK, { force: true });
       if (waited > 180_000) throw new Error(`build:ui: ${LOCK} is held by another build for 3 minutes`);
       await sleep(200);
     }

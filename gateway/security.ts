@@ -175,11 +175,11 @@ export interface RateLimiter {
 
 /** Fixed-window counter per key (in memory, per gateway replica). */
 export function createRateLimiter(limit: number, windowMs: number): RateLimiter {
-  let windowStart = Date.now();
+  let windowStart = Date.now(); // wall-clock: rate-limit windows are real time, not domain time
   let counts = new Map<string, number>();
   return {
     hit(key: string): { allowed: boolean; remaining: number; retryAfterSeconds: number } {
-      const now = Date.now();
+      const now = Date.now(); // wall-clock: see windowStart
       if (now - windowStart >= windowMs) {
         windowStart = now;
         counts = new Map();

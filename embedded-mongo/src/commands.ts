@@ -58,7 +58,7 @@ function helloReply(cmd: Doc, ctx: CommandContext, legacy: boolean): Doc {
     maxBsonObjectSize: 16 * 1024 * 1024,
     maxMessageSizeBytes: 48_000_000,
     maxWriteBatchSize: 100_000,
-    localTime: new Date(),
+    localTime: new Date(), // wall-clock: the server's time, as MongoDB reports it
     logicalSessionTimeoutMinutes: 30,
     connectionId: ctx.conn.id,
     minWireVersion: 0,
@@ -536,14 +536,14 @@ const HANDLERS: Record<string, Handler> = {
   getLog: (cmd) => (cmd.getLog === '*' ? { names: ['global', 'startupWarnings'], ok: 1 } : { totalLinesWritten: 0, log: [], ok: 1 }),
   whatsmyuri: (_c, _d, ctx) => ({ you: ctx.conn.remote, ok: 1 }),
   connectionStatus: () => ({ authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] }, ok: 1 }),
-  hostInfo: () => ({ system: { currentTime: new Date(), hostname: '127.0.0.1', numCores: 1 }, os: { type: process.platform }, extra: {}, ok: 1 }),
+  hostInfo: () => ({ system: { currentTime: new Date() /* wall-clock: as MongoDB reports it */, hostname: '127.0.0.1', numCores: 1 }, os: { type: process.platform }, extra: {}, ok: 1 }),
   serverStatus: (_c, _d, ctx) => ({
     host: '127.0.0.1',
     version: SERVER_VERSION,
     process: 'embedded-mongo',
     pid: Long.fromNumber(process.pid),
-    uptime: Math.floor((Date.now() - ctx.startedAt) / 1000),
-    localTime: new Date(),
+    uptime: Math.floor((Date.now() - ctx.startedAt) / 1000), // wall-clock: server uptime
+    localTime: new Date(), // wall-clock: the server's time, as MongoDB reports it
     ok: 1,
   }),
   dbStats: cmdDbStats,
