@@ -187,7 +187,29 @@ export function planCandidates(coll: Collection, filter: Doc): CandidatePlan | n
     }
     if (plan && (best === null || plan.estimate < best.estimate)) best = plan;
   }
+  // A top-level $or (or one inside $and) whose every branch has an index access: the union of the
+  // branches' candidates, as MongoDB's OR stage does.
+  for (const branches of orClauses(filter)) {
+    const plans = branches.map((b) => (isPlainObject(b) ? planCandidates(coll, b) : null));
+    if (!plans.length || plans.some((p) => p === null)) continue;
+    const ok = plans as CandidatePlan[];
+    const estimate = ok.reduce((n, p) => n + p.estimate, 0);
+    if (best !== null && estimate >= best.estimate) continue;
+    const rids = () => {
+      const out = new Set<number>();
+      for (const p of ok) for (const r of p.rids()) out.add(r);
+      return out;
+    };
+    best = { estimate, rids, sortedRids: () => Float64Array.from(rids()).sort() };
+  }
   return best;
+}
+
+/** The $or arrays of a filter: at the top level and inside top-level $and. */
+function orClauses(filter: Doc, out: unknown[][] = []): unknown[][] {
+  if (Array.isArray(filter.$or)) out.push(filter.$or);
+  if (Array.isArray(filter.$and)) for (const sub of filter.$and) if (isPlainObject(sub)) orClauses(sub, out);
+  return out;
 }
 
 /** Candidate record ids from the best index, or null for a collection scan. */
@@ -569,7 +591,19 @@ export function aggregateDocs(engine: Engine, dbName: string, coll: Collection |
     stages.pop();
   }
   const mutating = hasMutatingStage(stages);
+  // A top-level $unionWith with a pipeline runs as an aggregation of its own first (so its leading
+  // $match uses that collection's indexes, as MongoDB's does), and joins as precomputed input.
+  const unionInputs = new Map<string, Doc[]>();
+  for (let i = 0; i < stages.length; i++) {
+    const spec = stages[i].$unionWith;
+    if (!isPlainObject(spec) || typeof spec.coll !== 'string' || !Array.isArray(spec.pipeline) || spec.pipeline.length === 0) continue;
+    const key = `\u0000union-${i}`;
+    unionInputs.set(key, aggregateDocs(engine, dbName, engine.getCollection(dbName, spec.coll), spec.pipeline as Doc[]));
+    stages[i] = { $unionWith: { coll: key, pipeline: [] } };
+  }
   const resolver = (name: string): Doc[] => {
+    const pre = unionInputs.get(name);
+    if (pre) return mutating ? pre.map(cloneDoc) : pre;
     const c = engine.getCollection(dbName, name);
     if (c && c.decimalFields.size > 0) throw unsupported(`Decimal128 in comparisons, arithmetic or sort (${c.ns} holds Decimal128 values)`);
     if (!c) return [];

@@ -189,6 +189,57 @@ describe('indexes are used', () => {
     expect(after.collScans).toBe(before.collScans);
   });
 
+  onEngine('an $or whose branches are each indexed reads the union of the branches, not the collection', async () => {
+    const c = db.collection('points');
+    const before = await engineStats();
+    // email (unique) and score (single field) are indexed above; org alone leads {org, name}.
+    const got = await c
+      .find({ $or: [{ email: 'u10@x' }, { score: { $gte: 4990 } }, { org: 3, name: 'n3' }] })
+      .sort({ score: 1 })
+      .toArray();
+    expect(got.map((d) => d.score)).toEqual([3, 10, 4990, 4991, 4992, 4993, 4994, 4995, 4996, 4997, 4998, 4999]);
+    // an $or beside a field condition, inside $and, with a branch that matches nothing
+    const inAnd = await c.countDocuments({ $and: [{ org: { $lt: 100 } }, { $or: [{ email: 'nope' }, { score: { $lt: 5 } }] }] });
+    expect(inAnd).toBe(5);
+    const after = await engineStats();
+    // 1 + 10 + 100 (org 3's entries of {org, name}) + 5 candidates; a scan would examine 5,000 per query
+    expect(after.docsExamined - before.docsExamined).toBe(1 + 10 + 100 + 5);
+    expect(after.collScans).toBe(before.collScans);
+    // one unindexed branch: the whole $or needs the collection (still the right answer)
+    expect(await c.countDocuments({ $or: [{ email: 'u1@x' }, { name: 'n2' }] })).toBe(2);
+  });
+
+  onEngine('$unionWith branches read through their own indexes and keep their own sort and limit', async () => {
+    const c = db.collection('points');
+    const other = db.collection('points_union');
+    await other.createIndex({ k: 1 });
+    await other.insertMany(Array.from({ length: 3000 }, (_, i) => ({ k: i % 300, v: i })));
+    const before = await engineStats();
+    const got = await c
+      .aggregate([
+        { $match: { email: { $in: ['u7@x', 'u8@x'] } } },
+        { $sort: { score: -1 } },
+        { $project: { _id: 0, score: 1 } },
+        { $addFields: { u: 0 } },
+        { $unionWith: { coll: 'points_union', pipeline: [{ $match: { k: 5 } }, { $sort: { v: 1 } }, { $limit: 3 }, { $project: { _id: 0, v: 1, u: { $literal: 1 } } }] } },
+        { $unionWith: { coll: 'points', pipeline: [{ $match: { score: { $lt: 2 } } }, { $project: { _id: 0, score: 1, u: { $literal: 2 } } }] } },
+      ])
+      .toArray();
+    expect(got).toEqual([
+      { score: 8, u: 0 },
+      { score: 7, u: 0 },
+      { v: 5, u: 1 },
+      { v: 305, u: 1 },
+      { v: 605, u: 1 },
+      { score: 0, u: 2 },
+      { score: 1, u: 2 },
+    ]);
+    const after = await engineStats();
+    // 2 + 10 (k = 5) + 2; scanning the branches' collections would examine 8,000
+    expect(after.docsExamined - before.docsExamined).toBe(2 + 10 + 2);
+    expect(after.collScans).toBe(before.collScans);
+  });
+
   test('indexed and unindexed queries give the same answers (multikey, null, mixed types)', async () => {
     const docs = [
       { _id: 1, t: ['a', 'b'], v: 1 },

@@ -47,6 +47,18 @@ export const statsKey = (level: StatsLevel, code: string): StatsKey => ({ level,
 
 export function createLoaders(repo: Repository) {
   const windows: Windows = windowsAt(repo.now());
+  /** Both resident edge counts of an area (overdue today, visited on the 30-day edge): one query per level. */
+  const residentEdges = keyedLoader(async (keys: readonly StatsKey[]) => {
+    const groups = new Map<StatsLevel, string[]>();
+    for (const k of keys) groups.set(k.level, [...(groups.get(k.level) ?? []), k.code]);
+    const results = new Map<string, { dueToday: number; visitedBefore30: number }>();
+    await Promise.all(
+      [...groups.entries()].map(async ([level, codes]) => {
+        for (const [code, e] of await repo.stats.residentEdges(level, codes, windows)) results.set(areaId(level, code), e);
+      }),
+    );
+    return keys.map((k) => results.get(areaId(k.level, k.code)) ?? { dueToday: 0, visitedBefore30: 0 });
+  });
   /** An edge-day count per area: one query per level for the batch; areas without rows get 0. */
   const edgeLoader = (count: (level: StatsLevel, codes: readonly string[], w: Windows) => Promise<Map<string, number>>) =>
     keyedLoader(async (keys: readonly StatsKey[]) => {
@@ -117,8 +129,8 @@ export function createLoaders(repo: Repository) {
       const docs = await repo.stats.areas(keys);
       return keys.map((k) => docs.get(areaId(k.level, k.code)) ?? null);
     }),
-    dueToday: edgeLoader(repo.stats.dueToday),
-    visitedBefore30: edgeLoader(repo.stats.visitedBefore30),
+    dueToday: { load: (key: StatsKey) => residentEdges.load(key).then((e) => e.dueToday) },
+    visitedBefore30: { load: (key: StatsKey) => residentEdges.load(key).then((e) => e.visitedBefore30) },
     holidayBefore365: edgeLoader(repo.stats.holidayBefore365),
   };
 }

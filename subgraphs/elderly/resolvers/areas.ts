@@ -21,15 +21,17 @@ async function registered(key: StatsKey, ctx: Context): Promise<number> {
 /** The edge day's rows are counted only when the area's bucket of that day holds any. */
 const edge = (bucket: Record<string, number> | undefined, day: string, load: () => Promise<number>) => (bucket?.[day] ? load() : 0);
 
+// The edge count is asked for together with the area document (one command for both, through
+// the union reader) and used only when the area's bucket of that day holds any.
 async function visitedLast30d(key: StatsKey, ctx: Context): Promise<number> {
-  const doc = await areaDoc(key, ctx);
+  const [doc, before] = await Promise.all([areaDoc(key, ctx), ctx.loaders.visitedBefore30.load(key)]);
   const w = ctx.loaders.windows;
-  return visitedOf(doc, await edge(doc?.lastVisitDays, w.since30Day, () => ctx.loaders.visitedBefore30.load(key)), w);
+  return visitedOf(doc, await edge(doc?.lastVisitDays, w.since30Day, async () => before), w);
 }
 async function overdueVisits(key: StatsKey, ctx: Context): Promise<number> {
-  const doc = await areaDoc(key, ctx);
+  const [doc, due] = await Promise.all([areaDoc(key, ctx), ctx.loaders.dueToday.load(key)]);
   const w = ctx.loaders.windows;
-  return overdueOf(doc, await edge(doc?.dueDays, w.today, () => ctx.loaders.dueToday.load(key)), w);
+  return overdueOf(doc, await edge(doc?.dueDays, w.today, async () => due), w);
 }
 
 const counter =

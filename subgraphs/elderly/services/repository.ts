@@ -5,6 +5,7 @@
  */
 import type { RowFilter } from '../../../lib/auth/directives';
 import { now as clockNow } from '../../../lib/clock';
+import { unionReaderFor } from '../../../lib/union-reader';
 import type { CareTeamDoc, CommunityRefDoc, HomeVisitDoc, MealProgramDoc, Models, ResidentDoc, ServiceProviderDoc } from '../models';
 import { createStatsReader } from '../stats/read';
 
@@ -40,13 +41,15 @@ function withinArea(q: Record<string, unknown>, visible: RowFilter): Record<stri
  * (lib/clock.ts) unless a test pins one through the context options.
  */
 export function createRepository(m: Models, clock: () => Date = clockNow) {
+  /** Reads of one entity batch issued together leave as one command (lib/union-reader.ts). */
+  const reads = unionReaderFor(m.Resident.db);
   return {
     models: m,
     now: clock,
     /** Statistics rollups (../stats): batched reads of the area documents and their edge days. */
     stats: createStatsReader(m),
 
-    communityRefs: (ids: readonly string[]) => m.CommunityRef.find({ _id: { $in: ids } }).lean<CommunityRefDoc[]>().exec(),
+    communityRefs: (ids: readonly string[]) => reads.find<CommunityRefDoc>(m.CommunityRef, { _id: { $in: ids } }),
     /** 小区 of the districts that have a known location (life circle). */
     locatedCommunityRefsOfDistricts: (codes: readonly string[]) =>
       m.CommunityRef.find({ districtCode: { $in: codes }, location: { $exists: true } }).lean<CommunityRefDoc[]>().exec(),
@@ -55,22 +58,22 @@ export function createRepository(m: Models, clock: () => Date = clockNow) {
       m.MealProgram.find({ location: { $geoWithin: { $box: box } } }).lean<MealProgramDoc[]>().exec(),
     providersInBox: (box: [[number, number], [number, number]]) =>
       m.ServiceProvider.find({ location: { $geoWithin: { $box: box } } }).lean<ServiceProviderDoc[]>().exec(),
-    careTeamsById: (ids: readonly string[]) => m.CareTeam.find({ _id: { $in: ids } }).lean<CareTeamDoc[]>().exec(),
+    careTeamsById: (ids: readonly string[]) => reads.find<CareTeamDoc>(m.CareTeam, { _id: { $in: ids } }),
     careTeamsByCommunity: (ids: readonly string[]) =>
-      m.CareTeam.find({ communityIds: { $in: ids } }).sort({ _id: 1 }).lean<CareTeamDoc[]>().exec(),
-    mealProgramsById: (ids: readonly string[]) => m.MealProgram.find({ _id: { $in: ids } }).lean<MealProgramDoc[]>().exec(),
+      reads.find<CareTeamDoc>(m.CareTeam, { communityIds: { $in: ids } }, { sort: { _id: 1 } }),
+    mealProgramsById: (ids: readonly string[]) => reads.find<MealProgramDoc>(m.MealProgram, { _id: { $in: ids } }),
     mealProgramsByCommunity: (ids: readonly string[]) =>
-      m.MealProgram.find({ communityIds: { $in: ids } }).sort({ _id: 1 }).lean<MealProgramDoc[]>().exec(),
+      reads.find<MealProgramDoc>(m.MealProgram, { communityIds: { $in: ids } }, { sort: { _id: 1 } }),
     mealProgramsByCity: (cityCodes: readonly string[]) =>
-      m.MealProgram.find({ cityCodes: { $in: cityCodes } }).sort({ _id: 1 }).lean<MealProgramDoc[]>().exec(),
+      reads.find<MealProgramDoc>(m.MealProgram, { cityCodes: { $in: cityCodes } }, { sort: { _id: 1 } }),
     mealProgramsOfType: (cityCode: string, type: string) =>
       m.MealProgram.find({ cityCodes: cityCode, type: type as MealProgramDoc['type'] }).sort({ _id: 1 }).lean<MealProgramDoc[]>().exec(),
-    providersById: (ids: readonly string[]) => m.ServiceProvider.find({ _id: { $in: ids } }).lean<ServiceProviderDoc[]>().exec(),
+    providersById: (ids: readonly string[]) => reads.find<ServiceProviderDoc>(m.ServiceProvider, { _id: { $in: ids } }),
     providersByCommunity: (ids: readonly string[]) =>
-      m.ServiceProvider.find({ communityIds: { $in: ids } }).sort({ _id: 1 }).lean<ServiceProviderDoc[]>().exec(),
+      reads.find<ServiceProviderDoc>(m.ServiceProvider, { communityIds: { $in: ids } }, { sort: { _id: 1 } }),
     providersByCity: (cityCode: string, type: string | null) =>
       m.ServiceProvider.find(type ? { cityCodes: cityCode, type: type as ServiceProviderDoc['type'] } : { cityCodes: cityCode }).sort({ _id: 1 }).lean<ServiceProviderDoc[]>().exec(),
-    residentsById: (ids: readonly string[]) => m.Resident.find({ _id: { $in: ids } }).lean<ResidentDoc[]>().exec(),
+    residentsById: (ids: readonly string[]) => reads.find<ResidentDoc>(m.Resident, { _id: { $in: ids } }),
     residentByClientKey: (clientKey: string) => m.Resident.findOne({ clientKey }).lean<ResidentDoc>().exec(),
     visitByClientKey: (clientKey: string) => m.HomeVisit.findOne({ clientKey }).lean<HomeVisitDoc>().exec(),
 

@@ -4,6 +4,7 @@
  * queries of raw rows at a window's edge day (./figures.ts).
  */
 import type { PipelineStage } from 'mongoose';
+import { unionReaderFor } from '../../../lib/union-reader';
 import type { Models } from '../models';
 import { SUPPRESSION_THRESHOLD } from '../services/privacy';
 import { areaId, readCoverageEntry, type Level } from './contribution';
@@ -20,6 +21,8 @@ export interface CoverageRow {
 }
 
 export function createStatsReader(m: Models) {
+  /** The reads of one figure set leave as one command (lib/union-reader.ts). */
+  const reads = unionReaderFor(m.Resident.db);
   /** Counts per area code of rows matching `match` within the areas `codes` of `level`. */
   const countBy = async (
     model: Models['Resident'] | Models['HomeVisit'],
@@ -29,7 +32,7 @@ export function createStatsReader(m: Models) {
     groupBy: string = levelField(level),
   ) => {
     const field = levelField(level);
-    const rows = await (model as Models['Resident']).aggregate<{ _id: string; n: number }>([
+    const rows = await reads.aggregate<{ _id: string; n: number }>(model, [
       { $match: { [field]: codes.length === 1 ? codes[0] : { $in: [...codes] }, ...match } },
       { $group: { _id: `$${groupBy}`, n: { $sum: 1 } } },
     ] as PipelineStage[]);
@@ -40,9 +43,7 @@ export function createStatsReader(m: Models) {
     /** Area documents by (level, code); missing areas (nobody registered, no visits) are absent. */
     async areas(keys: readonly { level: StatsLevel; code: string }[]): Promise<Map<string, AreaDoc>> {
       const ids = [...new Set(keys.map((k) => areaId(k.level, k.code)))];
-      const docs = (await m.StatsArea.collection
-        .find({ _id: ids.length === 1 ? ids[0] : { $in: ids } } as never, { projection: { communities: 0 } })
-        .toArray()) as unknown as AreaDoc[];
+      const docs = await reads.find<AreaDoc>(m.StatsArea, { _id: ids.length === 1 ? ids[0] : { $in: ids } }, { projection: { communities: 0 }, cast: false });
       return new Map(docs.map((d) => [d._id, d]));
     },
     /** Active residents due today before now, per area. */
@@ -51,6 +52,27 @@ export function createStatsReader(m: Models) {
     /** Active residents last visited on the 30-day window's first day before it opens, per area. */
     visitedBefore30: (level: StatsLevel, codes: readonly string[], w: Windows) =>
       countBy(m.Resident, level, codes, { status: 'ACTIVE', lastVisitedAt: { $gte: w.since30DayStart, $lt: w.since30 } }),
+    /**
+     * Both resident edge counts above in one command (an $or of the two indexed ranges, counted
+     * apart by $cond): what a figure set with overdue visits and visit coverage needs.
+     */
+    async residentEdges(level: StatsLevel, codes: readonly string[], w: Windows): Promise<Map<string, { dueToday: number; visitedBefore30: number }>> {
+      const field = levelField(level);
+      const due = { nextVisitDue: { $gte: w.todayStart, $lt: w.now } };
+      const visited = { lastVisitedAt: { $gte: w.since30DayStart, $lt: w.since30 } };
+      const inRange = (f: string, lo: Date, hi: Date) => ({ $and: [{ $gte: [`$${f}`, lo] }, { $lt: [`$${f}`, hi] }] });
+      const rows = await reads.aggregate<{ _id: string; due: number; visited: number }>(m.Resident, [
+        { $match: { [field]: codes.length === 1 ? codes[0] : { $in: [...codes] }, status: 'ACTIVE', $or: [due, visited] } },
+        {
+          $group: {
+            _id: `$${field}`,
+            due: { $sum: { $cond: [inRange('nextVisitDue', w.todayStart, w.now), 1, 0] } },
+            visited: { $sum: { $cond: [inRange('lastVisitedAt', w.since30DayStart, w.since30), 1, 0] } },
+          },
+        },
+      ] as PipelineStage[]);
+      return new Map(rows.map((r) => [r._id, { dueToday: r.due, visitedBefore30: r.visited }]));
+    },
     /** Holiday visits on the 12-month window's first day before it opens, per area. */
     holidayBefore365: (level: StatsLevel, codes: readonly string[], w: Windows) =>
       countBy(m.HomeVisit, level, codes, { occasion: 'HOLIDAY', visitedAt: { $gte: w.since365DayStart, $lt: w.since365 } }),

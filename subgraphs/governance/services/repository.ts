@@ -10,6 +10,7 @@
  * strings (p50 of [1, 3, 10] comes out as 10).
  */
 import { daysBefore } from '../../../lib/clock';
+import { unionReaderFor } from '../../../lib/union-reader';
 import type {
   ActivityDoc,
   AllianceDoc,
@@ -161,6 +162,8 @@ export function nearestRank(values: unknown, p: number): Record<string, unknown>
 }
 
 export function createRepository(m: Models) {
+  /** Reads of one entity batch issued together leave as one command (lib/union-reader.ts). */
+  const reads = unionReaderFor(m.Committee.db);
   return {
     // ---- register and structures --------------------------------------------------------
     /** Upserts register rows by id in one bulk write; other register fields are kept. */
@@ -171,11 +174,11 @@ export function createRepository(m: Models) {
         { ordered: true },
       );
     },
-    communitiesById: (ids: readonly string[]) => m.Community.find({ _id: { $in: [...ids] } }).lean<GovCommunityDoc[]>().exec(),
+    communitiesById: (ids: readonly string[]) => reads.find<GovCommunityDoc>(m.Community, { _id: { $in: [...ids] } }),
     committeesByCommunity: (ids: readonly string[]) =>
-      m.Committee.find({ communityId: { $in: [...ids] } }).sort({ communityId: 1, termStart: -1 }).lean<CommitteeDoc[]>().exec(),
+      reads.find<CommitteeDoc>(m.Committee, { communityId: { $in: [...ids] } }, { sort: { communityId: 1, termStart: -1 } }),
     committeesById: (ids: readonly string[]) => m.Committee.find({ _id: { $in: [...ids] } }).lean<CommitteeDoc[]>().exec(),
-    alliancesByCommunity: (ids: readonly string[]) => m.Alliance.find({ communityIds: { $in: [...ids] } }).sort({ _id: 1 }).lean<AllianceDoc[]>().exec(),
+    alliancesByCommunity: (ids: readonly string[]) => reads.find<AllianceDoc>(m.Alliance, { communityIds: { $in: [...ids] } }, { sort: { _id: 1 } }),
     alliancesById: (ids: readonly string[]) => m.Alliance.find({ _id: { $in: [...ids] } }).lean<AllianceDoc[]>().exec(),
     alliancesInArea: (cityCode: string | null, districtCode: string | null) => {
       const q: Record<string, unknown> = {};
@@ -187,7 +190,7 @@ export function createRepository(m: Models) {
     activitiesByCommunity: (ids: readonly string[]) =>
       m.Activity.find({ communityId: { $in: [...ids] } }).sort({ communityId: 1, date: -1, _id: 1 }).lean<ActivityDoc[]>().exec(),
     designationsByCommunity: (ids: readonly string[]) =>
-      m.Designation.find({ communityId: { $in: [...ids] } }).sort({ year: -1, _id: 1 }).lean<DesignationDoc[]>().exec(),
+      reads.find<DesignationDoc>(m.Designation, { communityId: { $in: [...ids] } }, { sort: { year: -1, _id: 1 } }),
     designationsById: (ids: readonly string[]) => m.Designation.find({ _id: { $in: [...ids] } }).lean<DesignationDoc[]>().exec(),
     designations: (cityCode: string | null, level: string | null) => {
       const q: Record<string, unknown> = {};
@@ -210,10 +213,9 @@ export function createRepository(m: Models) {
     // ---- joint meetings ------------------------------------------------------------------
     meetingsById: (ids: readonly string[]) => m.Meeting.find({ _id: { $in: [...ids] } }).lean<MeetingDoc[]>().exec(),
     meetingsByCommunity: (ids: readonly string[], from: Date | null) =>
-      m.Meeting.find(from ? { communityId: { $in: [...ids] }, heldAt: { $gte: from } } : { communityId: { $in: [...ids] } })
-        .sort({ heldAt: -1, _id: 1 })
-        .lean<MeetingDoc[]>()
-        .exec(),
+      reads.find<MeetingDoc>(m.Meeting, from ? { communityId: { $in: [...ids] }, heldAt: { $gte: from } } : { communityId: { $in: [...ids] } }, {
+        sort: { heldAt: -1, _id: 1 },
+      }),
     /** Meetings per 小区 and CST month in [from, to). */
     async meetingMonthCounts(ids: readonly string[], from: Date, to: Date): Promise<{ communityId: string; month: string; n: number }[]> {
       return m.Meeting.aggregate<{ communityId: string; month: string; n: number }>([
@@ -323,7 +325,7 @@ export function createRepository(m: Models) {
     },
 
     // ---- patrols -------------------------------------------------------------------------
-    patrolTeamsByCommunity: (ids: readonly string[]) => m.PatrolTeam.find({ communityId: { $in: [...ids] } }).sort({ _id: 1 }).lean<PatrolTeamDoc[]>().exec(),
+    patrolTeamsByCommunity: (ids: readonly string[]) => reads.find<PatrolTeamDoc>(m.PatrolTeam, { communityId: { $in: [...ids] } }, { sort: { _id: 1 } }),
     patrolTeamsById: (ids: readonly string[]) => m.PatrolTeam.find({ _id: { $in: [...ids] } }).lean<PatrolTeamDoc[]>().exec(),
     patrolReportsById: (ids: readonly string[]) => m.PatrolReport.find({ _id: { $in: [...ids] } }).lean<PatrolReportDoc[]>().exec(),
     patrolReportsByCommunity: (ids: readonly string[], from: Date | null, status: 'OPEN' | 'RECTIFIED' | null) => {
@@ -386,8 +388,8 @@ export function createRepository(m: Models) {
         ? { $and: [q, { $or: [{ reportedAt: { $lt: after.at } }, { reportedAt: after.at, _id: { $lt: after.id } }] }] }
         : q;
       const [docs, totalCount] = await Promise.all([
-        m.PatrolReport.find(pageQ).sort({ reportedAt: -1, _id: -1 }).limit(first + 1).lean<PatrolReportDoc[]>().exec(),
-        m.PatrolReport.countDocuments(q).exec(),
+        reads.find<PatrolReportDoc>(m.PatrolReport, pageQ, { sort: { reportedAt: -1, _id: -1 }, limit: first + 1 }),
+        reads.count(m.PatrolReport, q),
       ]);
       return { docs: docs.slice(0, first), hasNextPage: docs.length > first, totalCount };
     },
@@ -403,7 +405,7 @@ export function createRepository(m: Models) {
     },
 
     // ---- tickets -------------------------------------------------------------------------
-    ticketsById: (ids: readonly string[]) => m.Ticket.find({ _id: { $in: [...ids] } }).lean<TicketDoc[]>().exec(),
+    ticketsById: (ids: readonly string[]) => reads.find<TicketDoc>(m.Ticket, { _id: { $in: [...ids] } }),
     ticketById: (id: string) => m.Ticket.findById(id).lean<TicketDoc>().exec(),
     ticketByExternalNo: (externalNo: string) => m.Ticket.findOne({ externalNo }).lean<TicketDoc>().exec(),
     insertTicket: async (doc: Record<string, unknown>) => {
@@ -426,8 +428,8 @@ export function createRepository(m: Models) {
         ? { $and: [q, { $or: [{ requestedAt: { $lt: after.at } }, { requestedAt: after.at, _id: { $lt: after.id } }] }] }
         : q;
       const [docs, totalCount] = await Promise.all([
-        m.Ticket.find(pageQ).sort({ requestedAt: -1, _id: -1 }).limit(first + 1).lean<TicketDoc[]>().exec(),
-        m.Ticket.countDocuments(q).exec(),
+        reads.find<TicketDoc>(m.Ticket, pageQ, { sort: { requestedAt: -1, _id: -1 }, limit: first + 1 }),
+        reads.count(m.Ticket, q),
       ]);
       return { docs: docs.slice(0, first), hasNextPage: docs.length > first, totalCount };
     },

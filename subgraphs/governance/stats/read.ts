@@ -17,6 +17,7 @@
 import { readCommitteeStats, readMeetingCounts, type AreaLevel } from './areas';
 import { cstMonth, lastMonthsIncludingCurrent, rangeStart, type TimeRange } from '../../../lib/clock';
 import { histAdd, histMerge, histQuantile, type Histogram } from '../../../lib/rollup';
+import { unionReaderFor } from '../../../lib/union-reader';
 import type { Models } from '../models';
 import type { GroupBy, TicketStatsRaw } from '../services/repository';
 import { coverOf, dueCoverOf, type Interval } from './cover';
@@ -234,22 +235,24 @@ function toRaw(scope: string, acc: Acc, grouped: boolean): TicketStatsRaw[] {
 }
 
 const dateRange = (field: string, iv: Interval) => ({ [field]: { $gte: iv.from, [iv.incl ? '$lte' : '$lt']: iv.to } });
+/** The same test as `dateRange`, on a row already read. */
+const inInterval = (d: Date | null | undefined, iv: Interval): boolean =>
+  d instanceof Date && d >= iv.from && (iv.incl ? d <= iv.to : d < iv.to);
 
 export function createStatsReader(m: Models) {
-  const stats = m.TicketStats.collection;
-  const groupStats = m.TicketStatsGroups.collection;
-  const tickets = m.Ticket.collection;
+  /** The reads of one figure set (register, rollups, edge rows) leave as one command. */
+  const reads = unionReaderFor(m.Ticket.db);
 
   /** Households per code of an area level (COMMUNITY: the 小区's own register row). */
   async function households(level: TicketLevel, codes: readonly string[]): Promise<Map<string, Households>> {
     const out = new Map<string, Households>();
     if (level === 'COMMUNITY') {
-      const rows = (await m.Community.collection.find({ _id: { $in: [...codes] as never[] } }, { projection: REGISTER_FIELDS }).toArray()) as unknown as RegisterRow[];
+      const rows = await reads.find<RegisterRow>(m.Community, { _id: { $in: [...codes] } }, { projection: REGISTER_FIELDS, cast: false });
       for (const r of rows) out.set(r._id, { households: householdsKnown(r) ? (r.householdCount as number) : 0, unknown: new Set(householdsKnown(r) ? [] : [r._id]) });
       return out;
     }
     if (!(REGISTER_LEVELS as readonly string[]).includes(level)) return out;
-    const docs = (await m.RegisterStats.collection.find({ _id: { $in: codes.map((c) => `${level}|${c}`) as never[] } }).toArray()) as unknown as RegisterStatsDoc[];
+    const docs = await reads.find<RegisterStatsDoc>(m.RegisterStats, { _id: { $in: codes.map((c) => `${level}|${c}`) } }, { cast: false });
     for (const d of docs) out.set(d.code, { households: d.hh, unknown: new Set(d.unk ?? []) });
     return out;
   }
@@ -282,8 +285,8 @@ export function createStatsReader(m: Models) {
     const letter = groupBy ? GROUP_LETTER[groupBy] : null;
     const [hh, docs, groupDocs, raw] = await Promise.all([
       households(level, lookup),
-      stats.find({ s: { $in: series } }).toArray() as unknown as Promise<StatsDoc[]>,
-      letter ? (groupStats.find({ s: { $in: series.map((x) => `${x}|G`) } }).toArray() as unknown as Promise<GroupDoc[]>) : Promise.resolve([]),
+      reads.find<StatsDoc>(m.TicketStats, { s: { $in: series } }, { cast: false }),
+      letter ? reads.find<GroupDoc>(m.TicketStatsGroups, { s: { $in: series.map((x) => `${x}|G`) } }, { cast: false }) : Promise.resolve([]),
       readRaw(scopeMatch, cover.raw, due.raw),
     ]);
     const accs = new Map<string, Acc>();
@@ -318,14 +321,26 @@ export function createStatsReader(m: Models) {
     return { rows, households: hh };
   }
 
-  /** Raw rows at the edges: opened and resolved in the intervals, open with a deadline in the due interval. */
+  /**
+   * Raw rows at the edges: opened and resolved in the intervals, open with a deadline in the due
+   * interval. One query (an $or of the edge ranges, each on its own index), sorted out here.
+   */
   async function readRaw(scopeMatch: Record<string, unknown>, intervals: Interval[], dueRaw: Interval | null) {
-    const find = (q: Record<string, unknown>) => tickets.find({ ...scopeMatch, ...q }, { projection: RAW_FIELDS }).toArray() as unknown as Promise<RawTicket[]>;
-    const [opened, resolved, overdue] = await Promise.all([
-      Promise.all(intervals.map((iv) => find(dateRange('requestedAt', iv)))).then((x) => x.flat()),
-      Promise.all(intervals.map((iv) => find(dateRange('resolvedAt', iv)))).then((x) => x.flat()),
-      dueRaw ? find({ open: true, ...dateRange('dueAt', dueRaw) }) : Promise.resolve([]),
-    ]);
+    const branches: Record<string, unknown>[] = [
+      ...intervals.map((iv) => dateRange('requestedAt', iv)),
+      ...intervals.map((iv) => dateRange('resolvedAt', iv)),
+      ...(dueRaw ? [{ open: true, ...dateRange('dueAt', dueRaw) }] : []),
+    ];
+    const opened: RawTicket[] = [];
+    const resolved: RawTicket[] = [];
+    const overdue: RawTicket[] = [];
+    if (!branches.length) return { opened, resolved, overdue };
+    const rows = await reads.find<RawTicket & { open?: boolean }>(m.Ticket, { ...scopeMatch, $or: branches }, { projection: { ...RAW_FIELDS, open: 1 }, cast: false });
+    for (const t of rows) {
+      for (const iv of intervals) if (inInterval(t.requestedAt, iv)) opened.push(t);
+      for (const iv of intervals) if (inInterval(t.resolvedAt, iv)) resolved.push(t);
+      if (dueRaw && t.open === true && inInterval(t.dueAt, dueRaw)) overdue.push(t);
+    }
     return { opened, resolved, overdue };
   }
 
@@ -365,10 +380,10 @@ export function createStatsReader(m: Models) {
     const series = scope.communityId ? monthSeries('COMMUNITY', scope.communityId) : null;
     const letter = groupBy ? GROUP_LETTER[groupBy] : null;
     const [regRows, docs, groupDocs, raw] = await Promise.all([
-      m.Community.collection.find(regMatch as never, { projection: REGISTER_FIELDS }).toArray() as unknown as Promise<RegisterRow[]>,
-      stats.find((series ? { ...cellMatch, s: series } : cellMatch) as never).toArray() as unknown as Promise<StatsDoc[]>,
+      reads.find<RegisterRow>(m.Community, regMatch, { projection: REGISTER_FIELDS, cast: false }),
+      reads.find<StatsDoc>(m.TicketStats, series ? { ...cellMatch, s: series } : cellMatch, { cast: false }),
       letter
-        ? (groupStats.find((series ? { ...cellMatch, s: `${series}|G` } : cellMatch) as never).toArray() as unknown as Promise<GroupDoc[]>)
+        ? reads.find<GroupDoc>(m.TicketStatsGroups, series ? { ...cellMatch, s: `${series}|G` } : cellMatch, { cast: false })
         : Promise.resolve([]),
       readRaw(ticketMatch, cover.raw, due.raw),
     ]);
@@ -388,9 +403,7 @@ export function createStatsReader(m: Models) {
   /** Monthly series per code: the last `months` CST months ending with the current one, oldest first. */
   async function ticketTrend(level: TicketLevel, codes: readonly string[], months: number, now: Date): Promise<Map<string, TicketMonthRow[]>> {
     const windows = lastMonthsIncludingCurrent(now, months);
-    const docs = (await stats
-      .find({ s: { $in: codes.map((c) => monthSeries(level, c)) } })
-      .toArray()) as unknown as StatsDoc[];
+    const docs = await reads.find<StatsDoc>(m.TicketStats, { s: { $in: codes.map((c) => monthSeries(level, c)) } }, { cast: false });
     const byCode = new Map<string, Map<string, Counters & { e: number }>>();
     for (const doc of docs) {
       const code = doc.s.split('|')[1];

@@ -20,13 +20,17 @@ async function insertChunks(coll: Models['TicketStats']['collection'], docs: rea
   for (let i = 0; i < docs.length; i += INSERT_CHUNK) await coll.insertMany(docs.slice(i, i + INSERT_CHUNK) as never[], { ordered: false });
 }
 
-/** The rollup documents and ledger entries of every ticket (in memory), from the raw rows. */
-export async function computeTicketRollups(m: Models, progress?: (line: string) => void) {
+/**
+ * The rollup documents of every ticket (summed in memory: they grow with areas × days, not with
+ * tickets), from the raw rows. Each page's ledger entries go to `writeLedger` as the page is read,
+ * so memory does not grow with the number of tickets.
+ */
+export async function computeTicketRollups(m: Models, writeLedger: (entries: { _id: string; h: string; in: unknown }[]) => Promise<void>, progress?: (line: string) => void) {
   const register = new Map<string, RegisterRow>();
   for (const r of (await m.Community.collection.find({}, { projection: REGISTER_FIELDS }).toArray()) as unknown as RegisterRow[]) register.set(r._id, r);
   const total = await m.Ticket.estimatedDocumentCount();
   const docs = new Map<string, Record<string, unknown>>();
-  const ledger: { _id: string; h: string; in: unknown }[] = [];
+  let ledgerCount = 0;
   let after: string | null = null;
   let done = 0;
   for (;;) {
@@ -36,31 +40,33 @@ export async function computeTicketRollups(m: Models, progress?: (line: string) 
       .limit(PAGE)
       .toArray()) as unknown as TicketRow[];
     if (!page.length) break;
+    const ledger: { _id: string; h: string; in: unknown }[] = [];
     for (const t of page) {
       const inputs = inputsOf(t, register.get(t.communityId) ?? null);
       addInto(docs, contributionOf(inputs));
       ledger.push({ _id: t._id, h: hashInputs(inputs)!, in: inputs });
     }
+    await writeLedger(ledger);
+    ledgerCount += ledger.length;
     done += page.length;
     progress?.(progressLine(done, total, 'tickets'));
     after = page[page.length - 1]._id;
     if (page.length < PAGE) break;
   }
-  return { register, docs, ledger };
+  return { register, docs, ledgerCount };
 }
 
 /** Recomputes every rollup from the raw rows; returns the rollup documents written. */
 export async function rebuildStats(conn: Connection, progress?: (line: string) => void): Promise<number> {
   const m = registerModels(conn);
   await initModels(conn);
-  const { register, docs, ledger } = await computeTicketRollups(m, progress);
+  await m.TicketStatsLedger.collection.deleteMany({});
+  const { register, docs, ledgerCount } = await computeTicketRollups(m, (entries) => insertChunks(m.TicketStatsLedger.collection, entries), progress);
+  progress?.(progressLine(ledgerCount, ledgerCount, 'ticket ledger'));
   const registerDocs = [...registerDocsFor(register.values()).values()];
   await m.RegisterStats.collection.deleteMany({});
   await insertChunks(m.RegisterStats.collection, registerDocs);
   progress?.(progressLine(registerDocs.length, registerDocs.length, 'register rollups'));
-  await m.TicketStatsLedger.collection.deleteMany({});
-  await insertChunks(m.TicketStatsLedger.collection, ledger);
-  progress?.(progressLine(ledger.length, ledger.length, 'ticket ledger'));
   const list = [...docs.values()];
   const main = list.filter((d) => !d.g);
   const groups = list.filter((d) => d.g);
@@ -77,5 +83,5 @@ export async function rebuildStats(conn: Connection, progress?: (line: string) =
   await m.MeetingStats.collection.deleteMany({});
   await insertChunks(m.MeetingStats.collection as never, meetings);
   progress?.(progressLine(meetings.length, meetings.length, 'meeting rollups'));
-  return registerDocs.length + ledger.length + list.length + committees.length + meetings.length;
+  return registerDocs.length + ledgerCount + list.length + committees.length + meetings.length;
 }

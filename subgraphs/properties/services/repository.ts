@@ -4,7 +4,8 @@
  * lists and single records; area statistics read the rollups (../stats), and their raw-row
  * computation lives on as the tests' reference (../stats/reference.ts).
  */
-import type { AdminAreaDoc, CommunityDoc, Models, SurveyDoc } from '../models';
+import { unionReaderFor } from '../../../lib/union-reader';
+import type { AdminAreaDoc, BuildingDoc, CommunityDoc, CompanyDoc, ContractDoc, FeeDoc, Models, SurveyDoc } from '../models';
 
 export interface CommunityFilterInput {
   cityCode?: string | null;
@@ -17,37 +18,37 @@ export interface CommunityFilterInput {
 }
 
 export function createRepository(m: Models) {
+  /** Reads of one entity batch issued together leave as one command (lib/union-reader.ts). */
+  const reads = unionReaderFor(m.Community.db);
   return {
-    areasByCode: (codes: readonly string[]) => m.AdminArea.find({ _id: { $in: codes } }).lean<AdminAreaDoc[]>().exec(),
-    areasByParent: (codes: readonly string[]) =>
-      m.AdminArea.find({ parentCode: { $in: codes } }).sort({ _id: 1 }).lean<AdminAreaDoc[]>().exec(),
-    cities: () => m.AdminArea.find({ level: 'CITY' }).sort({ _id: 1 }).lean<AdminAreaDoc[]>().exec(),
-    communitiesById: (ids: readonly string[]) => m.Community.find({ _id: { $in: ids } }).lean<CommunityDoc[]>().exec(),
+    areasByCode: (codes: readonly string[]) => reads.find<AdminAreaDoc>(m.AdminArea, { _id: { $in: codes } }),
+    areasByParent: (codes: readonly string[]) => reads.find<AdminAreaDoc>(m.AdminArea, { parentCode: { $in: codes } }, { sort: { _id: 1 } }),
+    cities: () => reads.find<AdminAreaDoc>(m.AdminArea, { level: 'CITY' }, { sort: { _id: 1 } }),
+    communitiesById: (ids: readonly string[]) => reads.find<CommunityDoc>(m.Community, { _id: { $in: ids } }),
     communitiesByNeighborhood: (codes: readonly string[]) =>
-      m.Community.find({ neighborhoodCode: { $in: codes } }).sort({ _id: 1 }).lean<CommunityDoc[]>().exec(),
+      reads.find<CommunityDoc>(m.Community, { neighborhoodCode: { $in: codes } }, { sort: { _id: 1 } }),
     communitiesByCompany: (usccs: readonly string[]) =>
-      m.Community.find({ currentCompanyUscc: { $in: usccs } }).sort({ _id: 1 }).lean<CommunityDoc[]>().exec(),
+      reads.find<CommunityDoc>(m.Community, { currentCompanyUscc: { $in: usccs } }, { sort: { _id: 1 } }),
     buildingsByCommunity: (ids: readonly string[]) =>
-      m.Building.find({ communityId: { $in: ids } }).sort({ communityId: 1, number: 1 }).lean().exec(),
-    buildingsById: (ids: readonly string[]) => m.Building.find({ _id: { $in: ids } }).lean().exec(),
-    companiesByUscc: (usccs: readonly string[]) => m.Company.find({ _id: { $in: usccs } }).lean().exec(),
+      reads.find<BuildingDoc>(m.Building, { communityId: { $in: ids } }, { sort: { communityId: 1, number: 1 } }),
+    buildingsById: (ids: readonly string[]) => reads.find<BuildingDoc>(m.Building, { _id: { $in: ids } }),
+    companiesByUscc: (usccs: readonly string[]) => reads.find<CompanyDoc>(m.Company, { _id: { $in: usccs } }),
     currentContracts: (communityIds: readonly string[]) =>
-      m.Contract.find({ communityId: { $in: communityIds }, current: true }).lean().exec(),
+      reads.find<ContractDoc>(m.Contract, { communityId: { $in: communityIds }, current: true }),
     feesByCommunity: (communityIds: readonly string[]) =>
-      m.Fee.find({ communityId: { $in: communityIds } }).sort({ communityId: 1, period: -1 }).lean().exec(),
+      reads.find<FeeDoc>(m.Fee, { communityId: { $in: communityIds } }, { sort: { communityId: 1, period: -1 } }),
     /** All surveys of each 小区 (a few a year), for its monthly trend. */
-    surveysByCommunity: (communityIds: readonly string[]) =>
-      m.Survey.find({ communityId: { $in: communityIds } }).lean<SurveyDoc[]>().exec(),
+    surveysByCommunity: (communityIds: readonly string[]) => reads.find<SurveyDoc>(m.Survey, { communityId: { $in: communityIds } }),
     /** Each 小区's latest survey: greatest period, then the latest recorded, then the greatest id. */
     latestSurveys: async (communityIds: readonly string[]) =>
-      m.Survey.aggregate([
+      reads.aggregate<SurveyDoc>(m.Survey, [
         { $match: { communityId: { $in: [...communityIds] } } },
         { $sort: { communityId: 1, period: -1, createdAt: -1, _id: -1 } },
         { $group: { _id: '$communityId', doc: { $first: '$$ROOT' } } },
         { $replaceRoot: { newRoot: '$doc' } },
       ]),
 
-    /** One page of 小区 matching a filter, by id, plus the total count. */
+    /** One page of 小区 matching a filter, by id, plus the total count (one command for both). */
     async communityPage(filter: CommunityFilterInput, first: number, after: string | null) {
       const q: Record<string, unknown> = {};
       if (filter.cityCode) q.cityCode = filter.cityCode;
@@ -59,8 +60,8 @@ export function createRepository(m: Models) {
       if (filter.companyUscc) q.currentCompanyUscc = filter.companyUscc;
       const pageQuery = after ? { ...q, _id: { $gt: after } } : q;
       const [docs, totalCount] = await Promise.all([
-        m.Community.find(pageQuery).sort({ _id: 1 }).limit(first + 1).lean<CommunityDoc[]>().exec(),
-        m.Community.countDocuments(q),
+        reads.find<CommunityDoc>(m.Community, pageQuery, { sort: { _id: 1 }, limit: first + 1 }),
+        reads.count(m.Community, q),
       ]);
       return { docs: docs.slice(0, first), hasNextPage: docs.length > first, totalCount };
     },

@@ -353,7 +353,7 @@ describe('properties statistics rollups', () => {
     client.off('commandStarted', listen);
     expect(res.errors).toBeUndefined();
     expect(res.data!.city.communityCount).toBeGreaterThan(0);
-    expect(seen.sort()).toEqual(['find:admin_areas', 'find:properties_stats']);
+    expect(seen.sort()).toEqual(['aggregate:admin_areas', 'find:properties_stats']);
   });
 
   it('refuses trend lengths outside 1-60 with BAD_USER_INPUT naming months', async () => {
