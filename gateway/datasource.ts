@@ -14,6 +14,9 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { GATEWAY_SECRET_HEADER, gatewaySecretToSend } from '../lib/auth/gateway-secret';
+import type { FetchOutcome } from '../lib/metrics';
+import { injectTraceContext, withClientSpan } from '../lib/tracing';
 import { RetryBudget, SubgraphCallError, SubgraphClient, isRetryable, type RawSubgraphResponse } from './subgraph-client';
 
 export interface GatewayContext {
@@ -32,6 +35,8 @@ export interface SubgraphPolicy {
   dedupInflight: boolean;
   /** One retry for queries on connection failures, within the budget (default true). */
   retry: boolean;
+  /** Sent in `x-gateway-secret` on every call (default: GATEWAY_SECRET; subgraphs check it, lib/auth/gateway-secret.ts). */
+  gatewaySecret?: string;
 }
 
 export const DEFAULT_SUBGRAPH_POLICY: SubgraphPolicy = {
@@ -73,6 +78,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<Ctx> {
     retries: 0,
     failures: 0,
   };
+  /** Told of every call's latency and outcome (the gateway's metrics, lib/metrics.ts). */
+  onFetch?: (subgraph: string, seconds: number, outcome: FetchOutcome) => void;
   private readonly client: SubgraphClient;
   private readonly budget: RetryBudget;
   private readonly inflight = new Map<string, Promise<RawSubgraphResponse>>();
@@ -86,7 +93,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<Ctx> {
     client: SubgraphClient = new SubgraphClient(url),
   ) {
     super({ url });
-    this.policy = { ...DEFAULT_SUBGRAPH_POLICY, ...policy };
+    this.policy = { ...DEFAULT_SUBGRAPH_POLICY, gatewaySecret: gatewaySecretToSend(), ...policy };
     this.client = client;
     this.budget = budget;
   }
@@ -95,6 +102,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<Ctx> {
     if (!request.http) return;
     if (context?.authorization) request.http.headers.set('authorization', context.authorization);
     if (context?.requestId) request.http.headers.set('x-request-id', context.requestId);
+    if (this.policy.gatewaySecret) request.http.headers.set(GATEWAY_SECRET_HEADER, this.policy.gatewaySecret);
   }
 
   override async process(options: Options): Promise<GatewayGraphQLResponse> {
@@ -125,13 +133,20 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<Ctx> {
     for (const [k, v] of request.http.headers) sendHeaders[k] = v;
 
     let raw: RawSubgraphResponse;
+    const t0 = performance.now();
     try {
-      raw = await this.call(body, sendHeaders, !isMutation, Array.isArray(variables.representations) ? variables.representations.length : 0);
+      // A CLIENT span per call; its W3C context goes to the subgraph in `traceparent` (lib/tracing.ts).
+      raw = await withClientSpan(`gateway fetch ${this.name}`, { 'graphql.subgraph.name': this.name }, (_span, ctx) => {
+        injectTraceContext(sendHeaders, ctx);
+        return this.call(body, sendHeaders, !isMutation, Array.isArray(variables.representations) ? variables.representations.length : 0);
+      });
     } catch (err) {
+      this.onFetch?.(this.name, (performance.now() - t0) / 1000, 'unavailable');
       this.restrictCachePolicy(options, undefined);
       return this.unavailable(err);
     }
     const parsed = this.parse(raw);
+    this.onFetch?.(this.name, (performance.now() - t0) / 1000, !parsed.ok ? 'unavailable' : parsed.response.errors?.length ? 'error' : 'ok');
     this.restrictCachePolicy(options, parsed.ok ? raw.headers['cache-control'] : undefined);
     if (!parsed.ok) return parsed.response;
     let response = parsed.response;

@@ -9,6 +9,7 @@
  * Hook (gateway/server.ts, after the UI routes): `registerOpen311Proxy(app, () => subgraphs.get('governance'));`
  */
 import type { Express, Request, Response } from 'express';
+import { GATEWAY_SECRET_HEADER, gatewaySecretToSend } from '../lib/auth/gateway-secret';
 
 const FORWARDED = ['content-type', 'authorization', 'idempotency-key', 'x-request-id', 'accept'] as const;
 const BODY_LIMIT = 64 * 1024;
@@ -31,6 +32,8 @@ async function readBody(req: Request): Promise<Buffer | null> {
 
 /** Mounts the pass-through; `targetUrl` gives the subgraph's GraphQL routing URL (or undefined). */
 export function registerOpen311Proxy(app: Express, targetUrl: () => string | undefined): void {
+  // The subgraph answers only the gateway when GATEWAY_SECRET is set (lib/auth/gateway-secret.ts).
+  const secret = gatewaySecretToSend();
   app.use('/open311/v2', async (req, res) => {
     const url = targetUrl();
     if (!url) return fail(res, 503, 'Open311 is not available yet; retry shortly');
@@ -42,6 +45,7 @@ export function registerOpen311Proxy(app: Express, targetUrl: () => string | und
         const v = req.headers[h];
         if (typeof v === 'string') headers[h] = v;
       }
+      if (secret) headers[GATEWAY_SECRET_HEADER] = secret;
       const upstream = await fetch(target, { method: req.method, headers, body: body && body.length ? body : undefined, signal: AbortSignal.timeout(15_000) });
       res.status(upstream.status);
       const type = upstream.headers.get('content-type');

@@ -12,7 +12,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { disableApolloTelemetry, SELF_ORIGIN } from '../lib/config';
+import { disableApolloTelemetry, loadConfig, SELF_ORIGIN, type TrustProxySetting } from '../lib/config';
 import { listen, requestIdFrom, type Listening } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import { createSupergraphSource, resolveSupergraphFile } from './supergraph-source';
@@ -24,6 +24,10 @@ import { createGatewaySecurity, gatewaySecurityFromConfig, type GatewaySecurityO
 import type { GatewayTuning } from './tuning';
 import { gatewayUiFromConfig, registerUiRoutes, type GatewayUiOptions } from './ui';
 import { registerOpen311Proxy } from './open311-proxy';
+import { createGatewayMetrics, createServiceMetrics, gatewayOperationLabel, operationNamesOf } from '../lib/metrics';
+import { serverSpanMiddleware } from '../lib/tracing';
+import { parseManifest, type Manifest } from './safelist';
+import { safelistManifest } from '../dashboard/operations';
 
 export interface GatewayOptions {
   /** Path of the composed supergraph (default schema/supergraph.graphql). */
@@ -44,6 +48,8 @@ export interface GatewayOptions {
   security?: Partial<GatewaySecurityOptions>;
   /** Landing page, /dashboard, /explorer (gateway/ui.ts); default from the configuration (GATEWAY_UI). */
   ui?: Partial<GatewayUiOptions>;
+  /** Proxies trusted to name the client (X-Forwarded-For) for per-IP limits; default GATEWAY_TRUST_PROXY (none). */
+  trustProxy?: TrustProxySetting;
 }
 
 export interface GatewayServer {
@@ -62,6 +68,12 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
   disableApolloTelemetry();
   const subgraphs = new Map<string, string>();
   const features = createGatewayFeatures(opts.tuning, opts.logger);
+  // Prometheus metrics (lib/metrics.ts): operations labelled by name only when known (safelist or the
+  // dashboard's manifest), subgraph fetches, response cache; `/metrics` below.
+  const metrics = createServiceMetrics('gateway');
+  const gatewayMetrics = createGatewayMetrics(metrics.registry);
+  gatewayMetrics.responseCache(features.responseCacheStats);
+  const operationLabel = gatewayOperationLabel(operationNamesOf((features.manifest ?? knownOperationsManifest())?.operations ?? []));
   let started = false;
   const gateway = new ApolloGateway({
     ...features.gatewayConfig,
@@ -74,11 +86,17 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
       const target = opts.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`subgraph "${name}" has no routing URL`);
       subgraphs.set(name, target);
-      return features.createDataSource(name, target);
+      const ds = features.createDataSource(name, target);
+      if (metrics.settings.enabled) ds.onFetch = gatewayMetrics.subgraphFetch;
+      return ds;
     },
   });
   const app = express();
   app.disable('x-powered-by');
+  // Behind a load balancer, `req.ip` (the per-IP rate limit's key) is the client named by trusted proxies.
+  const trustProxy = opts.trustProxy ?? loadConfig().gatewayTrustProxy;
+  if (trustProxy !== false) app.set('trust proxy', trustProxy);
+  if (metrics.settings.enabled) app.use(metrics.httpMiddleware);
   const httpServer = http.createServer(app);
   const security = createGatewaySecurity({
     ...gatewaySecurityFromConfig(),
@@ -99,6 +117,7 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
     allowBatchedHttpRequests: security.apollo.allowBatchedHttpRequests,
     validationRules: security.apollo.validationRules,
     plugins: [
+      metrics.plugin(operationLabel, opts.logger),
       ...security.apollo.plugins,
       ...features.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -107,6 +126,8 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
   });
 
   registerHealthRoutes(app, { subgraphs, dataSources: features.dataSources, isLoaded: () => started });
+  // Same port as GraphQL, open like /health unless METRICS_TOKEN is set (README "Operations").
+  if (metrics.settings.enabled) app.get('/metrics', metrics.handler);
   registerUiRoutes(app, { ...gatewayUiFromConfig(), auth: security.options.auth, sandbox: introspection, ...opts.ui });
   // Open311 GeoReport v2 REST (/open311/v2/*), served by the governance subgraph (gateway/open311-proxy.ts).
   registerOpen311Proxy(app, () => subgraphs.get('governance'));
@@ -126,13 +147,19 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
         ...security.middleware,
         express.json({ limit: opts.bodyLimit ?? security.options.bodyLimit }),
         ...security.afterBody,
-        expressMiddleware(apollo, {
-          context: async ({ req }) => ({
-            authorization: req.headers.authorization,
-            requestId: requestIdFrom(req.headers['x-request-id']),
-            auth: security.authOf(req),
+        // The caller's W3C trace (or a new one) around the operation (lib/tracing.ts).
+        serverSpanMiddleware('gateway'),
+        // Fair use (gateway/security.ts): the caller's concurrency slot around the request, its cost budget per operation.
+        security.guard(
+          expressMiddleware(apollo, {
+            context: async ({ req }) => ({
+              authorization: req.headers.authorization,
+              requestId: requestIdFrom(req.headers['x-request-id']),
+              auth: security.authOf(req),
+              fairUse: security.callerOf(req),
+            }),
           }),
-        }),
+        ),
       );
       // `/` is the landing page of gateway/ui.ts (a redirect to /graphql when no page is on).
       app.use(jsonErrorHandler);
@@ -159,4 +186,16 @@ function logCorsAllowlist(logger: Logger, options: GatewaySecurityOptions, ownOr
       ? `CORS: browser pages from ${origins.join(', ')} may call the gateway (${source}; CORS_ORIGINS sets the list)`
       : `CORS: no browser origin may call the gateway cross-origin (${source}; CORS_ORIGINS sets the list)`,
   );
+}
+
+/**
+ * Without a safelist, the operations the gateway names in its metrics are the dashboard's
+ * (dashboard/operations/*.graphql, printed as the dashboard sends them); every other is `other`.
+ */
+function knownOperationsManifest(): Manifest | undefined {
+  try {
+    return parseManifest(safelistManifest());
+  } catch {
+    return undefined;
+  }
 }

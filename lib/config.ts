@@ -2,6 +2,7 @@
  * Configuration, parsed once with zod. This is the only module that reads `process.env`
  * (callers may pass another env object, e.g. in tests). Every invalid variable is reported.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { clockFromSetting, parseInstant, setClock } from './clock';
@@ -89,6 +90,17 @@ const BaseEnv = z.object({
   RATE_LIMIT_STORE: z.enum(['memory', 'mongodb']).default('memory'),
   /** With RATE_LIMIT_STORE=mongodb: the MongoDB holding the shared counters (default MONGODB_URI). */
   RATE_LIMIT_MONGODB_URI: mongoUri.optional(),
+  // ---- client addresses behind a load balancer (gateway/server.ts; docs/deployment.md) ----
+  /**
+   * The proxies in front of the gateway trusted to name the client (X-Forwarded-For), so per-IP
+   * limits see the client and not the load balancer: a hop count (1 = the nearest proxy only),
+   * `loopback` / `linklocal` / `uniquelocal`, or IP addresses and CIDRs, comma-separated (express's
+   * `trust proxy`). Default: none, the connection's own address.
+   */
+  GATEWAY_TRUST_PROXY: z
+    .string()
+    .refine((v) => parseTrustProxy(v) !== null, 'must be a hop count, loopback, linklocal, uniquelocal or comma-separated IP addresses/CIDRs such as 10.0.0.0/8 (true, trusting any client, is refused)')
+    .optional(),
   /** Introspection and the Sandbox page at the gateway: default on, off when NODE_ENV=production. */
   INTROSPECTION: z.enum(['true', 'false', '1', '0']).optional(),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(1).default(12),
@@ -97,6 +109,24 @@ const BaseEnv = z.object({
   MAX_QUERY_COST: z.coerce.number().int().min(1).default(20000),
   /** Largest accepted request body at the gateway, e.g. 1mb. */
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 512kb or 1mb').default('1mb'),
+  // ---- fair use at the gateway (gateway/security.ts `createFairUse`; docs/access.md, "Fair use") ----
+  /**
+   * Per-caller budgets of query cost per second and of operations in flight (`false` turns both
+   * off, e.g. for a load test from one address). Cost is GraphQL Armor's, as MAX_QUERY_COST counts it.
+   */
+  FAIR_USE: z.enum(['true', 'false', '1', '0']).default('true'),
+  /** Query cost per second of one authenticated caller (token subject). */
+  FAIR_USE_COST_PER_SECOND: z.coerce.number().int().min(1).default(50000),
+  /** Operations in flight at once of one authenticated caller. */
+  FAIR_USE_CONCURRENT: z.coerce.number().int().min(1).default(32),
+  /** Query cost per second of one anonymous caller (client IP address). */
+  FAIR_USE_ANONYMOUS_COST_PER_SECOND: z.coerce.number().int().min(1).default(40000),
+  /** Operations in flight at once of one anonymous caller (client IP address). */
+  FAIR_USE_ANONYMOUS_CONCURRENT: z.coerce.number().int().min(1).default(24),
+  /** Query cost per second of all anonymous callers together (address rotation cannot multiply it). */
+  FAIR_USE_ANONYMOUS_POOL_COST_PER_SECOND: z.coerce.number().int().min(1).default(50000),
+  /** Operations in flight at once of all anonymous callers together. */
+  FAIR_USE_ANONYMOUS_POOL_CONCURRENT: z.coerce.number().int().min(1).default(64),
   // ---- gateway performance and resilience (gateway/tuning.ts) ----
   /** Deadline of one subgraph call, retry included. */
   GATEWAY_SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(50).max(120000).default(1500),
@@ -127,6 +157,15 @@ const BaseEnv = z.object({
    * `apollo-federation-include-trace: ftv1`. Unset: on in the embedded default, off otherwise.
    */
   SUBGRAPH_FTV1: z.enum(['true', 'false', '1', '0']).optional(),
+  // ---- subgraphs answer only the gateway (lib/auth/gateway-secret.ts; docs/access.md) ----
+  /**
+   * Shared secret the gateway sends to every subgraph (`x-gateway-secret`); a subgraph where it is set
+   * refuses any other request (401) before parsing it. Required by a subgraph with NODE_ENV=production.
+   * Unset in the embedded default (no check).
+   */
+  GATEWAY_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 48)').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+  /** During a rotation: the previous secret, still accepted by the subgraphs (the gateway sends GATEWAY_SECRET). */
+  GATEWAY_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
   // ---- MongoDB topology (lib/db.ts; docs/deployment.md) ----
   /** Read preference of every subgraph's connection; unset: the URI's, else `primary`. */
   MONGODB_READ_PREFERENCE: z.enum(['primary', 'primaryPreferred', 'secondary', 'secondaryPreferred', 'nearest']).optional(),
@@ -137,6 +176,17 @@ const BaseEnv = z.object({
   // ---- demo data (npm start) ----
   /** Size of the synthetic city `npm start` loads into an empty store next to the article's four 小区 (0: none; a store keeps the size it was seeded with). */
   DEMO_COMMUNITIES: z.coerce.number().int().min(0).max(200000).default(400),
+  // ---- metrics and traces (lib/metrics.ts, lib/tracing.ts; README "Operations") ----
+  /** Prometheus `/metrics` on the gateway and on every subgraph (default on). */
+  METRICS_ENABLED: z.enum(['true', 'false', '1', '0']).default('true'),
+  /** When set, `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+  /** OTLP/HTTP collector base URL (spans go to <url>/v1/traces); unset: no span leaves the process. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** OTLP/HTTP traces URL, used as it is (overrides OTEL_EXPORTER_OTLP_ENDPOINT for traces). */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  /** `service.name` of exported spans (default city-community-graph). */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
 export type BaseConfig = z.infer<typeof BaseEnv>;
@@ -180,6 +230,8 @@ export interface Config extends BaseConfig {
   auth: AuthSettings;
   /** Gateway abuse limits. */
   gatewaySecurity: GatewaySecuritySettings;
+  /** Proxies trusted for the client address (GATEWAY_TRUST_PROXY); `false`: none. */
+  gatewayTrustProxy: TrustProxySetting;
   /** Subgraphs answer federated traces (SUBGRAPH_FTV1; unset: on in the embedded default only). */
   subgraphFtv1: boolean;
   /** Dashboard and explorer pages (GATEWAY_UI). */
@@ -211,6 +263,24 @@ export interface GatewaySecuritySettings {
   maxTokens: number;
   maxCost: number;
   bodyLimit: string;
+  /** Per-caller budgets of cost and concurrency (FAIR_USE*); `false`: off. Unset: off. */
+  fairUse?: FairUseSettings | false;
+}
+
+/** One fair-use budget: query cost per second and operations in flight at once. */
+export interface FairUseBudget {
+  costPerSecond: number;
+  concurrent: number;
+}
+
+/** Fair-use budgets at the gateway (gateway/security.ts `createFairUse`). */
+export interface FairUseSettings {
+  /** Each authenticated caller (token subject). */
+  authenticated: FairUseBudget;
+  /** Each anonymous caller (client IP address). */
+  anonymous: FairUseBudget;
+  /** All anonymous callers together. */
+  anonymousPool: FairUseBudget;
 }
 
 export class ConfigError extends Error {
@@ -263,6 +333,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jwksUrl: base.JWKS_URL,
       keyDir: path.resolve(base.JWT_KEY_DIR ?? path.join(dataDir, 'keys')),
     },
+    gatewayTrustProxy: parseTrustProxy(base.GATEWAY_TRUST_PROXY) ?? false,
     gatewaySecurity: {
       introspection: base.INTROSPECTION ? base.INTROSPECTION === 'true' || base.INTROSPECTION === '1' : base.NODE_ENV !== 'production',
       ...corsAllowlist(base, perSubgraph),
@@ -274,6 +345,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: base.MAX_QUERY_TOKENS,
       maxCost: base.MAX_QUERY_COST,
       bodyLimit: base.BODY_LIMIT,
+      fairUse:
+        base.FAIR_USE === 'true' || base.FAIR_USE === '1'
+          ? {
+              authenticated: { costPerSecond: base.FAIR_USE_COST_PER_SECOND, concurrent: base.FAIR_USE_CONCURRENT },
+              anonymous: { costPerSecond: base.FAIR_USE_ANONYMOUS_COST_PER_SECOND, concurrent: base.FAIR_USE_ANONYMOUS_CONCURRENT },
+              anonymousPool: { costPerSecond: base.FAIR_USE_ANONYMOUS_POOL_COST_PER_SECOND, concurrent: base.FAIR_USE_ANONYMOUS_POOL_CONCURRENT },
+            }
+          : false,
     },
     gatewayUi: gatewayUi(base, base.NODE_ENV !== 'production' && !base.JWKS_URL && !base.MONGODB_URI && ![...perSubgraph.keys()].some((k) => k.startsWith('MONGODB_URI_'))),
     usesEmbeddedEngine: !base.MONGODB_URI && ![...perSubgraph.keys()].some((k) => k.startsWith('MONGODB_URI_')),
@@ -342,8 +421,13 @@ const GATEWAY_ONLY = [
   'PORT', 'SUPERGRAPH_FILE', 'GATEWAY_CONTRACT', 'RATE_LIMIT_PER_MINUTE', 'MAX_QUERY_DEPTH', 'MAX_QUERY_ALIASES',
   'MAX_QUERY_TOKENS', 'MAX_QUERY_COST', 'BODY_LIMIT', 'GATEWAY_SUBGRAPH_TIMEOUT_MS', 'GATEWAY_SUBGRAPH_TIMEOUTS',
   'GATEWAY_RETRY_BUDGET_PERCENT', 'GATEWAY_DEDUP', 'GATEWAY_QUERY_PLAN_CACHE_MIB', 'GATEWAY_RESPONSE_CACHE_MAX_TTL_S',
-  'GATEWAY_SAFELIST_FILE', 'GATEWAY_UI', 'RATE_LIMIT_STORE', 'RATE_LIMIT_MONGODB_URI',
+  'GATEWAY_SAFELIST_FILE', 'GATEWAY_UI', 'RATE_LIMIT_STORE', 'RATE_LIMIT_MONGODB_URI', 'GATEWAY_TRUST_PROXY',
+  // fair use (gateway/security.ts)
+  'FAIR_USE', 'FAIR_USE_COST_PER_SECOND', 'FAIR_USE_CONCURRENT', 'FAIR_USE_ANONYMOUS_COST_PER_SECOND',
+  'FAIR_USE_ANONYMOUS_CONCURRENT', 'FAIR_USE_ANONYMOUS_POOL_COST_PER_SECOND', 'FAIR_USE_ANONYMOUS_POOL_CONCURRENT',
 ];
+/** Gateway settings a subgraph honours too: the same query limits apply at every subgraph. */
+const QUERY_LIMITS = ['MAX_QUERY_DEPTH', 'MAX_QUERY_ALIASES', 'MAX_QUERY_TOKENS', 'MAX_QUERY_COST'];
 /** Variables only a process holding domain data (a subgraph, the seeds) honours. */
 const DATA_ONLY = ['MONGODB_URI', 'CLOCK_NOW', 'CLOCK_FREEZE', 'MONGODB_READ_PREFERENCE', 'MONGODB_WRITE_CONCERN', 'MONGODB_RETRY_WRITES'];
 const RESERVED_URL = new Set(['JWKS_URL']);
@@ -371,7 +455,8 @@ export function unhonouredVariables(env: NodeJS.ProcessEnv, entry: EntryPoint): 
       if (set('SUBGRAPH_FTV1')) out.push('SUBGRAPH_FTV1: a subgraph setting; set it where the subgraphs run (npm run start:subgraph)');
       break;
     case 'start:subgraph':
-      for (const k of GATEWAY_ONLY) if (set(k)) out.push(`${k}: a gateway setting; a subgraph alone listens on <NAME>_PORT and has no gateway limits`);
+      // The query limits (MAX_QUERY_*) apply at every subgraph as well (lib/limits.ts).
+      for (const k of GATEWAY_ONLY) if (set(k) && !QUERY_LIMITS.includes(k)) out.push(`${k}: a gateway setting; a subgraph alone listens on <NAME>_PORT`);
       for (const k of perSubgraphUrl) out.push(`${k}: a gateway routing URL; a subgraph alone does not route`);
       if (set('DEMO_COMMUNITIES')) out.push('DEMO_COMMUNITIES: a subgraph alone loads the article\'s four 小区 when its store is empty; load a synthetic city with npm run seed -- --communities N');
       break;
@@ -418,3 +503,58 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, entry?: E
 export function disableApolloTelemetry(env: NodeJS.ProcessEnv = process.env): void {
   env.APOLLO_TELEMETRY_DISABLED = '1';
 }
+
+// ---- metrics and traces (lib/metrics.ts, lib/tracing.ts) ----
+export interface MetricsSettings {
+  enabled: boolean;
+  /** Bearer token `/metrics` requires (undefined: none). */
+  token?: string;
+}
+
+export interface TracingSettings {
+  /** Where spans are exported (OTLP over HTTP); undefined: nowhere. */
+  otlpTracesUrl?: string;
+  serviceName: string;
+}
+
+const ObservabilityEnv = BaseEnv.pick({ METRICS_ENABLED: true, METRICS_TOKEN: true, OTEL_EXPORTER_OTLP_ENDPOINT: true, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: true, OTEL_SERVICE_NAME: true });
+
+function observabilityEnv(env: NodeJS.ProcessEnv) {
+  const parsed = ObservabilityEnv.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  return parsed.data;
+}
+
+/** METRICS_ENABLED and METRICS_TOKEN alone. Invalid values throw ConfigError. */
+export function metricsFromEnv(env: NodeJS.ProcessEnv = process.env): MetricsSettings {
+  const e = observabilityEnv(env);
+  return { enabled: e.METRICS_ENABLED === 'true' || e.METRICS_ENABLED === '1', ...(e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : {}) };
+}
+
+/** The OTLP traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces) and service name. */
+export function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): TracingSettings {
+  const e = observabilityEnv(env);
+  const url = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
+  return { ...(url ? { otlpTracesUrl: url } : {}), serviceName: e.OTEL_SERVICE_NAME ?? 'city-community-graph' };
+}
+
+/** Express's `trust proxy` as GATEWAY_TRUST_PROXY sets it: off, a hop count, or named ranges / IPs / CIDRs. */
+export type TrustProxySetting = false | number | string[];
+
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+/** GATEWAY_TRUST_PROXY read (unset, empty, `false`, `off`, `0`: off); null when it is not valid. */
+export function parseTrustProxy(value: string | undefined): TrustProxySetting | null {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '' || v === 'false' || v === 'off' || v === '0') return false;
+  if (/^\d+$/.test(v)) return Number(v) <= 64 ? Number(v) : null;
+  const entries = v.split(',').map((e) => e.trim());
+  const valid = (e: string) => {
+    if (TRUST_PROXY_NAMES.has(e)) return true;
+    const [ip, prefix, ...rest] = e.split('/');
+    const family = isIP(ip ?? '');
+    if (!family || rest.length) return false;
+    return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+  };
+  return entries.every(valid) ? entries : null;
+}
+

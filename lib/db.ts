@@ -2,14 +2,24 @@
  * Database connections. Each subgraph owns its own MongoDB database (one per bureau) and opens its
  * own mongoose connection; the same code talks to a real MongoDB or to the embedded engine.
  */
+import type { AsyncLocalStorage } from 'node:async_hooks';
+import { ReadPreference } from 'mongodb';
 import mongoose, { type ClientSession, type Connection } from 'mongoose';
-import { mongoTopologyFromEnv, type MongoTopologySettings } from './config';
+import { metricsFromEnv, mongoTopologyFromEnv, type MongoTopologySettings } from './config';
+
+// Every mongoose operation run inside `runInTransaction` carries the transaction's session without
+// being handed it (mongoose's transactionAsyncLocalStorage); outside a transaction nothing changes.
+mongoose.set('transactionAsyncLocalStorage', true);
 
 export interface DbOptions {
   uri: string;
   /** Database name for this subgraph, e.g. `city_properties`. */
   dbName: string;
-  /** Enables driver command monitoring (used by the N+1 tests and benchmarks). */
+  /**
+   * Driver command monitoring: the database command metrics and spans (lib/metrics.ts
+   * `instrumentDatabase`), the N+1 tests and benchmarks. Default: on when METRICS_ENABLED is (the
+   * default), off otherwise.
+   */
   monitorCommands?: boolean;
   /**
    * Tolerate a database that stops answering heartbeats for minutes (the single-threaded embedded
@@ -38,7 +48,7 @@ export function topologyOptions(t: MongoTopologySettings): { readPreference?: st
 export async function connectDatabase(opts: DbOptions): Promise<Connection> {
   const conn = mongoose.createConnection(opts.uri, {
     dbName: opts.dbName,
-    monitorCommands: opts.monitorCommands ?? false,
+    monitorCommands: opts.monitorCommands ?? metricsFromEnv().enabled,
     serverSelectionTimeoutMS: 5000,
     ...(opts.patientMonitor ? { connectTimeoutMS: 600_000, serverSelectionTimeoutMS: 600_000 } : {}),
     ...(topologyOptions(opts.topology ?? mongoTopologyFromEnv()) as mongoose.ConnectOptions),
@@ -117,9 +127,9 @@ export function supportsTransactions(conn: TransactionCapable): Promise<boolean>
  * cluster): `fn` gets the session to pass to every read and write (`{ session }`), the driver
  * retries it on transient errors and commits it, and an error aborts it, so a write touching
  * several documents is all or nothing. On a standalone server and the embedded engine, `fn` runs
- * once with `session` null, as plain writes (the standalone path; docs/deployment.md lists the write
- * paths meant to use this). `fn` may run more than once on a replica set: keep it free of side
- * effects outside the database.
+ * once with `session` null, as plain writes (the standalone path). Mutations do not use it: every
+ * Mutation resolver runs in `runInTransaction` (below), which needs no session threading. `fn` may
+ * run more than once on a replica set: keep it free of side effects outside the database.
  */
 export async function withTransaction<T>(conn: TransactionCapable, fn: (session: ClientSession | null) => Promise<T>): Promise<T> {
   if (!(await supportsTransactions(conn))) return fn(null);
@@ -133,6 +143,204 @@ export async function withTransaction<T>(conn: TransactionCapable, fn: (session:
   } finally {
     await session.endSession();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactions around whole write paths (every mutation: lib/subgraph-server.ts wraps them)
+// ---------------------------------------------------------------------------------------------
+
+/** mongoose's transaction store (the `{ session }` of the transaction the caller runs in). */
+type TransactionStore = AsyncLocalStorage<{ session?: ClientSession }>;
+const storeOf = (conn: Connection): TransactionStore | undefined =>
+  (conn.base as unknown as { transactionAsyncLocalStorage?: TransactionStore }).transactionAsyncLocalStorage;
+
+/** The session of the transaction the caller runs in (inside `runInTransaction`), or null. */
+export function currentTransactionSession(conn: Connection): ClientSession | null {
+  const session = storeOf(conn)?.getStore()?.session;
+  return session && !session.hasEnded && session.inTransaction() ? session : null;
+}
+
+/**
+ * Driver calls made through `model.collection` or `conn.db` (bulk rollup writes, raw inserts) are not
+ * mongoose operations, so the store does not reach them. The driver gives every call made without a
+ * session an implicit one from `client.startSession({ explicit: false })`: on this connection's
+ * client, such a call made inside a transaction gets the transaction's session instead, so raw
+ * reads see the transaction's own writes and raw writes commit or abort with it. Installed once per
+ * client, on the first transaction; outside a transaction nothing changes.
+ */
+const sharingClients = new WeakSet<object>();
+function shareTransactionWithDriverCalls(conn: Connection): void {
+  // A transaction reads from the primary: the driver refuses any other read preference inside one.
+  // Calls given the session take it from the transaction; calls that get it implicitly take their
+  // collection's, inherited from this database object, which answers `primary` inside a transaction
+  // (MONGODB_READ_PREFERENCE applies outside).
+  const db = conn.db;
+  if (db && !sharingClients.has(db)) {
+    sharingClients.add(db);
+    const inherited = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(db), 'readPreference')?.get;
+    if (inherited) {
+      Object.defineProperty(db, 'readPreference', {
+        configurable: true,
+        get: () => (currentTransactionSession(conn) ? ReadPreference.primary : inherited.call(db)),
+      });
+    }
+  }
+  const client = conn.getClient();
+  if (sharingClients.has(client)) return;
+  sharingClients.add(client);
+  const startSession = client.startSession.bind(client);
+  client.startSession = ((options?: { explicit?: boolean }) => {
+    const session = options?.explicit === false ? storeOf(conn)?.getStore()?.session : undefined;
+    if (session && (session as unknown as { client?: unknown }).client === client) return borrowed(session);
+    return startSession(options as Parameters<typeof startSession>[0]);
+  }) as typeof client.startSession;
+}
+
+/**
+ * The transaction's session as lent to a driver call that asked for an implicit one: the same
+ * session, except that the call cannot end it (`MongoClient.withSession`, used by bulk writes, ends
+ * the session it started).
+ */
+const lent = new WeakMap<ClientSession, ClientSession>();
+function borrowed(session: ClientSession): ClientSession {
+  let proxy = lent.get(session);
+  if (!proxy) {
+    proxy = new Proxy(session, {
+      get(target, prop) {
+        if (prop === 'endSession') return async () => undefined;
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    lent.set(session, proxy);
+  }
+  return proxy;
+}
+
+/**
+ * An ended session, put in the place of an attempt's session once the attempt is over: work the
+ * attempt left running (the other branches of a `Promise.all` that rejected) then fails with
+ * "expired session" instead of writing outside the transaction or into the next attempt's.
+ */
+const endedSessions = new WeakMap<object, Promise<ClientSession>>();
+function endedSession(conn: Connection): Promise<ClientSession> {
+  const client = conn.getClient();
+  let ended = endedSessions.get(client);
+  if (!ended) {
+    ended = (async () => {
+      const s = client.startSession();
+      await s.endSession();
+      return s as unknown as ClientSession;
+    })();
+    endedSessions.set(client, ended);
+  }
+  return ended;
+}
+
+/**
+ * Tells `runInTransaction` and `withTransaction` whether the server runs transactions instead of
+ * asking it (`hello`). Tests use it to drive the transactional path over a wire recorder in front of
+ * the embedded engine; `false` also turns transactions off for a connection.
+ */
+export function assumeTransactionSupport(conn: TransactionCapable, supported: boolean): void {
+  transactionSupport.set(conn, Promise.resolve(supported));
+}
+
+export interface RunInTransactionOptions {
+  /**
+   * Called each time an attempt is rolled back (before a retry, before the plain-write fallback and
+   * before an error reaches the caller): undo what the attempt did outside the database (notes for
+   * the audit log, DataLoader caches holding rows read inside it).
+   */
+  onRollback?: () => void;
+  /** Told when the server aborted the transaction under the write path and it ran as plain writes. */
+  onFallback?: (cause: unknown) => void;
+}
+
+/** Whole-transaction attempts on transient errors (write conflicts, elections), and commit retries. */
+export const TRANSACTION_ATTEMPTS = 5;
+const COMMIT_RETRIES = 3;
+/** The server's `NoSuchTransaction`: it aborted the transaction (after a command error inside it). */
+const NO_SUCH_TRANSACTION = 251;
+/** The collection the first read of every transaction goes to (it never holds anything). */
+export const TRANSACTION_BEGIN_COLLECTION = 'transaction_begin';
+
+const hasLabel = (e: unknown, label: string): boolean =>
+  typeof (e as { hasErrorLabel?: unknown })?.hasErrorLabel === 'function' && (e as { hasErrorLabel(l: string): boolean }).hasErrorLabel(label);
+const abortedByServer = (e: unknown): boolean => (e as { code?: number })?.code === NO_SUCH_TRANSACTION;
+
+/**
+ * Runs a write path as one transaction when the server supports them (replica set, sharded cluster):
+ * every mongoose operation and every raw driver call `fn` makes on this connection carries the
+ * transaction's session without being handed it, reads go to the primary, and the writes commit
+ * together or not at all. On a standalone server and the embedded engine `fn` simply runs (the
+ * standalone path: plain writes, as before). Inside a transaction already, `fn` joins it.
+ *
+ * - Transient errors (write conflicts, a primary stepping down) re-run the whole of `fn`, at most
+ *   TRANSACTION_ATTEMPTS times; `onRollback` runs before each retry. A commit whose outcome is
+ *   unknown is retried as a commit.
+ * - The first command of every attempt is a read that opens the transaction on the server, so
+ *   operations `fn` runs in parallel (`Promise.all`) all join an open transaction.
+ * - A command error inside a transaction makes the server abort it, even when `fn` catches the
+ *   error (a duplicate key caught to return the first result of an idempotent retry, or to retry a
+ *   compare-and-set): the next command or the commit then fails with NoSuchTransaction, and
+ *   re-running `fn` would fail the same way. Such a write path runs once more as plain writes, as on
+ *   a standalone server (the write paths are built to be correct that way), and `onFallback` is told.
+ *
+ * `fn` may run more than once: keep it free of effects outside the database, or undo them in
+ * `onRollback`.
+ */
+export async function runInTransaction<T>(conn: Connection, fn: () => Promise<T>, opts: RunInTransactionOptions = {}): Promise<T> {
+  if (currentTransactionSession(conn) || !(await supportsTransactions(conn))) return fn();
+  const store = storeOf(conn);
+  if (!store) throw new Error('runInTransaction: mongoose transactionAsyncLocalStorage is off');
+  shareTransactionWithDriverCalls(conn);
+  const ended = await endedSession(conn);
+  const session = await conn.startSession();
+  let cause: unknown;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      if (session.inTransaction()) await session.abortTransaction().catch(() => undefined);
+      session.startTransaction({ readPreference: 'primary' });
+      let failed = false;
+      let failure: unknown;
+      let result: T | undefined;
+      const slot: { session?: ClientSession } = { session };
+      try {
+        result = await store.run(slot, async () => {
+          await conn.db!.collection(TRANSACTION_BEGIN_COLLECTION).findOne({}, { session, projection: { _id: 1 } });
+          return fn();
+        });
+      } catch (e) {
+        [failed, failure] = [true, e];
+      }
+      slot.session = ended;
+      if (failed && session.inTransaction()) await session.abortTransaction().catch(() => undefined);
+      if (!failed) {
+        for (let retry = 0; ; retry++) {
+          try {
+            await session.commitTransaction();
+            return result as T;
+          } catch (e) {
+            if (hasLabel(e, 'UnknownTransactionCommitResult') && retry < COMMIT_RETRIES) continue;
+            [failed, failure] = [true, e];
+            break;
+          }
+        }
+      }
+      opts.onRollback?.();
+      if (abortedByServer(failure)) {
+        cause = failure;
+        break;
+      }
+      if (hasLabel(failure, 'TransientTransactionError') && attempt < TRANSACTION_ATTEMPTS) continue;
+      throw failure;
+    }
+  } finally {
+    await session.endSession().catch(() => undefined);
+  }
+  opts.onFallback?.(cause);
+  return fn();
 }
 
 /** Counts the commands the driver sends on this connection (needs `monitorCommands`). */

@@ -2,8 +2,12 @@
  * The subgraph server factory: every bureau's and partner's subgraph is built the same way. It reads
  * the SDL file at run time (the only schema text), builds a Federation 2 schema with
  * `@apollo/subgraph`, masks errors, serves GraphQL on `/graphql` (or the `path` option), liveness on
- * `/health` and readiness (database included) on `/ready`, and answers federated traces (ftv1) when
- * allowed. The factory never listens; entry files and tests call `listen()`. Also the CORS layer
+ * `/health`, readiness (database included) on `/ready` and Prometheus metrics on `/metrics`
+ * (lib/metrics.ts; requests continue the caller's W3C trace, lib/tracing.ts), and answers federated traces (ftv1) when
+ * allowed. Every subgraph also applies the gateway's query limits (lib/limits.ts), refuses control and
+ * bidirectional-override characters in text inputs and stores text in NFC (lib/input-hygiene.ts), and,
+ * with GATEWAY_SECRET set, answers only the gateway (lib/auth/gateway-secret.ts; required in
+ * production). The factory never listens; entry files and tests call `listen()`. Also the CORS layer
  * shared with the gateway (`corsLayer`): preflights are answered there and never reach GraphQL.
  * Guide for partners: docs/partner-guide.md.
  */
@@ -21,13 +25,18 @@ import cors from 'cors';
 import express from 'express';
 import { GraphQLError, parse, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLScalarType } from 'graphql';
 import type { Connection } from 'mongoose';
-import { pingDatabase } from './db';
+import { pingDatabase, runInTransaction } from './db';
 import { loadConfig, SELF_ORIGIN, type AuthSettings } from './config';
 import { createSubgraphAccess } from './auth/subgraph';
 import type { RowScopeOptions } from './auth/directives';
 import { createFormatError, ErrorCode } from './errors';
+import { assertGatewaySecretConfigured, gatewaySecretSettingsFromConfig, requireGatewaySecret, type GatewaySecretSettings } from './auth/gateway-secret';
+import { inputHygienePlugin, normaliseTextArguments } from './input-hygiene';
+import { queryLimitsFromConfig, subgraphLimits, type QueryLimits } from './limits';
 import { listen, type Listening } from './http';
 import type { Logger } from './logger';
+import { createServiceMetrics, instrumentDatabase, subgraphRootFieldLabel } from './metrics';
+import { serverSpanMiddleware } from './tracing';
 
 /** A resolver of a field, or Apollo's `{ resolve, subscribe }` form. */
 type FieldResolverOf<TContext> =
@@ -82,6 +91,17 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
    * embedded default, off in a deployment unless set).
    */
   ftv1?: boolean;
+  /**
+   * Query limits (depth through `_entities`, aliases, tokens, cost; lib/limits.ts). Default: the
+   * gateway's (MAX_QUERY_*), so a caller reaching the port directly gets no more than through the gateway.
+   */
+  limits?: QueryLimits;
+  /**
+   * Secrets accepted in `x-gateway-secret` (lib/auth/gateway-secret.ts). Default: GATEWAY_SECRET and
+   * GATEWAY_SECRET_PREVIOUS; none set = no check (the embedded default), refused at `listen()` with
+   * NODE_ENV=production. `/health` and `/ready` stay open.
+   */
+  gatewaySecret?: GatewaySecretSettings;
 }
 
 /** What start-up, seeds and tests need of any subgraph server, whatever its context type. */
@@ -112,15 +132,27 @@ export function createSubgraphServer<TContext extends BaseContext>(
     typeDefs: readSdl(opts.sdlPath),
     // SubgraphResolvers is GraphQLResolverMap widened for __resolveType/__isTypeOf, which
     // buildSubgraphSchema accepts at run time but does not declare.
-    resolvers: opts.resolvers as GraphQLResolverMap<unknown>,
+    // Every mutation is one transaction on a replica set or sharded cluster (see transactionalMutations).
+    resolvers: transactionalMutations(opts.resolvers, opts.connection, opts.logger) as GraphQLResolverMap<unknown>,
   });
   const graphqlPath = normalisePath(opts.path ?? '/graphql');
   const ftv1 = opts.ftv1 ?? loadConfig().subgraphFtv1;
   // Access rules from the SDL (@authenticated, @requiresScopes, @rowScope, @pii), token checks and
   // the audit log: one mechanism for every subgraph (lib/auth).
   const access = createSubgraphAccess({ name: opts.name, schema, connection: opts.connection, auth: opts.auth, rows: opts.rows });
+  // Text arguments reach every resolver (and the access rules) in NFC; refused text never gets that
+  // far (inputHygienePlugin). After the access wrapping, so this wrapper is the outermost.
+  normaliseTextArguments(schema);
+  const limits = subgraphLimits(opts.limits ?? queryLimitsFromConfig());
+  const gatewaySecret = opts.gatewaySecret ?? gatewaySecretSettingsFromConfig();
   const app = express();
   app.disable('x-powered-by');
+  // Prometheus metrics (lib/metrics.ts): HTTP requests first, then GraphQL operations and database commands.
+  const metrics = createServiceMetrics('subgraph');
+  if (metrics.settings.enabled) {
+    app.use(metrics.httpMiddleware);
+    instrumentDatabase(opts.connection, metrics.registry);
+  }
   const httpServer = http.createServer(app);
   const corsOrigins = opts.corsOrigins ?? subgraphCorsOrigins();
   const apollo = new ApolloServer<TContext>({
@@ -129,7 +161,11 @@ export function createSubgraphServer<TContext extends BaseContext>(
     // Entry points own SIGINT/SIGTERM and stop every service in order.
     stopOnTerminationSignals: false,
     formatError: createFormatError((err) => opts.logger.error({ err }, 'masked error')),
+    validationRules: limits.validationRules,
     plugins: [
+      metrics.plugin(subgraphRootFieldLabel, opts.logger) as ApolloServerPlugin<TContext>,
+      ...(limits.plugins as ApolloServerPlugin<TContext>[]),
+      inputHygienePlugin<TContext>(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Federated traces only when allowed, and only for callers that ask (`apollo-federation-include-trace:
       // ftv1`, the plugin's rule). A trace holds no field values or variables; error messages are
@@ -149,6 +185,11 @@ export function createSubgraphServer<TContext extends BaseContext>(
     const db = await pingDatabase(opts.connection);
     res.status(db ? 200 : 503).json({ ready: db, service: opts.name, database: db ? 'up' : 'down' });
   });
+  // Open to the scraper like /health (METRICS_TOKEN protects it; README "Operations").
+  if (metrics.settings.enabled) app.get('/metrics', metrics.handler);
+  // Everything registered after this (GraphQL, the SDL, routes a subgraph adds to `app`) answers
+  // only requests carrying the gateway's secret, checked before any body is read.
+  if (gatewaySecret.accepted.length) app.use(requireGatewaySecret(gatewaySecret.accepted));
 
   return {
     name: opts.name,
@@ -157,11 +198,15 @@ export function createSubgraphServer<TContext extends BaseContext>(
     httpServer,
     path: graphqlPath,
     async listen(port, host = '127.0.0.1') {
+      assertGatewaySecretConfigured(opts.name, gatewaySecret);
       await apollo.start();
       app.use(
         graphqlPath,
         corsLayer({ origins: corsOrigins }),
         express.json({ limit: opts.bodyLimit ?? '1mb' }),
+        limits.tokenLimit,
+        // Continues the caller's W3C trace (the gateway's span) for everything below (lib/tracing.ts).
+        serverSpanMiddleware(opts.name),
         expressMiddleware(apollo, { context: async ({ req }) => access.context(req, opts.createContext) }),
       );
       app.use(jsonErrorHandler);
@@ -270,4 +315,45 @@ export function corsLayer(opts: CorsLayerOptions): express.RequestHandler {
     if (req.method !== 'OPTIONS') return next();
     res.set('allow', 'GET, POST, OPTIONS').status(204).end();
   };
+}
+
+/**
+ * Every Mutation resolver of a subgraph runs as one transaction when the server supports them
+ * (`runInTransaction`, lib/db.ts): a raw row and its rollups, a register sync, an import batch commit
+ * together or not at all, whatever the resolver calls. An attempt that is rolled back takes its
+ * audit-log notes with it (an import's counts are noted inside the resolver) and empties the
+ * request's DataLoader caches (rows read inside it). On a standalone server and the embedded engine
+ * the resolvers run as before.
+ */
+export function transactionalMutations<TContext>(resolvers: SubgraphResolvers<TContext>, connection: Connection, logger: Logger): SubgraphResolvers<TContext> {
+  const mutation = resolvers.Mutation;
+  // No Mutation type, or a scalar of that name: nothing to wrap.
+  if (!mutation || typeof mutation !== 'object' || typeof (mutation as { serialize?: unknown }).serialize === 'function') return resolvers;
+  const wrapped: Record<string, unknown> = {};
+  for (const [field, entry] of Object.entries(mutation)) {
+    const resolve = typeof entry === 'function' ? entry : (entry as { resolve?: unknown } | undefined)?.resolve;
+    if (field.startsWith('__') || typeof resolve !== 'function') {
+      wrapped[field] = entry;
+      continue;
+    }
+    const inTransaction = (parent: unknown, args: unknown, ctx: TransactionalContext, info: GraphQLResolveInfo) => {
+      const restoreAudit = ctx?.audit?.checkpoint?.();
+      return runInTransaction(connection, async () => resolve(parent, args, ctx, info), {
+        onRollback: () => {
+          restoreAudit?.();
+          for (const loader of Object.values(ctx?.loaders ?? {})) (loader as { clearAll?: () => unknown } | null)?.clearAll?.();
+        },
+        onFallback: (cause) =>
+          logger.warn({ mutation: field, code: (cause as { code?: unknown })?.code }, 'the database aborted the transaction under an error the mutation handles; it ran as plain writes'),
+      });
+    };
+    wrapped[field] = typeof entry === 'function' ? inTransaction : { ...(entry as object), resolve: inTransaction };
+  }
+  return { ...resolvers, Mutation: wrapped as SubgraphResolvers<TContext>[string] };
+}
+
+/** What the transaction wrapper reads of a request context (the access layer's audit collector, the loaders). */
+interface TransactionalContext {
+  audit?: { checkpoint?: () => () => void };
+  loaders?: Record<string, unknown>;
 }

@@ -11,6 +11,7 @@ import { createGatewayServer } from '../gateway/server';
 import type { GatewayTuning } from '../gateway/tuning';
 import { connectDatabase } from '../lib/db';
 import { createLogger, type Logger } from '../lib/logger';
+import { registerEmbeddedEngineMetrics } from '../lib/metrics';
 import { dbNameFor, type SubgraphModule } from '../lib/subgraph-module';
 import { SUBGRAPHS } from './subgraphs';
 import { ensureSyntheticCity, readSyntheticCityMarker, seedSyntheticCity, type SeedReport, type SyntheticCityMarker } from './synthetic/seed-city';
@@ -75,6 +76,8 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
     if (needsEngine) {
       const engine = await startEmbeddedMongo({ port: 0, dbPath: opts.dbPath ?? undefined });
       engineUri = engine.uri;
+      // The engine runs on a worker thread of this process: its counters join the process's metrics.
+      registerEmbeddedEngineMetrics(engine);
       onStop('embedded engine', () => engine.stop());
     }
     const conns = new Map<string, Connection>();

@@ -13,8 +13,10 @@ import os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RecoveryInfo } from './persistence';
+import { COUNTER_NAMES, type EngineCounters } from './counters';
 
 export type { RecoveryInfo } from './persistence';
+export type { EngineCounters } from './counters';
 
 export interface EmbeddedMongoOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
@@ -42,6 +44,12 @@ export interface EmbeddedMongo {
   recovery: RecoveryInfo | null;
   /** Force a snapshot + journal compaction now. */
   snapshot(): Promise<void>;
+  /**
+   * The engine's counters since it started: documents examined, index lookups, collection scans,
+   * journal fsyncs and the seconds spent in them, journal records. Read from memory the worker
+   * shares (updated after every command), so it answers at once even while a command runs.
+   */
+  counters(): EngineCounters;
   /** Close all connections, flush + snapshot, release the port and the lock. Idempotent. */
   stop(): Promise<void>;
 }
@@ -53,7 +61,10 @@ type WorkerMsg =
   | { type: 'snapshotted'; error?: string };
 
 export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
+  const counters = new SharedArrayBuffer(COUNTER_NAMES.length * Float64Array.BYTES_PER_ELEMENT);
+  const countersView = new Float64Array(counters);
   const workerData = {
+    counters,
     port: options.port ?? 0,
     dbPath: options.dbPath ? path.resolve(options.dbPath) : undefined,
     cursorTimeoutMs: options.cursorTimeoutMs,
@@ -114,6 +125,11 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
     uri: `mongodb://127.0.0.1:${ready.port}`,
     port: ready.port,
     recovery: ready.recovery,
+    counters() {
+      const out = {} as EngineCounters;
+      COUNTER_NAMES.forEach((name, i) => (out[name] = countersView[i]));
+      return out;
+    },
     async snapshot() {
       if (exited) throw new Error('embedded-mongo is stopped');
       const m = await request('snapshot', 'snapshotted');

@@ -231,7 +231,9 @@ export class DiskStore implements Journal {
     this.pending = [];
     let off = 0;
     while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off, this.logBytes + off);
+    const t0 = performance.now();
     fs.fdatasyncSync(this.fd);
+    stats.journalSyncSeconds += (performance.now() - t0) / 1000;
     stats.journalSyncs++;
     stats.journalRecords += this.pendingRecords;
     this.logBytes += buf.length;

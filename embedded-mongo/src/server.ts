@@ -6,7 +6,8 @@ import * as net from 'node:net';
 import { CommandContext, ConnInfo, runCommand } from './commands';
 import { CursorManager } from './cursors';
 import { DiskStore, RecoveryInfo } from './persistence';
-import { Engine } from './storage';
+import { COUNTER_NAMES } from './counters';
+import { Engine, stats } from './storage';
 import { Doc } from './values';
 import { encodeOpMsg, encodeOpReply, Framer, OP_MSG, OP_QUERY, parseOpMsg, parseOpQuery } from './wire';
 
@@ -19,6 +20,11 @@ export interface ServerOptions {
   snapshotEveryRecords?: number;
   /** Compiled aggregation fast path (default true); false runs every pipeline through mingo. */
   aggregateFastPath?: boolean;
+  /**
+   * Shared memory the counters of `stats` are copied into after every command (Float64, in the
+   * order of `COUNTER_NAMES`), so the host reads them without a round trip to this thread.
+   */
+  counters?: SharedArrayBuffer;
 }
 
 export interface ServerStarted {
@@ -36,9 +42,11 @@ export class EmbeddedServer {
   private readonly info: Doc = {};
   private readonly startedAt = Date.now();
   private journalFailure: string | null = null;
+  private readonly shared: Float64Array | null;
 
   constructor(private readonly opts: ServerOptions) {
     this.cursors = new CursorManager(opts.cursorTimeoutMs ?? 10 * 60 * 1000);
+    this.shared = opts.counters ? new Float64Array(opts.counters) : null;
     this.engine.aggregateFastPath = opts.aggregateFastPath !== false;
   }
 
@@ -124,7 +132,15 @@ export class EmbeddedServer {
         return { ok: 0, code: 1, codeName: 'InternalError', errmsg: `embedded engine could not write its journal: ${(e as Error).message}` };
       }
     }
+    this.publishCounters();
     return reply;
+  }
+
+  /** Copies the counters into the host's shared memory (six stores per command). */
+  private publishCounters(): void {
+    const shared = this.shared;
+    if (!shared) return;
+    for (let i = 0; i < COUNTER_NAMES.length; i++) shared[i] = stats[COUNTER_NAMES[i]];
   }
 
   /** Snapshot + compact now (tests / tools). */

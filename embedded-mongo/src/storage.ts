@@ -14,8 +14,11 @@ export interface Journal {
   append(rec: LogRecord): void;
 }
 
-/** Counters exposed to tests through the `embeddedEngineStats` command. */
-export const stats = { docsExamined: 0, indexLookups: 0, collScans: 0, journalSyncs: 0, journalRecords: 0 };
+/**
+ * Counters exposed to tests through the `embeddedEngineStats` command, and to the host process's
+ * metrics through shared memory (server.ts `publishCounters`, index.ts `counters()`).
+ */
+export const stats = { docsExamined: 0, indexLookups: 0, collScans: 0, journalSyncs: 0, journalSyncSeconds: 0, journalRecords: 0 };
 
 /** MongoDB's document size limit (BSONObjMaxUserSize) and its internal BSON limit. */
 const MAX_USER_SIZE = 16 * 1024 * 1024;

@@ -20,7 +20,10 @@
  *   token and enforce `@authenticated`, `@requiresScopes`, `@rowScope` and `@pii` themselves), so
  *   this config forwards the caller's `Authorization` header to every subgraph, plus `x-request-id`
  *   (the audit log's request id) and W3C trace context. Hive Gateway does not verify the token
- *   itself here; a subgraph refuses a bad one with UNAUTHENTICATED.
+ *   itself here; a subgraph refuses a bad one with UNAUTHENTICATED. With `GATEWAY_SECRET` set it
+ *   also sends the gateway's secret (`x-gateway-secret`) on every subgraph call, as the project's
+ *   gateway does, so subgraphs that answer only the gateway answer this one (a caller's own
+ *   `x-gateway-secret` header is never passed on).
  * - No usage reporting, no tracing export, no registry: `reporting` is not set, and the process
  *   refuses to start when a Hive or Apollo GraphOS credential is present in the environment
  *   (HIVE_REGISTRY_TOKEN, HIVE_USAGE_ACCESS_TOKEN, HIVE_TRACE_ACCESS_TOKEN, HIVE_CDN_KEY, APOLLO_KEY,
@@ -33,6 +36,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, reportingCredentialsIn } from '../../lib/config';
+import { GATEWAY_SECRET_HEADER } from '../../lib/auth/gateway-secret';
 
 export interface HiveGatewaySettings {
   /** The supergraph file (default schema/supergraph.graphql). */
@@ -42,6 +46,8 @@ export interface HiveGatewaySettings {
   port: number;
   host: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Sent to every subgraph in `x-gateway-secret` (GATEWAY_SECRET), if set. */
+  gatewaySecret?: string;
 }
 
 /** Headers of the caller sent on to every subgraph. */
@@ -87,6 +93,7 @@ export function hiveGatewayConfig(s: HiveGatewaySettings): HiveGatewayConfig {
           const v = request.headers.get(h);
           if (v) out[h] = v;
         }
+        if (s.gatewaySecret) out[GATEWAY_SECRET_HEADER] = s.gatewaySecret;
         return out;
       },
     },
@@ -123,6 +130,7 @@ export function hiveSettingsFromConfig(env?: NodeJS.ProcessEnv): HiveGatewaySett
     port: config.PORT,
     host: config.HOST,
     logLevel: level === 'trace' ? 'debug' : level === 'fatal' || level === 'silent' ? 'error' : level,
+    ...(config.GATEWAY_SECRET ? { gatewaySecret: config.GATEWAY_SECRET } : {}),
   };
 }
 

@@ -2,12 +2,13 @@
  * The append-only audit log of personal-data reads, kept in the owning subgraph's own database
  * (collection `audit_log`). The enforcement transform notes every personal-data field it lets a
  * caller read; at the end of the request the notes are written in ONE insert (who, which records,
- * which fields, when, request id). The model refuses updates and deletes; the only way in is
+ * which fields, when, request id, trace id). The model refuses updates and deletes; the only way in is
  * `insertOne`, the only way out is the protected `<subgraph>AuditLog` query.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { AuthContext } from './context';
 import { now } from '../clock';
+import { currentTraceId } from '../tracing';
 
 export interface AuditRead {
   type: string;
@@ -19,6 +20,8 @@ export interface AuditDoc {
   at: Date;
   subgraph: string;
   requestId: string | null;
+  /** W3C trace id of the request (the caller's `traceparent`, else the gateway's new trace; lib/tracing.ts). */
+  traceId: string | null;
   subject: string;
   role: string;
   tokenId: string | null;
@@ -31,6 +34,7 @@ const AuditSchema = new Schema<AuditDoc>(
     at: { type: Date, required: true },
     subgraph: { type: String, required: true },
     requestId: { type: String, default: null },
+    traceId: { type: String, default: null },
     subject: { type: String, required: true },
     role: { type: String, required: true },
     tokenId: { type: String, default: null },
@@ -70,8 +74,22 @@ export class AuditCollector {
     return this.reads.size;
   }
 
+  /**
+   * The notes taken so far; calling the result (any number of times) puts the collector back to
+   * them. A mutation's transaction that is rolled back drops what it noted (an import's counts), so
+   * the audit record never claims writes that did not happen.
+   */
+  checkpoint(): () => void {
+    const copy = (from: Map<string, AuditRead>) => new Map([...from].map(([k, r]) => [k, { ...r, fields: [...r.fields] }]));
+    const saved = copy(this.reads);
+    return () => {
+      this.reads.clear();
+      for (const [k, r] of copy(saved)) this.reads.set(k, r);
+    };
+  }
+
   /** Writes the request's reads in one insert; nothing when no personal data was read. */
-  async flush(model: AuditModel, meta: { subgraph: string; auth: AuthContext; requestId?: string | null; operation?: string | null }): Promise<void> {
+  async flush(model: AuditModel, meta: { subgraph: string; auth: AuthContext; requestId?: string | null; traceId?: string | null; operation?: string | null }): Promise<void> {
     if (this.reads.size === 0) return;
     const reads = [...this.reads.values()];
     this.reads.clear();
@@ -79,6 +97,7 @@ export class AuditCollector {
       at: now(),
       subgraph: meta.subgraph,
       requestId: meta.requestId ?? null,
+      traceId: meta.traceId ?? currentTraceId() ?? null,
       subject: meta.auth.subject,
       role: meta.auth.role,
       tokenId: meta.auth.tokenId ?? null,

@@ -112,6 +112,13 @@ export function auditImport(ctx: object, kind: string, result: ImportResult): vo
   audit.record('Import', kind, `dryRun=${result.dryRun}`);
 }
 
+/** Records the end of a deferred import (type `ImportFinish`): the pending records served and what was refreshed. */
+export function auditFinish(ctx: object, subgraph: string, done: { batches: number; records: number; areas: number }): void {
+  const audit = (ctx as { audit?: AuditCollector }).audit;
+  if (!audit) throw new Error('import: no audit collector on the request context');
+  audit.record('ImportFinish', subgraph, `batches=${done.batches} records=${done.records} areas=${done.areas}`);
+}
+
 /** Equality of stored and imported values for the "unchanged" verdict (dates by instant). */
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a instanceof Date || b instanceof Date) {

@@ -18,9 +18,12 @@ export interface CellProblem {
 /** The plain value of an exceljs cell (rich text, formulas, hyperlinks, errors unwrapped). */
 export function plainCell(v: unknown): unknown {
   if (v == null) return null;
+  // Line breaks inside a cell as Windows writes them (\r\n, \r) become \n: the subgraphs refuse
+  // control characters other than newline and tab in text (lib/input-hygiene.ts).
+  if (typeof v === 'string') return v.replace(/\r\n?/g, '\n');
   if (v instanceof Date || typeof v !== 'object') return v;
   const o = v as Record<string, unknown>;
-  if (Array.isArray(o.richText)) return (o.richText as { text: string }[]).map((t) => t.text).join('');
+  if (Array.isArray(o.richText)) return plainCell((o.richText as { text: string }[]).map((t) => t.text).join(''));
   if ('result' in o) return plainCell(o.result);
   if ('formula' in o || 'sharedFormula' in o) return null;
   if ('text' in o) return plainCell(o.text);

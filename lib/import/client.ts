@@ -4,6 +4,9 @@
  * through the gateway) with the caller's bearer token. Rows of one group (a committee's members)
  * stay in one batch. The server validates every row with the write path's own rules and answers a
  * verdict per row; the client adds the rows it could not read and builds the report (./report.ts).
+ * For kinds with a `finish` mutation the batches defer the statistics refresh and the client calls
+ * `finish` once at the end (also after a failed batch, so what was written is counted), which
+ * refreshes each touched area once instead of once per batch.
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +30,16 @@ export interface ImportOptions {
   concurrency?: number;
   /** Called after each batch with the rows read so far. */
   onProgress?: (rowsRead: number) => void;
+  /** Refresh the statistics after every batch instead of once at the end (default false). */
+  statisticsPerBatch?: boolean;
+}
+
+/** What the end-of-import call refreshed (kinds with deferred statistics). */
+export interface StatisticsFinish {
+  batches: number;
+  records: number;
+  areas: number;
+  elapsedMs: number;
 }
 
 export interface Rejection {
@@ -53,6 +66,8 @@ export interface ImportReport {
   rejections: Rejection[];
   /** Headers the kind does not know (their columns are ignored). */
   ignoredHeaders: string[];
+  /** The end-of-import statistics refresh, when the kind defers it (null otherwise, and on a dry run). */
+  statistics: StatisticsFinish | null;
   elapsedMs: number;
 }
 
@@ -74,16 +89,31 @@ interface ServerResult {
 
 export class ImportCallError extends Error {}
 
+/** Whether batches of this import defer the statistics to one `finish` call. */
+const defers = (kind: ImportKind, opts: ImportOptions) => !!kind.finish && !opts.dryRun && !opts.statisticsPerBatch;
+
 /** Sends one batch; GraphQL or HTTP errors become an ImportCallError naming what went wrong. */
 async function send(kind: ImportKind, opts: ImportOptions, rows: Record<string, unknown>[]): Promise<ServerResult> {
-  const query = `mutation Import${kind.rowType}($rows: [${kind.rowType}!]!, $dryRun: Boolean) { result: ${kind.mutation}(rows: $rows, dryRun: $dryRun) { read inserted updated unchanged rejected rows { row outcome field message messageZh } } }`;
+  const defer = defers(kind, opts);
+  const query = `mutation Import${kind.rowType}($rows: [${kind.rowType}!]!, $dryRun: Boolean${defer ? ', $defer: Boolean' : ''}) { result: ${kind.mutation}(rows: $rows, dryRun: $dryRun${defer ? ', deferStatistics: $defer' : ''}) { read inserted updated unchanged rejected rows { row outcome field message messageZh } } }`;
+  return call<ServerResult>(opts, query, { rows, dryRun: opts.dryRun ?? false, ...(defer ? { defer: true } : {}) }, `Import${kind.rowType}`);
+}
+
+/** The end of a deferred import: the subgraph refreshes what the batches touched, once. */
+async function finish(kind: ImportKind, opts: ImportOptions): Promise<StatisticsFinish> {
+  const started = performance.now();
+  const done = await call<Omit<StatisticsFinish, 'elapsedMs'>>(opts, `mutation FinishImport { result: ${kind.finish} { batches records areas } }`, {}, 'FinishImport');
+  return { ...done, elapsedMs: performance.now() - started };
+}
+
+async function call<T>(opts: ImportOptions, query: string, variables: Record<string, unknown>, operationName: string): Promise<T> {
   const res = await fetch(opts.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${opts.token}`, 'apollographql-client-name': 'import-cli' },
-    body: JSON.stringify({ query, variables: { rows, dryRun: opts.dryRun ?? false }, operationName: `Import${kind.rowType}` }),
+    body: JSON.stringify({ query, variables, operationName }),
   });
   const text = await res.text();
-  let body: { data?: { result?: ServerResult } | null; errors?: { message: string; extensions?: { code?: string } }[] };
+  let body: { data?: { result?: T } | null; errors?: { message: string; extensions?: { code?: string } }[] };
   try {
     body = JSON.parse(text);
   } catch {
@@ -104,7 +134,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
   const started = performance.now();
   const report: ImportReport = {
     kind: kind.name, subgraph: kind.subgraph, file: opts.file, sheet: null, dryRun: opts.dryRun ?? false,
-    read: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, rejections: [], ignoredHeaders: [], elapsedMs: 0,
+    read: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, rejections: [], ignoredHeaders: [], statistics: null, elapsedMs: 0,
   };
   const batchSize = Math.max(1, Math.min(opts.batchSize ?? 1000, 2000));
   let header: ReturnType<typeof mapHeaders> | null = null;
@@ -134,7 +164,9 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
   };
+  let sentAny = false;
   const apply = async (sent: Record<string, unknown>[], sheet: string) => {
+    sentAny = true;
     const result = await send(kind, opts, sent);
     report.inserted += result.inserted;
     report.updated += result.updated;
@@ -148,49 +180,69 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
     opts.onProgress?.(report.read);
   };
 
-  for await (const r of readRows(opts.file, { sheet: opts.sheet })) {
-    if (emptyRow(r.values)) continue;
-    if (!header) {
-      header = mapHeaders(kind, r.values);
-      report.sheet = r.sheet;
-      report.ignoredHeaders = header.unknown;
-      if (header.missing.length) {
-        throw new ImportFileError(
-          `sheet "${r.sheet}" row ${r.rowNumber}: missing required column(s) ${header.missing.map((c) => `${c.zh} (${c.field})`).join(', ')} / 缺少必填列：${header.missing.map((c) => c.zh).join('、')}`,
-        );
-      }
-      continue;
-    }
-    report.read += 1;
-    const { row, problems } = rowFrom(kind, header.byIndex, r.values, r.rowNumber);
-    if (problems.length) {
-      report.rejected += 1;
-      for (const p of problems) report.rejections.push(cellRejection(r.sheet, r.rowNumber, p));
-      continue;
-    }
-    const rawKey = kind.key.of(row);
-    if (rawKey !== null) {
-      const k = kind.key.secret ? createHash('sha256').update(rawKey).digest('base64') : rawKey;
-      const first = seen.get(k);
-      if (first !== undefined) {
-        const message = `duplicated key "${kind.key.secret ? keyColumn.zh : rawKey}": also on row ${first}`;
-        report.rejected += 1;
-        report.rejections.push({ sheet: r.sheet, row: r.rowNumber, column: keyColumn.zh, field: keyColumn.field, message, messageZh: messageZh(message) });
-        continue;
-      }
-      seen.set(k, r.rowNumber);
-    }
-    const group = kind.groupKey ? kind.groupKey(row) : null;
-    if (batch.length >= batchSize && (group === null || group !== lastGroup)) await flush();
-    lastGroup = group;
-    batchSheet = r.sheet;
-    batch.push(row);
+  let error: unknown = null;
+  try {
+    await readAndSend();
+  } catch (e) {
+    error = e;
   }
-  if (!header) throw new ImportFileError('the file has no header row');
-  await flush();
-  await Promise.all(inFlight);
-  if (failure) throw failure;
+  await Promise.allSettled(inFlight);
+  error ??= failure;
+  // Also after a failure: whatever the sent batches wrote gets its statistics (a client that dies
+  // before this leaves the subgraph's pending records to the next import's finish).
+  if (defers(kind, opts) && sentAny) {
+    try {
+      report.statistics = await finish(kind, opts);
+    } catch (e) {
+      error ??= e;
+    }
+  }
+  if (error) throw error;
   report.rejections.sort((a, b) => a.row - b.row);
   report.elapsedMs = performance.now() - started;
   return report;
+
+  async function readAndSend() {
+    for await (const r of readRows(opts.file, { sheet: opts.sheet })) {
+      if (emptyRow(r.values)) continue;
+      if (!header) {
+        header = mapHeaders(kind, r.values);
+        report.sheet = r.sheet;
+        report.ignoredHeaders = header.unknown;
+        if (header.missing.length) {
+          throw new ImportFileError(
+            `sheet "${r.sheet}" row ${r.rowNumber}: missing required column(s) ${header.missing.map((c) => `${c.zh} (${c.field})`).join(', ')} / 缺少必填列：${header.missing.map((c) => c.zh).join('、')}`,
+          );
+        }
+        continue;
+      }
+      report.read += 1;
+      const { row, problems } = rowFrom(kind, header.byIndex, r.values, r.rowNumber);
+      if (problems.length) {
+        report.rejected += 1;
+        for (const p of problems) report.rejections.push(cellRejection(r.sheet, r.rowNumber, p));
+        continue;
+      }
+      const rawKey = kind.key.of(row);
+      if (rawKey !== null) {
+        const k = kind.key.secret ? createHash('sha256').update(rawKey).digest('base64') : rawKey;
+        const first = seen.get(k);
+        if (first !== undefined) {
+          const message = `duplicated key "${kind.key.secret ? keyColumn.zh : rawKey}": also on row ${first}`;
+          report.rejected += 1;
+          report.rejections.push({ sheet: r.sheet, row: r.rowNumber, column: keyColumn.zh, field: keyColumn.field, message, messageZh: messageZh(message) });
+          continue;
+        }
+        seen.set(k, r.rowNumber);
+      }
+      const group = kind.groupKey ? kind.groupKey(row) : null;
+      if (batch.length >= batchSize && (group === null || group !== lastGroup)) await flush();
+      lastGroup = group;
+      batchSheet = r.sheet;
+      batch.push(row);
+    }
+    if (!header) throw new ImportFileError('the file has no header row');
+    await flush();
+    await Promise.all(inFlight);
+  }
 }

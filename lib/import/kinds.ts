@@ -37,6 +37,11 @@ export interface ImportKind {
   sheet: string;
   mutation: string;
   rowType: string;
+  /**
+   * The subgraph's end-of-import mutation, for kinds whose statistics the client defers: batches
+   * go with `deferStatistics: true` and this is called once at the end (docs/import.md).
+   */
+  finish?: string;
   columns: Column[];
   /** Builds the mutation's row from the converted cells (default: the fields as they are). */
   toRow?(cells: Record<string, unknown>): Record<string, unknown>;
@@ -79,6 +84,7 @@ const communities: ImportKind = {
   sheet: '小区台账',
   mutation: 'importCommunities',
   rowType: 'CommunityImportRow',
+  finish: 'finishPropertiesImport',
   key: { of: (r) => (r.id ? String(r.id) : null), field: 'id' },
   columns: [
     { field: 'id', zh: '小区编码', type: 'text', required: true, note: 'cm_<区代码>_<编号>，如 cm_320104_0001；导入的自然键', example: 'cm_320104_0101' },
@@ -104,6 +110,24 @@ const communities: ImportKind = {
   ],
 };
 
+const buildings: ImportKind = {
+  name: 'buildings',
+  subgraph: 'properties',
+  title: '楼栋台账（每行一栋楼）',
+  sheet: '楼栋',
+  mutation: 'importBuildings',
+  rowType: 'BuildingImportRow',
+  key: { of: (r) => (r.communityId && r.number ? `${String(r.communityId).trim()}|${String(r.number).trim().replace(/\s+/g, ' ')}` : null), field: 'number' },
+  columns: [
+    { field: 'communityId', zh: '小区编码', type: 'text', required: true, note: '已在小区台账中的小区', example: 'cm_320104_0101' },
+    { field: 'number', zh: '楼栋号', aliases: ['楼栋', '楼号', '楼栋编号'], type: 'text', required: true, note: '如 3栋、12号楼；与小区一起构成自然键；公开信息，不得含门牌号', example: '3栋' },
+    { field: 'floors', zh: '层数', aliases: ['楼层数', '地上层数'], type: 'int', unit: '层', note: '1-200', example: 6 },
+    { field: 'unitCount', zh: '单元数', type: 'int', unit: '个', note: '0-100', example: 3 },
+    { field: 'hasElevator', zh: '是否有电梯', aliases: ['有无电梯', '电梯'], type: 'boolean', note: '是/否', example: '否' },
+    { field: 'builtYear', zh: '建成年份', aliases: ['建成年代'], type: 'int', unit: '年', note: '1900 至今年', example: 1985 },
+  ],
+};
+
 const fees: ImportKind = {
   name: 'fees',
   subgraph: 'properties',
@@ -111,6 +135,7 @@ const fees: ImportKind = {
   sheet: '物业费收缴',
   mutation: 'importFeeCollections',
   rowType: 'FeeCollectionImportRow',
+  finish: 'finishPropertiesImport',
   key: { of: (r) => (r.communityId && r.period ? `${r.communityId}|${r.period}` : null), field: 'period' },
   columns: [
     { field: 'communityId', zh: '小区编码', type: 'text', required: true, example: 'cm_320104_0001' },
@@ -162,6 +187,7 @@ const elderly: ImportKind = {
   sheet: '老年人台账',
   mutation: 'importElderlyResidents',
   rowType: 'ElderlyResidentImportRow',
+  finish: 'finishElderlyImport',
   key: { of: (r) => (r.idCardNumber ? String(r.idCardNumber).replace(/\s+/g, '').toUpperCase() : null), field: 'idCardNumber', secret: true },
   columns: [
     { field: 'idCardNumber', zh: '身份证号', aliases: ['身份证号码', '公民身份号码'], type: 'text', required: true, personal: true, note: '18 位，请以文本格式填写；到达服务端即做加密散列，不保存原号码', example: '110101195001011239' },
@@ -231,11 +257,12 @@ const projects: ImportKind = {
   },
 };
 
-export const KINDS: Record<string, ImportKind> = { communities, fees, committees, elderly, projects };
+export const KINDS: Record<string, ImportKind> = { communities, buildings, fees, committees, elderly, projects };
 
 /** The kinds and the aliases a command line may use. */
 export const KIND_ALIASES: Record<string, string> = {
   communities: 'communities', community: 'communities', register: 'communities', 小区: 'communities',
+  buildings: 'buildings', building: 'buildings', 楼栋: 'buildings',
   fees: 'fees', 'fee-collections': 'fees', feeCollections: 'fees',
   committees: 'committees', committee: 'committees',
   elderly: 'elderly', residents: 'elderly', elderlyResidents: 'elderly',

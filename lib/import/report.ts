@@ -18,6 +18,10 @@ export function formatReport(r: ImportReport): string {
       lines.push(`${x.sheet}\t${x.row}\t${x.column ?? x.field ?? '-'}${x.column && x.field ? ` (${x.field})` : ''}\t${x.messageZh} / ${x.message}`);
     }
   }
+  if (r.statistics) {
+    const s = r.statistics;
+    lines.push(`统计已更新 / statistics refreshed: ${s.records} 条记录 records, ${s.areas} 个区域 areas, ${s.batches} 批 batches (${(s.elapsedMs / 1000).toFixed(1)} s)`);
+  }
   lines.push(`用时 elapsed ${(r.elapsedMs / 1000).toFixed(1)} s`);
   return lines.join('\n');
 }

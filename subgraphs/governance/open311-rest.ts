@@ -7,6 +7,11 @@
  *   GET  /open311/v2/requests.json                   requests, with service_request_id, service_code,
  *                                                    start_date, end_date, status, jurisdiction_id
  *                                                    (and the page/page_size extension)
+ *
+ * `jurisdiction_id` is optional everywhere, as in GeoReport v2 (required there only where an
+ * endpoint serves several jurisdictions and cannot tell which one is meant): without it a GET of
+ * requests answers across every jurisdiction of the graph (one jurisdiction: that one), and a POST
+ * takes the jurisdiction of its 小区 (`address_id`).
  *   POST /open311/v2/requests.json                   a new request (form-encoded or JSON)
  *   GET  /open311/v2/requests/{id}.json              one request
  *
@@ -21,7 +26,7 @@
  * answered with a 400 in that format's JSON form.
  */
 import express, { type Express, type Request, type Response } from 'express';
-import { SERVICE_NOTICE } from './services/open311';
+import { JURISDICTIONS, SERVICE_NOTICE } from './services/open311';
 
 const REQUEST_FIELDS =
   'service_request_id status status_notes service_name service_code description agency_responsible service_notice requested_datetime updated_datetime expected_datetime address address_id zipcode lat long media_url';
@@ -35,6 +40,9 @@ interface GqlResult<T> {
   data?: T | null;
   errors?: GqlError[];
 }
+
+/** Without jurisdiction_id, the most requests (page × page_size) merged across jurisdictions. */
+const MAX_MERGED = 1000;
 
 class Open311Error extends Error {
   constructor(readonly status: number, description: string) {
@@ -84,6 +92,8 @@ export function mountOpen311(app: Express, opts: { graphqlPath: string }) {
         'content-type': 'application/json',
         ...(auth ? { authorization: auth } : {}),
         ...(typeof req.headers['x-request-id'] === 'string' ? { 'x-request-id': req.headers['x-request-id'] } : {}),
+        // The gateway's secret this request was let in with (the GraphQL path checks it again).
+        ...(typeof req.headers['x-gateway-secret'] === 'string' ? { 'x-gateway-secret': req.headers['x-gateway-secret'] } : {}),
         'apollographql-client-name': 'open311-rest',
       },
       body: JSON.stringify({ query, variables }),
@@ -139,8 +149,7 @@ export function mountOpen311(app: Express, opts: { graphqlPath: string }) {
   }));
 
   async function requests(req: Request, q: Record<string, unknown>, ids: string[] | null) {
-    const jurisdiction = param(q, 'jurisdiction_id');
-    if (!jurisdiction) throw new Open311Error(400, 'jurisdiction_id is required (e.g. nanjing or lianyungang)');
+    const given = param(q, 'jurisdiction_id');
     const codes = param(q, 'service_code')?.split(',').map((s) => s.trim()).filter(Boolean);
     const status = param(q, 'status');
     if (status && status !== 'open' && status !== 'closed') throw new Open311Error(400, `status must be open or closed, got "${status}"`);
@@ -150,23 +159,43 @@ export function mountOpen311(app: Express, opts: { graphqlPath: string }) {
       if (!/^\d+$/.test(v)) throw new Open311Error(400, `${name} must be a whole number`);
       return Number(v);
     };
-    const { data, errors } = await gql<{ open311Requests: Record<string, unknown>[] }>(
+    const page = num('page') ?? 1;
+    const pageSize = num('page_size') ?? 100;
+    // One list per jurisdiction asked (aliases j0, j1, …): the given one, else every one of the graph.
+    const jurisdictions = given ? [given] : Object.keys(JURISDICTIONS);
+    let window = { page, pageSize };
+    if (!given && jurisdictions.length > 1) {
+      // Across jurisdictions: the first page × page_size of each, merged in the order of one list
+      // (requested_datetime, then id), then the page cut out of the merge.
+      if (page * pageSize > MAX_MERGED) {
+        throw new Open311Error(400, `without jurisdiction_id, page × page_size may be at most ${MAX_MERGED}; give jurisdiction_id (${jurisdictions.join(', ')}) to page further`);
+      }
+      window = { page: 1, pageSize: page * pageSize };
+    }
+    const fields = jurisdictions
+      .map((_j, i) => `j${i}: open311Requests(jurisdictionId: $j${i}, serviceRequestIds: $ids, serviceCode: $codes, startDate: $start, endDate: $end, status: $status, page: $page, pageSize: $pageSize) { ${REQUEST_FIELDS} }`)
+      .join('\n');
+    const { data, errors } = await gql<Record<string, Record<string, unknown>[]>>(
       req, bearerOf(req, q),
-      `query Open311Requests($j: String!, $ids: [ID!], $codes: [ServiceCode!], $start: DateTime, $end: DateTime, $status: Open311Status, $page: Int, $pageSize: Int) {
-        open311Requests(jurisdictionId: $j, serviceRequestIds: $ids, serviceCode: $codes, startDate: $start, endDate: $end, status: $status, page: $page, pageSize: $pageSize) { ${REQUEST_FIELDS} }
+      `query Open311Requests(${jurisdictions.map((_j, i) => `$j${i}: String!`).join(', ')}, $ids: [ID!], $codes: [ServiceCode!], $start: DateTime, $end: DateTime, $status: Open311Status, $page: Int, $pageSize: Int) {
+        ${fields}
       }`,
       {
-        j: jurisdiction, ids, codes: codes?.length ? codes : null, start: param(q, 'start_date') ?? null, end: param(q, 'end_date') ?? null,
-        status: status ?? null, page: num('page') ?? 1, pageSize: num('page_size') ?? 100,
+        ...Object.fromEntries(jurisdictions.map((j, i) => [`j${i}`, j])),
+        ids, codes: codes?.length ? codes : null, start: param(q, 'start_date') ?? null, end: param(q, 'end_date') ?? null,
+        status: status ?? null, page: window.page, pageSize: window.pageSize,
       },
     );
-    // Per request, the personal fields this caller may not read (left out of the answer).
-    const hidden = new Map<number, Set<string>>();
+    // Per list and request, the personal fields this caller may not read (left out of the answer).
+    const hidden = new Map<string, Set<string>>();
     for (const e of errors) {
-      const [, index, field] = e.path ?? [];
-      if (typeof index === 'number' && typeof field === 'string') hidden.set(index, (hidden.get(index) ?? new Set()).add(field));
+      const [alias, index, field] = e.path ?? [];
+      if (typeof index === 'number' && typeof field === 'string') hidden.set(`${alias}/${index}`, (hidden.get(`${alias}/${index}`) ?? new Set()).add(field));
     }
-    return data.open311Requests.map((r, i) => withoutHidden(r, hidden.get(i) ?? new Set()));
+    const lists = jurisdictions.map((_j, i) => (data[`j${i}`] ?? []).map((r, k) => withoutHidden(r, hidden.get(`j${i}/${k}`) ?? new Set())));
+    if (lists.length === 1) return lists[0]!;
+    const merged = lists.flat().sort((a, b) => String(a.requested_datetime).localeCompare(String(b.requested_datetime)) || String(a.service_request_id).localeCompare(String(b.service_request_id)));
+    return merged.slice((page - 1) * pageSize, page * pageSize);
   }
 
   router.get('/requests.:format', handle(async (req, res) => {
@@ -210,7 +239,8 @@ export function mountOpen311(app: Express, opts: { graphqlPath: string }) {
     const idem = param(b, 'client_key') ?? (typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined);
     const input = {
       clientKey: idem ?? null,
-      jurisdictionId: need('jurisdiction_id'),
+      // Optional: without it the request belongs to the jurisdiction of its 小区.
+      jurisdictionId: param(b, 'jurisdiction_id') ?? null,
       communityId: need('address_id'),
       serviceCode: need('service_code'),
       channel: 'APP',

@@ -41,24 +41,32 @@ export const demoAreas: Row[] = [
   { _id: '320113900001', name: '江畔人家社区', level: 'NEIGHBORHOOD', parentCode: '320113900', cityCode: '320100', codeVerified: false },
 ];
 
+/**
+ * Approximate WGS84 locations (GPS datum, not GCJ-02) of the article's four 小区, good to a few
+ * hundred metres: enough to place them in their district, not for navigation (the article gives no
+ * coordinates). The elderly and renovation subgraphs' seeds use the same points.
+ */
+const located = (lng: number, lat: number) => ({ lat, lng, datum: 'WGS84' });
+
 export const demoCommunities: Row[] = [
   {
-    _id: DEMO.ruijin, name: '瑞金新村', cityCode: '320100', districtCode: '320104',
+    _id: DEMO.ruijin, name: '瑞金新村', cityCode: '320100', districtCode: '320104', location: located(118.8175, 32.0372), // 秦淮区瑞金路
     builtDecade: 1970, builtYear: null, isOldCommunity: true, housingType: 'REFORM_HOUSING', managementMode: 'MARKET',
     currentCompanyUscc: DEMO_COMPANIES.hengzhao,
     servicePromise: '先服务，后收费，不满意，不收费', commendationBannerCount: 20, commendationBannerCountApprox: true,
   },
   {
-    _id: DEMO.yijiang, name: '怡江苑', cityCode: '320100', districtCode: '320113',
+    _id: DEMO.yijiang, name: '怡江苑', cityCode: '320100', districtCode: '320113', location: located(118.8305, 32.124), // 栖霞区
     streetCode: '320113900', neighborhoodCode: '320113900001',
     builtYear: 2012, isOldCommunity: false, housingType: 'RESETTLEMENT', managementMode: 'CUSTODIAL_PUBLIC_WELFARE',
     buildingCount: 32, residentCount: 3500, residentCountApprox: true, currentCompanyUscc: DEMO_COMPANIES.xieyang,
   },
   {
     _id: DEMO.dongfang, name: '东方瑞园', cityCode: '320700', districtCode: '320706', currentCompanyUscc: DEMO_COMPANIES.yanghui,
+    location: located(119.2065, 34.596), // 海州区
   },
   {
-    _id: DEMO.xinhai, name: '新海花园', cityCode: '320700', districtCode: '320706',
+    _id: DEMO.xinhai, name: '新海花园', cityCode: '320700', districtCode: '320706', location: located(119.188, 34.6), // 海州区
     builtYear: 1998, isOldCommunity: true, has24hServiceHotline: true, currentCompanyUscc: DEMO_COMPANIES.yingbin,
   },
 ];

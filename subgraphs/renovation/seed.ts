@@ -13,6 +13,7 @@ import { upsertById, type SeedRow } from '../../lib/db';
 import { META_ID } from './stats/model';
 import { rebuildModels } from './stats/rebuild';
 import { createRollupWriter } from './stats/rollups';
+import { offsetPoint, type LngLat } from './services/nearby';
 
 export const DEMO = {
   ruijin: 'cm_320104_0001', // 瑞金新村 (南京 秦淮区)
@@ -32,6 +33,26 @@ export const DEMO_PROJECTS = {
 } as const;
 
 const SOURCE = '新华日报·交汇点, 2022: 住建部“加强物业管理 共建美好家园”典型案例';
+
+/**
+ * Approximate WGS84 locations (GPS datum, not GCJ-02) of the article's four 小区, good to a few
+ * hundred metres (the same points as the elderly subgraph's demo data): enough for the life-circle
+ * questions, not for navigation. The article gives no coordinates.
+ */
+export const DEMO_LOCATIONS: Record<string, LngLat> = {
+  [DEMO.ruijin]: [118.8175, 32.0372], // 瑞金新村, 秦淮区瑞金路
+  [DEMO.yijiang]: [118.8305, 32.124], // 怡江苑, 栖霞区
+  [DEMO.dongfang]: [119.2065, 34.596], // 东方瑞园, 海州区
+  [DEMO.xinhai]: [119.188, 34.6], // 新海花园, 海州区
+};
+
+/** The four 小区 of the article with their locations (the centres of their life circles). */
+export const demoPlaces: SeedRow[] = [
+  { _id: DEMO.ruijin, cityCode: '320100', districtCode: '320104' },
+  { _id: DEMO.yijiang, cityCode: '320100', districtCode: '320113' },
+  { _id: DEMO.dongfang, cityCode: '320700', districtCode: '320706' },
+  { _id: DEMO.xinhai, cityCode: '320700', districtCode: '320706' },
+].map((p) => ({ ...p, location: { type: 'Point', coordinates: DEMO_LOCATIONS[p._id] }, synthetic: false }));
 
 type Row = SeedRow;
 
@@ -102,7 +123,24 @@ export const demoProjects: Row[] = [
   },
 ];
 
+/**
+ * Where each demo facility is placed on its 小区's grounds: metres from the 小区's point and bearing
+ * in degrees from north. The article gives no positions: these are plausible spots inside the
+ * compound (a sweeper's garage, a court at the edge), only for the life-circle questions.
+ */
+const SPOTS: Record<string, [number, number]> = {
+  RUBBER_TRACK: [60, 0],
+  BASKETBALL_COURT: [90, 90],
+  FITNESS_EQUIPMENT: [45, 180],
+  CHILDREN_PLAYGROUND: [70, 270],
+  STREETLIGHT: [0, 0],
+  ROAD_SURFACE: [0, 0],
+  SWEEPER_MACHINE: [40, 135],
+  HEALTH_TRAIL: [50, 45],
+};
+
 function facility(communityId: string, districtCode: string, type: string, fields: Record<string, unknown>): Row {
+  const [metres, bearing] = SPOTS[type] ?? [0, 0];
   return {
     _id: `fa_${communityId}_${type}`,
     communityId,
@@ -123,6 +161,7 @@ function facility(communityId: string, districtCode: string, type: string, field
     maintainerUscc: null,
     lastInspectedAt: null,
     note: null,
+    location: offsetPoint(DEMO_LOCATIONS[communityId], metres, (bearing * Math.PI) / 180),
     synthetic: false,
     ...fields,
   };
@@ -178,6 +217,7 @@ export async function seedRenovation(m: Models): Promise<number> {
       }
     : null;
   let n = 0;
+  n += await upsertById(m.CommunityPlace, demoPlaces);
   n += await upsertById(m.Project, demoProjects);
   n += await upsertById(m.Facility, demoFacilities);
   if (!before) {

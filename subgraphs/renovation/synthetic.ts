@@ -22,12 +22,17 @@
  * - 8-19 facility rows per 小区; old 小区 start with 30% AGING/BROKEN/MISSING; items of completed
  *   projects flip to GOOD (conditionBefore keeps the earlier state); last inspected within the 12
  *   months before the as-of.
+ * - Locations (WGS84, never GCJ-02): each 小区 with a location in the skeleton (inside its
+ *   district) is recorded with it, and each of its facilities lies 10-250 m from it in a random
+ *   direction. They draw from the 小区's own `:facility-location` stream, so they change none of
+ *   the other rows.
  */
 import type { Connection } from 'mongoose';
 import { CST_OFFSET_MS, cstDayStart, cstYear, DAY_MS, now } from '../../lib/clock';
 import { streamFor, type Rng } from '../../lib/random';
 import { FACILITY_TYPES, registerModels } from './models';
 import { lateIndexFields } from './services/lateness';
+import { offsetPoint } from './services/nearby';
 import { rebuildModels } from './stats/rebuild';
 
 export interface SyntheticCommunity {
@@ -39,6 +44,9 @@ export interface SyntheticCommunity {
   residentCount: number;
   builtYear: number;
   managementMode: string;
+  /** WGS84 location of the 小区 (inside its district); none: no location is recorded. */
+  lat?: number;
+  lng?: number;
 }
 
 export interface SyntheticOptions {
@@ -275,21 +283,33 @@ export async function seedSynthetic(conn: Connection, communities: SyntheticComm
   // Every synthetic row goes first, whichever 小区 it belongs to; demo and written rows stay.
   await projects.deleteMany({ synthetic: true });
   await facilities.deleteMany({ synthetic: true });
+  await m.CommunityPlace.init();
+  const places = m.CommunityPlace.collection;
+  await places.deleteMany({ synthetic: true });
   let written = 0;
   for (let i = 0; i < communities.length; i += CHUNK) {
     const chunk = communities.slice(i, i + CHUNK).filter((c) => !REAL.has(c.id));
     if (!chunk.length) continue;
     const p: Record<string, unknown>[] = [];
     const f: Record<string, unknown>[] = [];
+    const pl: Record<string, unknown>[] = [];
     for (const c of chunk) {
       const r = streamFor(seed, c.id);
       const { projects: cp, upgraded } = projectsFor(c, r, asOf);
       p.push(...cp);
-      f.push(...facilitiesFor(c, r, upgraded, asOf));
+      const rows = facilitiesFor(c, r, upgraded, asOf);
+      if (typeof c.lat === 'number' && typeof c.lng === 'number') {
+        const at: [number, number] = [c.lng, c.lat];
+        const geo = streamFor(seed, `${c.id}:facility-location`);
+        pl.push({ _id: c.id, cityCode: c.cityCode, districtCode: c.districtCode, location: { type: 'Point', coordinates: at }, synthetic: true, createdAt: asOf, updatedAt: asOf });
+        for (const row of rows) Object.assign(row, { location: offsetPoint(at, geo.int(10, 250), geo.next() * 2 * Math.PI) });
+      }
+      f.push(...rows);
     }
     if (p.length) await projects.insertMany(p.map(compact) as never[], { ordered: false });
     if (f.length) await facilities.insertMany(f.map(compact) as never[], { ordered: false });
-    written += p.length + f.length;
+    if (pl.length) await places.insertMany(pl as never[], { ordered: false });
+    written += p.length + f.length + pl.length;
   }
   await rebuildModels(m, opts.progress);
   return written;

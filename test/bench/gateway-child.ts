@@ -26,10 +26,11 @@ async function main() {
       supergraphPath,
       logger: createLogger('gateway', 'warn'),
       introspection: false,
-      // The load comes from one client address without tokens: lift the per-caller rate limit.
+      // The load comes from one client address without tokens: lift the per-caller rate limit and
+      // the fair-use budgets (50 anonymous connections at once; FAIR_USE=false does the same).
       // Subgraph deadline: generous (30 s) so throughput is compared on answered requests, as the
       // anchors have no deadline at all; the production default stays 1.5 s.
-      security: { rateLimitPerMinute: 1_000_000_000 },
+      security: { rateLimitPerMinute: 1_000_000_000, fairUse: false },
       // `nocache`: the response cache off, so every request reaches the subgraphs and the database.
       tuning: { subgraph: { timeoutMs: 30000, dedupInflight: dedup, dedupRepresentations: dedup, retry: true }, ...(cacheArg === 'nocache' ? { responseCacheMaxTtlSeconds: 0 } : {}) },
     });

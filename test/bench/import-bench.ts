@@ -1,5 +1,5 @@
 /**
- * `npm run bench:import [-- --sizes 4000,40000 --kinds elderly,communities --batch 1000]`: generates
+ * `npm run bench:import [-- --sizes 4000,40000 --kinds elderly,communities --batch 1000 --profile DIR]`: generates
  * 小区-register and elderly-register workbooks (.xlsx) of each size, imports each into a fresh
  * embedded stack (the article's four 小区 and a 400-小区 synthetic city, seed 42) with the import
  * client straight to the owning subgraph, and prints per run: time, rows per second, the import
@@ -39,19 +39,26 @@ async function serve() {
   const districts = (await properties.db!.collection('admin_areas').find({ level: 'DISTRICT' }, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id));
   const info: ServerInfo = { urls: Object.fromEntries(stack.subgraphs.map((s) => [s.name, s.url])), communities, districts };
   process.stdout.write(JSON.stringify(info) + '\n');
-  // Runs until the parent closes stdin, then reports its peak RSS.
-  process.stdin.resume();
-  await new Promise((r) => process.stdin.once('end', r));
+  // Answers "usage" lines with its CPU time so far (the seed's is left out of the figures); runs
+  // until the parent closes stdin, then reports its peak RSS and CPU time.
+  const input = createInterface({ input: process.stdin });
+  input.on('line', () => {
+    const u = process.resourceUsage();
+    process.stdout.write(JSON.stringify({ usage: true, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000 }) + '\n');
+  });
+  await new Promise((r) => input.once('close', r));
   await stack.stop();
-  process.stdout.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+  const u = process.resourceUsage();
+  process.stdout.write(JSON.stringify({ maxRssKb: u.maxRSS, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000 }) + '\n');
   process.exit(0);
 }
 
 // ---- child: the import client --------------------------------------------------------------------
-async function client(kind: string, file: string, url: string, batch: number) {
+async function client(kind: string, file: string, url: string, batch: number, perBatch: boolean) {
   const token = await signLocalToken(loadConfig().auth, { role: 'CITY_ADMIN', subject: 'bench:import', ttl: '2h' } as never);
-  const report = await runImport({ kind, file, url, token, batchSize: batch });
-  process.stdout.write(JSON.stringify({ ...report, rejections: report.rejections.slice(0, 3), maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+  const report = await runImport({ kind, file, url, token, batchSize: batch, statisticsPerBatch: perBatch });
+  const u = process.resourceUsage();
+  process.stdout.write(JSON.stringify({ ...report, rejections: report.rejections.slice(0, 3), maxRssKb: u.maxRSS, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000 }) + '\n');
 }
 
 // ---- parent --------------------------------------------------------------------------------------
@@ -102,26 +109,35 @@ function generators(info: ServerInfo): Record<string, { subgraph: string; header
   };
 }
 
-function startServer(): Promise<{ info: ServerInfo; stop: () => Promise<number> }> {
+function startServer(profileDir?: string): Promise<{ info: ServerInfo; usage: () => Promise<number>; stop: () => Promise<{ maxRssKb: number; cpuMs: number }> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, SELF, '--serve'], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
+    // With --profile, the stack runs under node --cpu-prof (tsx as a loader, so the profile is the
+    // stack's own main thread; the embedded engine's worker thread starts without host flags).
+    const args = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--import', 'tsx', SELF, '--serve'] : [TSX, SELF, '--serve'];
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
     const lines = createInterface({ input: child.stdout! });
     let info: ServerInfo | null = null;
-    let done: ((kb: number) => void) | null = null;
+    let done: ((u: { maxRssKb: number; cpuMs: number }) => void) | null = null;
+    let usage: ((cpuMs: number) => void) | null = null;
     lines.on('line', (l) => {
       const msg = JSON.parse(l);
       if (!info) {
         info = msg;
-        resolve({ info: msg, stop: () => new Promise<number>((r) => { done = r; child.stdin!.end(); }) });
-      } else done?.(msg.maxRssKb);
+        resolve({
+          info: msg,
+          usage: () => new Promise<number>((r) => { usage = r; child.stdin!.write('usage\n'); }),
+          stop: () => new Promise((r) => { done = r; child.stdin!.end(); }),
+        });
+      } else if (msg.usage) usage?.(msg.cpuMs);
+      else done?.(msg);
     });
     child.once('exit', (code) => { if (!info) reject(new Error(`stack exited with ${code}`)); });
   });
 }
 
-function runClient(kind: string, file: string, url: string, batch: number): Promise<Record<string, any>> {
+function runClient(kind: string, file: string, url: string, batch: number, perBatch: boolean): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [TSX, SELF, '--client', kind, file, url, String(batch)], { env: process.env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [TSX, SELF, '--client', kind, file, url, String(batch), String(perBatch)], { env: process.env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(stderr || err.message));
       resolve(JSON.parse(stdout.trim().split('\n').pop()!));
     });
@@ -131,28 +147,31 @@ function runClient(kind: string, file: string, url: string, batch: number): Prom
 async function main() {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { serve: { type: 'boolean' }, client: { type: 'boolean' }, sizes: { type: 'string', default: '4000,40000' }, kinds: { type: 'string', default: 'communities,elderly' }, batch: { type: 'string', default: '1000' } },
+    options: { serve: { type: 'boolean' }, client: { type: 'boolean' }, sizes: { type: 'string', default: '4000,40000' }, kinds: { type: 'string', default: 'communities,elderly' }, batch: { type: 'string', default: '1000' }, profile: { type: 'string' }, 'per-batch': { type: 'boolean' } },
   });
   if (values.serve) return serve();
-  if (values.client) return client(positionals[0]!, positionals[1]!, positionals[2]!, Number(positionals[3]));
+  if (values.client) return client(positionals[0]!, positionals[1]!, positionals[2]!, Number(positionals[3]), positionals[4] === 'true');
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'import-bench-'));
   process.env.JWT_KEY_DIR = path.join(dir, 'keys');
   const sizes = values.sizes!.split(',').map(Number);
   const batch = Number(values.batch);
-  console.log(`import bench: batch ${batch}, Node ${process.version}, ${os.cpus().length} CPUs; each run on a fresh embedded stack (4 article 小区 + 400 synthetic)`);
-  console.log('kind\trows\tseconds\trows/s\tclient peak RSS MB\tstack peak RSS MB\tinserted\tupdated\tunchanged\trejected');
+  const perBatch = values['per-batch'] ?? false;
+  console.log(`import bench: batch ${batch}, statistics ${perBatch ? 'after every batch' : 'deferred to one finish call'}, Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; each run on a fresh embedded stack (4 article 小区 + 400 synthetic)`);
+  console.log('kind\trows\tseconds\trows/s\tfinish s\tclient CPU s\tstack CPU s\tclient peak RSS MB\tstack peak RSS MB\tinserted\tupdated\tunchanged\trejected');
   try {
     for (const kind of values.kinds!.split(',')) {
       for (const n of sizes) {
-        const server = await startServer();
+        const server = await startServer(values.profile ? path.resolve(values.profile) : undefined);
         const gen = generators(server.info)[kind]!;
         const file = path.join(dir, `${kind}-${n}.xlsx`);
         await writeWorkbook(file, kind, n, gen.row);
-        const r = await runClient(kind, file, server.info.urls[gen.subgraph]!, batch);
-        const stackKb = await server.stop();
+        const stackBefore = await server.usage();
+        const r = await runClient(kind, file, server.info.urls[gen.subgraph]!, batch, perBatch);
+        const stack = await server.stop();
         const s = r.elapsedMs / 1000;
-        console.log([kind, n, s.toFixed(1), Math.round(n / s), (r.maxRssKb / 1024).toFixed(0), (stackKb / 1024).toFixed(0), r.inserted, r.updated, r.unchanged, r.rejected].join('\t'));
+        const finish = r.statistics ? (r.statistics.elapsedMs / 1000).toFixed(1) : '-';
+        console.log([kind, n, s.toFixed(1), Math.round(n / s), finish, (r.cpuMs / 1000).toFixed(1), ((stack.cpuMs - stackBefore) / 1000).toFixed(1), (r.maxRssKb / 1024).toFixed(0), (stack.maxRssKb / 1024).toFixed(0), r.inserted, r.updated, r.unchanged, r.rejected].join('\t'));
         if (r.rejected) console.log('  first rejections:', JSON.stringify(r.rejections));
       }
     }

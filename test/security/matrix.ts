@@ -69,6 +69,8 @@ export const MATRIX: [item: string, kind: string, ...cells: string[]][] = [
   ['Mutation.recordSatisfactionSurvey', 'write 小区',     '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.importCommunities',        'write city',    '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.importFeeCollections',     'write city',    '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.importBuildings',          'write city',    '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.finishPropertiesImport',   'write city',    '-','Y','Y','-','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.createServiceTicket',      'write 小区',     '-','Y','Y','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.transitionTicket',         'write ticket',  '-','Y','Y','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.addTicketNote',            'write ticket',  '-','Y','Y','-','-','Y', '-',  '-', '-',  '-', '-',  '-'],
@@ -84,6 +86,7 @@ export const MATRIX: [item: string, kind: string, ...cells: string[]][] = [
   ['Mutation.overrideRiskTier',         'write elder',   '-','Y','-','Y','-','-', '-',  'Y', '-',  '-', '-',  '-'],
   ['Mutation.updateElderlyCircumstances','write elder',  '-','Y','-','Y','-','-', '-',  'Y', '-',  '-', '-',  '-'],
   ['Mutation.importElderlyResidents',   'write city',    '-','Y','-','Y','-','-', '-',  '-', '-',  '-', '-',  '-'],
+  ['Mutation.finishElderlyImport',      'write city',    '-','Y','-','Y','-','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.createRenovationProject',  'write city',    '-','Y','-','-','Y','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.recordMilestone',          'write project', '-','Y','-','-','Y','-', '-',  '-', '-',  '-', '-',  '-'],
   ['Mutation.recordSpend',              'write project', '-','Y','-','-','Y','-', '-',  '-', '-',  '-', '-',  '-'],
@@ -211,6 +214,62 @@ Depth (\`MAX_QUERY_DEPTH\`), aliases (\`MAX_QUERY_ALIASES\`), tokens (\`MAX_QUER
 (\`MAX_QUERY_COST\`) limits; request body limit (\`BODY_LIMIT\`, 413); introspection
 (\`INTROSPECTION\`, off by default in production); CSRF prevention on; CORS allowlist
 (\`CORS_ORIGINS\`); per-token rate limit (\`RATE_LIMIT_PER_MINUTE\`, 429 \`RATE_LIMITED\`).
+
+## Subgraphs defend themselves (\`lib/subgraph-server.ts\`; run by \`test/security/subgraph-defence.test.ts\`)
+
+Every subgraph built on the shared factory (partners' included) applies these itself, whoever
+reaches its port:
+
+- **Query limits** (\`lib/limits.ts\`): the gateway's GraphQL Armor settings (\`MAX_QUERY_DEPTH\`,
+  \`MAX_QUERY_ALIASES\`, \`MAX_QUERY_TOKENS\`, \`MAX_QUERY_COST\`). Depth counts fields only (fragments
+  add no level), so \`_entities { ... on T { … } }\` counts the entity's selection: the gateway's plans
+  of a query it accepted stay within the limit, a selection 120 levels deep under \`_entities\` is
+  refused. Cost and tokens allow twice the gateway's figure for what the query planner adds
+  (\`__typename\`, key fields, the \`_entities\` wrapper; the project's operations add at most 8% cost
+  and 19% tokens). 100 aliases of \`visitCoverage(first: 200) { totalCount }\` are refused by both the
+  alias and the cost limit (cost 70 000).
+- **Only the gateway** (\`lib/auth/gateway-secret.ts\`): with \`GATEWAY_SECRET\` set (at least 32
+  characters), the gateway (and the Hive gateway config) sends it in \`x-gateway-secret\` on every
+  subgraph call, and a subgraph refuses any request without it with 401 \`UNAUTHENTICATED\` before
+  reading the body: GraphQL, its SDL (\`_service\`) and routes such as Open311 alike; \`/health\`,
+  \`/ready\` and \`/metrics\` stay open. A subgraph with \`NODE_ENV=production\` and no secret refuses to
+  start. A shared secret (compared in constant time) rather than a signature of each request: the
+  check needs no body and no clock, and the subgraphs sit on a private network behind the gateway.
+  Rotation: set \`GATEWAY_SECRET_PREVIOUS\` to the old value and \`GATEWAY_SECRET\` to the new one on
+  the subgraphs, roll them out, then give the gateway the new secret, then remove
+  \`GATEWAY_SECRET_PREVIOUS\`. The embedded default sets no secret and checks none.
+- **Text input hygiene** (\`lib/input-hygiene.ts\`): a text argument (String, ID or a string-valued
+  scalar, at any depth of an input object or list, literal or variable) holding a C0/C1 control
+  character or DEL other than tab and newline, a bidirectional embedding/override/isolate character
+  (U+202A-U+202E, U+2066-U+2069) or an unpaired surrogate refuses the whole operation before
+  anything runs, with \`BAD_USER_INPUT\` naming the argument path (e.g.
+  \`createServiceTicket.input.description\`). The direction marks U+200E, U+200F and U+061C are
+  allowed (they reorder nothing; mixed-script text uses them). Accepted text reaches the resolvers,
+  and so the database, in Unicode NFC.
+
+## Fair use (\`gateway/security.ts\` \`createFairUse\`; run by \`test/security/fairness.test.ts\`)
+
+One caller cannot starve the others: each has a budget of query **cost per second** and of
+**operations in flight**, and a caller over budget gets HTTP 429 with \`RATE_LIMITED\`, a
+\`Retry-After\` header and \`extensions.retryAfter\` (seconds), while other callers are served.
+
+| Caller (key) | Cost per second | In flight |
+|---|---|---|
+| with a token (its subject): \`FAIR_USE_COST_PER_SECOND\`, \`FAIR_USE_CONCURRENT\` | 50,000 | 32 |
+| anonymous, per client address: \`FAIR_USE_ANONYMOUS_COST_PER_SECOND\`, \`FAIR_USE_ANONYMOUS_CONCURRENT\` | 40,000 | 24 |
+| all anonymous callers together: \`FAIR_USE_ANONYMOUS_POOL_COST_PER_SECOND\`, \`FAIR_USE_ANONYMOUS_POOL_CONCURRENT\` | 50,000 | 64 |
+
+- The cost is GraphQL Armor's, as \`MAX_QUERY_COST\` counts it, except that a page size given in a
+  variable (\`first: $n\`) is counted at its value. It is charged once the operation is resolved; a
+  refused request is charged nothing.
+- A budget of B per second is kept as B × W per window of W seconds (W the smallest that fits one
+  query of \`MAX_QUERY_COST\`). A query dearer than a whole window takes the whole window.
+- The per-address pool stops one anonymous client from using everyone's share; the shared pool
+  stops rotating addresses from multiplying anonymous load. Behind a load balancer set
+  \`GATEWAY_TRUST_PROXY\` so the client address is the real one.
+- With \`RATE_LIMIT_STORE=mongodb\` the cost counters are shared by every gateway replica; the
+  in-flight counts are per replica. \`FAIR_USE=false\` turns both budgets off (e.g. a load test
+  from one address).
 `;
 }
 

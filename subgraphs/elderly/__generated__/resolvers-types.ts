@@ -351,6 +351,17 @@ export type HomeVisitFilter = {
   to?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
+/** What `finish…Import` did: the pending batch records served and what their refresh covered. */
+export type ImportFinish = {
+  __typename?: 'ImportFinish';
+  /** Areas refreshed: rollup cells (properties) or 小区 (elderly). */
+  areas: Scalars['Int']['output'];
+  /** Pending records (one per deferred call that wrote rows) served by this call. */
+  batches: Scalars['Int']['output'];
+  /** Records whose statistics were refreshed (小区, or residents). */
+  records: Scalars['Int']['output'];
+};
+
 /** What happened to one imported row. */
 export type ImportOutcome =
   | 'INSERTED'
@@ -449,6 +460,12 @@ export type MealProgramType =
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Ends an import whose calls passed `deferStatistics: true` (those record the residents they insert
+   * instead of refreshing the statistics): refreshes them all at once and removes the records. Also
+   * serves records left by an import that stopped before its end; a second call does nothing.
+   */
+  finishElderlyImport: ImportFinish;
+  /**
    * Imports rows of the register (台账) through the rules of `registerElderlyResident` and
    * `updateElderlyCircumstances`, idempotent by the ID-card number's keyed hash (the number itself is
    * never stored or logged): a known resident is updated when the row differs, left alone when it
@@ -482,6 +499,7 @@ export type Mutation = {
 
 
 export type MutationImportElderlyResidentsArgs = {
+  deferStatistics?: InputMaybe<Scalars['Boolean']['input']>;
   dryRun?: InputMaybe<Scalars['Boolean']['input']>;
   rows: Array<ElderlyResidentImportRow>;
 };
@@ -972,6 +990,7 @@ export type ResolversTypes = ResolversObject<{
   HomeVisitConnection: ResolverTypeWrapper<Omit<HomeVisitConnection, 'edges'> & { edges: Array<ResolversTypes['HomeVisitEdge']> }>;
   HomeVisitEdge: ResolverTypeWrapper<Omit<HomeVisitEdge, 'node'> & { node: ResolversTypes['HomeVisit'] }>;
   HomeVisitFilter: HomeVisitFilter;
+  ImportFinish: ResolverTypeWrapper<ImportFinish>;
   ImportOutcome: ImportOutcome;
   ImportResult: ResolverTypeWrapper<ImportResult>;
   ImportRowVerdict: ResolverTypeWrapper<ImportRowVerdict>;
@@ -1033,6 +1052,7 @@ export type ResolversParentTypes = ResolversObject<{
   HomeVisitConnection: Omit<HomeVisitConnection, 'edges'> & { edges: Array<ResolversParentTypes['HomeVisitEdge']> };
   HomeVisitEdge: Omit<HomeVisitEdge, 'node'> & { node: ResolversParentTypes['HomeVisit'] };
   HomeVisitFilter: HomeVisitFilter;
+  ImportFinish: ImportFinish;
   ImportResult: ImportResult;
   ImportRowVerdict: ImportRowVerdict;
   LifeCircleCoverage: LifeCircleCoverage;
@@ -1217,6 +1237,12 @@ export type HomeVisitEdgeResolvers<ContextType = Context, ParentType extends Res
   node?: Resolver<ResolversTypes['HomeVisit'], ParentType, ContextType>;
 }>;
 
+export type ImportFinishResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportFinish'] = ResolversParentTypes['ImportFinish']> = ResolversObject<{
+  areas?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  batches?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  records?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type ImportResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportResult'] = ResolversParentTypes['ImportResult']> = ResolversObject<{
   dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   inserted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1260,7 +1286,8 @@ export type MealProgramResolvers<ContextType = Context, ParentType extends Resol
 }>;
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
-  importElderlyResidents?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportElderlyResidentsArgs, 'dryRun' | 'rows'>>;
+  finishElderlyImport?: Resolver<ResolversTypes['ImportFinish'], ParentType, ContextType>;
+  importElderlyResidents?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportElderlyResidentsArgs, 'deferStatistics' | 'dryRun' | 'rows'>>;
   overrideRiskTier?: Resolver<ResolversTypes['ElderlyResident'], ParentType, ContextType, RequireFields<MutationOverrideRiskTierArgs, 'elderId'>>;
   recordHomeVisit?: Resolver<ResolversTypes['RecordHomeVisitPayload'], ParentType, ContextType, RequireFields<MutationRecordHomeVisitArgs, 'elderId' | 'mode' | 'occasion' | 'outcome'>>;
   registerElderlyResident?: Resolver<ResolversTypes['ElderlyResident'], ParentType, ContextType, RequireFields<MutationRegisterElderlyResidentArgs, 'input'>>;
@@ -1361,6 +1388,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   HomeVisit?: HomeVisitResolvers<ContextType>;
   HomeVisitConnection?: HomeVisitConnectionResolvers<ContextType>;
   HomeVisitEdge?: HomeVisitEdgeResolvers<ContextType>;
+  ImportFinish?: ImportFinishResolvers<ContextType>;
   ImportResult?: ImportResultResolvers<ContextType>;
   ImportRowVerdict?: ImportRowVerdictResolvers<ContextType>;
   LifeCircleCoverage?: LifeCircleCoverageResolvers<ContextType>;

@@ -8,7 +8,17 @@
  * `updateCircumstances`; an unchanged one is not written. New residents are inserted and each one's
  * statistics contribution is brought up to date (stats/write.ts `refreshResident`), as a
  * registration does, before the call answers.
+ *
+ * Deferred statistics (the import client's default): a call with `deferStatistics` records the
+ * residents it is about to insert in `import_pending_stats` (before inserting them) instead of
+ * refreshing, and `finishImport` refreshes every recorded resident in a few large groups (one `$inc`
+ * per area and group instead of one per area and batch), then removes the records it served. A
+ * client that dies between batches leaves its records behind: the statistics lag until the next
+ * `finishImport` (it serves every pending record) or `npm run stats:rebuild`. Updates of known
+ * residents go through `updateCircumstances`, which refreshes as it writes, deferred or not.
  */
+import { randomUUID } from 'node:crypto';
+import type { Collection } from 'mongodb';
 import { cstDate } from '../../../lib/clock';
 import { badInput } from '../../../lib/errors';
 import { accepted, checkBatch, rejected, sameValue, summarise, validateRow, type ImportResult, type RowVerdict } from '../../../lib/import/batch';
@@ -72,7 +82,30 @@ async function pool<T>(items: readonly T[], n: number, fn: (t: T) => Promise<voi
   }));
 }
 
-export async function importResidents(repo: Repository, rows: readonly ElderlyImportRow[], dryRun: boolean): Promise<ImportResult> {
+interface PendingDoc {
+  _id: string;
+  at: Date;
+  /** Residents inserted by a deferred call, whose statistics are not applied yet. */
+  residents: string[];
+  /** Their 小区 (for the count of areas refreshed). */
+  communities: string[];
+}
+const pendingOf = (repo: Repository) => repo.models.Resident.db.collection('import_pending_stats') as unknown as Collection<PendingDoc>;
+/**
+ * Ends a deferred import: refreshes the statistics of every resident of every pending record in one
+ * `refreshResidents` (one bulk difference for all of them; it applies each contribution once, by
+ * its ledger entry, so a resident served twice is counted once), then removes the records it read.
+ */
+export async function finishImport(repo: Repository): Promise<{ batches: number; records: number; areas: number }> {
+  const docs = await pendingOf(repo).find({}).toArray();
+  if (!docs.length) return { batches: 0, records: 0, areas: 0 };
+  const ids = [...new Set(docs.flatMap((d) => d.residents))];
+  await refreshResidents(repo.models, ids);
+  await pendingOf(repo).deleteMany({ _id: { $in: docs.map((d) => d._id) } });
+  return { batches: docs.length, records: ids.length, areas: new Set(docs.flatMap((d) => d.communities ?? [])).size };
+}
+
+export async function importResidents(repo: Repository, rows: readonly ElderlyImportRow[], dryRun: boolean, deferStatistics = false): Promise<ImportResult> {
   checkBatch(rows);
   const now = repo.now();
   const verdicts: RowVerdict[] = [];
@@ -175,8 +208,12 @@ export async function importResidents(repo: Repository, rows: readonly ElderlyIm
 
   if (!dryRun) {
     if (inserts.length) {
+      const ids = inserts.map((d) => d._id as string);
+      if (deferStatistics) {
+        await pendingOf(repo).insertOne({ _id: randomUUID(), at: now, residents: ids, communities: [...new Set(inserts.map((d) => d.communityId as string))] });
+      }
       await repo.models.Resident.collection.insertMany(inserts as never[], { ordered: false });
-      await refreshResidents(repo.models, inserts.map((d) => d._id as string));
+      if (!deferStatistics) await refreshResidents(repo.models, ids);
     }
     await pool(updates, 4, async (u) => {
       const personal: PersonalDataInput = {};

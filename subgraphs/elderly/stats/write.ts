@@ -168,6 +168,9 @@ async function refreshCoverageEntries(m: Models, entries: readonly { communityId
   for (const e of entries) await refreshCoverageEntry(m, e.communityId, e.districtCode);
 }
 
+/** Ids per read of `refreshResidents`. */
+const READ_GROUP = 1000;
+
 /**
  * {@link refreshResident} for residents written together (the register import): the ledger, rows
  * and visits of all of them read in three queries, the new ledger entries inserted in one write and
@@ -177,11 +180,22 @@ async function refreshCoverageEntries(m: Models, entries: readonly { communityId
 export async function refreshResidents(m: Models, ids: readonly string[]): Promise<void> {
   if (!ids.length) return;
   const ledger = m.StatsLedger.collection;
-  const [olds, rows, visits] = await Promise.all([
-    ledger.find({ _id: { $in: [...ids] } as never }).toArray() as unknown as Promise<LedgerDoc[]>,
-    m.Resident.collection.find({ _id: { $in: [...ids] } as never }, { projection: RESIDENT_FIELDS }).toArray() as unknown as Promise<ResidentRow[]>,
-    m.HomeVisit.collection.find({ elderId: { $in: [...ids] } }, { projection: VISIT_FIELDS }).toArray() as unknown as Promise<(VisitRow & { elderId: string })[]>,
-  ]);
+  // Read in groups of READ_GROUP ids: a query's cost on the embedded engine grows with the length
+  // of its $in list times the documents it matches (the end of a large import refreshes 40,000 at once).
+  const olds: LedgerDoc[] = [];
+  const rows: ResidentRow[] = [];
+  const visits: (VisitRow & { elderId: string })[] = [];
+  for (let i = 0; i < ids.length; i += READ_GROUP) {
+    const group = ids.slice(i, i + READ_GROUP);
+    const [o, r, v] = await Promise.all([
+      ledger.find({ _id: { $in: group } as never }).toArray() as unknown as Promise<LedgerDoc[]>,
+      m.Resident.collection.find({ _id: { $in: group } as never }, { projection: RESIDENT_FIELDS }).toArray() as unknown as Promise<ResidentRow[]>,
+      m.HomeVisit.collection.find({ elderId: { $in: group } }, { projection: VISIT_FIELDS }).toArray() as unknown as Promise<(VisitRow & { elderId: string })[]>,
+    ]);
+    olds.push(...o);
+    rows.push(...r);
+    visits.push(...v);
+  }
   const hasEntry = new Set(olds.map((o) => o._id));
   const rowOf = new Map(rows.map((r) => [(r as unknown as { _id: string })._id, r]));
   const visitsOf = new Map<string, VisitRow[]>();

@@ -132,6 +132,61 @@ describe('POST requests, then GET it', () => {
   });
 });
 
+describe('jurisdiction_id is optional (GeoReport v2)', () => {
+  let nanjing: string;
+  let lianyungang: string;
+
+  test('a POST without jurisdiction_id takes the jurisdiction of its 小区', async () => {
+    const k = await key('HOUSING_BUREAU');
+    const a = await call('POST', '/requests.json', { form: { api_key: k, service_code: 'WATER', address_id: DEMO.ruijin, description: '停水了', client_key: 'open311-test-nj-1' } });
+    const b = await call('POST', '/requests.json', { form: { api_key: k, service_code: 'NOISE', address_id: DEMO.dongfang, description: '夜间施工噪声', client_key: 'open311-test-lyg-1' } });
+    expect([a.status, b.status]).toEqual([201, 201]);
+    nanjing = a.body[0].service_request_id;
+    lianyungang = b.body[0].service_request_id;
+    const there = await call('GET', `/requests.json?jurisdiction_id=lianyungang&api_key=${k}&service_request_id=${lianyungang}`);
+    expect(there.body.map((r: any) => r.service_request_id)).toEqual([lianyungang]);
+    const notHere = await call('GET', `/requests.json?jurisdiction_id=nanjing&api_key=${k}&service_request_id=${lianyungang}`);
+    expect(notHere.body).toEqual([]);
+  });
+
+  test('GET requests.json without jurisdiction_id answers the requests of every jurisdiction, in requested order', async () => {
+    const k = await key('HOUSING_BUREAU');
+    const all = await call('GET', `/requests.json?api_key=${k}`);
+    expect(all.status).toBe(200);
+    const ids = all.body.map((r: any) => r.service_request_id);
+    expect(ids).toEqual(expect.arrayContaining([nanjing, lianyungang]));
+    const nj = (await call('GET', `/requests.json?jurisdiction_id=nanjing&api_key=${k}`)).body.map((r: any) => r.service_request_id);
+    const lyg = (await call('GET', `/requests.json?jurisdiction_id=lianyungang&api_key=${k}`)).body.map((r: any) => r.service_request_id);
+    expect([...ids].sort()).toEqual([...nj, ...lyg].sort());
+    const times = all.body.map((r: any) => r.requested_datetime);
+    expect(times).toEqual([...times].sort());
+    // Filters apply across jurisdictions too.
+    const noise = await call('GET', `/requests.json?api_key=${k}&service_code=NOISE`);
+    expect(noise.body.map((r: any) => r.service_request_id)).toContain(lianyungang);
+    expect(noise.body.every((r: any) => r.service_code === 'NOISE')).toBe(true);
+  });
+
+  test('pages without jurisdiction_id are cut from the merged list; a page beyond the merge limit is a 400 in the standard array', async () => {
+    const k = await key('HOUSING_BUREAU');
+    const all = (await call('GET', `/requests.json?api_key=${k}`)).body.map((r: any) => r.service_request_id);
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    const second = await call('GET', `/requests.json?api_key=${k}&page=2&page_size=1`);
+    expect(second.body.map((r: any) => r.service_request_id)).toEqual([all[1]]);
+    const deep = await call('GET', `/requests.json?api_key=${k}&page=11&page_size=100`);
+    expect(deep.status).toBe(400);
+    expect(deep.body).toEqual([{ code: 400, description: expect.stringMatching(/jurisdiction_id/) }]);
+  });
+
+  test('GET requests/{id}.json without jurisdiction_id finds a request of either city, public view for anonymous callers', async () => {
+    const r = await call('GET', `/requests/${lianyungang}.json`);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual([expect.objectContaining({ service_request_id: lianyungang, service_code: 'NOISE', address_id: DEMO.dongfang })]);
+    expect(r.text).not.toMatch(/夜间施工/);
+    const missing = await call('GET', '/requests/tk_nothing_here.json');
+    expect(missing.status).toBe(404);
+  });
+});
+
 describe('errors in the standard array', () => {
   test('a POST without api_key is a 401', async () => {
     const r = await call('POST', '/requests.json', { form: { jurisdiction_id: 'nanjing', service_code: 'REPAIR', address_id: DEMO.ruijin, description: 'x' } });
@@ -164,8 +219,9 @@ describe('errors in the standard array', () => {
     expect(place.body).toEqual([{ code: place.status, description: expect.stringMatching(/cm_320104_9999|community/) }]);
     const status = await call('GET', '/requests.json?jurisdiction_id=nanjing&status=pending');
     expect(status.body).toEqual([{ code: 400, description: 'status must be open or closed, got "pending"' }]);
-    const jurisdiction = await call('GET', '/requests.json');
-    expect(jurisdiction.body).toEqual([{ code: 400, description: 'jurisdiction_id is required (e.g. nanjing or lianyungang)' }]);
+    const jurisdiction = await call('GET', '/requests.json?jurisdiction_id=atlantis');
+    expect(jurisdiction.status).toBe(400);
+    expect(jurisdiction.body).toEqual([{ code: 400, description: expect.stringMatching(/atlantis/) }]);
   });
 
   test('an unknown request id is a 404', async () => {

@@ -61,6 +61,20 @@ export type Building = {
   unitCount?: Maybe<Scalars['Int']['output']>;
 };
 
+/** One building (楼栋) of a 小区 as read from a spreadsheet. */
+export type BuildingImportRow = {
+  builtYear?: InputMaybe<Scalars['Int']['input']>;
+  /** 小区编码 of a registered 小区. */
+  communityId?: InputMaybe<Scalars['String']['input']>;
+  floors?: InputMaybe<Scalars['Int']['input']>;
+  hasElevator?: InputMaybe<Scalars['Boolean']['input']>;
+  /** 楼栋号 as the register writes it (e.g. 3栋, 12号楼); with the 小区, the natural key. */
+  number?: InputMaybe<Scalars['String']['input']>;
+  /** Row number in the sheet (reported back with the verdict). */
+  row: Scalars['Int']['input'];
+  unitCount?: InputMaybe<Scalars['Int']['input']>;
+};
+
 export type CacheControlScope =
   | 'PRIVATE'
   | 'PUBLIC';
@@ -400,6 +414,17 @@ export type HousingType =
   /** 拆迁安置房 */
   | 'RESETTLEMENT';
 
+/** What `finish…Import` did: the pending batch records served and what their refresh covered. */
+export type ImportFinish = {
+  __typename?: 'ImportFinish';
+  /** Areas refreshed: rollup cells (properties) or 小区 (elderly). */
+  areas: Scalars['Int']['output'];
+  /** Pending records (one per deferred call that wrote rows) served by this call. */
+  batches: Scalars['Int']['output'];
+  /** Records whose statistics were refreshed (小区, or residents). */
+  records: Scalars['Int']['output'];
+};
+
 /** What happened to one imported row. */
 export type ImportOutcome =
   | 'INSERTED'
@@ -452,6 +477,17 @@ export type ManagementMode =
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Ends an import whose calls passed `deferStatistics: true` (those record what they touch instead of
+   * refreshing the statistics): refreshes the union of every pending record once and removes them.
+   * Also serves records left by an import that stopped before its end; a second call does nothing.
+   */
+  finishPropertiesImport: ImportFinish;
+  /**
+   * Imports the buildings (楼栋) of registered 小区, upsert by 小区 code + building number, row by row
+   * as `importCommunities`. Buildings are not part of any statistic.
+   */
+  importBuildings: ImportResult;
+  /**
    * Imports rows of the 小区 register (台账) with each 小区's current service contract (upsert by 小区
    * code; the contract by USCC + 小区). Every row is validated on its own; a rejected row writes
    * nothing and is reported with its field and a message in Chinese and English. `dryRun` validates
@@ -475,7 +511,15 @@ export type Mutation = {
 
 
 /** Write paths for property-company systems (e.g. an HC/condo export) and bureau staff. */
+export type MutationImportBuildingsArgs = {
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  rows: Array<BuildingImportRow>;
+};
+
+
+/** Write paths for property-company systems (e.g. an HC/condo export) and bureau staff. */
 export type MutationImportCommunitiesArgs = {
+  deferStatistics?: InputMaybe<Scalars['Boolean']['input']>;
   dryRun?: InputMaybe<Scalars['Boolean']['input']>;
   rows: Array<CommunityImportRow>;
 };
@@ -483,6 +527,7 @@ export type MutationImportCommunitiesArgs = {
 
 /** Write paths for property-company systems (e.g. an HC/condo export) and bureau staff. */
 export type MutationImportFeeCollectionsArgs = {
+  deferStatistics?: InputMaybe<Scalars['Boolean']['input']>;
   dryRun?: InputMaybe<Scalars['Boolean']['input']>;
   rows: Array<FeeCollectionImportRow>;
 };
@@ -880,6 +925,7 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AuditRecord: ResolverTypeWrapper<AuditRecord>;
   Building: ResolverTypeWrapper<BuildingDocModel>;
+  BuildingImportRow: BuildingImportRow;
   CacheControlScope: CacheControlScope;
   City: ResolverTypeWrapper<AdminAreaDocModel>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -900,6 +946,7 @@ export type ResolversTypes = ResolversObject<{
   GeoDatum: GeoDatum;
   GeoPoint: ResolverTypeWrapper<GeoPoint>;
   HousingType: HousingType;
+  ImportFinish: ResolverTypeWrapper<ImportFinish>;
   ImportOutcome: ImportOutcome;
   ImportResult: ResolverTypeWrapper<ImportResult>;
   ImportRowVerdict: ResolverTypeWrapper<ImportRowVerdict>;
@@ -932,6 +979,7 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   AuditRecord: AuditRecord;
   Building: BuildingDocModel;
+  BuildingImportRow: BuildingImportRow;
   City: AdminAreaDocModel;
   Float: Scalars['Float']['output'];
   Community: CommunityDocModel;
@@ -947,6 +995,7 @@ export type ResolversParentTypes = ResolversObject<{
   FeeCollectionInput: FeeCollectionInput;
   FeeCollectionPeriod: FeeDocModel;
   GeoPoint: GeoPoint;
+  ImportFinish: ImportFinish;
   ImportResult: ImportResult;
   ImportRowVerdict: ImportRowVerdict;
   Mutation: Record<PropertyKey, never>;
@@ -1133,6 +1182,12 @@ export type GeoPointResolvers<ContextType = Context, ParentType extends Resolver
   lng?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
+export type ImportFinishResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportFinish'] = ResolversParentTypes['ImportFinish']> = ResolversObject<{
+  areas?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  batches?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  records?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type ImportResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportResult'] = ResolversParentTypes['ImportResult']> = ResolversObject<{
   dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   inserted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1153,8 +1208,10 @@ export type ImportRowVerdictResolvers<ContextType = Context, ParentType extends 
 }>;
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
-  importCommunities?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportCommunitiesArgs, 'dryRun' | 'rows'>>;
-  importFeeCollections?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportFeeCollectionsArgs, 'dryRun' | 'rows'>>;
+  finishPropertiesImport?: Resolver<ResolversTypes['ImportFinish'], ParentType, ContextType>;
+  importBuildings?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportBuildingsArgs, 'dryRun' | 'rows'>>;
+  importCommunities?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportCommunitiesArgs, 'deferStatistics' | 'dryRun' | 'rows'>>;
+  importFeeCollections?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportFeeCollectionsArgs, 'deferStatistics' | 'dryRun' | 'rows'>>;
   recordSatisfactionSurvey?: Resolver<ResolversTypes['SatisfactionSurvey'], ParentType, ContextType, RequireFields<MutationRecordSatisfactionSurveyArgs, 'input'>>;
   upsertFeeCollection?: Resolver<ResolversTypes['FeeCollectionPeriod'], ParentType, ContextType, RequireFields<MutationUpsertFeeCollectionArgs, 'input'>>;
 }>;
@@ -1280,6 +1337,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   DistrictFeeRank?: DistrictFeeRankResolvers<ContextType>;
   FeeCollectionPeriod?: FeeCollectionPeriodResolvers<ContextType>;
   GeoPoint?: GeoPointResolvers<ContextType>;
+  ImportFinish?: ImportFinishResolvers<ContextType>;
   ImportResult?: ImportResultResolvers<ContextType>;
   ImportRowVerdict?: ImportRowVerdictResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

@@ -5,15 +5,26 @@
  * Accepted rows are compared with what is stored (unchanged rows are not written), written, and the
  * statistics rollups they touch are brought up to date by the same rollup writer the mutations use
  * (../stats/write.ts), before the call answers.
+ *
+ * Deferred statistics (the import client's default): a call with `deferStatistics` records what its
+ * rows touch in `import_pending_stats` (before its raw writes) instead of refreshing, and
+ * `finishPropertiesImport` refreshes the union of every pending record once, then removes the records it
+ * served. The register figures of an area are then recomputed once per import instead of once per
+ * batch (which grows with the register). A client that dies between batches leaves its records
+ * behind: the statistics lag until the next `finishImport` (any import's: it serves every pending
+ * record) or `npm run stats:rebuild`; `finishImport` answers how many records it served.
+ * Buildings are not part of any statistic.
  */
+import { randomUUID } from 'node:crypto';
+import type { Collection } from 'mongodb';
 import { cstYear, now } from '../../../lib/clock';
 import { badInput } from '../../../lib/errors';
 import { accepted, changedFields, checkBatch, duplicateKeys, rejected, summarise, validateRow, type ImportResult, type RowVerdict } from '../../../lib/import/batch';
 import { refusePersonalData } from '../../../lib/personal-data';
-import type { AdminAreaDoc, CommunityDoc, CompanyDoc, ContractDoc, FeeDoc, Models } from '../models';
+import type { AdminAreaDoc, BuildingDoc, CommunityDoc, CompanyDoc, ContractDoc, FeeDoc, Models } from '../models';
 import { cellCode, cellOf, COMMUNITY_FIELDS, type CellKey, type CommunityRow } from '../stats/figures';
 import { LATEST, REGISTER } from '../stats/model';
-import type { RollupWriter } from '../stats/write';
+import type { RefreshTarget, RollupWriter } from '../stats/write';
 import { checkFeeInput, feeDocOf, feeIdOf, type FeeInput } from './writes';
 
 export const HOUSING_TYPES = ['COMMERCIAL', 'RESETTLEMENT', 'REFORM_HOUSING', 'AFFORDABLE', 'MIXED'] as const;
@@ -21,6 +32,8 @@ export const MANAGEMENT_MODES = ['MARKET', 'CUSTODIAL_PUBLIC_WELFARE', 'STREET_F
 export const SELECTION_METHODS = ['PUBLIC_TENDER', 'OWNERS_COMMITTEE_RECRUITMENT', 'STREET_CUSTODY', 'PRELIMINARY', 'NEGOTIATED'] as const;
 export const REPORTED_RATE_BASES = ['HOUSEHOLD', 'AMOUNT', 'UNKNOWN'] as const;
 
+/** Ids per read when the end of an import reads what its batches wrote. */
+const READ_GROUP = 1000;
 const COMMUNITY_ID = /^cm_(\d{6})_[A-Za-z0-9]{1,30}$/;
 const USCC = /^[0-9A-Z]{18}$/;
 
@@ -47,6 +60,21 @@ export interface CommunityImportRow {
   contractEnd?: Date | string | null;
   feeStandardYuanPerM2Month?: number | null;
 }
+
+/** One building (楼栋) of a 小区: natural key 小区编码 + 楼栋号. */
+export interface BuildingImportRow {
+  row: number;
+  communityId?: string | null;
+  number?: string | null;
+  floors?: number | null;
+  unitCount?: number | null;
+  hasElevator?: boolean | null;
+  builtYear?: number | null;
+}
+
+/** A building number as stored and compared: trimmed, inner runs of spaces as one. */
+export const buildingNumber = (v: string) => v.trim().replace(/\s+/g, ' ');
+const buildingKey = (communityId: string, number: string) => `${communityId}|${number}`;
 
 export type FeeImportRow = { row: number } & { [K in keyof FeeInput]?: FeeInput[K] | null };
 
@@ -114,23 +142,114 @@ export function createImports(m: Models, rollups: RollupWriter) {
    * rows yet, since fee rows and surveys need the 小区 first). Skipping them keeps a 40,000-row
    * import from recomputing 40,000 empty documents.
    */
-  async function refreshCommunities(ids: string[], formerCells: CellKey[], existed: ReadonlySet<string>) {
-    const filter = { communityId: { $in: ids } };
-    const [rows, feeIds, surveyIds, feePeriods, surveyPeriods] = await Promise.all([
-      m.Community.collection.find({ _id: { $in: ids } } as never, { projection: COMMUNITY_FIELDS }).toArray() as unknown as Promise<CommunityRow[]>,
-      m.Fee.collection.distinct('communityId', filter),
-      m.Survey.collection.distinct('communityId', filter),
-      m.Fee.collection.distinct('period', filter),
-      m.Survey.collection.distinct('period', filter),
-    ]);
-    const latest = new Set<string>([...existed, ...(feeIds as string[]), ...(surveyIds as string[])]);
-    const buckets = [REGISTER, LATEST, ...new Set([...(feePeriods as string[]), ...(surveyPeriods as string[])])];
+  async function communitiesTarget(ids: string[], formerCells: CellKey[], existed: ReadonlySet<string>): Promise<RefreshTarget> {
+    const rows: CommunityRow[] = [];
+    const latest = new Set<string>(existed);
+    const periods = new Set<string>();
+    // In groups of READ_GROUP ids: a query's cost on the embedded engine grows with the length of
+    // its $in list times the documents it matches (the end of an import reads 40,000 at once).
+    for (let i = 0; i < ids.length; i += READ_GROUP) {
+      const group = ids.slice(i, i + READ_GROUP);
+      const filter = { communityId: { $in: group } };
+      const [r, feeIds, surveyIds, feePeriods, surveyPeriods] = await Promise.all([
+        m.Community.collection.find({ _id: { $in: group } } as never, { projection: COMMUNITY_FIELDS }).toArray() as unknown as Promise<CommunityRow[]>,
+        m.Fee.collection.distinct('communityId', filter),
+        m.Survey.collection.distinct('communityId', filter),
+        m.Fee.collection.distinct('period', filter),
+        m.Survey.collection.distinct('period', filter),
+      ]);
+      rows.push(...r);
+      for (const id of [...feeIds, ...surveyIds] as string[]) latest.add(id);
+      for (const p of [...feePeriods, ...surveyPeriods] as string[]) periods.add(p);
+    }
+    const buckets = [REGISTER, LATEST, ...periods];
     const cells = new Map<string, CellKey>();
     for (const c of [...rows.map(cellOf), ...formerCells]) cells.set(cellCode(c), c);
-    await rollups.refresh({ communities: rows.filter((r) => latest.has(r._id)), cells: [...cells.values()].map((cell) => ({ cell, buckets })) });
+    return { communities: rows.filter((r) => latest.has(r._id)), cells: [...cells.values()].map((cell) => ({ cell, buckets })) };
   }
 
-  async function importCommunities(rows: readonly CommunityImportRow[], dryRun: boolean): Promise<ImportResult> {
+  /** What fee rows of these 小区 in these periods touch: their LATEST and period buckets, up the hierarchy (as `rowWritten`). */
+  function feesTarget(touched: Iterable<{ c: CommunityRow; periods: Iterable<string> }>): RefreshTarget {
+    const communities = new Map<string, CommunityRow>();
+    const cells = new Map<string, { cell: CellKey; buckets: Set<string> }>();
+    for (const { c, periods } of touched) {
+      communities.set(c._id, c);
+      const cell = cellOf(c);
+      const e = cells.get(cellCode(cell)) ?? { cell, buckets: new Set([LATEST]) };
+      for (const p of periods) e.buckets.add(p);
+      cells.set(cellCode(cell), e);
+    }
+    return { communities: [...communities.values()], cells: [...cells.values()].map((e) => ({ cell: e.cell, buckets: [...e.buckets] })) };
+  }
+
+  /** One target serving several: 小区 by id, cells by code with the union of their buckets. */
+  function mergeTargets(targets: readonly RefreshTarget[]): RefreshTarget {
+    const communities = new Map<string, CommunityRow>();
+    const cells = new Map<string, { cell: CellKey; buckets: Set<string> }>();
+    for (const t of targets) {
+      for (const c of t.communities) communities.set(c._id, c);
+      for (const { cell, buckets } of t.cells) {
+        const e = cells.get(cellCode(cell)) ?? { cell, buckets: new Set<string>() };
+        for (const b of buckets) e.buckets.add(b);
+        cells.set(cellCode(cell), e);
+      }
+    }
+    return { communities: [...communities.values()], cells: [...cells.values()].map((e) => ({ cell: e.cell, buckets: [...e.buckets] })) };
+  }
+
+  // ---- deferred statistics (see the head of this file) ------------------------------------------
+  interface PendingDoc {
+    _id: string;
+    kind: 'communities' | 'fees';
+    at: Date;
+    /** 小区 written (communities) or whose fee rows were written (fees). */
+    ids: string[];
+    /** communities: those that existed before the call; the cells they were in. */
+    existed?: string[];
+    formerCells?: CellKey[];
+    /** fees: the periods written, per 小区 (parallel to `ids`). */
+    periods?: string[][];
+  }
+  const pending = () => m.Rollup.db.collection('import_pending_stats') as unknown as Collection<PendingDoc>;
+  /** Records what a deferred call is about to write; written before the raw writes, so a crash cannot lose it. */
+  async function recordPending(doc: Omit<PendingDoc, '_id' | 'at'>) {
+    await pending().insertOne({ _id: randomUUID(), at: now(), ...doc });
+  }
+
+  /**
+   * Refreshes the statistics of every pending record once (the union of what they touch), then
+   * removes the records it served. Idempotent: a second call finds nothing to do; records written
+   * meanwhile wait for the next call.
+   */
+  async function finishImport(): Promise<{ batches: number; records: number; areas: number }> {
+    const docs = await pending().find({}).toArray();
+    if (!docs.length) return { batches: 0, records: 0, areas: 0 };
+    const targets: RefreshTarget[] = [];
+    const written = docs.filter((d) => d.kind === 'communities');
+    if (written.length) {
+      const ids = [...new Set(written.flatMap((d) => d.ids))];
+      const former = new Map<string, CellKey>();
+      for (const d of written) for (const c of d.formerCells ?? []) former.set(cellCode(c), c);
+      targets.push(await communitiesTarget(ids, [...former.values()], new Set(written.flatMap((d) => d.existed ?? []))));
+    }
+    const feeDocs = docs.filter((d) => d.kind === 'fees');
+    if (feeDocs.length) {
+      const periodsOf = new Map<string, Set<string>>();
+      for (const d of feeDocs) d.ids.forEach((id, i) => { const s = periodsOf.get(id) ?? new Set<string>(); for (const p of d.periods?.[i] ?? []) s.add(p); periodsOf.set(id, s); });
+      const rows: CommunityRow[] = [];
+      const ids = [...periodsOf.keys()];
+      for (let i = 0; i < ids.length; i += READ_GROUP) {
+        rows.push(...((await m.Community.collection.find({ _id: { $in: ids.slice(i, i + READ_GROUP) } } as never, { projection: COMMUNITY_FIELDS }).toArray()) as unknown as CommunityRow[]));
+      }
+      targets.push(feesTarget(rows.map((c) => ({ c, periods: periodsOf.get(c._id) ?? [] }))));
+    }
+    const target = mergeTargets(targets);
+    await rollups.refresh(target);
+    await pending().deleteMany({ _id: { $in: docs.map((d) => d._id) } });
+    return { batches: docs.length, records: new Set(docs.flatMap((d) => d.ids)).size, areas: target.cells.length };
+  }
+
+  async function importCommunities(rows: readonly CommunityImportRow[], dryRun: boolean, deferStatistics = false): Promise<ImportResult> {
     checkBatch(rows);
     const verdicts: RowVerdict[] = [];
     const dups = duplicateKeys(rows, (r) => r.id?.trim() || null, 'id');
@@ -288,6 +407,8 @@ export function createImports(m: Models, rollups: RollupWriter) {
       written.push(p.id);
     }
     if (!dryRun && written.length) {
+      const existed = written.filter((id) => stored.has(id));
+      if (deferStatistics) await recordPending({ kind: 'communities', ids: written, existed, formerCells });
       if (companyDocs.length) {
         try {
           await m.Company.collection.insertMany(companyDocs as never[], { ordered: false });
@@ -303,12 +424,12 @@ export function createImports(m: Models, rollups: RollupWriter) {
       if (newContracts.length) await m.Contract.collection.insertMany(newContracts as never[], { ordered: false });
       if (communityOps.length) await m.Community.bulkWrite(communityOps, { ordered: false });
       if (newCommunities.length) await m.Community.collection.insertMany(newCommunities as never[], { ordered: false });
-      await refreshCommunities(written, formerCells, new Set(written.filter((id) => stored.has(id))));
+      if (!deferStatistics) await rollups.refresh(await communitiesTarget(written, formerCells, new Set(existed)));
     }
     return summarise(verdicts, dryRun);
   }
 
-  async function importFees(rows: readonly FeeImportRow[], dryRun: boolean): Promise<ImportResult> {
+  async function importFees(rows: readonly FeeImportRow[], dryRun: boolean, deferStatistics = false): Promise<ImportResult> {
     checkBatch(rows);
     const verdicts: RowVerdict[] = [];
     const keyOf = (r: FeeImportRow) => (r.communityId && r.period ? `${r.communityId}|${r.period}` : null);
@@ -353,21 +474,84 @@ export function createImports(m: Models, rollups: RollupWriter) {
       touched.set(p.c._id, t);
     }
     if (!dryRun && ops.length) {
+      const list = [...touched.values()];
+      if (deferStatistics) await recordPending({ kind: 'fees', ids: list.map((t) => t.c._id), periods: list.map((t) => [...t.periods]) });
       await m.Fee.bulkWrite(ops, { ordered: false });
       // The buckets the rows fall in (their periods and LATEST), up the hierarchy: as `rowWritten`.
-      const cells = new Map<string, { cell: CellKey; buckets: Set<string> }>();
-      for (const { c, periods } of touched.values()) {
-        const cell = cellOf(c);
-        const k = `${cell.cityCode}/${cell.districtCode}/${cell.streetCode}`;
-        const e = cells.get(k) ?? { cell, buckets: new Set([LATEST]) };
-        for (const p of periods) e.buckets.add(p);
-        cells.set(k, e);
-      }
-      await rollups.refresh({ communities: [...touched.values()].map((t) => t.c), cells: [...cells.values()].map((e) => ({ cell: e.cell, buckets: [...e.buckets] })) });
+      if (!deferStatistics) await rollups.refresh(feesTarget(list));
     }
     return summarise(verdicts, dryRun);
   }
 
-  return { importCommunities, importFees };
+  /**
+   * Buildings of the register (楼栋), upsert by 小区 + building number. The 小区 must exist (import
+   * the register first); a blank cell leaves the stored value as it is. Buildings are not part of
+   * any statistic, so nothing is refreshed; `buildingCount` of the 小区 stays the register's figure.
+   */
+  async function importBuildings(rows: readonly BuildingImportRow[], dryRun: boolean): Promise<ImportResult> {
+    checkBatch(rows);
+    const verdicts: RowVerdict[] = [];
+    const keyOf = (r: BuildingImportRow) => (r.communityId?.trim() && r.number?.trim() ? buildingKey(r.communityId.trim(), buildingNumber(r.number)) : null);
+    const dups = duplicateKeys(rows, keyOf, 'number');
+    const ids = [...new Set(rows.map((r) => r.communityId?.trim()).filter((x): x is string => !!x))];
+    const [known, existing] = await Promise.all([
+      m.Community.find({ _id: { $in: ids } }).select({ _id: 1, builtYear: 1 }).lean<{ _id: string }[]>().exec(),
+      m.Building.find({ communityId: { $in: ids } }).lean<BuildingDoc[]>().exec(),
+    ]);
+    const communities = new Set(known.map((c) => c._id));
+    const stored = new Map(existing.map((b) => [buildingKey(b.communityId, b.number), b]));
+    const thisYear = cstYear(now());
+    const ops: Parameters<typeof m.Building.bulkWrite>[0] = [];
+    const inserts: Record<string, unknown>[] = [];
+    const at = now();
+    for (const r of rows) {
+      const dup = dups.get(r.row);
+      if (dup) {
+        verdicts.push(dup);
+        continue;
+      }
+      const key = keyOf(r);
+      const checked = await validateRow(r.row, key, () => {
+        const communityId = required('communityId', r.communityId?.trim() || null);
+        if (!communities.has(communityId)) throw badInput('communityId', `no 小区 with id "${communityId}" (import the register first)`);
+        const number = buildingNumber(publicText('number', required('number', r.number), 20)!);
+        const set: Record<string, unknown> = { communityId, number };
+        if (r.floors != null) {
+          if (!Number.isInteger(r.floors) || r.floors < 1 || r.floors > 200) throw badInput('floors', 'must be between 1 and 200');
+          set.floors = r.floors;
+        }
+        const units = count('unitCount', r.unitCount, 100);
+        if (units != null) set.unitCount = units;
+        if (r.hasElevator != null) set.hasElevator = r.hasElevator;
+        if (r.builtYear != null) {
+          if (!Number.isInteger(r.builtYear) || r.builtYear < 1900 || r.builtYear > thisYear) throw badInput('builtYear', `must be between 1900 and ${thisYear}`);
+          set.builtYear = r.builtYear;
+        }
+        return set;
+      });
+      if (!checked.ok) {
+        verdicts.push(checked.verdict);
+        continue;
+      }
+      const set = checked.value;
+      const before = stored.get(key!);
+      if (!before) {
+        verdicts.push(accepted(r.row, key, 'INSERTED'));
+        inserts.push({ _id: `bd_${set.communityId}_${set.number}`, floors: null, unitCount: null, hasElevator: null, builtYear: null, ...set, createdAt: at, updatedAt: at });
+      } else if (changedFields(before as unknown as Record<string, unknown>, set).length) {
+        verdicts.push(accepted(r.row, key, 'UPDATED'));
+        ops.push({ updateOne: { filter: { _id: before._id }, update: { $set: { ...set, updatedAt: at } } } });
+      } else {
+        verdicts.push(accepted(r.row, key, 'UNCHANGED'));
+      }
+    }
+    if (!dryRun) {
+      if (ops.length) await m.Building.bulkWrite(ops, { ordered: false });
+      if (inserts.length) await m.Building.collection.insertMany(inserts as never[], { ordered: false });
+    }
+    return summarise(verdicts, dryRun);
+  }
+
+  return { importCommunities, importFees, importBuildings, finishImport };
 }
 export type Imports = ReturnType<typeof createImports>;

@@ -155,9 +155,13 @@ export function createRollupWriter(m: Models) {
         add(identOf('CITY', cell.cityCode, bucket), [pairId], () => childFigures({ level: 'PAIR', bucket, cityCode: cell.cityCode }));
       }
     }
-    // Every generation in one query, then each document as soon as its children are written.
+    // Every generation first, then each document as soon as its children are written.
+    // (In groups of 1,000 ids: the embedded engine's cost of a query grows with its $in list times its matches.)
     const gens = new Map<string, KnownGen>([...nodes.keys()].map((id) => [id, null]));
-    for (const d of await rollups.find({ _id: { $in: [...nodes.keys()] } }, { projection: { gen: 1 } }).toArray()) gens.set(d._id, d.gen ?? 0);
+    const ids = [...nodes.keys()];
+    for (let i = 0; i < ids.length; i += 1000) {
+      for (const d of await rollups.find({ _id: { $in: ids.slice(i, i + 1000) } }, { projection: { gen: 1 } }).toArray()) gens.set(d._id, d.gen ?? 0);
+    }
     const running = new Map<string, Promise<void>>();
     const run = (id: string): Promise<void> => {
       let p = running.get(id);

@@ -41,6 +41,20 @@ describe('properties subgraph', () => {
     ]);
   });
 
+  it('places the article\'s four 小区 at their approximate WGS84 locations, in their own cities', async () => {
+    const res = await gql(sg.url, `{ communities(first: 10) { edges { node { id location { lat lng datum } } } } }`);
+    expect(res.errors).toBeUndefined();
+    const byId = Object.fromEntries(res.data!.communities.edges.map((e: any) => [e.node.id, e.node]));
+    expect(byId[DEMO.ruijin].location).toEqual({ lat: 32.0372, lng: 118.8175, datum: 'WGS84' });
+    expect(byId[DEMO.yijiang].location).toEqual({ lat: 32.124, lng: 118.8305, datum: 'WGS84' });
+    // 南京 (about 31.2-32.6 N) and 连云港 (about 34-35 N): the points are in the right city
+    for (const id of [DEMO.dongfang, DEMO.xinhai]) {
+      expect(byId[id].location.datum).toBe('WGS84');
+      expect(byId[id].location.lat).toBeGreaterThan(34);
+      expect(byId[id].location.lat).toBeLessThan(35.1);
+    }
+  });
+
   it('resolves City, District, Street and Neighborhood entities by code', async () => {
     const res = await gql(
       sg.url,

@@ -87,6 +87,14 @@ export type CityRenovationTrendArgs = {
 export type Community = {
   __typename?: 'Community';
   facilities: Array<Facility>;
+  /**
+   * 15-minute life circle (15分钟社区生活圈): facility inventory rows (of this and neighbouring 小区)
+   * whose location is within `metres` (1-5000, default 1000; BAD_USER_INPUT outside) of this 小区,
+   * optionally of the given types only, nearest first (ties by id). Great-circle distances between
+   * WGS84 points (MongoDB's sphere, radius 6378100 m), never GCJ-02. Empty when the renovation
+   * office has no location for the 小区; rows without a location are left out.
+   */
+  facilitiesWithin: Array<NearbyFacility>;
   /** Facilities recorded as MISSING or BROKEN. */
   facilityGaps: Array<Facility>;
   id: Scalars['ID']['output'];
@@ -105,6 +113,12 @@ export type Community = {
 
 export type CommunityFacilitiesArgs = {
   condition?: InputMaybe<Array<FacilityCondition>>;
+  type?: InputMaybe<Array<FacilityType>>;
+};
+
+
+export type CommunityFacilitiesWithinArgs = {
+  metres?: InputMaybe<Scalars['Int']['input']>;
   type?: InputMaybe<Array<FacilityType>>;
 };
 
@@ -184,6 +198,8 @@ export type Facility = {
   installedAt?: Maybe<Scalars['DateTime']['output']>;
   installedYear?: Maybe<Scalars['Int']['output']>;
   lastInspectedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Where the facility is, WGS84 (not GCJ-02); null when unknown. A point of the shared grounds of a 小区, not a home. */
+  location?: Maybe<Wgs84Point>;
   maintainer?: Maybe<PropertyCompany>;
   /** Free text (may name residents or homes). Personal data: the renovation office and the city administrator. */
   note?: Maybe<Scalars['String']['output']>;
@@ -476,6 +492,14 @@ export type MutationUpsertFacilityArgs = {
 
 export type MutationUpsertFundingSourceArgs = {
   input: UpsertFundingSourceInput;
+};
+
+/** A facility near a 小区 and its great-circle distance from the 小区 (WGS84). */
+export type NearbyFacility = {
+  __typename?: 'NearbyFacility';
+  /** Metres, rounded. */
+  distanceM: Scalars['Int']['output'];
+  facility: Facility;
 };
 
 export type PageInfo = {
@@ -872,6 +896,8 @@ export type UpsertFacilityInput = {
   installedAt?: InputMaybe<Scalars['DateTime']['input']>;
   installedYear?: InputMaybe<Scalars['Int']['input']>;
   lastInspectedAt?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Where the facility is (WGS84, never GCJ-02); within 5,000 m of the 小区 when the 小区's location is known. */
+  location?: InputMaybe<Wgs84PointInput>;
   maintainerUscc?: InputMaybe<Scalars['ID']['input']>;
   note?: InputMaybe<Scalars['String']['input']>;
   quantity?: InputMaybe<Scalars['Float']['input']>;
@@ -885,6 +911,28 @@ export type UpsertFundingSourceInput = {
   confirmed: Scalars['Boolean']['input'];
   projectId: Scalars['ID']['input'];
   type: FundingType;
+};
+
+/**
+ * A point on the WGS84 datum (GPS, EPSG:4326), always: never GCJ-02. Coordinates read off Chinese
+ * web maps (高德 Amap and 腾讯 Tencent use GCJ-02, 百度 Baidu BD-09) are offset by up to several hundred
+ * metres and are converted to WGS84 before they are stored; convert before plotting on such a map.
+ * (Community.location, from properties, carries its datum explicitly.)
+ */
+export type Wgs84Point = {
+  __typename?: 'Wgs84Point';
+  /** Latitude in degrees (WGS84), north positive. */
+  latitude: Scalars['Float']['output'];
+  /** Longitude in degrees (WGS84), east positive. */
+  longitude: Scalars['Float']['output'];
+};
+
+/** A point on the WGS84 datum (GPS), never GCJ-02: convert coordinates read off 高德, 腾讯 or 百度 maps first. */
+export type Wgs84PointInput = {
+  /** Latitude in degrees (WGS84), -90 to 90. */
+  latitude: Scalars['Float']['input'];
+  /** Longitude in degrees (WGS84), -180 to 180. */
+  longitude: Scalars['Float']['input'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -1032,6 +1080,7 @@ export type ResolversTypes = ResolversObject<{
   Money: ResolverTypeWrapper<MoneyValueModel>;
   MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  NearbyFacility: ResolverTypeWrapper<Omit<NearbyFacility, 'facility'> & { facility: ResolversTypes['Facility'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PiiCategory: PiiCategory;
   ProjectAcceptance: ResolverTypeWrapper<ProjectAcceptance>;
@@ -1064,6 +1113,8 @@ export type ResolversTypes = ResolversObject<{
   SpendRecord: ResolverTypeWrapper<SpendDocModel>;
   UpsertFacilityInput: UpsertFacilityInput;
   UpsertFundingSourceInput: UpsertFundingSourceInput;
+  Wgs84Point: ResolverTypeWrapper<Wgs84Point>;
+  Wgs84PointInput: Wgs84PointInput;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -1101,6 +1152,7 @@ export type ResolversParentTypes = ResolversObject<{
   Money: MoneyValueModel;
   MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
+  NearbyFacility: Omit<NearbyFacility, 'facility'> & { facility: ResolversParentTypes['Facility'] };
   PageInfo: PageInfo;
   ProjectAcceptance: ProjectAcceptance;
   ProjectCommunityInput: ProjectCommunityInput;
@@ -1128,6 +1180,8 @@ export type ResolversParentTypes = ResolversObject<{
   SpendRecord: SpendDocModel;
   UpsertFacilityInput: UpsertFacilityInput;
   UpsertFundingSourceInput: UpsertFundingSourceInput;
+  Wgs84Point: Wgs84Point;
+  Wgs84PointInput: Wgs84PointInput;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
@@ -1187,6 +1241,7 @@ export type CityResolvers<ContextType = Context, ParentType extends ResolversPar
 export type CommunityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Community'] = ResolversParentTypes['Community'], FederationReferenceType extends FederationReferenceTypes['Community'] = FederationReferenceTypes['Community']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Community']> | FederationReferenceType, FederationReferenceType, ContextType>;
   facilities?: Resolver<Array<ResolversTypes['Facility']>, ParentType, ContextType, Partial<CommunityFacilitiesArgs>>;
+  facilitiesWithin?: Resolver<Array<ResolversTypes['NearbyFacility']>, ParentType, ContextType, RequireFields<CommunityFacilitiesWithinArgs, 'metres'>>;
   facilityGaps?: Resolver<Array<ResolversTypes['Facility']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   renovationProjects?: Resolver<Array<ResolversTypes['RenovationProject']>, ParentType, ContextType>;
@@ -1222,6 +1277,7 @@ export type FacilityResolvers<ContextType = Context, ParentType extends Resolver
   installedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   installedYear?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   lastInspectedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  location?: Resolver<Maybe<ResolversTypes['Wgs84Point']>, ParentType, ContextType>;
   maintainer?: Resolver<Maybe<ResolversTypes['PropertyCompany']>, ParentType, ContextType>;
   note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   quantity?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
@@ -1310,6 +1366,11 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   recordSpend?: Resolver<ResolversTypes['RenovationProject'], ParentType, ContextType, RequireFields<MutationRecordSpendArgs, 'input'>>;
   upsertFacility?: Resolver<ResolversTypes['Facility'], ParentType, ContextType, RequireFields<MutationUpsertFacilityArgs, 'input'>>;
   upsertFundingSource?: Resolver<ResolversTypes['RenovationProject'], ParentType, ContextType, RequireFields<MutationUpsertFundingSourceArgs, 'input'>>;
+}>;
+
+export type NearbyFacilityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NearbyFacility'] = ResolversParentTypes['NearbyFacility']> = ResolversObject<{
+  distanceM?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  facility?: Resolver<ResolversTypes['Facility'], ParentType, ContextType>;
 }>;
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -1443,6 +1504,11 @@ export type SpendRecordResolvers<ContextType = Context, ParentType extends Resol
   note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type Wgs84PointResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Wgs84Point'] = ResolversParentTypes['Wgs84Point']> = ResolversObject<{
+  latitude?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  longitude?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = Context> = ResolversObject<{
   AuditRead?: AuditReadResolvers<ContextType>;
   AuditRecord?: AuditRecordResolvers<ContextType>;
@@ -1464,6 +1530,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   ItemClassTotal?: ItemClassTotalResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  NearbyFacility?: NearbyFacilityResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   ProjectAcceptance?: ProjectAcceptanceResolvers<ContextType>;
   ProjectMilestone?: ProjectMilestoneResolvers<ContextType>;
@@ -1480,6 +1547,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   RenovationSummary?: RenovationSummaryResolvers<ContextType>;
   SafeInt?: GraphQLScalarType;
   SpendRecord?: SpendRecordResolvers<ContextType>;
+  Wgs84Point?: Wgs84PointResolvers<ContextType>;
 }>;
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{

@@ -183,6 +183,38 @@ const historySchema = new Schema(
   sub,
 );
 
+/**
+ * A WGS84 point (GPS, EPSG:4326) as GeoJSON, longitude first. Never GCJ-02: coordinates taken from
+ * Chinese web maps (高德 / 腾讯 use GCJ-02, 百度 BD-09) are converted before they are stored. Absent
+ * when unknown (2dsphere indexes skip documents without the field).
+ */
+const pointSchema = new Schema(
+  {
+    type: { type: String, enum: ['Point'], required: true },
+    coordinates: { type: [Number], required: true },
+  },
+  sub,
+);
+const location = { type: pointSchema, default: undefined };
+
+/**
+ * The 小区 whose location the renovation office knows (the centre of the life-circle questions
+ * about its facilities). Written by the seeds (demo and synthetic); a 小区 not listed here has no
+ * known location, and its life-circle answers are empty.
+ */
+const communityPlaceSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    cityCode: { type: String, required: true },
+    districtCode: { type: String, required: true },
+    /** Approximate location of the 小区 (WGS84). */
+    location: { type: pointSchema, required: true },
+    synthetic: { type: Boolean, default: false },
+  },
+  opts,
+);
+communityPlaceSchema.index({ synthetic: 1 });
+
 const facilitySchema = new Schema(
   {
     _id: { type: String, required: true },
@@ -205,6 +237,8 @@ const facilitySchema = new Schema(
     maintainerUscc: { type: String, default: null },
     lastInspectedAt: { type: Date, default: null },
     note: { type: String, default: null },
+    /** Where the facility is (WGS84), on the 小区's shared grounds; absent when unknown. */
+    location,
     synthetic: { type: Boolean, default: false },
     /** Revision, bumped by every read-modify-write (optimistic concurrency). */
     rev: { type: Number },
@@ -218,6 +252,8 @@ facilitySchema.index({ cityCode: 1, type: 1, _id: 1 });
 facilitySchema.index({ sourceProjectId: 1 });
 /** Rollup rebuild: only the MISSING / BROKEN rows count (stats/rebuild.ts). */
 facilitySchema.index({ condition: 1, type: 1 });
+/** Life circle: facilities within a radius of a 小区 (`$geoWithin: {$centerSphere}`). */
+facilitySchema.index({ location: '2dsphere' });
 
 export type ItemDoc = InferSchemaType<typeof itemSchema>;
 export type FundingSourceDoc = InferSchemaType<typeof fundingSchema>;
@@ -226,11 +262,13 @@ export type MilestoneDoc = InferSchemaType<typeof milestoneSchema>;
 export type HistoryDoc = InferSchemaType<typeof historySchema>;
 export type ProjectDoc = InferSchemaType<typeof projectSchema> & { _id: string };
 export type FacilityDoc = InferSchemaType<typeof facilitySchema> & { _id: string };
+export type CommunityPlaceDoc = InferSchemaType<typeof communityPlaceSchema> & { _id: string };
 
 export function registerModels(conn: Connection) {
   return {
     Project: defineModel(conn, 'RenovationProject', projectSchema, 'renovation_projects'),
     Facility: defineModel(conn, 'Facility', facilitySchema, 'facilities'),
+    CommunityPlace: defineModel(conn, 'CommunityPlace', communityPlaceSchema, 'community_places'),
     /** Statistics rollups (stats/model.ts). */
     Rollup: registerRollupModel(conn),
   };

@@ -16,6 +16,7 @@ import { areaKey } from '../stats/parts';
 import { areaTrend, communityTrend, gapsFromDoc, lateAsOf, statsFromDocs, summaryFromDoc } from '../stats/read';
 import { emptyStats, TREND_MAX_MONTHS, type AreaLevel, type AreaRef, type StatsRow } from '../stats/types';
 import { checkYear } from './args';
+import { checkMetres } from '../services/nearby';
 
 /** Statistics of one area for one plan year (or all) from its rollups. */
 export async function areaStats(level: AreaLevel, code: string, year: number | null, ctx: Context): Promise<StatsRow> {
@@ -68,6 +69,10 @@ export const Community: CommunityResolvers = {
   renovationTrend: async (c, { months }, ctx) => {
     const windows = trendWindows(months, ctx);
     return communityTrend(await communityDoc(c.id, ctx), windows);
+  },
+  facilitiesWithin: async (c, { metres, type }, { loaders }) => {
+    const key = { id: c.id, metres: checkMetres(metres), types: [...new Set(type ?? [])].sort() };
+    return (await loaders.facilitiesNear.load(key)).map((n) => ({ facility: n.facility, distanceM: Math.round(n.distanceM) }));
   },
 };
 

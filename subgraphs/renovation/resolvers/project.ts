@@ -9,6 +9,7 @@ import type {
 } from '../__generated__/resolvers-types';
 import { daysLate, isDone, isLate } from '../services/lateness';
 import { money, yuan } from '../services/money';
+import { pointOf } from '../services/nearby';
 
 export const Money: MoneyResolvers = {
   amount: (m) => yuan(m),
@@ -81,4 +82,8 @@ export const Facility: FacilityResolvers = {
   sourceProject: (f, _a, { loaders }) => (f.sourceProjectId ? loaders.project.load(f.sourceProjectId) : null),
   cost: (f) => money(f.costFen, f.costApprox),
   maintainer: (f) => (f.maintainerUscc ? { uscc: f.maintainerUscc } : null),
+  location: (f) => {
+    const p = pointOf(f);
+    return p ? { longitude: p[0], latitude: p[1] } : null;
+  },
 };

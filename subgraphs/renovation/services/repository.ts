@@ -5,8 +5,10 @@
  * counts, trends) read the rollups instead (stats/read.ts).
  */
 import { now as clockNow } from '../../../lib/clock';
-import type { FacilityDoc, Models, ProjectDoc } from '../models';
+import { unionReaderFor } from '../../../lib/union-reader';
+import type { CommunityPlaceDoc, FacilityDoc, Models, ProjectDoc } from '../models';
 import { lateFilter } from './lateness';
+import { withinCircle, type LngLat } from './nearby';
 
 export type { AreaLevel, AreaRef, CommunityRef } from '../stats/types';
 
@@ -54,21 +56,28 @@ function facilityQuery(f: FacilityFilter): Record<string, unknown> {
  * through the context options.
  */
 export function createRepository(m: Models, clock: () => Date = clockNow) {
+  /** Reads of one entity batch issued together leave as one command (lib/union-reader.ts). */
+  const reads = unionReaderFor(m.Project.db);
   return {
     now: clock,
-    projectsById: (ids: readonly string[]) => m.Project.find({ _id: { $in: ids } }).lean<ProjectDoc[]>(),
+    projectsById: (ids: readonly string[]) => reads.find<ProjectDoc>(m.Project, { _id: { $in: ids } }),
     projectsByCommunity: (ids: readonly string[]) =>
-      m.Project.find({ communityIds: { $in: ids } }).sort({ planYear: -1, _id: 1 }).lean<ProjectDoc[]>(),
+      reads.find<ProjectDoc>(m.Project, { communityIds: { $in: ids } }, { sort: { planYear: -1, _id: 1 } }),
     facilitiesByCommunity: (ids: readonly string[]) =>
-      m.Facility.find({ communityId: { $in: ids } }).sort({ communityId: 1, type: 1, buildingId: 1 }).lean<FacilityDoc[]>(),
+      reads.find<FacilityDoc>(m.Facility, { communityId: { $in: ids } }, { sort: { communityId: 1, type: 1, buildingId: 1 } }),
+    /** The known locations of 小区 (life circle). */
+    communityPlaces: (ids: readonly string[]) => reads.find<CommunityPlaceDoc>(m.CommunityPlace, { _id: { $in: ids } }),
+    /** Facilities (of some types, or all) within `metres` of a point: one 2dsphere-indexed read. */
+    facilitiesWithin: (centre: LngLat, metres: number, types: readonly string[] | null) =>
+      m.Facility.find({ location: withinCircle(centre, metres), ...(types?.length ? { type: { $in: [...types] } } : {}) } as Record<string, unknown>).lean<FacilityDoc[]>(),
 
     /** One page of projects by id, plus the total count. */
     async projectPage(filter: ProjectFilter, first: number, after: string | null, now = clock()) {
       const q = projectQuery(filter, now);
       const pageQuery = after ? { $and: [q, { _id: { $gt: after } }] } : q;
       const [docs, totalCount] = await Promise.all([
-        m.Project.find(pageQuery).sort({ _id: 1 }).limit(first + 1).lean<ProjectDoc[]>(),
-        m.Project.countDocuments(q),
+        reads.find<ProjectDoc>(m.Project, pageQuery, { sort: { _id: 1 }, limit: first + 1 }),
+        reads.count(m.Project, q),
       ]);
       return { docs: docs.slice(0, first), hasNextPage: docs.length > first, totalCount };
     },
@@ -78,8 +87,8 @@ export function createRepository(m: Models, clock: () => Date = clockNow) {
       const q = facilityQuery(filter);
       const pageQuery = after ? { $and: [q, { _id: { $gt: after } }] } : q;
       const [docs, totalCount] = await Promise.all([
-        m.Facility.find(pageQuery).sort({ _id: 1 }).limit(first + 1).lean<FacilityDoc[]>(),
-        m.Facility.countDocuments(q),
+        reads.find<FacilityDoc>(m.Facility, pageQuery, { sort: { _id: 1 }, limit: first + 1 }),
+        reads.count(m.Facility, q),
       ]);
       return { docs: docs.slice(0, first), hasNextPage: docs.length > first, totalCount };
     },

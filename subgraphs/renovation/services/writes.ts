@@ -8,8 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import { DAY_MS, now } from '../../../lib/clock';
 import { badInput } from '../../../lib/errors';
-import { PROJECT_STATUSES, type FacilityDoc, type Models, type ProjectDoc } from '../models';
+import { PROJECT_STATUSES, type CommunityPlaceDoc, type FacilityDoc, type Models, type ProjectDoc } from '../models';
 import { lateIndexFields } from './lateness';
+import { distanceM, MAX_LIFE_CIRCLE_METRES, pointIn, pointOf, type GeoPoint } from './nearby';
 import { refusePersonalData } from '../../../lib/personal-data';
 import { isDuplicateKey } from '../../../lib/db';
 import { rollupsReady } from '../stats/rebuild';
@@ -80,6 +81,8 @@ export interface FacilityIn {
   maintainerUscc?: string | null;
   lastInspectedAt?: Dateish;
   note?: string | null;
+  /** WGS84; null removes the location. */
+  location?: { longitude: number; latitude: number } | null;
 }
 
 const CITY = /^\d{4}00$/;
@@ -442,6 +445,17 @@ export function createWrites(m: Models, clock: () => Date = now, rollups: Rollup
         if (!project.communityIds.includes(input.communityId)) throw badInput('input.sourceProjectId', `project ${project._id} does not cover ${input.communityId}`);
         patch.sourceProjectId = project._id;
       } else if (input.sourceProjectId === null) patch.sourceProjectId = null;
+      // A location is on the 小区's grounds: within the life-circle radius of its known location.
+      let location: GeoPoint | null | undefined;
+      if (input.location !== undefined) {
+        location = input.location === null ? null : pointIn('input.location', input.location);
+        const centre = location ? pointOf(await m.CommunityPlace.findById(input.communityId).lean<CommunityPlaceDoc>()) : null;
+        const d = centre && location ? distanceM(centre, location.coordinates) : 0;
+        if (d > MAX_LIFE_CIRCLE_METRES) {
+          throw badInput('input.location', `is ${Math.round(d)} m from ${input.communityId}; a facility of a 小区 lies within ${MAX_LIFE_CIRCLE_METRES} m of it (longitude and latitude swapped?)`);
+        }
+        if (location) patch.location = location;
+      }
 
       const key: Record<string, unknown> = { communityId: input.communityId, buildingId: buildingId ?? null, type: input.type };
       await ready();
@@ -478,6 +492,7 @@ export function createWrites(m: Models, clock: () => Date = now, rollups: Rollup
         }
         const set: Record<string, unknown> = { ...patch };
         const update: Record<string, unknown> = { $set: set, $inc: { rev: 1 } };
+        if (location === null) update.$unset = { location: 1 };
         if (input.condition !== undefined && input.condition !== existing.condition) {
           set.condition = input.condition ?? null;
           if (existing.condition) {

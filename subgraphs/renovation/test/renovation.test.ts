@@ -225,7 +225,7 @@ describe('renovation subgraph: schema and entities', () => {
     expect(large.errors).toBeUndefined();
     expect(large.data!._entities).toHaveLength(40);
     expect(small.data!._entities[0].renovationSummary).toEqual({ projects: 1 });
-    expect(forFour).toBe(3); // summary rollups + facilities + projects
+    expect(forFour).toBe(2); // summary rollups; facilities and projects as one command (lib/union-reader.ts)
     expect(forForty).toBe(forFour);
   });
 
