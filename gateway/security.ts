@@ -23,6 +23,10 @@ import { anonymous, type AuthContext } from '../lib/auth/context';
 import { loadOrCreateLocalKeys } from '../lib/auth/keys';
 import { AuthenticationError, sharedVerifier } from '../lib/auth/verify';
 import { corsLayer } from '../lib/subgraph-server';
+import { tokenLimit } from '../lib/limits';
+
+/** The token limit is the subgraphs' own (one check for both). */
+export { tokenLimit };
 
 export interface GatewaySecurityOptions extends GatewaySecuritySettings {
   auth: AuthSettings;
@@ -171,30 +175,6 @@ export function createGatewaySecurity(options: GatewaySecurityOptions = gatewayS
 function callerKey(req: Request): string {
   const auth = (req as AuthedRequest).auth;
   return auth?.authenticated ? `sub:${createHash('sha256').update(auth.subject).digest('base64url')}` : `ip:${req.ip ?? req.socket.remoteAddress}`;
-}
-
-/**
- * Refuses documents with more lexical tokens than allowed (over-wide queries, alias floods) before
- * Apollo parses them, with a 400 GraphQL error. Other syntax errors are left to Apollo (400
- * GRAPHQL_PARSE_FAILED).
- */
-export function tokenLimit(maxTokens: number): RequestHandler {
-  return (req, res, next) => {
-    const body = req.body as { query?: unknown } | undefined;
-    const query = req.method === 'GET' ? req.query.query : body?.query;
-    if (typeof query !== 'string') return next();
-    // Every token is at least one character: a shorter text cannot exceed the limit (no parse).
-    if (query.length <= maxTokens) return next();
-    try {
-      parse(query, { maxTokens, noLocation: true });
-    } catch (err) {
-      if (err instanceof GraphQLError && /more that \d+ tokens|more than \d+ tokens|Token limit/i.test(err.message)) {
-        res.status(400).json({ errors: [{ message: `query too large: more than ${maxTokens} tokens`, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
-        return;
-      }
-    }
-    next();
-  };
 }
 
 export interface RateLimitVerdict {
