@@ -14,8 +14,11 @@
  *     100,000 points with a 2dsphere index; without the index `$near` is refused (MongoDB requires
  *     one), so the unindexed figure is the same circle as `$geoWithin: {$centerSphere}`.
  *
+ *  6. `$in` with n = 10, 100, 1,000 ids (in-list.ts): mingo's `$in` (what the engine ran before)
+ *     against the engine's hash-set `$in`, in process, and through the driver.
+ *
  * `npm run bench:db -- --only agg` runs section 4 alone (`--docs N` sets its size);
- * `--only geo` runs section 5 alone.
+ * `--only geo` runs section 5 alone; `--only in` section 6 alone.
  * Prints figures only; nothing here asserts on timing.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -26,6 +29,7 @@ import mongoose, { Schema } from 'mongoose';
 import { startEmbeddedMongo } from '../src/index';
 import { EmbeddedServer } from '../src/server';
 import { benchAggregation, benchAggregationWire } from './aggregation';
+import { benchInList } from './in-list';
 
 const OPS = 2000;
 
@@ -163,6 +167,10 @@ async function main(): Promise<void> {
     await benchGeo();
     return;
   }
+  if (only === 'in') {
+    await benchInList();
+    return;
+  }
   const aggDocs = Number(arg('--docs') ?? 200_000);
   if (only === 'agg') {
     benchAggregation(aggDocs);
@@ -255,6 +263,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write('\n');
   await benchGeo();
+  await benchInList();
   benchAggregation(aggDocs);
   await benchAggregationWire(aggDocs);
 }

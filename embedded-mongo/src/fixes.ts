@@ -40,7 +40,7 @@ import { MongoServerError, unsupported } from './errors';
 import { cloneDoc, Doc, idFirst, isPlainObject, keyOf, setPath, valuesAtPath } from './values';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { resolve } = require('mingo/util') as typeof UtilModule;
+const { resolve, flatten } = require('mingo/util') as typeof UtilModule;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Query: BaseQuery } = require('mingo/query') as typeof QueryModule;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -243,6 +243,95 @@ function $__protoPath(_selector: string, value: unknown, options: unknown): Pred
     }
     return q.test(cur === undefined ? {} : { v: cur });
   };
+}
+
+/**
+ * `$in` / `$nin` with hash-set membership. mingo's `$in` intersects the field's values with the
+ * whole list for every document it tests (a hash map of the list built per document), so a query
+ * with n ids over n candidates cost ~n². The list is split once here: strings, numbers and
+ * booleans go into one Set (int32, int64 and double are all JS numbers once numtypes.ts has
+ * absorbed them, so 1, 1.0 and NumberLong(1) are one key; '1' and true stay apart), Dates by
+ * time, ObjectIds by hex, null as a flag; regexes and the rest (arrays, documents, other BSON
+ * values) are compared one by one in BSON order (documents field by field, in order, as MongoDB
+ * compares them; mingo's equality ignores field order). The semantics are those of MongoDB's
+ * `$in`, an `$or` of equalities: a null in the list matches null and missing, an array field
+ * matches when the whole array or any of its elements (nested arrays one level per dotted level,
+ * as mingo's `$eq`) equals a value, and a regex matches string values, elements included.
+ */
+function inMembership(selector: string, list: unknown, op: string): Pred {
+  if (!Array.isArray(list)) throw new MongoServerError(2, `${op} needs an array`);
+  const prim = new Set<unknown>();
+  let times: Set<number> | null = null;
+  let oids: Set<string> | null = null;
+  let hasNull = false;
+  const others: unknown[] = [];
+  const patterns: RegExp[] = [];
+  for (const x of list) {
+    if (x === null || x === undefined) hasNull = true;
+    else if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') prim.add(x);
+    else if (x instanceof Date) (times ??= new Set()).add(x.getTime());
+    else if (x instanceof ObjectId) (oids ??= new Set()).add(x.toHexString());
+    else {
+      if (x instanceof RegExp) patterns.push(x);
+      others.push(x);
+    }
+  }
+  const member = (e: unknown): boolean => {
+    switch (typeof e) {
+      case 'string':
+      case 'number':
+      case 'boolean':
+        return prim.has(e);
+      case 'undefined':
+        return false;
+    }
+    if (e === null) return hasNull;
+    if (e instanceof Date) return times !== null && times.has(e.getTime());
+    if (e instanceof ObjectId) return oids !== null && oids.has(e.toHexString());
+    for (let i = 0; i < others.length; i++) if (bsonEqual(e, others[i])) return true;
+    return false;
+  };
+  const matchesPattern = (e: unknown): boolean => typeof e === 'string' && patterns.some((re) => re.test(e));
+  let depth = 0;
+  for (let i = selector.indexOf('.'); i !== -1; i = selector.indexOf('.', i + 1)) depth++;
+  const opts = { unwrapArray: true };
+  return (o) => {
+    const v = resolve(o, selector, opts);
+    if (v === null || v === undefined) return hasNull;
+    if (!Array.isArray(v)) return member(v) || (patterns.length > 0 && matchesPattern(v));
+    for (let i = 0; i < others.length; i++) if (bsonEqual(v, others[i])) return true;
+    for (let i = 0; i < v.length; i++) if (member(v[i])) return true;
+    if (depth > 0 && v.some(Array.isArray)) {
+      for (const e of flatten(v, depth)) if (member(e)) return true;
+    }
+    if (patterns.length > 0 && (v.some(matchesPattern) || flatten(v, 1).some(matchesPattern))) return true;
+    return false;
+  };
+}
+
+/** MongoDB's equality of two BSON values: documents field by field in order, numbers across types. */
+function bsonEqual(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => bsonEqual(x, b[i]));
+  if (isPlainObject(a)) {
+    if (!isPlainObject(b)) return false;
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k, i) => k === kb[i] && bsonEqual(a[k], b[k]));
+  }
+  if (a === null || a === undefined) return b === null || b === undefined;
+  if (typeof a === 'number') return typeof b === 'number' && (a === b || (a !== a && b !== b));
+  if (b === null || b === undefined || Array.isArray(b) || isPlainObject(b)) return false;
+  if (typeof a === 'object' && typeof b === 'object' && (a as object).constructor !== (b as object).constructor) return false;
+  return compareValues(a, b) === 0;
+}
+
+function $__in(selector: string, value: unknown): Pred {
+  return inMembership(selector, value, '$in');
+}
+
+function $__nin(selector: string, value: unknown): Pred {
+  const test = inMembership(selector, value, '$nin');
+  return (o) => !test(o);
 }
 
 /** $push that skips missing values (MongoDB) instead of pushing null (mingo). */
@@ -452,6 +541,8 @@ export function rewriteExpr(v: unknown, depth = 0): unknown {
 
 export const FIX_QUERY_OPS = {
   $__mod,
+  $__in,
+  $__nin,
   $__type,
   $__bitsAllSet: bitsOp('$bitsAllSet', true, true),
   $__bitsAnySet: bitsOp('$bitsAnySet', true, false),
@@ -488,6 +579,8 @@ const QUERY_RENAMES: Record<string, string> = nullProto({
   $geoWithin: '$__geoWithin',
   $geoIntersects: '$__geoIntersects',
 });
+/** Operators renamed inside a field's condition (see inMembership). */
+const CONDITION_RENAMES: Record<string, string> = nullProto({ ...QUERY_RENAMES, $in: '$__in', $nin: '$__nin' });
 const BIN_CMP: Record<string, string> = nullProto({ $gt: '$__gtBin', $gte: '$__gteBin', $lt: '$__ltBin', $lte: '$__lteBin' });
 
 /** Rewrite a query filter to use the corrected operators. Leaves $expr (expressions) alone. */
@@ -531,7 +624,7 @@ function rewriteCondition(cond: unknown): unknown {
     else if (k === '$not' || k === '$elemMatch') out[k] = isPlainObject(v) && Object.keys(v).some((x) => !x.startsWith('$')) ? rewriteFilter(v) : rewriteCondition(v);
     else if (BIN_CMP[k] && v instanceof Binary) out[BIN_CMP[k]] = v;
     else if (k === '$all' && Array.isArray(v)) out[k] = v.map((x) => (isPlainObject(x) && x.$elemMatch ? { $elemMatch: rewriteFilter(x.$elemMatch) } : x));
-    else out[QUERY_RENAMES[k] ?? k] = v;
+    else out[CONDITION_RENAMES[k] ?? k] = v;
   }
   return out;
 }

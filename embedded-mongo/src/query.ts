@@ -200,7 +200,23 @@ export function planCandidates(coll: Collection, filter: Doc): CandidatePlan | n
       for (const p of ok) for (const r of p.rids()) out.add(r);
       return out;
     };
-    best = { estimate, rids, sortedRids: () => Float64Array.from(rids()).sort() };
+    // Many candidates: mark the branches' (sorted) record ids in a bitmap over the record ids and
+    // read it back in order, instead of a Set of every id and a sort.
+    const sortedRids = () => {
+      const size = coll.byRid.length;
+      if (estimate * 16 < size) return Float64Array.from(rids()).sort();
+      const bits = new Uint8Array(size);
+      for (const p of ok) {
+        const r = p.sortedRids();
+        for (let i = 0; i < r.length; i++) bits[r[i]] = 1;
+      }
+      let n = 0;
+      for (let i = 0; i < size; i++) n += bits[i];
+      const out = new Float64Array(n);
+      for (let i = 0, j = 0; j < n; i++) if (bits[i] === 1) out[j++] = i;
+      return out;
+    };
+    best = { estimate, rids, sortedRids };
   }
   return best;
 }
@@ -593,17 +609,25 @@ export function aggregateDocs(engine: Engine, dbName: string, coll: Collection |
   const mutating = hasMutatingStage(stages);
   // A top-level $unionWith with a pipeline runs as an aggregation of its own first (so its leading
   // $match uses that collection's indexes, as MongoDB's does), and joins as precomputed input.
-  const unionInputs = new Map<string, Doc[]>();
+  const unionInputs = new Map<string, { docs: Doc[]; copy: boolean }>();
   for (let i = 0; i < stages.length; i++) {
     const spec = stages[i].$unionWith;
     if (!isPlainObject(spec) || typeof spec.coll !== 'string' || !Array.isArray(spec.pipeline) || spec.pipeline.length === 0) continue;
     const key = `\u0000union-${i}`;
-    unionInputs.set(key, aggregateDocs(engine, dbName, engine.getCollection(dbName, spec.coll), spec.pipeline as Doc[]));
+    unionInputs.set(key, { docs: aggregateDocs(engine, dbName, engine.getCollection(dbName, spec.coll), spec.pipeline as Doc[]), copy: true });
     stages[i] = { $unionWith: { coll: key, pipeline: [] } };
+  }
+  // A branch's documents only meet the stages after its $unionWith (its own pipeline has run): they
+  // need copying only when one of those edits documents in place (a branch result may share
+  // nested values with stored documents).
+  for (let i = 0; i < stages.length; i++) {
+    const spec = stages[i].$unionWith;
+    const pre = isPlainObject(spec) && typeof spec.coll === 'string' ? unionInputs.get(spec.coll) : undefined;
+    if (pre) pre.copy = hasMutatingStage(stages.slice(i + 1));
   }
   const resolver = (name: string): Doc[] => {
     const pre = unionInputs.get(name);
-    if (pre) return mutating ? pre.map(cloneDoc) : pre;
+    if (pre) return pre.copy ? pre.docs.map(cloneDoc) : pre.docs;
     const c = engine.getCollection(dbName, name);
     if (c && c.decimalFields.size > 0) throw unsupported(`Decimal128 in comparisons, arithmetic or sort (${c.ns} holds Decimal128 values)`);
     if (!c) return [];

@@ -141,8 +141,14 @@ export function cloneDoc<T>(v: T): T {
 
 /** Returns the document with `_id` as its first field (MongoDB always stores it first). */
 export function idFirst(doc: Doc): Doc {
+  // The first own key without building the key list (documents are plain or null-prototype
+  // objects, so for-in sees own keys only, in Object.keys order).
+  for (const k in doc) {
+    if (k === '_id') return doc;
+    break;
+  }
+  if (!('_id' in doc)) return doc;
   const keys = Object.keys(doc);
-  if (!('_id' in doc) || keys[0] === '_id') return doc;
   const out: Doc = { _id: doc._id };
   for (const k of keys) if (k !== '_id') setOwn(out, k, doc[k]);
   copyMarks(doc, out);

@@ -3,6 +3,7 @@
  * (OP_QUERY for the legacy `ismaster` handshake, OP_REPLY to answer it, OP_MSG for the rest).
  */
 import { BSON } from 'bson';
+import { RawBatch } from './cursors';
 import { absorbNumTypes, exportNested } from './numtypes';
 import { Doc } from './values';
 
@@ -162,7 +163,36 @@ function header(len: number, responseTo: number, opCode: number): Buffer {
 }
 
 export function serializeDoc(doc: Doc): Buffer {
+  const cursor = doc.cursor as Doc | undefined;
+  if (cursor !== null && typeof cursor === 'object') {
+    if (cursor.firstBatch instanceof RawBatch) return spliceBatch(doc, cursor, 'firstBatch', cursor.firstBatch);
+    if (cursor.nextBatch instanceof RawBatch) return spliceBatch(doc, cursor, 'nextBatch', cursor.nextBatch);
+  }
   return Buffer.from(BSON.serialize(exportNested(doc), SER));
+}
+
+/**
+ * A cursor reply whose batch is already encoded (cursors.ts): the envelope is serialized with an
+ * empty array in the batch's place (`cursor` first, the batch first in it, so the array sits at a
+ * fixed offset), then the batch's bytes replace it and the two enclosing lengths are corrected.
+ */
+function spliceBatch(doc: Doc, cursor: Doc, key: 'firstBatch' | 'nextBatch', batch: RawBatch): Buffer {
+  const { [key]: _batch, ...cursorRest } = cursor;
+  const { cursor: _cursor, ...rest } = doc;
+  void _batch;
+  void _cursor;
+  const env = Buffer.from(BSON.serialize(exportNested({ cursor: { [key]: [], ...cursorRest }, ...rest }), SER));
+  // outer length (4) | 0x03 "cursor\0" (8) | cursor length (4) | 0x04 key "\0" | empty array (5 bytes)
+  const cursorAt = 4 + 8;
+  const arrayAt = cursorAt + 4 + 1 + key.length + 1;
+  if (env[cursorAt - 8] !== 0x03 || env[cursorAt + 4] !== 0x04 || env.toString('latin1', cursorAt + 5, cursorAt + 5 + key.length) !== key || env.readInt32LE(arrayAt) !== 5) {
+    throw new Error('embedded-mongo: unexpected cursor reply layout');
+  }
+  const out = Buffer.concat([env.subarray(0, arrayAt), batch.bytes, env.subarray(arrayAt + 5)]);
+  const grow = batch.bytes.length - 5;
+  out.writeInt32LE(env.readInt32LE(0) + grow, 0);
+  out.writeInt32LE(env.readInt32LE(cursorAt) + grow, cursorAt);
+  return out;
 }
 
 export function encodeOpMsg(responseTo: number, doc: Doc): Buffer[] {

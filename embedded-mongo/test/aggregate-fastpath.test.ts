@@ -105,6 +105,20 @@ describe('supported shapes give the mingo path answer', () => {
     same(c, [{ $match: { districtCode: { $in: ['d1', 'd4', 'nope'] } } }, { $group: { _id: '$districtCode', n: { $sum: 1 } } }]);
   });
 
+  test('a top-level $or of indexed branches with many overlapping candidates (bitmap union) returns each match once, in natural order', () => {
+    const docs = Array.from({ length: 2000 }, (_, i) => ({ _id: `o${i}`, a: i, b: (i * 7) % 2000, k: i % 3 }));
+    const oc = collection(docs, [{ a: 1 }, { b: 1 }]);
+    // holes in the record ids: removed documents are never candidates
+    for (let rid = 5; rid < 60; rid += 10) oc.remove(rid, false);
+    const s0 = { ...stats };
+    // 130 + 90 candidates (11% of the records, above the bitmap threshold, under the index limit)
+    const out = same(oc, [{ $match: { $or: [{ a: { $lt: 130 } }, { b: { $lt: 90 } }] } }, { $project: { _id: 1, k: 1 } }]);
+    expect(stats.indexLookups).toBeGreaterThan(s0.indexLookups);
+    const want = docs.filter((d, i) => (d.a < 130 || d.b < 90) && !(i + 1 >= 5 && i + 1 < 60 && (i + 1 - 5) % 10 === 0)).map((d) => d._id);
+    expect(out.map((d) => d._id)).toEqual(want);
+    same(oc, [{ $match: { $or: [{ a: { $lt: 130 } }, { b: { $lt: 90 } }], k: 1 } }, { $group: { _id: null, n: { $sum: 1 } } }]);
+  });
+
   test('match range + group $avg/$min/$max, index and scan', () => {
     const narrow = [{ $match: { requestedAt: { $gte: D('2026-03-01'), $lt: D('2026-03-20') } } }, { $group: { _id: '$districtCode', a: { $avg: '$hours' }, mn: { $min: '$hours' }, mx: { $max: '$hours' } } }];
     const s0 = { ...stats };

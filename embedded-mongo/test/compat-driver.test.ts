@@ -2,7 +2,7 @@
  * Compatibility suite through the raw `mongodb` driver: protocol details, catalog commands,
  * cursors, update forms, write-error shapes and loud refusals.
  */
-import { CommandStartedEvent, Decimal128, Long, MongoClient, ObjectId, Db } from 'mongodb';
+import { CommandStartedEvent, Decimal128, Document, Long, MongoClient, ObjectId, Db } from 'mongodb';
 import { startEmbeddedMongo } from '../src/index';
 import { dbName, onEngine, startTarget, Target } from './helpers';
 
@@ -123,6 +123,28 @@ describe('cursors', () => {
     const getMores = started.filter((e) => e.commandName === 'getMore');
     expect(getMores.length).toBe(9);
     expect(getMores[0].command.getMore).toBeInstanceOf(Long);
+  });
+
+  test('a result larger than 16 MiB arrives in several batches under the BSON limit, every document intact and in order', async () => {
+    const c = db.collection<{ _id: number; blob: string; n: Long | number; tail: { k: number } }>('wide');
+    const blob = 'x'.repeat(1024 * 1024);
+    for (let i = 0; i < 40; i += 10) await c.insertMany(Array.from({ length: 10 }, (_, k) => ({ _id: i + k, blob, n: Long.fromNumber(i + k), tail: { k: i + k } })));
+    const replies: { commandName: string; reply: Document }[] = [];
+    const listener = (e: { commandName: string; reply: Document }) => replies.push(e);
+    client.on('commandSucceeded', listener);
+    try {
+      const all = await c.find({}, { batchSize: 1000 }).sort({ _id: 1 }).toArray();
+      expect(all.map((d) => d._id)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      expect(all.every((d) => d.blob === blob && d.n === d._id && d.tail.k === d._id)).toBe(true);
+      const agg = await c.aggregate([{ $match: { _id: { $gte: 0 } } }, { $sort: { _id: 1 } }], { batchSize: 1000 }).toArray();
+      expect(agg.map((d) => d._id)).toEqual(all.map((d) => d._id));
+    } finally {
+      client.off('commandSucceeded', listener);
+    }
+    const batches = replies.filter((r) => r.commandName === 'find' || r.commandName === 'aggregate' || r.commandName === 'getMore').map((r) => (r.reply.cursor.firstBatch ?? r.reply.cursor.nextBatch).length);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(80);
+    expect(Math.max(...batches)).toBeLessThan(16);
+    expect(batches.length).toBeGreaterThanOrEqual(6);
   });
 
   test('early break kills the cursor (killCursors)', async () => {
