@@ -127,9 +127,19 @@ function normalise(value: unknown, type: GraphQLInputType): unknown {
   return value;
 }
 
+/** `holdsText` per named input type (a schema's types do not change once built). */
+const holdsTextCache = new WeakMap<object, boolean>();
+
 /** True when a value of this input type can hold text (a string-valued scalar somewhere inside). */
-function holdsText(type: GraphQLInputType, seen = new Set<string>()): boolean {
+function holdsText(type: GraphQLInputType, seen?: Set<string>): boolean {
   const named = getNamedType(type);
+  if (seen) return holdsTextUncached(named, seen);
+  let known = holdsTextCache.get(named);
+  if (known === undefined) holdsTextCache.set(named, (known = holdsTextUncached(named, new Set())));
+  return known;
+}
+
+function holdsTextUncached(named: ReturnType<typeof getNamedType>, seen: Set<string>): boolean {
   if (isScalarType(named)) return !SKIPPED_SCALARS.has(named.name) && named.name !== 'Int' && named.name !== 'Float' && named.name !== 'Boolean';
   if (isInputObjectType(named)) {
     if (seen.has(named.name)) return false;
@@ -144,6 +154,9 @@ function holdsText(type: GraphQLInputType, seen = new Set<string>()): boolean {
  * or undefined. Variables that do not coerce are left to execution (its own error).
  */
 export function findTextProblem(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined): Problem | undefined {
+  // Most operations (every `_entities` fetch of the gateway, statistics with enum arguments) have no
+  // argument that can hold text: known per parsed operation, they skip the walk below.
+  if (!mayHoldText(schema, document, operation)) return undefined;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
   if (coerced.errors) return undefined;
   const typeInfo = new TypeInfo(schema);
@@ -174,6 +187,32 @@ export function findTextProblem(schema: GraphQLSchema, document: DocumentNode, o
     }),
   );
   return problem;
+}
+
+/** Per schema, per parsed operation (Apollo reuses the parsed document of a repeated query): whether any of its fields has an argument that can hold text. */
+const textArgsCache = new WeakMap<GraphQLSchema, WeakMap<OperationDefinitionNode, boolean>>();
+
+function mayHoldText(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  let perSchema = textArgsCache.get(schema);
+  if (!perSchema) textArgsCache.set(schema, (perSchema = new WeakMap()));
+  let known = perSchema.get(operation);
+  if (known !== undefined) return known;
+  const typeInfo = new TypeInfo(schema);
+  known = false;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      OperationDefinition: (node) => (node === operation ? undefined : false),
+      Field(node) {
+        if (known || !node.arguments?.length) return;
+        // A field the schema does not know is left to validation; count it as text-bearing (the full walk runs).
+        const def = typeInfo.getFieldDef();
+        if (!def || def.args.some((a) => holdsText(a.type))) known = true;
+      },
+    }),
+  );
+  perSchema.set(operation, known);
+  return known;
 }
 
 /** Apollo plugin: refuses the whole operation before execution when a text input is refused. */

@@ -11,6 +11,9 @@ import type { StatsReader } from './stats/read';
 import type { Repository } from './services/repository';
 import { nearestFirst, pointOf } from './services/nearby';
 
+/** Conditions that make a facility a gap (`Community.facilityGaps`). */
+export const GAP_CONDITIONS: readonly string[] = ['MISSING', 'BROKEN'];
+
 /** A life-circle question: facilities (of `types`, sorted; empty: all) within `metres` of a 小区. */
 export interface NearKey {
   id: string;
@@ -35,6 +38,11 @@ export function createLoaders(repo: Repository, stats: StatsReader, now: Date) {
     projectsByCommunity: groupLoader((ids) => repo.projectsByCommunity(ids), (p) => p.communityIds),
     /** The whole inventory of each 小区 (condition filters apply to this small list). */
     facilitiesByCommunity: groupLoader((ids) => repo.facilitiesByCommunity(ids), (f) => f.communityId),
+    /**
+     * The gaps (MISSING or BROKEN facilities) of each 小区, filtered in the database: a list of 小区
+     * asking for its gaps reads those rows only, not the whole inventory.
+     */
+    gapsByCommunity: groupLoader((ids) => repo.facilitiesByCommunityIn(ids, GAP_CONDITIONS), (f) => f.communityId),
     place,
     /**
      * Facilities near each 小区: its location through `place`, then one indexed circle read per

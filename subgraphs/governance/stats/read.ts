@@ -15,7 +15,7 @@
  * the raw durations floored to the hour.
  */
 import { readCommitteeStats, readMeetingCounts, type AreaLevel } from './areas';
-import { cstMonth, lastMonthsIncludingCurrent, rangeStart, type TimeRange } from '../../../lib/clock';
+import { cstMonth, cstMonthStart, lastMonthsIncludingCurrent, rangeStart, type TimeRange } from '../../../lib/clock';
 import { histAdd, histMerge, histQuantile, type Histogram } from '../../../lib/rollup';
 import { unionReaderFor } from '../../../lib/union-reader';
 import type { Models } from '../models';
@@ -234,6 +234,18 @@ function toRaw(scope: string, acc: Acc, grouped: boolean): TicketStatsRaw[] {
   return out;
 }
 
+/** CST months (`YYYY-MM`) from the month of `from` to the month of `now`, both included. */
+function monthsFrom(from: Date, now: Date): string[] {
+  const out: string[] = [];
+  const last = cstMonth(now);
+  for (let at = cstMonthStart(from); out.length < 1200; at = cstMonthStart(at, 1)) {
+    const p = cstMonth(at);
+    if (p > last) break;
+    out.push(p);
+  }
+  return out;
+}
+
 const dateRange = (field: string, iv: Interval) => ({ [field]: { $gte: iv.from, [iv.incl ? '$lte' : '$lt']: iv.to } });
 /** The same test as `dateRange`, on a row already read. */
 const inInterval = (d: Date | null | undefined, iv: Interval): boolean =>
@@ -272,21 +284,43 @@ export function createStatsReader(m: Models) {
     const days = level !== 'COMMUNITY';
     const cover = coverOf(from, now, days);
     const due = dueCoverOf(now, days);
-    const dayMonths = new Set([...cover.days, ...due.days].map((d) => d.slice(0, 7)));
-    const series: string[] = [];
+    const neededDays = [...new Set([...cover.days, ...due.days])];
+    const dayMonths = new Set(neededDays.map((d) => d.slice(0, 7)));
+    const monthSer: string[] = [];
+    const daySer: string[] = [];
     const lookup = level === 'ALL' ? ['*'] : codes;
     for (const code of lookup) {
-      series.push(monthSeries(level, code));
-      for (const mo of dayMonths) series.push(daySeries(level, code, mo));
+      monthSer.push(monthSeries(level, code));
+      for (const mo of dayMonths) daySer.push(daySeries(level, code, mo));
     }
     const field = TICKET_FIELD[level];
     const scopeMatch: Record<string, unknown> = field ? { [field]: { $in: [...codes] } } : {};
     const codeOfRow = (t: RawTicket) => (field ? ((t as unknown as Record<string, string>)[field] ?? '') : '*');
     const letter = groupBy ? GROUP_LETTER[groupBy] : null;
+    const G = (x: string) => `${x}|G`;
+    // Only what the figures use is read: day documents of the days in the cover (flows) or due
+    // before today (overdue), whole month documents of the months in the range, and of the other
+    // months only their backlog `b` (the same documents, fewer fields). Group documents keep all
+    // their fields (their backlog is one field per group).
+    const flowMonths = from ? monthsFrom(from, now).filter((p) => cover.months(p)) : null;
+    const monthDocs = (): Promise<StatsDoc[]> =>
+      flowMonths
+        ? Promise.all([
+            flowMonths.length ? reads.find<StatsDoc>(m.TicketStats, { s: { $in: monthSer }, p: { $in: flowMonths } }, { cast: false }) : Promise.resolve([]),
+            reads.find<StatsDoc>(m.TicketStats, { s: { $in: monthSer }, p: { $nin: flowMonths } }, { projection: { s: 1, p: 1, b: 1 }, cast: false }),
+          ]).then(([a, b]) => [...a, ...b])
+        : reads.find<StatsDoc>(m.TicketStats, { s: { $in: monthSer } }, { cast: false });
+    const dayDocs = <T>(model: typeof m.TicketStats, ser: string[]): Promise<T[]> =>
+      ser.length && neededDays.length ? reads.find<T>(model, { s: { $in: ser }, p: { $in: neededDays } }, { cast: false }) : Promise.resolve([]);
     const [hh, docs, groupDocs, raw] = await Promise.all([
       households(level, lookup),
-      reads.find<StatsDoc>(m.TicketStats, { s: { $in: series } }, { cast: false }),
-      letter ? reads.find<GroupDoc>(m.TicketStatsGroups, { s: { $in: series.map((x) => `${x}|G`) } }, { cast: false }) : Promise.resolve([]),
+      Promise.all([monthDocs(), dayDocs<StatsDoc>(m.TicketStats, daySer)]).then(([a, b]) => [...a, ...b]),
+      letter
+        ? Promise.all([
+            reads.find<GroupDoc>(m.TicketStatsGroups, { s: { $in: monthSer.map(G) } }, { cast: false }),
+            dayDocs<GroupDoc>(m.TicketStatsGroups, daySer.map(G)),
+          ]).then(([a, b]) => [...a, ...b])
+        : Promise.resolve([]),
       readRaw(scopeMatch, cover.raw, due.raw),
     ]);
     const accs = new Map<string, Acc>();

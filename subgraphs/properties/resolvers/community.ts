@@ -2,6 +2,7 @@ import type { BuildingResolvers, CommunityResolvers } from '../__generated__/res
 import { badInput } from '../../../lib/errors';
 import { communityMonths } from '../stats/read';
 import { checkMonths, checkPeriod, trendMonths } from './query';
+import { selectsField } from '../../../lib/selection';
 
 export const Community: CommunityResolvers = {
   __resolveReference: (ref, { loaders }) => loaders.community.load(ref.id),
@@ -14,12 +15,17 @@ export const Community: CommunityResolvers = {
   location: (c) => (c.location?.lat != null && c.location.lng != null ? { lat: c.location.lat, lng: c.location.lng, datum: c.location.datum ?? 'WGS84' } : null),
   residentCountApprox: (c) => c.residentCountApprox ?? false,
   commendationBannerCountApprox: (c) => c.commendationBannerCountApprox ?? false,
-  currentContract: (c, _a, { loaders }) => loaders.currentContract.load(c._id),
+  currentContract: (c, _a, { loaders }, info) => {
+    // The 小区 row names its current company: when the query asks for the contract's company, its row
+    // is read in the same database command as the contract instead of one round trip later (the
+    // company resolver then finds it in the loader; a contract naming another company still reads its own).
+    if (c.currentCompanyUscc && selectsField(info, 'company')) loaders.company.load(c.currentCompanyUscc).catch(() => undefined);
+    return loaders.currentContract.load(c._id);
+  },
   buildings: (c, _a, { loaders }) => loaders.buildingsByCommunity.load(c._id),
   feeCollection: async (c, { period }, { loaders }) => {
     const p = checkPeriod(period);
-    const all = await loaders.feesByCommunity.load(c._id);
-    return (p ? all.find((f) => f.period === p) : all[0]) ?? null;
+    return p ? loaders.feeInPeriod.load({ id: c._id, period: p }) : loaders.latestFee.load(c._id);
   },
   feeHistory: async (c, { last }, { loaders }) => {
     const n = last ?? 12;

@@ -37,6 +37,17 @@ export function createRepository(m: Models) {
       reads.find<ContractDoc>(m.Contract, { communityId: { $in: communityIds }, current: true }),
     feesByCommunity: (communityIds: readonly string[]) =>
       reads.find<FeeDoc>(m.Fee, { communityId: { $in: communityIds } }, { sort: { communityId: 1, period: -1 } }),
+    /** Each 小区's fee row of its latest period (one row per 小区 and period: a unique index). */
+    latestFees: (communityIds: readonly string[]) =>
+      reads.aggregate<FeeDoc>(m.Fee, [
+        { $match: { communityId: { $in: [...communityIds] } } },
+        { $sort: { communityId: 1, period: -1 } },
+        { $group: { _id: '$communityId', doc: { $first: '$$ROOT' } } },
+        { $replaceRoot: { newRoot: '$doc' } },
+      ]),
+    /** The fee rows of one period of the 小区 given. */
+    feesInPeriod: (communityIds: readonly string[], period: string) =>
+      reads.find<FeeDoc>(m.Fee, { communityId: { $in: communityIds }, period }),
     /** All surveys of each 小区 (a few a year), for its monthly trend. */
     surveysByCommunity: (communityIds: readonly string[]) => reads.find<SurveyDoc>(m.Survey, { communityId: { $in: communityIds } }),
     /** Each 小区's latest survey: greatest period, then the latest recorded, then the greatest id. */

@@ -11,6 +11,7 @@ import type {
   RenovationSummaryResolvers,
 } from '../__generated__/resolvers-types';
 import type { Context } from '../context';
+import { GAP_CONDITIONS } from '../loaders';
 import { money, moneyOrZero } from '../services/money';
 import { areaKey } from '../stats/parts';
 import { areaTrend, communityTrend, gapsFromDoc, lateAsOf, statsFromDocs, summaryFromDoc } from '../stats/read';
@@ -54,7 +55,7 @@ function areaFields(level: AreaLevel) {
 export const City: CityResolvers = areaFields('CITY');
 export const District: DistrictResolvers = areaFields('DISTRICT');
 
-const GAPS = new Set(['MISSING', 'BROKEN']);
+const GAPS: ReadonlySet<string> = new Set(GAP_CONDITIONS);
 const communityDoc = async (id: string, ctx: Context) => (await ctx.loaders.rollups.load(areaKey('COMMUNITY', id))).find((d) => d.kind === 'COMMUNITY');
 
 export const Community: CommunityResolvers = {
@@ -62,10 +63,12 @@ export const Community: CommunityResolvers = {
   renovationProjects: (c, _a, { loaders }) => loaders.projectsByCommunity.load(c.id),
   renovationSummary: async (c, _a, ctx) => summaryFromDoc(c.id, await communityDoc(c.id, ctx)),
   facilities: async (c, { condition, type }, { loaders }) => {
-    const all = await loaders.facilitiesByCommunity.load(c.id);
+    // Conditions among the gaps read the gap rows only (the same rows, in the same order, filtered in the database).
+    const onlyGaps = !!condition?.length && condition.every((x) => GAPS.has(x));
+    const all = await (onlyGaps ? loaders.gapsByCommunity : loaders.facilitiesByCommunity).load(c.id);
     return all.filter((f) => (!condition?.length || (f.condition != null && condition.includes(f.condition))) && (!type?.length || type.includes(f.type)));
   },
-  facilityGaps: async (c, _a, { loaders }) => (await loaders.facilitiesByCommunity.load(c.id)).filter((f) => f.condition != null && GAPS.has(f.condition)),
+  facilityGaps: async (c, _a, { loaders }) => (await loaders.gapsByCommunity.load(c.id)).filter((f) => f.condition != null && GAPS.has(f.condition)),
   renovationTrend: async (c, { months }, ctx) => {
     const windows = trendWindows(months, ctx);
     return communityTrend(await communityDoc(c.id, ctx), windows);

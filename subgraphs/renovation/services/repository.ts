@@ -65,6 +65,9 @@ export function createRepository(m: Models, clock: () => Date = clockNow) {
       reads.find<ProjectDoc>(m.Project, { communityIds: { $in: ids } }, { sort: { planYear: -1, _id: 1 } }),
     facilitiesByCommunity: (ids: readonly string[]) =>
       reads.find<FacilityDoc>(m.Facility, { communityId: { $in: ids } }, { sort: { communityId: 1, type: 1, buildingId: 1 } }),
+    /** The facilities of each 小区 in one of `conditions` (e.g. the gaps), in the inventory's order. */
+    facilitiesByCommunityIn: (ids: readonly string[], conditions: readonly string[]) =>
+      reads.find<FacilityDoc>(m.Facility, { communityId: { $in: ids }, condition: { $in: conditions } }, { sort: { communityId: 1, type: 1, buildingId: 1 } }),
     /** The known locations of 小区 (life circle). */
     communityPlaces: (ids: readonly string[]) => reads.find<CommunityPlaceDoc>(m.CommunityPlace, { _id: { $in: ids } }),
     /** Facilities (of some types, or all) within `metres` of a point: one 2dsphere-indexed read. */
