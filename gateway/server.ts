@@ -5,15 +5,15 @@
  * loaded and every subgraph reachable). The factory never listens; entry files and tests do. On
  * listening it logs which browser origins CORS allows (README, "Exploring the graph").
  */
-import http from 'node:http';
+import type http from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { disableApolloTelemetry, loadConfig, SELF_ORIGIN, type TrustProxySetting } from '../lib/config';
-import { listen, requestIdFrom, type Listening } from '../lib/http';
+import { disableApolloTelemetry, loadConfig, SELF_ORIGIN, shutdownGraceFromEnv, type HttpTimeouts, type TrustProxySetting } from '../lib/config';
+import { createHttpServer, listen, requestIdFrom, type Listening } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import { createSupergraphSource, resolveSupergraphFile } from './supergraph-source';
 import { jsonErrorHandler } from '../lib/subgraph-server';
@@ -50,6 +50,10 @@ export interface GatewayOptions {
   ui?: Partial<GatewayUiOptions>;
   /** Proxies trusted to name the client (X-Forwarded-For) for per-IP limits; default GATEWAY_TRUST_PROXY (none). */
   trustProxy?: TrustProxySetting;
+  /** Slow-client limits (lib/http.ts `createHttpServer`); default HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS. */
+  httpTimeouts?: HttpTimeouts;
+  /** How long stopping waits for requests in flight before cutting them; default SHUTDOWN_GRACE_MS (10 s). */
+  shutdownGraceMs?: number;
 }
 
 export interface GatewayServer {
@@ -97,7 +101,7 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
   const trustProxy = opts.trustProxy ?? loadConfig().gatewayTrustProxy;
   if (trustProxy !== false) app.set('trust proxy', trustProxy);
   if (metrics.settings.enabled) app.use(metrics.httpMiddleware);
-  const httpServer = http.createServer(app);
+  const httpServer = createHttpServer(app, opts.httpTimeouts);
   const security = createGatewaySecurity({
     ...gatewaySecurityFromConfig(),
     ...(opts.introspection === undefined ? {} : { introspection: opts.introspection }),
@@ -120,7 +124,7 @@ export function createGatewayServer(opts: GatewayOptions): GatewayServer {
       metrics.plugin(operationLabel, opts.logger),
       ...security.apollo.plugins,
       ...features.plugins,
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: opts.shutdownGraceMs ?? shutdownGraceFromEnv() }),
       ...(introspection ? [ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false }, includeCookies: false })] : []),
     ],
   });

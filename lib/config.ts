@@ -187,6 +187,17 @@ const BaseEnv = z.object({
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
   /** `service.name` of exported spans (default city-community-graph). */
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  // ---- fault behaviour (lib/db.ts, lib/http.ts, entry points; README "Operations") ----
+  /** How long a database operation waits for a usable server before it fails (driver's serverSelectionTimeoutMS). */
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(5000),
+  /** How long opening a connection to the database, or a heartbeat on one, may take (driver's connectTimeoutMS; its own default is 30 s). */
+  MONGODB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(5000),
+  /** A client must have sent all request headers within this time, or gets 408 and is disconnected (Node's server.headersTimeout). */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600000).default(10000),
+  /** A client must have sent the whole request (headers and body) within this time (Node's server.requestTimeout). */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600000).default(30000),
+  /** On SIGTERM/SIGINT: how long requests in flight may take to complete before they are cut and the process exits. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600000).default(10000),
 });
 
 export type BaseConfig = z.infer<typeof BaseEnv>;
@@ -429,7 +440,9 @@ const GATEWAY_ONLY = [
 /** Gateway settings a subgraph honours too: the same query limits apply at every subgraph. */
 const QUERY_LIMITS = ['MAX_QUERY_DEPTH', 'MAX_QUERY_ALIASES', 'MAX_QUERY_TOKENS', 'MAX_QUERY_COST'];
 /** Variables only a process holding domain data (a subgraph, the seeds) honours. */
-const DATA_ONLY = ['MONGODB_URI', 'CLOCK_NOW', 'CLOCK_FREEZE', 'MONGODB_READ_PREFERENCE', 'MONGODB_WRITE_CONCERN', 'MONGODB_RETRY_WRITES'];
+const DATA_ONLY = ['MONGODB_URI', 'CLOCK_NOW', 'CLOCK_FREEZE', 'MONGODB_READ_PREFERENCE', 'MONGODB_WRITE_CONCERN', 'MONGODB_RETRY_WRITES', 'MONGODB_SERVER_SELECTION_TIMEOUT_MS', 'MONGODB_CONNECT_TIMEOUT_MS'];
+/** Variables only a process serving HTTP honours (not `npm run seed`). */
+const SERVING_ONLY = ['HTTP_HEADERS_TIMEOUT_MS', 'HTTP_REQUEST_TIMEOUT_MS', 'SHUTDOWN_GRACE_MS'];
 const RESERVED_URL = new Set(['JWKS_URL']);
 
 /**
@@ -465,6 +478,7 @@ export function unhonouredVariables(env: NodeJS.ProcessEnv, entry: EntryPoint): 
       for (const k of perSubgraphUrl) out.push(`${k}: a gateway routing URL; npm run seed starts no gateway`);
       if (set('DEMO_COMMUNITIES')) out.push('DEMO_COMMUNITIES: npm run seed takes the size as --communities N');
       if (set('SUBGRAPH_FTV1')) out.push('SUBGRAPH_FTV1: a subgraph setting; npm run seed serves no subgraph');
+      for (const k of SERVING_ONLY) if (set(k)) out.push(`${k}: a server setting; npm run seed serves no requests`);
       break;
   }
   return out;
@@ -558,3 +572,49 @@ export function parseTrustProxy(value: string | undefined): TrustProxySetting | 
   return entries.every(valid) ? entries : null;
 }
 
+
+// ---- fault behaviour (lib/db.ts, lib/http.ts, scripts/start*.ts; README "Operations") ----
+export interface DatabaseTimeouts {
+  /** Driver's serverSelectionTimeoutMS: an operation fails after this long without a usable server. */
+  serverSelectionTimeoutMS: number;
+  /** Driver's connectTimeoutMS: opening a connection (and each heartbeat) may take this long. */
+  connectTimeoutMS: number;
+}
+
+export interface HttpTimeouts {
+  /** Node's `server.headersTimeout`: all request headers within this time, else 408 and disconnect. */
+  headersTimeoutMs: number;
+  /** Node's `server.requestTimeout`: the whole request (headers and body) within this time. */
+  requestTimeoutMs: number;
+}
+
+const FaultEnv = BaseEnv.pick({
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: true,
+  MONGODB_CONNECT_TIMEOUT_MS: true,
+  HTTP_HEADERS_TIMEOUT_MS: true,
+  HTTP_REQUEST_TIMEOUT_MS: true,
+  SHUTDOWN_GRACE_MS: true,
+});
+
+function faultEnv(env: NodeJS.ProcessEnv) {
+  const parsed = FaultEnv.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  return parsed.data;
+}
+
+/** MONGODB_SERVER_SELECTION_TIMEOUT_MS and MONGODB_CONNECT_TIMEOUT_MS alone. Invalid values throw ConfigError. */
+export function databaseTimeoutsFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseTimeouts {
+  const e = faultEnv(env);
+  return { serverSelectionTimeoutMS: e.MONGODB_SERVER_SELECTION_TIMEOUT_MS, connectTimeoutMS: e.MONGODB_CONNECT_TIMEOUT_MS };
+}
+
+/** HTTP_HEADERS_TIMEOUT_MS and HTTP_REQUEST_TIMEOUT_MS alone. Invalid values throw ConfigError. */
+export function httpTimeoutsFromEnv(env: NodeJS.ProcessEnv = process.env): HttpTimeouts {
+  const e = faultEnv(env);
+  return { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS };
+}
+
+/** SHUTDOWN_GRACE_MS alone. Invalid values throw ConfigError. */
+export function shutdownGraceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  return faultEnv(env).SHUTDOWN_GRACE_MS;
+}

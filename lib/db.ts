@@ -5,7 +5,7 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { ReadPreference } from 'mongodb';
 import mongoose, { type ClientSession, type Connection } from 'mongoose';
-import { metricsFromEnv, mongoTopologyFromEnv, type MongoTopologySettings } from './config';
+import { databaseTimeoutsFromEnv, metricsFromEnv, mongoTopologyFromEnv, type DatabaseTimeouts, type MongoTopologySettings } from './config';
 
 // Every mongoose operation run inside `runInTransaction` carries the transaction's session without
 // being handed it (mongoose's transactionAsyncLocalStorage); outside a transaction nothing changes.
@@ -23,10 +23,18 @@ export interface DbOptions {
   monitorCommands?: boolean;
   /**
    * Tolerate a database that stops answering heartbeats for minutes (the single-threaded embedded
-   * engine while it snapshots a very large data set). With a real MongoDB leave it off, so a dead
-   * server is detected within the driver's default 30 s.
+   * engine while it snapshots a very large data set): connection attempts and heartbeats may take
+   * 10 minutes. With a real MongoDB leave it off, so a server that stops answering is detected within
+   * `timeouts` (below). Either way, an operation waits at most the server-selection timeout for a
+   * server the driver knows to be down (an engine that is gone: connection refused) and then fails.
    */
   patientMonitor?: boolean;
+  /**
+   * How long an operation waits for a usable server, and a connection attempt or heartbeat may
+   * take, before the operation fails (the subgraph then answers SUBGRAPH_UNAVAILABLE). Default:
+   * MONGODB_SERVER_SELECTION_TIMEOUT_MS / MONGODB_CONNECT_TIMEOUT_MS (5 s each; lib/config.ts).
+   */
+  timeouts?: DatabaseTimeouts;
   /**
    * Read preference, write concern and retryable writes for a replica set or sharded cluster.
    * Default: MONGODB_READ_PREFERENCE / MONGODB_WRITE_CONCERN / MONGODB_RETRY_WRITES (lib/config.ts);
@@ -49,8 +57,10 @@ export async function connectDatabase(opts: DbOptions): Promise<Connection> {
   const conn = mongoose.createConnection(opts.uri, {
     dbName: opts.dbName,
     monitorCommands: opts.monitorCommands ?? metricsFromEnv().enabled,
-    serverSelectionTimeoutMS: 5000,
-    ...(opts.patientMonitor ? { connectTimeoutMS: 600_000, serverSelectionTimeoutMS: 600_000 } : {}),
+    ...(opts.timeouts ?? databaseTimeoutsFromEnv()),
+    // Only the heartbeat and connection patience: a 10-minute server selection would hold every
+    // request for 10 minutes once an engine that is gone has been noticed (tested in test/ops/faults.test.ts).
+    ...(opts.patientMonitor ? { connectTimeoutMS: 600_000 } : {}),
     ...(topologyOptions(opts.topology ?? mongoTopologyFromEnv()) as mongoose.ConnectOptions),
   });
   conn.plugin(oneRoundTripPlugin);
@@ -378,6 +388,38 @@ export function defineModel<S extends mongoose.Schema>(
 /** A document keyed by its own `_id`, as the seed data is written. */
 /** MongoDB's duplicate-key error (E11000), as the driver reports it from any write. */
 export const isDuplicateKey = (e: unknown): boolean => (e as { code?: number })?.code === 11000;
+
+/** Driver errors that mean "no database to talk to right now" (not a bad command): by class name. */
+const UNAVAILABLE_ERRORS = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoTopologyClosedError',
+  'MongoClientClosedError',
+  'MongoServerClosedError',
+  'MongoNotConnectedError',
+  'MongoPoolClearedError',
+  'PoolClearedOnNetworkError',
+  'MongoPoolClosedError',
+  'MongoWaitQueueTimeoutError',
+]);
+
+/**
+ * True when `e` (or an error it wraps, through `cause` or `originalError`) says the database is
+ * unreachable: refused or dropped connections, no server selectable within
+ * MONGODB_SERVER_SELECTION_TIMEOUT_MS, mongoose's buffering timeout, a closed client. The subgraph
+ * answers these with SUBGRAPH_UNAVAILABLE (lib/subgraph-server.ts) instead of an internal error.
+ */
+export function isDatabaseUnavailable(e: unknown): boolean {
+  for (let cur = e, depth = 0; cur && typeof cur === 'object' && depth < 5; depth++) {
+    const err = cur as { name?: unknown; message?: unknown; cause?: unknown; originalError?: unknown };
+    if (typeof err.name === 'string' && UNAVAILABLE_ERRORS.has(err.name)) return true;
+    if (err.name === 'MongooseError' && typeof err.message === 'string' && /buffering timed out/.test(err.message)) return true;
+    cur = err.originalError ?? err.cause;
+  }
+  return false;
+}
 
 export type SeedRow = { _id: string } & Record<string, unknown>;
 

@@ -12,7 +12,7 @@
  * Guide for partners: docs/partner-guide.md.
  */
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -23,17 +23,17 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import cors from 'cors';
 import express from 'express';
-import { GraphQLError, parse, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLScalarType } from 'graphql';
+import { GraphQLError, parse, type GraphQLFieldResolver, type GraphQLFormattedError, type GraphQLResolveInfo, type GraphQLScalarType } from 'graphql';
 import type { Connection } from 'mongoose';
-import { pingDatabase, runInTransaction } from './db';
-import { loadConfig, SELF_ORIGIN, type AuthSettings } from './config';
+import { isDatabaseUnavailable, pingDatabase, runInTransaction } from './db';
+import { loadConfig, SELF_ORIGIN, shutdownGraceFromEnv, type AuthSettings, type HttpTimeouts } from './config';
 import { createSubgraphAccess } from './auth/subgraph';
 import type { RowScopeOptions } from './auth/directives';
 import { createFormatError, ErrorCode } from './errors';
 import { assertGatewaySecretConfigured, gatewaySecretSettingsFromConfig, requireGatewaySecret, type GatewaySecretSettings } from './auth/gateway-secret';
 import { inputHygienePlugin, normaliseTextArguments } from './input-hygiene';
 import { queryLimitsFromConfig, subgraphLimits, type QueryLimits } from './limits';
-import { listen, type Listening } from './http';
+import { createHttpServer, listen, type Listening } from './http';
 import type { Logger } from './logger';
 import { createServiceMetrics, instrumentDatabase, subgraphRootFieldLabel } from './metrics';
 import { serverSpanMiddleware } from './tracing';
@@ -102,6 +102,10 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
    * NODE_ENV=production. `/health` and `/ready` stay open.
    */
   gatewaySecret?: GatewaySecretSettings;
+  /** Slow-client limits (lib/http.ts `createHttpServer`); default HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS. */
+  httpTimeouts?: HttpTimeouts;
+  /** How long stopping waits for requests in flight before cutting them; default SHUTDOWN_GRACE_MS (10 s). */
+  shutdownGraceMs?: number;
 }
 
 /** What start-up, seeds and tests need of any subgraph server, whatever its context type. */
@@ -153,20 +157,20 @@ export function createSubgraphServer<TContext extends BaseContext>(
     app.use(metrics.httpMiddleware);
     instrumentDatabase(opts.connection, metrics.registry);
   }
-  const httpServer = http.createServer(app);
+  const httpServer = createHttpServer(app, opts.httpTimeouts);
   const corsOrigins = opts.corsOrigins ?? subgraphCorsOrigins();
   const apollo = new ApolloServer<TContext>({
     schema,
     includeStacktraceInErrorResponses: false,
     // Entry points own SIGINT/SIGTERM and stop every service in order.
     stopOnTerminationSignals: false,
-    formatError: createFormatError((err) => opts.logger.error({ err }, 'masked error')),
+    formatError: databaseUnavailableError(opts.name, opts.logger, createFormatError((err) => opts.logger.error({ err }, 'masked error'))),
     validationRules: limits.validationRules,
     plugins: [
       metrics.plugin(subgraphRootFieldLabel, opts.logger) as ApolloServerPlugin<TContext>,
       ...(limits.plugins as ApolloServerPlugin<TContext>[]),
       inputHygienePlugin<TContext>(),
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: opts.shutdownGraceMs ?? shutdownGraceFromEnv() }),
       // Federated traces only when allowed, and only for callers that ask (`apollo-federation-include-trace:
       // ftv1`, the plugin's rule). A trace holds no field values or variables; error messages are
       // replaced, only the error code from the closed set (lib/errors.ts) is kept.
@@ -177,9 +181,12 @@ export function createSubgraphServer<TContext extends BaseContext>(
     ],
   });
 
+  // Liveness: 200 while the process answers, even with the database down (a restart would not bring
+  // it back; the connection recovers by itself), so an orchestrator does not restart every replica
+  // during a database outage. Readiness (/ready) is what says 503 then.
   app.get('/health', async (_req, res) => {
     const db = await pingDatabase(opts.connection);
-    res.status(db ? 200 : 503).json({ status: db ? 'ok' : 'degraded', service: opts.name, database: db ? 'up' : 'down' });
+    res.status(200).json({ status: db ? 'ok' : 'degraded', service: opts.name, database: db ? 'up' : 'down' });
   });
   app.get('/ready', async (_req, res) => {
     const db = await pingDatabase(opts.connection);
@@ -219,6 +226,30 @@ export function createSubgraphServer<TContext extends BaseContext>(
 function normalisePath(p: string): string {
   if (!/^\/[A-Za-z0-9._~\-/]*$/.test(p) || p.includes('//')) throw new Error(`subgraph path "${p}" must be an absolute URL path such as /graphql or /`);
   return p.length > 1 ? p.replace(/\/$/, '') : p;
+}
+
+/**
+ * A field whose database could not be reached (lib/db.ts `isDatabaseUnavailable`: refused or dropped
+ * connections, no server within MONGODB_SERVER_SELECTION_TIMEOUT_MS) answers SUBGRAPH_UNAVAILABLE
+ * with a message naming the subgraph, never the database's address; the gateway passes it on with
+ * the other subgraphs' data. Logged as a warning (with the request's trace id). Every other error
+ * goes through `format` (the shared masking).
+ */
+export function databaseUnavailableError(
+  name: string,
+  logger: Logger,
+  format: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
+): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+  return (formatted, error) => {
+    if (!isDatabaseUnavailable(error)) return format(formatted, error);
+    logger.warn({ path: formatted.path?.join('.'), error: (error as { originalError?: { name?: string } })?.originalError?.name }, 'database unavailable');
+    return {
+      message: `the ${name} subgraph's database is unavailable; try again shortly`,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE },
+    };
+  };
 }
 
 /** What an error becomes in a federated trace: no message, only a code from the closed set. */

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { disableApolloTelemetry, loadConfigOrExit } from '../lib/config';
+import { exitOnTerminationSignals } from '../lib/http';
 import { createLogger } from '../lib/logger';
 import { createGatewayServer } from '../gateway/server';
 import { tuningFromConfig } from '../gateway/tuning';
@@ -21,22 +22,19 @@ async function main() {
     const url = config.subgraphUrl(s.name);
     if (url) overrides[s.name] = url;
   }
+  const logger = createLogger('gateway', config.LOG_LEVEL);
   const gateway = createGatewayServer({
     supergraphPath: config.SUPERGRAPH_FILE ?? path.join(__dirname, '../schema/supergraph.graphql'),
     subgraphUrls: overrides,
-    logger: createLogger('gateway', config.LOG_LEVEL),
+    logger,
     // `--contract public` or GATEWAY_CONTRACT=public: serve only that contract's API.
     contract: contractFromArgs(process.argv.slice(2), config.GATEWAY_CONTRACT),
     tuning: tuningFromConfig(config),
   });
   const running = await gateway.listen(config.PORT, config.HOST);
   console.log(`gateway at ${running.url}`);
-  const shutdown = async () => {
-    await running.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown());
-  process.on('SIGTERM', () => void shutdown());
+  // SIGTERM/SIGINT: refuse new connections, let requests in flight complete (SHUTDOWN_GRACE_MS), exit 0 (lib/http.ts).
+  exitOnTerminationSignals({ logger, graceMs: config.SHUTDOWN_GRACE_MS, inFlight: running.inFlight, stop: () => running.close() });
 }
 
 main().catch((err) => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { startEmbeddedMongo } from '../embedded-mongo/src';
 import { loadConfigOrExit } from '../lib/config';
 import { connectDatabase } from '../lib/db';
+import { exitOnTerminationSignals } from '../lib/http';
 import { createLogger } from '../lib/logger';
 import { dbNameFor } from '../lib/subgraph-module';
 import { findSubgraph, SUBGRAPHS } from './subgraphs';
@@ -27,18 +28,23 @@ async function main() {
     stopEngine = engine.stop;
   }
   const conn = await connectDatabase({ uri, dbName: dbNameFor(name) });
-  const server = await mod.create(conn, createLogger(name, config.LOG_LEVEL));
+  const logger = createLogger(name, config.LOG_LEVEL);
+  const server = await mod.create(conn, logger);
   if (await mod.isEmpty(conn)) await mod.seed(conn);
   const running = await server.listen(config.subgraphPort(name, mod.defaultPort), config.HOST);
   console.log(`subgraph ${name} (${mod.owner}) at ${running.url}`);
-  const shutdown = async () => {
-    await running.close();
-    await conn.close();
-    await stopEngine?.();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown());
-  process.on('SIGTERM', () => void shutdown());
+  // SIGTERM/SIGINT: refuse new connections, let requests in flight complete (SHUTDOWN_GRACE_MS), then
+  // close the database and exit 0 (lib/http.ts).
+  exitOnTerminationSignals({
+    logger,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    inFlight: running.inFlight,
+    stop: async () => {
+      await running.close();
+      await conn.close();
+      await stopEngine?.();
+    },
+  });
 }
 
 main().catch((err) => {

@@ -11,6 +11,7 @@
 import path from 'node:path';
 import { cstDate } from '../lib/clock';
 import { disableApolloTelemetry, loadConfigOrExit } from '../lib/config';
+import { exitOnTerminationSignals } from '../lib/http';
 import { contractFromArgs } from '../gateway/supergraph-source';
 import { tuningFromConfig } from '../gateway/tuning';
 import { startStack } from './stack';
@@ -46,17 +47,10 @@ async function main() {
     '',
   ];
   console.log(lines.join('\n'));
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal} received, stopping…`);
-    await stack.stop();
-    console.log('stopped cleanly');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // SIGTERM/SIGINT: the gateway stops first (its requests in flight complete, SHUTDOWN_GRACE_MS),
+  // then each subgraph drains the same way, then the databases and the engine close (lib/http.ts).
+  // The margin leaves the engine time for its closing snapshot (its journal is durable either way).
+  exitOnTerminationSignals({ logger: stack.logger, graceMs: config.SHUTDOWN_GRACE_MS, marginMs: 30_000, stop: () => stack.stop() });
 }
 
 function syntheticLine(city: Awaited<ReturnType<typeof startStack>>['syntheticCity']): string {

@@ -136,6 +136,32 @@ describe('W3C trace context through gateway, subgraph and database', () => {
     expect(audit?.traceId).toBe(g.trace_id);
   });
 
+  it('every line the gateway and the subgraph log while serving a request carries that request’s trace id', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const from = lines.length;
+    await readPhone({ traceparent: traceparentOf(traceId), 'x-request-id': randomUUID() });
+    const during = lines.slice(from).filter((l) => l.service === 'gateway' || l.service === 'elderly');
+    expect(new Set(during.map((l) => l.service))).toEqual(new Set(['gateway', 'elderly']));
+    expect(during.filter((l) => l.trace_id !== traceId).map((l) => `${l.service}: ${l.msg}`)).toEqual([]);
+  });
+
+  it('the audit log read through the gateway shows each record’s request id, not its trace id (trace ids are for operators’ logs and traces)', async () => {
+    const requestId = randomUUID();
+    await readPhone({ traceparent: traceparentOf(randomBytes(16).toString('hex')), 'x-request-id': requestId });
+    const log = await gql(gatewayUrl, `{ elderlyAuditLog(recordId: "${elderId}", first: 50) { requestId reads { fields } } }`, undefined, await adminHeader());
+    expect(log.errors).toBeUndefined();
+    expect(log.data!.elderlyAuditLog.map((r: { requestId: string }) => r.requestId)).toContain(requestId);
+    const asked = await gql(gatewayUrl, '{ elderlyAuditLog(first: 1) { requestId traceId } }', undefined, await adminHeader());
+    expect(asked.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(asked.data).toBeUndefined();
+  });
+
+  it('every audit record written in every subgraph during these requests carries a trace id', async () => {
+    const records = (await Promise.all([...conns.values()].map((c) => c.collection('audit_log').find({}).toArray()))).flat();
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.filter((r) => !/^[0-9a-f]{32}$/.test(String(r.traceId))).map((r) => r.subgraph)).toEqual([]);
+  });
+
   it('a malformed traceparent is ignored: the request is answered under a new trace', async () => {
     const requestId = randomUUID();
     await readPhone({ traceparent: '00-not-a-trace-01', 'x-request-id': requestId });
