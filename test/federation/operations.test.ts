@@ -67,6 +67,11 @@ process.env.JWT_KEY_DIR = KEY_DIR;
 /** Individual-level elderly data (worklist, visits) is for civil affairs and care teams (docs/access.md). */
 const civil = () => authHeader('CIVIL_AFFAIRS', { subject: 'test:civil-affairs' });
 
+/** Headers of a civil-affairs (民政) caller: individual-level access, exact elderly figures. */
+async function civilAffairs(): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await signLocalToken(loadConfig().auth, { role: 'CIVIL_AFFAIRS', ttl: '10m' })}` };
+}
+
 async function q(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) {
   const res = await gql(stack.gatewayUrl, query, variables, headers);
   if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
@@ -350,7 +355,12 @@ describe('dashboard operations through the gateway', () => {
     // count is the lower middle value, e.g. 24 rather than 36 for 24 h and 48 h.)
     expect(nanjing.ticketStats).toEqual({ opened: 4, resolved: 3, backlog: 1, medianHoursToResolve: 30, satisfiedRate: 0.5 });
     // elderly: 瑞金新村's 5 residents living alone (visited count and overdue change with op. 6)
-    expect(nanjing.elderlyStats).toMatchObject({ registered: 5, livingAlone: 5 });
+    // An anonymous caller gets complementary suppression (docs/access.md): 怡江苑's 0 registered and
+    // the 0 not living alone are small cells, so 南京's totals that would reveal them are null too;
+    // civil affairs (individual-level access) reads the exact figures.
+    expect(nanjing.elderlyStats).toMatchObject({ registered: null, livingAlone: null });
+    const exact = await q(`{ city(code: "320100") { elderlyStats { registered livingAlone } } }`, undefined, await civilAffairs());
+    expect(exact.city.elderlyStats).toEqual({ registered: 5, livingAlone: 5 });
     // renovation in Y: P1 under construction (START recorded), P2 planned; 8M + 2M budget; 1.2M + 0.8M + 0.3M spent
     expect(nanjing.renovationStats).toEqual({
       projects: 2,
@@ -366,7 +376,10 @@ describe('dashboard operations through the gateway', () => {
     expect(lianyungang.satisfactionAvg).toBeNull(); // no survey in Y-06
     expect(lianyungang.ticketStats).toMatchObject({ opened: 0, resolved: 0, backlog: 0, medianHoursToResolve: null, satisfiedRate: null });
     // 东方瑞园's register: 10 registered, 6 living alone, 5 visited in 30 days, 5 overdue
-    expect(lianyungang.elderlyStats).toEqual({ registered: 10, livingAlone: 6, visitedLast30d: 5, monthlyVisitRate: 0.5, overdueVisits: 5 });
+    // (anonymous: registered and the rate are suppressed with 新海花园's 0; civil affairs sees them)
+    expect(lianyungang.elderlyStats).toEqual({ registered: null, livingAlone: 6, visitedLast30d: 5, monthlyVisitRate: null, overdueVisits: 5 });
+    const exactLyg = await q(`{ city(code: "320700") { elderlyStats { registered livingAlone visitedLast30d monthlyVisitRate overdueVisits } } }`, undefined, await civilAffairs());
+    expect(exactLyg.city.elderlyStats).toEqual({ registered: 10, livingAlone: 6, visitedLast30d: 5, monthlyVisitRate: 0.5, overdueVisits: 5 });
     // renovation: 新海花园's project is 2019, none in Y
     expect(lianyungang.renovationStats).toEqual({ projects: 0, byStatus: [], budget: { amount: 0 }, spent: { amount: 0 } });
   });
@@ -448,7 +461,8 @@ describe('dashboard operations through the gateway', () => {
     expect(c.patrolTeams).toEqual([]);
     expect(c.designations).toEqual([{ level: 'NATIONAL_TYPICAL_CASE', year: 2022 }]);
     // elderly: 5 registered, all living alone (>= 5, so not suppressed); the three providers the company brought in
-    expect(c.elderlyStats).toEqual({ registered: 5, livingAlone: 5 });
+    // (anonymous: registered − living alone = 0 is a small cell, so registered is suppressed with it)
+    expect(c.elderlyStats).toEqual({ registered: null, livingAlone: 5 });
     expect(c.serviceProviders.map((p: any) => p.type).sort()).toEqual(['HEALTH_CENTER', 'HOME_CARE_CENTER', 'NURSING_HOME']);
     expect(c.mealPrograms).toEqual([]);
     // renovation: newest plan year first — our year-Y project, then the 2019 renovation (budget unknown)
@@ -469,22 +483,25 @@ describe('dashboard operations through the gateway', () => {
     // Op. 4 asks `districts(cityCode) { communities { … } }` filtered to monthlyVisitRate < 1.0.
     // District has no `communities` field in the schema; the elderly subgraph's visitCoverage (the
     // filter and sort computed by the database) is the closest query.
-    const res = await q(`query LivingAloneCoverage($city: ID!) { visitCoverage(cityCode: $city, below: 1.0) { totalCount edges { node {
-      community { id name district { code } } elderlyStats { registered livingAlone visitedLast30d monthlyVisitRate overdueVisits highRisk keyRisk holidayVisitsLast12m monthlyVisitRateTarget } } } } }`,
-    { city: '320700' });
+    // As civil affairs: for an anonymous caller 东方瑞园's rate is suppressed (complementary
+    // suppression), so it is left out of the ranking (checked at the end).
+    const COVERAGE = `query LivingAloneCoverage($city: ID!) { visitCoverage(cityCode: $city, below: 1.0) { totalCount edges { node {
+      community { id name district { code } } elderlyStats { registered livingAlone visitedLast30d monthlyVisitRate overdueVisits highRisk keyRisk holidayVisitsLast12m monthlyVisitRateTarget } } } } }`;
+    const res = await q(COVERAGE, { city: '320700' }, await civilAffairs());
     // 新海花园 has nobody registered: no rate, so it is not below the target.
     expect(res.visitCoverage.totalCount).toBe(1);
     expect(res.visitCoverage.edges.map((e: any) => e.node)).toEqual([{
       community: { id: DONGFANG, name: '东方瑞园', district: { code: '320706' } },
       elderlyStats: {
         registered: 10, livingAlone: 6, visitedLast30d: 5, monthlyVisitRate: 0.5, overdueVisits: 5,
-        // 4 HIGH and 2 KEY residents: counts of 1-4 people are suppressed for an anonymous caller
-        highRisk: null, keyRisk: null, holidayVisitsLast12m: 0, monthlyVisitRateTarget: 1,
+        highRisk: 4, keyRisk: 2, holidayVisitsLast12m: 0, monthlyVisitRateTarget: 1,
       },
     }]);
     // A threshold below every rate leaves nothing.
-    const none = await q(`{ visitCoverage(cityCode: "320700", below: 0.5) { totalCount edges { cursor } } }`);
+    const none = await q(`{ visitCoverage(cityCode: "320700", below: 0.5) { totalCount edges { cursor } } }`, undefined, await civilAffairs());
     expect(none.visitCoverage).toEqual({ totalCount: 0, edges: [] });
+    const anonymous = await q(COVERAGE, { city: '320700' });
+    expect(anonymous.visitCoverage).toEqual({ totalCount: 0, edges: [] });
   });
 
   it('LivingAloneCoverage: a civil-affairs (民政) token sees the 1-4 person counts that anonymous callers get as null', async () => {
@@ -498,8 +515,10 @@ describe('dashboard operations through the gateway', () => {
     expect(authorized.data!.visitCoverage.edges.map((e: any) => e.node)).toEqual([
       { community: { name: '东方瑞园' }, elderlyStats: { registered: 10, highRisk: 4, keyRisk: 2, difficulty: 2 } },
     ]);
+    // Anonymous: the counts of 1-4 (and the figures that would reveal them) are suppressed, and a
+    // 小区 whose rate is suppressed is not ranked at all.
     const anonymous = await q(COVERAGE);
-    expect(anonymous.visitCoverage.edges[0].node.elderlyStats).toEqual({ registered: 10, highRisk: null, keyRisk: null, difficulty: null });
+    expect(anonymous.visitCoverage.edges).toEqual([]);
   });
 
   it('OverdueVisitsWorklist: 东方瑞园 lists its five overdue residents soonest first with their tiers and due dates', async () => {
@@ -621,7 +640,8 @@ describe('dashboard operations through the gateway', () => {
       type name venue operator { name nature } communitiesServed { name elderlyStats { livingAlone } } eligibility beneficiaryCount } }`, { city: '320700' });
     expect(res.mealPrograms).toEqual([{
       type: 'LOVE_TABLE', name: '温馨之家', venue: '“温馨之家”食堂', operator: { name: '江苏杨辉物业服务有限公司', nature: null },
-      communitiesServed: [{ name: '东方瑞园', elderlyStats: { livingAlone: 6 } }], eligibility: ['LIVING_ALONE_DIFFICULTY'], beneficiaryCount: null,
+      // 6 living alone (civil affairs sees it); suppressed for an anonymous caller with the 4 not living alone
+      communitiesServed: [{ name: '东方瑞园', elderlyStats: { livingAlone: null } }], eligibility: ['LIVING_ALONE_DIFFICULTY'], beneficiaryCount: null,
     }]);
     const nanjing = await q(`{ mealPrograms(cityCode: "320100") { name } }`);
     expect(nanjing.mealPrograms).toEqual([]);

@@ -141,8 +141,10 @@ forwards the token, and each subgraph verifies it again.
   \`FORBIDDEN\` (or \`UNAUTHENTICATED\`) error for that field, never the value. Each request's reads
   are written to the owning subgraph's append-only \`audit_log\` in one insert, queryable by the city
   administrator (\`<subgraph>AuditLog\`).
-- Aggregates over individuals suppress counts below 5 unless the caller may read that subgraph's
-  personal data everywhere (\`individualAccess\` in the subgraph context).
+- Aggregates over individuals suppress counts of 0-4 (zeros included) and, complementarily, enough
+  other figures that none of them can be recovered from its parents, siblings and cross-tabulations,
+  unless the caller may read that subgraph's personal data everywhere (\`individualAccess\` in the
+  subgraph context): see "Statistical disclosure control" below.
 
 ## The matrix (run end-to-end by \`test/security/access-matrix.test.ts\`)
 
@@ -156,13 +158,13 @@ and the same fields of the Open311 view) is personal data under its own scope \`
 the housing bureau handles property complaints without seeing who reported them
 (\`ServiceTicket.reporter\` needs \`governance:pii\`). The public Open311 view keeps the service,
 status, dates, agency and the 小区 (\`address_id\`). A committee's party-member ratio is sensitive
-like each member's 政治面貌; averages over fewer than 5 committees are suppressed for callers without
-individual-level access, and so are the ranking of suppressed elderly visit rates (\`visitCoverage\`).
+like each member's 政治面貌; its averages are published only to callers with \`governance:sensitive\`,
+and suppressed elderly visit rates are left out of the ranking (\`visitCoverage\`).
 
 "individual" rows: the register of older residents and their home visits are individual-level
 data even without a name: only holders of \`elderly:pii\` see them, area-limited callers only inside
-their area or care team; everyone else gets the aggregates (\`elderlyStats\`, counts below 5
-suppressed). A hidden row answers exactly like a missing one (null, or absent from a list).
+their area or care team; everyone else gets the aggregates (\`elderlyStats\`, \`visitTrend\`,
+\`visitCoverage\`, under statistical disclosure control). A hidden row answers exactly like a missing one (null, or absent from a list).
 
 Area claims are matched against what a row carries. Elderly rows carry their 小区, district and
 care team, not a street: street staff whose token names only a \`street\` see no elderly rows, so
@@ -170,11 +172,64 @@ their tokens name their 小区 (\`communities\`) or district. Governance and pro
 street and neighbourhood codes from their subgraph's own 小区 register, for reads and writes alike.
 Fields a caller sends in an \`_entities\` representation besides the key never decide a row's area.
 
-Known limit: small counts of people (elderly statistics) are suppressed cell by cell. Differencing
-(a district's total minus its visible 小区) can still narrow a suppressed 小区's count; complementary
-suppression or rounding across levels is not implemented, so publish district-level figures where
-that matters. Party membership is sensitive, so its averages are not published at any level to
-callers without \`governance:sensitive\`.
+### Statistical disclosure control (elderly statistics; \`lib/disclosure.ts\`)
+
+Method: cell suppression, primary and secondary, as in τ-ARGUS's hierarchical (HiTaS-like)
+top-down procedure; not rounding. For callers without individual-level access (\`elderly:pii\`
+without an area limit: \`CITY_ADMIN\` and \`CIVIL_AFFAIRS\` see exact figures; street staff and
+care teams, limited to an area, see the published ones):
+
+- The tables: the register (\`registered\`) of every 小区, district and city (the elderly subgraph
+  publishes no street level), cross-tabulated by living alone, difficulty, risk tier (high / key;
+  general is the remainder), visited in the last 30 days, overdue now and visited this calendar
+  month; holiday visits as a hierarchy of their own; and, per past month of \`visitTrend\`, the
+  register by the month's end with visited in it and overdue at its end. Every remainder
+  (\`registered\` − the published categories: "not living alone", "general tier", "not visited")
+  is a cell too.
+- Primary suppression: every cell of 0-4, zeros and remainders included (a 0 next to a null would
+  tell that the null is 1-4; "all 6 registered live alone" is a remainder of 0).
+- Secondary suppression: for each suppressed cell, top-down (city, districts, 小区), the cheapest
+  set of further cells is suppressed such that one unit can be moved between the cell and its
+  remainder (or its siblings, up to a common parent) without changing any published figure or making
+  any cell negative: every suppressed cell then has at least two values consistent with everything
+  published, so no differencing or solving of the equations among levels and margins recovers it
+  (property test \`test/disclosure\`, by exhaustive integer search on random small cities). Cost:
+  fewest cells, then smallest total.
+- A rate (\`monthlyVisitRate\`, \`visitCoverage\`) is null when either of its counts is, and
+  \`visitCoverage\` ranks only 小区 whose rate is published.
+- The pattern is computed for a whole city at once (one snapshot: the figures and the pattern come
+  from the same reads), so it depends on the data only, not on which area, argument or page was
+  asked for: repeated queries cannot be combined to unpick it.
+- Once per rollup version, not per request: every rollup write (each mutation, inside its
+  transaction; the import finishers) and every \`stats:rebuild\` increments the city's version
+  (\`elderly_stats_versions\`). A request reads that one small document and takes the snapshot
+  cached in the subgraph process for (city, version, period); only on a miss (the first request
+  after a write, or a new process) is the whole city read and the pattern computed, once for all
+  concurrent requests. Figures with a time window (last 30 days, overdue, last 12 months) move
+  without writes, so a snapshot is as of the start of a 60-second period; when a period ends with
+  the rollups unchanged, the previous period's snapshot is served while the next one is computed.
+  In a city of 1,000 areas or more (where a computation takes about a second at 4,000 小区, and
+  writes come all day) the latest snapshot is also served while a new version's is computed, one
+  computation per city at a time; smaller cities compute it before answering. The pattern is computed
+  on a worker thread (in cities of 1,000 areas or more), so the subgraph keeps answering meanwhile.
+  Replicas compute their own from the same data and instant, so they publish the same figures.
+
+What a caller can still infer, and why that is acceptable: an interval for each suppressed figure
+(at least two values: often many, e.g. "between 0 and the district's total minus its published
+小区", but sometimes only two, e.g. "0 or 1 key-risk residents", since the guarantee is that no
+value is certain, not a minimum width); that a null is either small or suppressed to protect one; changes between two moments (a
+figure published today and yesterday differs by the registrations, deaths and visits in between;
+consecutive months of \`visitTrend\` likewise): temporal differencing is not controlled, as in
+official statistics published periodically, and its unit is events, not a standing attribute
+of a person. None of these gives an exact small count of people in an area. Anonymous figures
+are as of at most about two minutes ago (a period plus the time to compute the next snapshot);
+in a small city the next request after a write shows it, in a large one the request after the new
+snapshot is computed. Each answer still comes from one snapshot.
+
+Governance suppresses no figure cell by cell: its one figure about people (the committees'
+party-member ratio average) is withheld at every level from callers without
+\`governance:sensitive\`, so there is nothing to difference it from; its counts are of committees,
+meetings and tickets, shown exactly.
 
 ### Callers
 

@@ -83,7 +83,7 @@ export type City = {
   /**
    * Visit coverage and overdue visits of the register month by month: the last `months` calendar
    * months in China Standard Time (1-60, default 12; BAD_USER_INPUT outside), oldest first, ending with
-   * the current month, one entry per month even when empty. Small counts suppressed as in elderlyStats.
+   * the current month, one entry per month even when empty. Figures suppressed as in elderlyStats.
    */
   visitTrend: Array<VisitMonth>;
 };
@@ -114,7 +114,7 @@ export type Community = {
   /**
    * Visit coverage and overdue visits of the register month by month: the last `months` calendar
    * months in China Standard Time (1-60, default 12; BAD_USER_INPUT outside), oldest first, ending with
-   * the current month, one entry per month even when empty. Small counts suppressed as in elderlyStats.
+   * the current month, one entry per month even when empty. Figures suppressed as in elderlyStats.
    */
   visitTrend: Array<VisitMonth>;
 };
@@ -173,7 +173,7 @@ export type District = {
   /**
    * Visit coverage and overdue visits of the register month by month: the last `months` calendar
    * months in China Standard Time (1-60, default 12; BAD_USER_INPUT outside), oldest first, ending with
-   * the current month, one entry per month even when empty. Small counts suppressed as in elderlyStats.
+   * the current month, one entry per month even when empty. Figures suppressed as in elderlyStats.
    */
   visitTrend: Array<VisitMonth>;
 };
@@ -272,8 +272,11 @@ export type ElderlyResidentImportRow = {
 
 /**
  * Visit coverage of registered older residents, read from the statistics rollups kept current by every
- * write. Counts of 1-4 people (and rates built on them) are returned as null for callers without
- * individual-level access.
+ * write. For callers without individual-level access, counts of 0-4 people, the further figures that
+ * would let them be worked out from the other levels and tables (complementary suppression, described
+ * in docs/access.md), and rates built on any of them are null; their figures come from a snapshot of
+ * the whole city, recomputed after writes and at most about two minutes old. Callers with
+ * individual-level access get exact figures as of the request.
  */
 export type ElderlyStats = {
   __typename?: 'ElderlyStats';
@@ -591,8 +594,8 @@ export type Query = {
    * Monthly visit coverage per 小区 of a city or district, lowest rate first, keeping the 小区 whose
    * rate is below `below` (default 1.0, the 2025 target of 100%). Read from the statistics rollups.
    * For callers without individual-level access, 小区 whose rate is suppressed in `elderlyStats`
-   * (1-4 registered, or 1-4 visited in the last 30 days) are left out of the ranking and of
-   * `totalCount`: a threshold or a rank would reveal the rate.
+   * (complementary suppression, see ElderlyStats) are left out of the ranking and of `totalCount`:
+   * a threshold or a rank would reveal the rate.
    */
   visitCoverage: VisitCoverageConnection;
 };
@@ -797,8 +800,8 @@ export type VisitMode =
 /**
  * One CST month of an area's visit plan (探访关爱), from the statistics rollups. The population is the
  * current register: active residents registered by the month's end (a resident who dies or moves out
- * leaves every month). Counts of 1-4 people (and rates built on them) are returned as null for callers
- * without individual-level access, as in ElderlyStats.
+ * leaves every month). Counts of 0-4 people, figures that would reveal them, and rates built on them
+ * are null for callers without individual-level access, as in ElderlyStats.
  */
 export type VisitMonth = {
   __typename?: 'VisitMonth';

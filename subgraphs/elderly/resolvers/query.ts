@@ -1,5 +1,9 @@
 import { badInput } from '../../../lib/errors';
 import type { QueryResolvers } from '../__generated__/resolvers-types';
+import type { Context } from '../context';
+import { statsKey } from '../loaders';
+import { cityDisclosureFor } from '../services/disclosure';
+import { areaId } from '../stats/contribution';
 
 const AREA_CODE = /^\d{6}$/;
 const MAX_PAGE = 500;
@@ -27,6 +31,20 @@ function checkDate(value: Date | string | null | undefined, field: string): Date
   const d = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(d.getTime())) throw badInput(field, 'not a valid date-time');
   return d;
+}
+
+/**
+ * For a caller without individual-level access: whether a 小区's monthly visit rate is suppressed in
+ * its city's disclosure pattern (services/disclosure.ts); every 小区 when the area has no figures.
+ */
+async function suppressedRates(level: 'CITY' | 'DISTRICT', code: string, ctx: Context): Promise<(communityId: string) => boolean> {
+  const doc = await ctx.loaders.statsArea.load(statsKey(level, code));
+  if (!doc) return () => true;
+  const { current } = await cityDisclosureFor(ctx, level === 'CITY' ? code : doc.cityCode);
+  return (communityId) => {
+    const id = areaId('COMMUNITY', communityId);
+    return current.suppressed(id, 'registered') || current.suppressed(id, 'visitedLast30d');
+  };
 }
 
 export const Query: QueryResolvers = {
@@ -72,7 +90,8 @@ export const Query: QueryResolvers = {
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.docs.length ? cursorOf(page.docs[page.docs.length - 1]) : null },
     };
   },
-  visitCoverage: async (_p, { cityCode, districtCode, below, first, after }, { repo, loaders, individualAccess }) => {
+  visitCoverage: async (_p, { cityCode, districtCode, below, first, after }, ctx) => {
+    const { repo, loaders, individualAccess } = ctx;
     if ((cityCode == null) === (districtCode == null)) throw badInput('cityCode', 'give exactly one of cityCode or districtCode');
     const level = cityCode != null ? 'CITY' : 'DISTRICT';
     const code = checkAreaCode((cityCode ?? districtCode)!, cityCode != null ? 'cityCode' : 'districtCode');
@@ -85,7 +104,7 @@ export const Query: QueryResolvers = {
       if (!Number.isInteger(skip) || skip < 1) throw badInput('after', 'not a cursor returned by this list');
     }
     // Suppressed rates are neither filtered nor ranked for callers without individual-level access.
-    const page = await repo.stats.coverage(level, code, threshold, skip, size, !individualAccess, loaders.windows);
+    const page = await repo.stats.coverage(level, code, threshold, skip, size, individualAccess ? null : await suppressedRates(level, code, ctx), loaders.windows);
     // elderlyStats of the page's rows: one batched read of their rollups through the stats loaders.
     return {
       edges: page.rows.map((node, i) => ({ cursor: encode(String(skip + i + 1)), node })),

@@ -1,14 +1,23 @@
 /**
  * Statistical disclosure control for aggregates over individuals (PIPL; docs/domain.md, "Bureaus
- * and entities"): counts of 1–4 people are suppressed (null) for callers without individual-level
- * access, and so is any rate whose numerator or denominator is suppressed (it would reveal the
- * count). Zero is not suppressed: an empty register identifies nobody. This is the one place the
- * rule lives; the access flag comes from the request context (false until the authorization layer
- * sets it).
+ * and entities"), for callers without individual-level access:
  *
- * Not handled yet: complementary disclosure (registered − livingAlone being 1–4).
+ *  - primary suppression: counts of 0–4 people are suppressed (null), zeros included (a "0" next to
+ *    a null would tell that the null is 1–4);
+ *  - secondary (complementary) suppression across the 小区 → district → city hierarchy and the
+ *    cross-tabulations (risk tier, living alone, difficulty, visited, overdue), so no suppressed
+ *    figure can be recovered from its parent and siblings: ./disclosure.ts, by lib/disclosure.ts,
+ *    for a whole city at once;
+ *  - a rate is suppressed whenever its numerator or denominator is.
+ *
+ * `suppressCount`/`suppressRate` are the primary rule alone (a single figure with no published
+ * relatives); the area statistics go through ./disclosure.ts. The access flag comes from the
+ * request context. Callers with individual-level access see exact figures.
  */
 export const SUPPRESSION_THRESHOLD = 5;
+
+/** The longest visitTrend window (months), which the per-month patterns are computed over. */
+export const MAX_TREND_MONTHS_FOR_PATTERN = 60;
 
 export interface Access {
   individualAccess: boolean;
@@ -17,7 +26,7 @@ export interface Access {
 export function suppressCount(n: number | null | undefined, access: Access): number | null {
   if (n == null) return null;
   if (access.individualAccess) return n;
-  return n > 0 && n < SUPPRESSION_THRESHOLD ? null : n;
+  return n < SUPPRESSION_THRESHOLD ? null : n;
 }
 
 /** numerator/denominator, null when the denominator is 0 or either count is suppressed. */

@@ -87,13 +87,21 @@ export interface RawVisitMonth {
   overdue: number;
 }
 
+/** The month names of a trend, computed once per instant and length (a snapshot asks for thousands of 小区 at once). */
+let trendMonthsMemo: { at: number; n: number; windows: { month: string }[]; current: string } | null = null;
+function trendMonths(at: Date, n: number): { windows: { month: string }[]; current: string } {
+  if (trendMonthsMemo?.at === at.getTime() && trendMonthsMemo.n === n) return trendMonthsMemo;
+  const windows = lastMonthsIncludingCurrent(at, n).map(({ month }) => ({ month }));
+  trendMonthsMemo = { at: at.getTime(), n, windows, current: monthWindow(at).month };
+  return trendMonthsMemo;
+}
+
 /**
  * The last `months` CST months ending with the current one, oldest first, one entry per month:
  * registered by the month's end, visited in it, overdue at its end (the current month: now).
  */
 export function trendOf(doc: AreaDoc | null, overdueNow: number, w: Windows, months: number): RawVisitMonth[] {
-  const windows = lastMonthsIncludingCurrent(w.now, months);
-  const current = monthWindow(w.now).month;
+  const { windows, current } = trendMonths(w.now, months);
   const first = windows[0].month;
   // Running sums of the months before the first one shown.
   let registered = sumBefore(doc?.registeredMonths, first);

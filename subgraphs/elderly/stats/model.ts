@@ -20,8 +20,15 @@
  *   count, as one canonical JSON string). A write compares the resident's new contribution with the
  *   ledger's, swaps the entry (compare-and-set on the old string) and applies the difference to the
  *   three area documents; read only by the write path and the rebuild.
+ * - `elderly_stats_versions`: per city (`_id` its code), the version of its rollups: `v` is
+ *   incremented by every write that changes a rollup of the city (./write.ts, after the rollup
+ *   writes, in the mutation's transaction when there is one) and by every rebuild; `epoch` is set
+ *   when the document is created, so a version number reused after the collection was dropped is
+ *   a different stamp. Callers without individual-level access get the city's figures from a
+ *   disclosure snapshot cached per stamp (services/disclosure.ts): reading the stamp is all a
+ *   request costs while the rollups stay the same.
  *
- * Both are written with the driver (`Model.collection`): the schemas exist for the indexes.
+ * All three are written with the driver (`Model.collection`): the schemas exist for the indexes.
  */
 import { Schema, type Connection } from 'mongoose';
 import { defineModel } from '../../../lib/db';
@@ -64,9 +71,20 @@ const ledgerSchema = new Schema(
 );
 // Reads and swaps are by `_id` only (compare-and-set on `{ _id, c }`).
 
+const versionSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    v: { type: Number, required: true },
+    epoch: { type: String, required: true },
+  },
+  plain,
+);
+// Read and incremented by `_id` only.
+
 export function registerStatsModels(conn: Connection) {
   return {
     StatsArea: defineModel(conn, 'ElderlyStatsArea', areaSchema, 'elderly_stats_areas'),
     StatsLedger: defineModel(conn, 'ElderlyStatsLedger', ledgerSchema, 'elderly_stats_ledger'),
+    StatsVersion: defineModel(conn, 'ElderlyStatsVersion', versionSchema, 'elderly_stats_versions'),
   };
 }

@@ -6,7 +6,6 @@
 import type { PipelineStage } from 'mongoose';
 import { unionReaderFor } from '../../../lib/union-reader';
 import type { Models } from '../models';
-import { SUPPRESSION_THRESHOLD } from '../services/privacy';
 import { areaId, readCoverageEntry, type Level } from './contribution';
 import type { Windows } from './figures';
 import type { AreaDoc } from './rebuild';
@@ -81,11 +80,11 @@ export function createStatsReader(m: Models) {
      * Monthly visit coverage per 小区 of a city or district, lowest rate first (then id), keeping
      * rates below `below`, from the `communities` entries of the district documents (two commands:
      * those documents, and the residents of the 30-day window's first day visited before it opens).
-     * With `suppressSmall` (callers without individual-level access) the 小区 whose rate privacy.ts
-     * suppresses (1-4 registered or 1-4 visited) are dropped before the rate is compared or ranked:
-     * a threshold or a rank would reveal the hidden rate.
+     * With `suppressed` (callers without individual-level access) the 小区 whose rate the city's
+     * disclosure pattern suppresses (services/disclosure.ts) are dropped before the rate is compared
+     * or ranked: a threshold or a rank would reveal the hidden rate.
      */
-    async coverage(level: 'CITY' | 'DISTRICT', code: string, below: number, skip: number, limit: number, suppressSmall: boolean, w: Windows) {
+    async coverage(level: 'CITY' | 'DISTRICT', code: string, below: number, skip: number, limit: number, suppressed: ((communityId: string) => boolean) | null, w: Windows) {
       const field = levelField(level);
       const [docs, before] = await Promise.all([
         m.StatsArea.collection
@@ -98,7 +97,7 @@ export function createStatsReader(m: Models) {
         for (const [communityId, entry] of Object.entries(d.communities ?? {})) {
           const { registered, visitedFrom } = readCoverageEntry(entry, w.since30Day);
           const visited = visitedFrom - (before.get(communityId) ?? 0);
-          if (suppressSmall && (registered < SUPPRESSION_THRESHOLD || (visited > 0 && visited < SUPPRESSION_THRESHOLD))) continue;
+          if (suppressed?.(communityId)) continue;
           const rate = visited / registered;
           if (rate < below) ranked.push({ communityId, registered, visitedLast30d: visited, rate });
         }

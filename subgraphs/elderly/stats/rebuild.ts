@@ -13,7 +13,7 @@ import {
   areaId, areaIdents, contributionOf, coverageEntry, encodeContribution, MAPS, RESIDENT_FIELDS, SCALARS, VISIT_FIELDS,
   type Contribution, type ResidentRow, type VisitRow,
 } from './contribution';
-import type { LedgerDoc } from './write';
+import { bumpVersions, type LedgerDoc } from './write';
 
 const CHUNK = 5000;
 const INSERT_CHUNK = 5000;
@@ -126,5 +126,8 @@ export async function rebuildStats(conn: Connection, progress?: (line: string) =
     await m.StatsArea.collection.insertMany(docs.slice(i, i + INSERT_CHUNK) as never[], { ordered: false });
     progress?.(progressLine(Math.min(i + INSERT_CHUNK, docs.length), docs.length, 'area rollups'));
   }
+  // Every city's rollups were replaced: a new version for each (also for a city that has none left).
+  await m.StatsVersion.collection.updateMany({}, { $inc: { v: 1 } });
+  await bumpVersions(m, docs.filter((d) => d.level === 'CITY').map((d) => d.code));
   return written + docs.length;
 }

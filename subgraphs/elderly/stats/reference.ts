@@ -6,7 +6,7 @@
 import type { PipelineStage } from 'mongoose';
 import { lastMonthsIncludingCurrent, monthWindow, rangeStart } from '../../../lib/clock';
 import type { Models } from '../models';
-import { SUPPRESSION_THRESHOLD, type RawElderlyStats } from '../services/privacy';
+import type { RawElderlyStats } from '../services/privacy';
 import { isContact, isMajorEvent, nextVisitDue, VISIT_INTERVAL_DAYS, type RiskTier } from '../services/risk';
 import type { RawVisitMonth } from './figures';
 import { levelField, type CoverageRow, type StatsLevel } from './read';
@@ -79,18 +79,16 @@ export async function referenceHolidayVisits(m: Models, level: StatsLevel, codes
 /**
  * Monthly visit coverage per 小区 of a city or district, lowest rate first (then id), keeping rates
  * below `below`, in one aggregation over the register (grouping, rate, filter, sort, page, count);
- * with `suppressSmall` the 小区 whose rate privacy.ts suppresses are dropped before ranking.
+ * the 小区 of `hidden` (those whose rate the disclosure pattern suppresses) are dropped before ranking.
  */
-export async function referenceCoverage(m: Models, level: 'CITY' | 'DISTRICT', code: string, below: number, skip: number, limit: number, suppressSmall: boolean, now: Date) {
+export async function referenceCoverage(m: Models, level: 'CITY' | 'DISTRICT', code: string, below: number, skip: number, limit: number, hidden: readonly string[] | null, now: Date) {
   const field = levelField(level);
   const since = rangeStart('LAST_30D', now)!;
   const stages: PipelineStage[] = [
     { $match: { [field]: code, status: 'ACTIVE' } },
     { $group: { _id: { c: '$communityId', v: { $gte: ['$lastVisitedAt', since] } }, n: { $sum: 1 } } },
     { $group: { _id: '$_id.c', registered: { $sum: '$n' }, visitedLast30d: { $sum: { $cond: ['$_id.v', '$n', 0] } } } },
-    ...(suppressSmall
-      ? [{ $match: { registered: { $gte: SUPPRESSION_THRESHOLD }, $or: [{ visitedLast30d: 0 }, { visitedLast30d: { $gte: SUPPRESSION_THRESHOLD } }] } }]
-      : []),
+    ...(hidden ? [{ $match: { _id: { $nin: [...hidden] } } }] : []),
     { $addFields: { rate: { $divide: ['$visitedLast30d', '$registered'] } } },
     { $match: { rate: { $lt: below } } },
     { $sort: { rate: 1, _id: 1 } },

@@ -4,10 +4,12 @@
  * indexed read each), swapped into the ledger by compare-and-set on the old contribution,
  * and the difference is added to its 小区, district and city documents with `$inc` (atomic per
  * document; concurrent writes commute). Keys and documents that fall to zero are removed, so the
- * collections stay equal to a rebuild. A retry (idempotent replay) runs the same refresh: it
+ * collections stay equal to a rebuild. The version of each city whose rollups changed is then
+ * incremented (`bumpVersions`). A retry (idempotent replay) runs the same refresh: it
  * changes nothing when the rollups are current and repairs them when an earlier attempt stopped
  * between the raw write and the rollup update.
  */
+import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Models } from '../models';
 import {
@@ -96,9 +98,11 @@ export async function applyDifferences(m: Models, changes: readonly { old: Contr
   const updates: AnyBulkWriteOperation[] = [];
   const deletes: AnyBulkWriteOperation[] = [];
   const coverage: { communityId: string; districtCode: string }[] = [];
+  const cities = new Set<string>();
   for (const { ident, counts } of deltas.values()) {
     const changed = Object.entries(counts).filter(([, n]) => n !== 0);
     if (changed.length === 0) continue;
+    cities.add(ident.cityCode);
     const id = ident._id as never;
     const inc: Record<string, number> = { residents: counts.residents ?? 0 };
     for (const s of SCALARS) inc[s] = counts[s] ?? 0;
@@ -128,6 +132,21 @@ export async function applyDifferences(m: Models, changes: readonly { old: Contr
   const entries = [...new Map(coverage.map((c) => [c.communityId, c])).values()];
   if (entries.length === 1) await refreshCoverageEntry(m, entries[0]!.communityId, entries[0]!.districtCode);
   else if (entries.length > 1) await refreshCoverageEntries(m, entries);
+  await bumpVersions(m, [...cities]);
+}
+
+/**
+ * Increments the rollup version of each city (./model.ts `elderly_stats_versions`), creating its
+ * document with a new epoch the first time. Called after the rollup writes, in the same transaction
+ * when there is one: a reader that sees the new version sees the rollups it stands for (a reader
+ * that saw the old one may have read newer rollups, which is harmless: its snapshot is only newer).
+ */
+export async function bumpVersions(m: Models, cityCodes: readonly string[]): Promise<void> {
+  if (!cityCodes.length) return;
+  await m.StatsVersion.collection.bulkWrite(
+    cityCodes.map((code) => ({ updateOne: { filter: { _id: code as never }, update: { $inc: { v: 1 }, $setOnInsert: { epoch: randomUUID() } }, upsert: true } })),
+    { ordered: false },
+  );
 }
 
 /**

@@ -505,19 +505,32 @@ describe('worklist, lists, statistics', () => {
     expect(res.errors).toBeUndefined();
     const rows = res.data!.visitCoverage.edges.map((e: any) => e.node.community.id);
     expect(rows).toContain(C);
-    // 2 of 6 visited: the rate is suppressed for an anonymous caller, so C is not ranked for it.
+    // 2 of 6 visited: the rate is suppressed for an anonymous caller, so C is not ranked for it; the
+    // anonymous ranking holds exactly the 小区 whose rate elderlyStats publishes to it.
     const anonymous = await gql(sg.url, q);
-    expect(anonymous.data!.visitCoverage.edges.map((e: any) => e.node.community.id)).not.toContain(C);
-    expect(anonymous.data!.visitCoverage.totalCount).toBe(res.data!.visitCoverage.totalCount - 1);
+    const anonRows = anonymous.data!.visitCoverage.edges.map((e: any) => e.node.community.id);
+    expect(anonRows).not.toContain(C);
+    const rates = await anonymousRates(rows);
+    expect([anonymous.data!.visitCoverage.totalCount, anonRows]).toEqual([anonRows.length, rows.filter((r: string) => rates.get(r) != null)]);
     expectBadInput(await gql(sg.url, `{ visitCoverage(cityCode: "320700", districtCode: "320706") { totalCount } }`), 'cityCode');
     expectBadInput(await gql(sg.url, `{ visitCoverage(cityCode: "320700", below: 1.5) { totalCount } }`), 'below');
   });
 });
 
+/** The monthly visit rate elderlyStats publishes to an anonymous caller, per 小区. */
+async function anonymousRates(ids: readonly string[]): Promise<Map<string, number | null>> {
+  const res = await gql(sg.url, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Community { id elderlyStats { monthlyVisitRate } } } }`, {
+    r: ids.map((id) => ({ __typename: 'Community', id })),
+  });
+  expect(res.errors).toBeUndefined();
+  return new Map(res.data!._entities.map((e: any) => [e.id, e.elderlyStats.monthlyVisitRate]));
+}
+
 describe('visit coverage and small counts', () => {
-  // A district of its own: 小区 A has 3 registered (1 visited), B 5 (none visited), D 6 (5 visited), E 8 (2 visited).
+  // A district of its own: 小区 A has 3 registered (1 visited), B 5 (none visited), D 6 (5 visited),
+  // E 8 (2 visited), F 20 (8 visited), G 16 (10 visited).
   const DISTRICT = '320799';
-  const rows = [['A', 3, 1], ['B', 5, 0], ['D', 6, 5], ['E', 8, 2]] as const;
+  const rows = [['A', 3, 1], ['B', 5, 0], ['D', 6, 5], ['E', 8, 2], ['F', 20, 8], ['G', 16, 10]] as const;
   const id = (k: string) => `cm_${DISTRICT}_cov${k}`;
   beforeAll(async () => {
     clock = new Date('2026-03-01T08:00:00.000Z');
@@ -536,22 +549,29 @@ describe('visit coverage and small counts', () => {
     return [res.data!.visitCoverage.totalCount, res.data!.visitCoverage.edges.map((e: any) => e.node.community.id)];
   };
 
-  it('an anonymous caller cannot find a suppressed rate by moving the threshold: 小区 with 1-4 registered or 1-4 visited are never ranked', async () => {
-    // A (1 of 3) sits between 0.333 and 0.34; E (2 of 8) at 0.25; both rates are suppressed.
-    expect(await ranked(0.34)).toEqual([1, [id('B')]]);
-    expect(await ranked(0.333)).toEqual([1, [id('B')]]);
-    expect(await ranked(1)).toEqual([2, [id('B'), id('D')]]);
+  it('an anonymous caller cannot find a suppressed rate by moving the threshold: only rates elderlyStats publishes are ranked, never one built on 0-4 people', async () => {
+    // A (1 of 3), B (0 of 5), E (2 of 8): a count of 0-4 in each, so never ranked; D's 1 not visited
+    // is a small hidden complement.
+    const rates = await anonymousRates(rows.map(([k]) => id(k)));
+    const published = rows.map(([k]) => id(k)).filter((c) => rates.get(c) != null);
+    expect(published.length).toBeGreaterThan(0);
+    for (const small of ['A', 'B', 'E', 'D']) expect([small, rates.get(id(small))]).toEqual([small, null]);
+    for (const below of [0.34, 0.333, 0.5, 1]) {
+      const expected = published.filter((c) => rates.get(c)! < below).sort((x, y) => rates.get(x)! - rates.get(y)! || (x < y ? -1 : 1));
+      expect([below, await ranked(below)]).toEqual([below, [expected.length, expected]]);
+    }
   });
 
   it('civil affairs (individual-level access) ranks every 小区 by its real rate', async () => {
     const civil = await authHeader('CIVIL_AFFAIRS');
     expect(await ranked(0.34, civil)).toEqual([3, [id('B'), id('E'), id('A')]]);
     expect(await ranked(0.333, civil)).toEqual([2, [id('B'), id('E')]]);
-    expect(await ranked(1, civil)).toEqual([4, [id('B'), id('E'), id('A'), id('D')]]);
+    expect(await ranked(1, civil)).toEqual([6, [id('B'), id('E'), id('A'), id('F'), id('G'), id('D')]]);
   });
 
   it('a care team (area-limited, no individual-level access everywhere) is treated like the public', async () => {
     const team = await authHeader('CARE_TEAM', { team: 'ct_cov', communities: [id('A')] });
-    expect(await ranked(0.34, team)).toEqual([1, [id('B')]]);
+    expect(await ranked(1, team)).toEqual(await ranked(1));
+    expect((await ranked(1, team))[1]).not.toContain(id('A'));
   });
 });

@@ -9,8 +9,9 @@
  *   (b) every statistics field (elderlyStats at 小区, district and city level; visitTrend over 1
  *       and 12 months everywhere and 60 for cities and districts; visitCoverage of every city and
  *       district, at several thresholds and paged) equals the raw-row reference
- *       (stats/reference.ts), for an anonymous caller (small counts suppressed) and for civil
- *       affairs (individual-level access),
+ *       (stats/reference.ts), for an anonymous caller (complementary suppression, figures as of
+ *       the instant of the city's disclosure snapshot) and for civil affairs (individual-level
+ *       access, figures as of now),
  * at the end and at several later instants without writes (across a CST midnight and a month's
  * end, 45 days and 400 days on); lighter checks (a, and b for civil affairs) run during the sequence.
  * The sequence draws from lib/random.ts with a seed printed in the test names; rerun one with
@@ -24,7 +25,9 @@ import { gql, startSubgraph, startTestDatabase, type Engine, type RunningSubgrap
 import { authHeader } from '../../../test/helpers/tokens';
 import { subgraph } from '..';
 import { registerModels, type Models } from '../models';
-import { exposeElderlyStats, suppressCount, suppressRate, EMPTY_RAW_STATS } from '../services/privacy';
+import { EMPTY_RAW_STATS } from '../services/privacy';
+import { CURRENT_SPEC, MONTH_SPEC, snapshotInstant, snapshotsSettled } from '../services/disclosure';
+import { suppressionPattern, type AreaNode } from '../../../lib/disclosure';
 import { MONTHLY_VISIT_RATE_TARGET } from '../services/risk';
 import { seedSynthetic } from '../seed';
 import { rebuildStats, type AreaDoc } from '../stats';
@@ -299,33 +302,92 @@ async function expectFiguresMatch(label: string, opts: { pages: boolean; light?:
   const long = `m60: visitTrend(months: 60) { ${MONTH} }`;
   const q = `query($r: [_Any!]!) { _entities(representations: $r) { ... on City { ${fields} ${long} } ... on District { ${fields} ${long} } ... on Community { ${fields} } } }`;
 
+  const refs = await m.CommunityRef.find({}).lean();
+  const callers = opts.light ? ([['civil affairs', civil]] as const) : ([['anonymous', {}], ['civil affairs', civil]] as const);
+  for (const [who, headers] of callers) {
+    const exact = who !== 'anonymous';
+    // An anonymous caller is served the city's disclosure snapshot (services/disclosure.ts), whose
+    // figures are as of the start of its period: once any snapshot computation under way is over,
+    // the current period's (a first request may have been served the previous period's meanwhile).
+    let figuresAt = at;
+    if (!exact) {
+      await gql(sg.url, q, { r: reps }, headers);
+      await snapshotsSettled();
+      figuresAt = snapshotInstant(at.getTime());
+    }
+    await expectFiguresAt(label, who, exact, headers, figuresAt, at, areas, refs, reps, q, opts);
+  }
+}
+
+async function expectFiguresAt(
+  label: string,
+  who: string,
+  exact: boolean,
+  headers: Record<string, string>,
+  figuresAt: Date,
+  at: Date,
+  areas: Area[],
+  refs: { _id: string; cityCode: string; districtCode: string }[],
+  reps: object[],
+  q: string,
+  opts: { pages: boolean; light?: boolean },
+) {
   // The reference, per level.
   const stats = new Map<string, typeof EMPTY_RAW_STATS>();
   const holidays = new Map<string, number>();
   for (const level of ['CITY', 'DISTRICT', 'COMMUNITY'] as const) {
     const codes = areas.filter((a) => a.level === level).map((a) => a.code);
-    for (const s of await referenceElderlyStats(m, level, codes, at)) stats.set(`${level}|${s.code}`, s);
-    for (const h of await referenceHolidayVisits(m, level, codes, at)) holidays.set(`${level}|${h.code}`, h.count);
+    for (const s of await referenceElderlyStats(m, level, codes, figuresAt)) stats.set(`${level}|${s.code}`, s);
+    for (const h of await referenceHolidayVisits(m, level, codes, figuresAt)) holidays.set(`${level}|${h.code}`, h.count);
   }
-  const trends = await referenceTrends(m, areas, 60, at);
+  const trends = await referenceTrends(m, areas, 60, figuresAt);
 
-  const callers = opts.light ? ([['civil affairs', civil]] as const) : ([['anonymous', {}], ['civil affairs', civil]] as const);
-  for (const [who, headers] of callers) {
-    const access = { individualAccess: who !== 'anonymous' };
+  // What an anonymous caller sees: the reference figures under the complementary suppression
+  // pattern (lib/disclosure.ts) of the 小区 → district → city hierarchy, computed here from the
+  // reference figures of the 小区 alone; the current month of a trend shares the current pattern.
+  const tree: AreaNode[] = [
+    ...[...new Set(refs.map((r) => r.cityCode))].map((c) => ({ id: `CITY|${c}`, parent: null })),
+    ...[...new Set(refs.map((r) => `${r.cityCode}|${r.districtCode}`))].map((x) => ({ id: `DISTRICT|${x.split('|')[1]}`, parent: `CITY|${x.split('|')[0]}` })),
+    ...refs.map((r) => ({ id: `COMMUNITY|${r._id}`, parent: `DISTRICT|${r.districtCode}` })),
+  ];
+  const leaves = refs.map((r) => `COMMUNITY|${r._id}`);
+  const current = suppressionPattern(
+    CURRENT_SPEC,
+    tree,
+    new Map(leaves.map((k) => [k, { ...(stats.get(k) ?? EMPTY_RAW_STATS), visitedThisMonth: trends.get(k)!.at(-1)!.visited, holidayVisitsLast12m: holidays.get(k) ?? 0 }])),
+  );
+  const monthly = Array.from({ length: 60 }, (_, j) => suppressionPattern(MONTH_SPEC, tree, new Map(leaves.map((k) => { const mo = trends.get(k)![j]; return [k, { registered: mo.registered, visited: mo.visited, overdue: mo.overdue }]; }))));
+  const shown = (p: typeof current, key: string, variable: string, value: number) => (p.suppressed(key, variable) ? null : value);
+  const rateOf = (visited: number | null, registered: number | null) => (visited == null || !registered ? null : visited / registered);
+
+  {
     const res = await gql(sg.url, q, { r: reps }, headers);
     expect([label, who, res.errors]).toEqual([label, who, undefined]);
     const expected = areas.map((a) => {
       const key = `${a.level}|${a.code}`;
       const { registered, livingAlone, difficulty, highRisk, keyRisk, visitedLast30d, overdueVisits } = stats.get(key) ?? EMPTY_RAW_STATS;
-      const trend = trends.get(key)!.map((mo) => ({
-        month: mo.month, registered: suppressCount(mo.registered, access), visited: suppressCount(mo.visited, access),
-        visitCoverage: suppressRate(mo.visited, mo.registered, access), overdue: suppressCount(mo.overdue, access),
-      }));
+      const trend = trends.get(key)!.map((mo, j) => {
+        const last = j === 59;
+        const p = last ? current : monthly[j];
+        const r = exact ? mo.registered : shown(p, key, 'registered', mo.registered);
+        const v = exact ? mo.visited : shown(p, key, last ? 'visitedThisMonth' : 'visited', mo.visited);
+        const o = exact ? mo.overdue : shown(p, key, last ? 'overdueVisits' : 'overdue', mo.overdue);
+        return { month: mo.month, registered: r, visited: v, visitCoverage: rateOf(v, r), overdue: o };
+      });
+      const fig = (variable: string, value: number) => (exact ? value : shown(current, key, variable, value));
+      const holiday = holidays.get(key) ?? 0;
       return {
         area: key,
         elderlyStats: {
-          ...exposeElderlyStats({ registered, livingAlone, difficulty, highRisk, keyRisk, visitedLast30d, overdueVisits }, access),
-          holidayVisitsLast12m: suppressCount(holidays.get(key) ?? 0, access),
+          registered: fig('registered', registered),
+          livingAlone: fig('livingAlone', livingAlone),
+          difficulty: fig('difficulty', difficulty),
+          highRisk: fig('highRisk', highRisk),
+          keyRisk: fig('keyRisk', keyRisk),
+          visitedLast30d: fig('visitedLast30d', visitedLast30d),
+          monthlyVisitRate: rateOf(fig('visitedLast30d', visitedLast30d), fig('registered', registered)),
+          overdueVisits: fig('overdueVisits', overdueVisits),
+          holidayVisitsLast12m: fig('holidayVisitsLast12m', holiday),
           monthlyVisitRateTarget: MONTHLY_VISIT_RATE_TARGET,
         },
         m1: trend.slice(-1),
@@ -340,7 +402,8 @@ async function expectFiguresMatch(label: string, opts: { pages: boolean; light?:
     for (const a of opts.light ? [] : areas.filter((x) => x.level !== 'COMMUNITY')) {
       const arg = a.level === 'CITY' ? `cityCode: "${a.code}"` : `districtCode: "${a.code}"`;
       for (const below of opts.pages ? [1, 0.9, 0.5] : [1]) {
-        const ref = await referenceCoverage(m, a.level as 'CITY' | 'DISTRICT', a.code, below, 0, 500, !access.individualAccess, at);
+        const hidden = exact ? null : refs.map((r) => r._id).filter((c) => current.suppressed(`COMMUNITY|${c}`, 'registered') || current.suppressed(`COMMUNITY|${c}`, 'visitedLast30d'));
+        const ref = await referenceCoverage(m, a.level as 'CITY' | 'DISTRICT', a.code, below, 0, 500, hidden, at);
         const seen: string[] = [];
         let after: string | null = null;
         let total = -1;

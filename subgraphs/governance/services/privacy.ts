@@ -10,6 +10,12 @@
  *    indicator is null and the committee dimension, the total and the coverage are computed
  *    without it (a total computed with it, next to the other dimensions, would give it away).
  *
+ * No governance figure is suppressed cell by cell below a threshold (unlike the elderly subgraph,
+ * whose small counts of people need complementary suppression): the figure about people is withheld
+ * whole, at every level, from every caller without the scope, so there is no published parent or
+ * sibling to difference it from. The counts governance publishes (committees, meetings, tickets)
+ * are counts of organisations and records, shown exactly to everyone.
+ *
  * This is the one place the rules live; resolvers call it with the request context.
  */
 import { ANONYMOUS, hasScopes, type AuthContext } from '../../../lib/auth/context';
